@@ -1,0 +1,146 @@
+#include "backend/backend_service.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "common/auth.h"
+#include "common/status_util.h"
+#include "glog/logging.h"
+
+namespace podium {
+namespace {
+
+constexpr size_t kDefaultPage = 1000;
+constexpr size_t kMaxPage = 10000;
+// How often a Watch with nothing to send checks whether its caller left.
+constexpr absl::Duration kWatchIdleCheck = absl::Milliseconds(200);
+
+}  // namespace
+
+BackendService::BackendService(Store* store, std::string write_token)
+    : store_(store), write_token_(std::move(write_token)) {}
+
+grpc::Status BackendService::FinishWrite(
+    const absl::StatusOr<WriteResult>& result, v1::WriteReply* reply) {
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *reply->mutable_change() = result->change;
+  reply->set_duplicate(result->duplicate);
+  return grpc::Status::OK;
+}
+
+grpc::Status BackendService::RecordScore(grpc::ServerContext* context,
+                                         const v1::RecordScoreRequest* request,
+                                         v1::WriteReply* reply) {
+  absl::Status auth = CheckBearerToken(context->client_metadata(), write_token_);
+  if (!auth.ok()) {
+    LOG(WARNING) << "RecordScore from " << context->peer() << " refused: " << auth;
+    return ToGrpcStatus(auth);
+  }
+  grpc::Status status = FinishWrite(store_->RecordScore(*request), reply);
+  VLOG(1) << "RecordScore key=" << request->idempotency_key()
+          << " event=" << request->event() << " -> "
+          << (status.ok() ? "seq " + std::to_string(reply->change().seq()) +
+                                (reply->duplicate() ? " (duplicate)" : "")
+                          : status.error_message());
+  return status;
+}
+
+grpc::Status BackendService::AwardMedal(grpc::ServerContext* context,
+                                        const v1::AwardMedalRequest* request,
+                                        v1::WriteReply* reply) {
+  absl::Status auth = CheckBearerToken(context->client_metadata(), write_token_);
+  if (!auth.ok()) {
+    LOG(WARNING) << "AwardMedal from " << context->peer() << " refused: " << auth;
+    return ToGrpcStatus(auth);
+  }
+  grpc::Status status = FinishWrite(store_->AwardMedal(*request), reply);
+  VLOG(1) << "AwardMedal key=" << request->idempotency_key()
+          << " team=" << request->team() << " medal=" << request->medal() << " -> "
+          << (status.ok() ? "seq " + std::to_string(reply->change().seq()) +
+                                (reply->duplicate() ? " (duplicate)" : "")
+                          : status.error_message());
+  return status;
+}
+
+grpc::Status BackendService::GetEvent(grpc::ServerContext*,
+                                      const v1::GetEventRequest* request,
+                                      v1::EventScore* reply) {
+  absl::StatusOr<v1::EventScore> score = store_->GetEvent(request->event());
+  if (!score.ok()) return ToGrpcStatus(score.status());
+  *reply = *std::move(score);
+  return grpc::Status::OK;
+}
+
+grpc::Status BackendService::GetMedals(grpc::ServerContext*,
+                                       const v1::GetMedalsRequest* request,
+                                       v1::MedalTally* reply) {
+  absl::StatusOr<v1::MedalTally> tally = store_->GetMedals(request->team());
+  if (!tally.ok()) return ToGrpcStatus(tally.status());
+  *reply = *std::move(tally);
+  return grpc::Status::OK;
+}
+
+grpc::Status BackendService::GetBoard(grpc::ServerContext*,
+                                      const v1::GetBoardRequest*,
+                                      v1::Board* reply) {
+  *reply = store_->GetBoard();
+  return grpc::Status::OK;
+}
+
+grpc::Status BackendService::ChangesSince(grpc::ServerContext* context,
+                                          const v1::ChangesSinceRequest* request,
+                                          v1::ChangesSinceReply* reply) {
+  if (request->max_changes() < 0) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "max_changes must not be negative");
+  }
+  const size_t page =
+      request->max_changes() == 0
+          ? kDefaultPage
+          : std::min<size_t>(static_cast<size_t>(request->max_changes()), kMaxPage);
+  // Read the head first: the changes returned are then at least that fresh.
+  const int64_t head = store_->head_seq();
+  absl::StatusOr<std::vector<v1::Change>> changes =
+      store_->ChangesSince(request->after_seq(), page);
+  if (!changes.ok()) return ToGrpcStatus(changes.status());
+  for (v1::Change& change : *changes) *reply->add_changes() = std::move(change);
+  reply->set_head_seq(std::max(head, reply->changes().empty()
+                                         ? head
+                                         : reply->changes().rbegin()->seq()));
+  VLOG(1) << "ChangesSince after=" << request->after_seq() << " from "
+          << context->peer() << " -> " << reply->changes_size()
+          << " changes, head " << reply->head_seq();
+  return grpc::Status::OK;
+}
+
+grpc::Status BackendService::Watch(grpc::ServerContext* context,
+                                   const v1::WatchRequest* request,
+                                   grpc::ServerWriter<v1::Change>* writer) {
+  LOG(INFO) << "Watch from " << context->peer() << " after seq "
+            << request->from_seq();
+  int64_t last = request->from_seq();
+  while (!context->IsCancelled()) {
+    absl::StatusOr<std::vector<v1::Change>> changes =
+        store_->ChangesSince(last, kDefaultPage);
+    if (!changes.ok()) {
+      LOG(WARNING) << "Watch from " << context->peer()
+                   << " ends: " << changes.status();
+      return ToGrpcStatus(changes.status());
+    }
+    for (const v1::Change& change : *changes) {
+      if (!writer->Write(change)) {
+        LOG(INFO) << "Watch from " << context->peer() << " ended by the peer";
+        return grpc::Status::OK;
+      }
+      VLOG(1) << "Watch sent seq " << change.seq() << " to " << context->peer();
+      last = change.seq();
+    }
+    if (changes->empty()) {
+      store_->WaitForChangesAfter(last, absl::Now() + kWatchIdleCheck);
+    }
+  }
+  LOG(INFO) << "Watch from " << context->peer() << " cancelled at seq " << last;
+  return grpc::Status(grpc::StatusCode::CANCELLED, "watch cancelled");
+}
+
+}  // namespace podium

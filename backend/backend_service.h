@@ -1,0 +1,52 @@
+// The gRPC face of the backend: checks the write token, hands each call to
+// the Store and maps its Status onto the wire. No logic of its own.
+#ifndef PODIUM_BACKEND_BACKEND_SERVICE_H_
+#define PODIUM_BACKEND_BACKEND_SERVICE_H_
+
+#include <string>
+
+#include "absl/time/time.h"
+#include "backend/store.h"
+#include "podium/v1/backend.grpc.pb.h"
+
+namespace podium {
+
+// Thread-safe (the Store is; the rest is immutable).
+class BackendService final : public v1::Backend::Service {
+ public:
+  // `store` must outlive the service.
+  BackendService(Store* store, std::string write_token);
+
+  grpc::Status RecordScore(grpc::ServerContext* context,
+                           const v1::RecordScoreRequest* request,
+                           v1::WriteReply* reply) override;
+  grpc::Status AwardMedal(grpc::ServerContext* context,
+                          const v1::AwardMedalRequest* request,
+                          v1::WriteReply* reply) override;
+  grpc::Status GetEvent(grpc::ServerContext* context,
+                        const v1::GetEventRequest* request,
+                        v1::EventScore* reply) override;
+  grpc::Status GetMedals(grpc::ServerContext* context,
+                         const v1::GetMedalsRequest* request,
+                         v1::MedalTally* reply) override;
+  grpc::Status GetBoard(grpc::ServerContext* context,
+                        const v1::GetBoardRequest* request,
+                        v1::Board* reply) override;
+  grpc::Status ChangesSince(grpc::ServerContext* context,
+                            const v1::ChangesSinceRequest* request,
+                            v1::ChangesSinceReply* reply) override;
+  grpc::Status Watch(grpc::ServerContext* context,
+                     const v1::WatchRequest* request,
+                     grpc::ServerWriter<v1::Change>* writer) override;
+
+ private:
+  grpc::Status FinishWrite(const absl::StatusOr<WriteResult>& result,
+                           v1::WriteReply* reply);
+
+  Store* const store_;
+  const std::string write_token_;
+};
+
+}  // namespace podium
+
+#endif  // PODIUM_BACKEND_BACKEND_SERVICE_H_

@@ -1,0 +1,197 @@
+#include "backend/board_state.h"
+
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "common/names.h"
+
+namespace podium {
+namespace {
+
+absl::Status ValidateKey(absl::string_view key) {
+  if (key.empty()) {
+    return absl::InvalidArgumentError(
+        "idempotency_key is empty: every write needs a unique key so that "
+        "retries are applied once");
+  }
+  if (key.size() > kMaxNameBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("idempotency_key is ", key.size(), " bytes; at most ",
+                     kMaxNameBytes, " are allowed"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status UnknownName(absl::string_view what, absl::string_view name) {
+  // Echo at most a prefix: the name may be a megabyte of garbage.
+  constexpr size_t kEcho = 64;
+  return absl::NotFoundError(absl::StrCat(
+      "unknown ", what, " '", name.substr(0, kEcho),
+      name.size() > kEcho ? "...'" : "'",
+      ": it is not in the games file the backend was started with"));
+}
+
+}  // namespace
+
+BoardState::BoardState(Games games) : games_(std::move(games)) {
+  for (const std::string& event : games_.events()) {
+    v1::EventScore& score = events_[event];
+    score.set_event(event);
+    score.set_status(v1::SCHEDULED);
+    for (const std::string& team : games_.teams()) {
+      v1::TeamPoints* points = score.add_points();
+      points->set_team(team);
+      points->set_points(0);
+    }
+  }
+  for (const std::string& team : games_.teams()) {
+    medals_[team].set_team(team);
+  }
+}
+
+absl::Status BoardState::Validate(const v1::RecordScoreRequest& request) const {
+  if (absl::Status s = ValidateKey(request.idempotency_key()); !s.ok()) {
+    return s;
+  }
+  if (!games_.HasEvent(request.event())) {
+    return UnknownName("event", request.event());
+  }
+  if (request.points().empty() &&
+      request.status() == v1::EVENT_STATUS_UNSPECIFIED) {
+    return absl::InvalidArgumentError(
+        "nothing to record: give points for at least one team or a status");
+  }
+  if (!v1::EventStatus_IsValid(request.status())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("status ", request.status(), " is not a known status"));
+  }
+  absl::flat_hash_set<absl::string_view> seen;
+  for (const v1::TeamPoints& points : request.points()) {
+    if (!games_.HasTeam(points.team())) return UnknownName("team", points.team());
+    if (!seen.insert(points.team()).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("team '", points.team(), "' is named twice"));
+    }
+    if (points.points() < 0 || points.points() > kMaxPoints) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("points for '", points.team(), "' are ",
+                       points.points(), "; they must be 0 to ", kMaxPoints));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status BoardState::Validate(const v1::AwardMedalRequest& request) const {
+  if (absl::Status s = ValidateKey(request.idempotency_key()); !s.ok()) {
+    return s;
+  }
+  if (!games_.HasTeam(request.team())) return UnknownName("team", request.team());
+  if (request.medal() != v1::GOLD && request.medal() != v1::SILVER &&
+      request.medal() != v1::BRONZE) {
+    return absl::InvalidArgumentError(
+        "medal must be gold, silver or bronze");
+  }
+  if (!request.event().empty() && !games_.HasEvent(request.event())) {
+    return UnknownName("event", request.event());
+  }
+  return absl::OkStatus();
+}
+
+v1::EventScore BoardState::ApplyScore(const v1::EventScore& current,
+                                      const v1::RecordScoreRequest& request,
+                                      int64_t seq, int64_t now_unix_micros) {
+  v1::EventScore next = current;
+  for (const v1::TeamPoints& update : request.points()) {
+    for (v1::TeamPoints& points : *next.mutable_points()) {
+      if (points.team() == update.team()) points.set_points(update.points());
+    }
+  }
+  if (request.status() != v1::EVENT_STATUS_UNSPECIFIED) {
+    next.set_status(request.status());
+  }
+  next.set_version(seq);
+  next.set_updated_unix_micros(now_unix_micros);
+  return next;
+}
+
+v1::MedalTally BoardState::ApplyMedal(const v1::MedalTally& current,
+                                      const v1::AwardMedalRequest& request,
+                                      int64_t seq) {
+  v1::MedalTally next = current;
+  switch (request.medal()) {
+    case v1::GOLD:
+      next.set_gold(next.gold() + 1);
+      break;
+    case v1::SILVER:
+      next.set_silver(next.silver() + 1);
+      break;
+    case v1::BRONZE:
+      next.set_bronze(next.bronze() + 1);
+      break;
+    default:
+      break;  // Validate() rejected it.
+  }
+  next.set_version(seq);
+  return next;
+}
+
+absl::StatusOr<v1::EventScore> BoardState::GetEvent(
+    absl::string_view event) const {
+  auto it = events_.find(event);
+  if (it == events_.end()) return UnknownName("event", event);
+  return it->second;
+}
+
+absl::StatusOr<v1::MedalTally> BoardState::GetMedals(
+    absl::string_view team) const {
+  auto it = medals_.find(team);
+  if (it == medals_.end()) return UnknownName("team", team);
+  return it->second;
+}
+
+bool BoardState::Install(const v1::Change& change) {
+  if (change.has_event()) {
+    auto it = events_.find(change.event().event());
+    if (it == events_.end()) return false;
+    v1::EventScore installed = change.event();
+    // A games file may have gained teams since the value was stored: keep
+    // one entry per current team, in the games' order.
+    installed.clear_points();
+    for (const std::string& team : games_.teams()) {
+      v1::TeamPoints* points = installed.add_points();
+      points->set_team(team);
+      for (const v1::TeamPoints& stored : change.event().points()) {
+        if (stored.team() == team) points->set_points(stored.points());
+      }
+    }
+    it->second = std::move(installed);
+    return true;
+  }
+  if (change.has_medals()) {
+    auto it = medals_.find(change.medals().team());
+    if (it == medals_.end()) return false;
+    it->second = change.medals();
+    return true;
+  }
+  return false;
+}
+
+v1::Board BoardState::ToBoard(int64_t seq) const {
+  v1::Board board;
+  board.set_seq(seq);
+  for (const std::string& event : games_.events()) {
+    *board.add_events() = events_.at(event);
+  }
+  for (const std::string& team : games_.teams()) {
+    *board.add_medals() = medals_.at(team);
+  }
+  return board;
+}
+
+std::string ChangeKey(const v1::Change& change) {
+  if (change.has_event()) return absl::StrCat("event:", change.event().event());
+  return absl::StrCat("team:", change.medals().team());
+}
+
+}  // namespace podium

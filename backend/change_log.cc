@@ -1,0 +1,56 @@
+#include "backend/change_log.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+
+namespace podium {
+
+ChangeLog::ChangeLog(size_t retention) : retention_(std::max<size_t>(retention, 1)) {}
+
+void ChangeLog::Append(const std::vector<v1::Change>& changes) {
+  absl::MutexLock lock(&mu_);
+  for (const v1::Change& change : changes) {
+    CHECK(changes_.empty() || change.seq() == head_seq_ + 1)
+        << "change log gap: appending seq " << change.seq() << " after "
+        << head_seq_;
+    changes_.push_back(change);
+    head_seq_ = change.seq();
+  }
+  while (changes_.size() > retention_) changes_.pop_front();
+}
+
+int64_t ChangeLog::head_seq() const {
+  absl::MutexLock lock(&mu_);
+  return head_seq_;
+}
+
+absl::StatusOr<std::vector<v1::Change>> ChangeLog::Since(
+    int64_t after_seq, size_t max_changes) const {
+  absl::MutexLock lock(&mu_);
+  std::vector<v1::Change> out;
+  if (after_seq >= head_seq_) return out;
+  const int64_t oldest = changes_.empty() ? head_seq_ + 1 : changes_.front().seq();
+  if (after_seq + 1 < oldest) {
+    return absl::OutOfRangeError(absl::StrCat(
+        "changes after seq ", after_seq, " were compacted (the oldest kept is ",
+        oldest, "); read the board with GetBoard and continue from its seq"));
+  }
+  const size_t begin = static_cast<size_t>(after_seq + 1 - oldest);
+  const size_t end = std::min(changes_.size(), begin + max_changes);
+  out.reserve(end - begin);
+  for (size_t i = begin; i < end; ++i) out.push_back(changes_[i]);
+  return out;
+}
+
+bool ChangeLog::WaitForChangesAfter(int64_t after_seq,
+                                    absl::Time deadline) const {
+  absl::MutexLock lock(&mu_);
+  auto newer = [this, after_seq]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return head_seq_ > after_seq;
+  };
+  return mu_.AwaitWithDeadline(absl::Condition(&newer), deadline);
+}
+
+}  // namespace podium

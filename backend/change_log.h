@@ -1,0 +1,52 @@
+// The retained tail of the change log, in memory, for ChangesSince and
+// Watch. The durable copy is the store's; this one is rebuilt from it at
+// start-up. Retention is bounded: older changes are dropped, and asking for
+// them is OUT_OF_RANGE, telling the reader to take a snapshot instead.
+#ifndef PODIUM_BACKEND_CHANGE_LOG_H_
+#define PODIUM_BACKEND_CHANGE_LOG_H_
+
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "podium/v1/types.pb.h"
+
+namespace podium {
+
+// Thread-safe: one writer appends, any number of readers read and wait.
+class ChangeLog {
+ public:
+  // Keeps the newest `retention` changes (at least 1).
+  explicit ChangeLog(size_t retention);
+
+  // Appends committed changes. Their seqs must continue the log without a
+  // gap (head_seq()+1, +2, ...); the first append after construction may
+  // start anywhere, which is how a restart resumes.
+  void Append(const std::vector<v1::Change>& changes);
+
+  int64_t head_seq() const;
+
+  // Changes with seq > after_seq, oldest first, at most `max_changes`.
+  // OUT_OF_RANGE when the change after `after_seq` is no longer retained.
+  absl::StatusOr<std::vector<v1::Change>> Since(int64_t after_seq,
+                                                size_t max_changes) const;
+
+  // Blocks until head_seq() > after_seq or `deadline`; true when there is
+  // something newer.
+  bool WaitForChangesAfter(int64_t after_seq, absl::Time deadline) const;
+
+ private:
+  const size_t retention_;
+  mutable absl::Mutex mu_;
+  std::deque<v1::Change> changes_ ABSL_GUARDED_BY(mu_);
+  // The seq of the newest change ever appended, even once compacted away.
+  int64_t head_seq_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace podium
+
+#endif  // PODIUM_BACKEND_CHANGE_LOG_H_

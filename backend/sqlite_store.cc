@@ -1,0 +1,343 @@
+#include "backend/sqlite_store.h"
+
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "backend/sqlite_db.h"
+#include "glog/logging.h"
+
+namespace podium {
+namespace {
+
+constexpr char kSchema[] = R"sql(
+  -- The newest value of every key that was ever written, as a Change.
+  CREATE TABLE IF NOT EXISTS kv (
+    key TEXT PRIMARY KEY, change BLOB NOT NULL) WITHOUT ROWID;
+  -- The retained change log.
+  CREATE TABLE IF NOT EXISTS changes (
+    seq INTEGER PRIMARY KEY, change BLOB NOT NULL);
+  -- Applied idempotency keys and the change each produced.
+  CREATE TABLE IF NOT EXISTS applied (
+    key TEXT PRIMARY KEY, seq INTEGER NOT NULL, change BLOB NOT NULL)
+    WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS applied_by_seq ON applied (seq);
+)sql";
+
+// Compaction deletes in steps of this many seqs, not at every commit.
+constexpr int64_t kCompactEvery = 1024;
+
+}  // namespace
+
+struct SqliteStore::PendingWrite {
+  const v1::RecordScoreRequest* score = nullptr;
+  const v1::AwardMedalRequest* medal = nullptr;
+  const std::string& key() const {
+    return score != nullptr ? score->idempotency_key() : medal->idempotency_key();
+  }
+  absl::StatusOr<WriteResult> result;
+  absl::Notification done;
+};
+
+SqliteStore::SqliteStore(Games games, SqliteStoreOptions options)
+    : options_(options),
+      state_(std::move(games)),
+      log_(options.change_retention) {}
+
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
+    const std::string& path, Games games, SqliteStoreOptions options) {
+  std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(games), options));
+  if (absl::Status s = store->Init(path); !s.ok()) return s;
+  store->committer_ = std::thread([raw = store.get()] { raw->CommitLoop(); });
+  return store;
+}
+
+absl::Status SqliteStore::Init(const std::string& path) {
+  absl::StatusOr<std::unique_ptr<SqliteDb>> db = SqliteDb::Open(path);
+  if (!db.ok()) return db.status();
+  db_ = *std::move(db);
+  // EXCLUSIVE locking keeps a second backend off the same file; FULL makes
+  // each commit fsync the WAL before it returns.
+  absl::Status s = db_->Exec(
+      "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; "
+      "PRAGMA synchronous=FULL;");
+  if (s.ok()) s = db_->Exec(kSchema);
+  if (!s.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot use database '", path,
+        "' (is another podium-backend using it?): ", s.message()));
+  }
+
+  auto prepare = [this](const char* sql,
+                        std::unique_ptr<SqliteStatement>* out) -> absl::Status {
+    absl::StatusOr<std::unique_ptr<SqliteStatement>> stmt = db_->Prepare(sql);
+    if (!stmt.ok()) return stmt.status();
+    *out = *std::move(stmt);
+    return absl::OkStatus();
+  };
+  std::unique_ptr<SqliteStatement> read_values, read_changes;
+  for (absl::Status st : {
+           prepare("SELECT change FROM applied WHERE key = ?1", &find_applied_),
+           prepare("INSERT OR REPLACE INTO kv (key, change) VALUES (?1, ?2)",
+                   &put_value_),
+           prepare("INSERT INTO changes (seq, change) VALUES (?1, ?2)",
+                   &put_change_),
+           prepare("INSERT INTO applied (key, seq, change) VALUES (?1, ?2, ?3)",
+                   &put_applied_),
+           prepare("SELECT change FROM kv", &read_values),
+           prepare("SELECT change FROM changes ORDER BY seq", &read_changes),
+       }) {
+    if (!st.ok()) return st;
+  }
+
+  // Rebuild the committed state and the retained change log from disk.
+  absl::MutexLock lock(&state_mu_);
+  v1::Change change;
+  while (true) {
+    absl::StatusOr<bool> row = read_values->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    if (!change.ParseFromString(std::string(read_values->ColumnBlob(0)))) {
+      return absl::DataLossError(absl::StrCat("corrupt value row in '", path, "'"));
+    }
+    committed_seq_ = std::max(committed_seq_, change.seq());
+    if (!state_.Install(change)) {
+      LOG(WARNING) << "database '" << path << "' holds " << ChangeKey(change)
+                   << ", which the games file no longer names; ignoring it";
+    }
+  }
+  std::vector<v1::Change> retained;
+  while (true) {
+    absl::StatusOr<bool> row = read_changes->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    if (!change.ParseFromString(std::string(read_changes->ColumnBlob(0)))) {
+      return absl::DataLossError(absl::StrCat("corrupt change row in '", path, "'"));
+    }
+    retained.push_back(change);
+    committed_seq_ = std::max(committed_seq_, change.seq());
+  }
+  log_.Append(retained);
+  LOG(INFO) << "opened '" << path << "': head seq " << committed_seq_ << ", "
+            << retained.size() << " changes retained";
+  return absl::OkStatus();
+}
+
+SqliteStore::~SqliteStore() {
+  if (committer_.joinable()) {
+    {
+      absl::MutexLock lock(&queue_mu_);
+      stopping_ = true;
+    }
+    committer_.join();
+  }
+}
+
+absl::StatusOr<WriteResult> SqliteStore::RecordScore(
+    const v1::RecordScoreRequest& request) {
+  {
+    absl::ReaderMutexLock lock(&state_mu_);
+    if (absl::Status s = state_.Validate(request); !s.ok()) return s;
+  }
+  PendingWrite write;
+  write.score = &request;
+  return Submit(&write);
+}
+
+absl::StatusOr<WriteResult> SqliteStore::AwardMedal(
+    const v1::AwardMedalRequest& request) {
+  {
+    absl::ReaderMutexLock lock(&state_mu_);
+    if (absl::Status s = state_.Validate(request); !s.ok()) return s;
+  }
+  PendingWrite write;
+  write.medal = &request;
+  return Submit(&write);
+}
+
+absl::StatusOr<WriteResult> SqliteStore::Submit(PendingWrite* write) {
+  {
+    absl::MutexLock lock(&queue_mu_);
+    if (stopping_) return absl::UnavailableError("the store is shutting down");
+    queue_.push_back(write);
+  }
+  write->done.WaitForNotification();
+  return std::move(write->result);
+}
+
+void SqliteStore::CommitLoop() {
+  std::vector<PendingWrite*> batch;
+  while (true) {
+    {
+      absl::MutexLock lock(&queue_mu_);
+      queue_mu_.Await(absl::Condition(
+          +[](SqliteStore* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->queue_mu_) {
+            return !s->queue_.empty() || s->stopping_;
+          },
+          this));
+      if (queue_.empty()) return;  // stopping, and nothing left to commit
+      const size_t n = std::min(queue_.size(), options_.max_batch);
+      batch.assign(queue_.begin(), queue_.begin() + n);
+      queue_.erase(queue_.begin(), queue_.begin() + n);
+    }
+    CommitBatch(batch);
+  }
+}
+
+void SqliteStore::CommitBatch(const std::vector<PendingWrite*>& batch) {
+  std::vector<v1::Change> new_changes;
+  absl::Status s = db_->Exec("BEGIN IMMEDIATE");
+  if (s.ok()) s = ApplyBatch(batch, &new_changes);
+  if (s.ok()) s = db_->Exec("COMMIT");
+  if (!s.ok()) {
+    LOG(ERROR) << "commit of " << batch.size() << " writes failed: " << s;
+    db_->Exec("ROLLBACK").IgnoreError();  // Fails harmlessly if none is open.
+    for (PendingWrite* write : batch) {
+      write->result = absl::UnavailableError(absl::StrCat(
+          "the backend could not store the write (nothing was applied; "
+          "retry): ", s.message()));
+      write->done.Notify();
+    }
+    return;
+  }
+  {
+    absl::MutexLock lock(&state_mu_);
+    for (const v1::Change& change : new_changes) state_.Install(change);
+    if (!new_changes.empty()) committed_seq_ = new_changes.back().seq();
+    stats_.transactions += 1;
+    stats_.writes += static_cast<int64_t>(batch.size());
+  }
+  log_.Append(new_changes);
+  for (PendingWrite* write : batch) write->done.Notify();
+}
+
+absl::Status SqliteStore::ApplyBatch(const std::vector<PendingWrite*>& batch,
+                                     std::vector<v1::Change>* new_changes) {
+  int64_t seq;
+  {
+    absl::ReaderMutexLock lock(&state_mu_);
+    seq = committed_seq_;
+  }
+  const int64_t first_seq = seq + 1;
+  const int64_t now = absl::ToUnixMicros(absl::Now());
+  // Values written earlier in this batch, not yet visible in state_.
+  absl::flat_hash_map<std::string, v1::Change> overlay;
+  // Keys applied earlier in this batch: a retry racing its original.
+  absl::flat_hash_map<std::string, v1::Change> applied_in_batch;
+  std::string blob;
+
+  for (PendingWrite* write : batch) {
+    if (auto it = applied_in_batch.find(write->key()); it != applied_in_batch.end()) {
+      write->result = WriteResult{it->second, true};
+      continue;
+    }
+    find_applied_->BindText(1, write->key());
+    absl::StatusOr<bool> found = find_applied_->Step();
+    if (!found.ok()) return found.status();
+    if (*found) {
+      v1::Change original;
+      original.ParseFromString(std::string(find_applied_->ColumnBlob(0)));
+      find_applied_->Reset();
+      write->result = WriteResult{std::move(original), true};
+      continue;
+    }
+    find_applied_->Reset();
+
+    v1::Change change;
+    change.set_seq(++seq);
+    {
+      absl::ReaderMutexLock lock(&state_mu_);
+      if (write->score != nullptr) {
+        const std::string key = absl::StrCat("event:", write->score->event());
+        auto it = overlay.find(key);
+        v1::EventScore current = it != overlay.end()
+                                     ? it->second.event()
+                                     : *state_.GetEvent(write->score->event());
+        *change.mutable_event() =
+            BoardState::ApplyScore(current, *write->score, seq, now);
+      } else {
+        const std::string key = absl::StrCat("team:", write->medal->team());
+        auto it = overlay.find(key);
+        v1::MedalTally current = it != overlay.end()
+                                     ? it->second.medals()
+                                     : *state_.GetMedals(write->medal->team());
+        *change.mutable_medals() =
+            BoardState::ApplyMedal(current, *write->medal, seq);
+      }
+    }
+    const std::string key = ChangeKey(change);
+    change.SerializeToString(&blob);
+    put_value_->BindText(1, key);
+    put_value_->BindBlob(2, blob);
+    put_change_->BindInt(1, seq);
+    put_change_->BindBlob(2, blob);
+    put_applied_->BindText(1, write->key());
+    put_applied_->BindInt(2, seq);
+    put_applied_->BindBlob(3, blob);
+    for (SqliteStatement* stmt :
+         {put_value_.get(), put_change_.get(), put_applied_.get()}) {
+      if (absl::Status s = stmt->Run(); !s.ok()) return s;
+    }
+    write->result = WriteResult{change, false};
+    applied_in_batch[write->key()] = change;
+    overlay[key] = change;
+    new_changes->push_back(std::move(change));
+  }
+  if (seq / kCompactEvery != (first_seq - 1) / kCompactEvery) return Compact(seq);
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStore::Compact(int64_t head) {
+  const int64_t changes_before = head - static_cast<int64_t>(options_.change_retention);
+  const int64_t applied_before =
+      head - static_cast<int64_t>(options_.idempotency_retention);
+  if (changes_before > 0) {
+    if (absl::Status s = db_->Exec(absl::StrCat(
+            "DELETE FROM changes WHERE seq <= ", changes_before));
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (applied_before > 0) {
+    return db_->Exec(
+        absl::StrCat("DELETE FROM applied WHERE seq <= ", applied_before));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::EventScore> SqliteStore::GetEvent(absl::string_view event) const {
+  absl::ReaderMutexLock lock(&state_mu_);
+  return state_.GetEvent(event);
+}
+
+absl::StatusOr<v1::MedalTally> SqliteStore::GetMedals(absl::string_view team) const {
+  absl::ReaderMutexLock lock(&state_mu_);
+  return state_.GetMedals(team);
+}
+
+v1::Board SqliteStore::GetBoard() const {
+  absl::ReaderMutexLock lock(&state_mu_);
+  return state_.ToBoard(committed_seq_);
+}
+
+absl::StatusOr<std::vector<v1::Change>> SqliteStore::ChangesSince(
+    int64_t after_seq, size_t max_changes) const {
+  return log_.Since(after_seq, max_changes);
+}
+
+int64_t SqliteStore::head_seq() const {
+  absl::ReaderMutexLock lock(&state_mu_);
+  return committed_seq_;
+}
+
+bool SqliteStore::WaitForChangesAfter(int64_t after_seq, absl::Time deadline) const {
+  return log_.WaitForChangesAfter(after_seq, deadline);
+}
+
+SqliteStore::Stats SqliteStore::stats() const {
+  absl::ReaderMutexLock lock(&state_mu_);
+  return stats_;
+}
+
+}  // namespace podium

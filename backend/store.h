@@ -1,0 +1,57 @@
+// The Store: where the backend's truth lives. Implementations must make
+// every acknowledged write durable before returning, give it the next
+// global seq, append it to the change log, and apply each idempotency key
+// at most once. SqliteStore is the embedded one; a server database can
+// implement the same contract.
+#ifndef PODIUM_BACKEND_STORE_H_
+#define PODIUM_BACKEND_STORE_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "podium/v1/backend.pb.h"
+#include "podium/v1/types.pb.h"
+
+namespace podium {
+
+struct WriteResult {
+  v1::Change change;
+  // The idempotency key had been applied before; `change` is that
+  // application's change and nothing was written now.
+  bool duplicate = false;
+};
+
+// Implementations are thread-safe.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Invalid writes (unknown names, bad values, no key) fail with
+  // INVALID_ARGUMENT or NOT_FOUND and change nothing.
+  virtual absl::StatusOr<WriteResult> RecordScore(
+      const v1::RecordScoreRequest& request) = 0;
+  virtual absl::StatusOr<WriteResult> AwardMedal(
+      const v1::AwardMedalRequest& request) = 0;
+
+  virtual absl::StatusOr<v1::EventScore> GetEvent(
+      absl::string_view event) const = 0;
+  virtual absl::StatusOr<v1::MedalTally> GetMedals(
+      absl::string_view team) const = 0;
+  virtual v1::Board GetBoard() const = 0;
+
+  // Changes with seq > after_seq, at most `max_changes`; OUT_OF_RANGE when
+  // some were compacted.
+  virtual absl::StatusOr<std::vector<v1::Change>> ChangesSince(
+      int64_t after_seq, size_t max_changes) const = 0;
+  virtual int64_t head_seq() const = 0;
+  // Blocks until a change newer than after_seq is committed or `deadline`.
+  virtual bool WaitForChangesAfter(int64_t after_seq,
+                                   absl::Time deadline) const = 0;
+};
+
+}  // namespace podium
+
+#endif  // PODIUM_BACKEND_STORE_H_

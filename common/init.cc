@@ -1,0 +1,33 @@
+#include "common/init.h"
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
+#include "glog/logging.h"
+
+ABSL_FLAG(int, verbose, 0,
+          "glog verbosity: 1 logs every message sent or received");
+
+namespace podium {
+
+std::vector<std::string> InitProcess(int argc, char** argv,
+                                     const char* usage) {
+  absl::SetProgramUsageMessage(usage);
+  // --help lists Podium's own flags (those of every linked Podium library,
+  // e.g. --verbose); --helpfull adds Abseil's.
+  absl::FlagsUsageConfig config;
+  config.contains_help_flags = [](absl::string_view path) {
+    return !absl::StrContains(path, "absl/");
+  };
+  config.contains_helpshort_flags = config.contains_help_flags;
+  absl::SetFlagsUsageConfig(config);
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  FLAGS_logtostderr = true;
+  FLAGS_v = absl::GetFlag(FLAGS_verbose);
+  google::InitGoogleLogging(argv[0]);
+  return std::vector<std::string>(positional.begin() + 1, positional.end());
+}
+
+}  // namespace podium

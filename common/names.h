@@ -1,0 +1,31 @@
+// Spelling of the data model's enums on command lines, in files and in JSON.
+#ifndef PODIUM_COMMON_NAMES_H_
+#define PODIUM_COMMON_NAMES_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "podium/v1/types.pb.h"
+
+namespace podium {
+
+// Limits every server enforces on names (events, teams, idempotency keys).
+inline constexpr size_t kMaxNameBytes = 128;
+
+// "scheduled", "live", "final"; "unspecified" for the zero value.
+std::string StatusName(v1::EventStatus status);
+absl::StatusOr<v1::EventStatus> ParseStatus(absl::string_view name);
+
+// "gold", "silver", "bronze".
+std::string MedalName(v1::Medal medal);
+absl::StatusOr<v1::Medal> ParseMedal(absl::string_view name);
+
+// OK when `name` is a plausible event or team name: 1 to kMaxNameBytes
+// bytes of letters, digits, '_', '-', '.' or '\''. `what` names the field
+// in the error ("event", "team").
+absl::Status ValidateName(absl::string_view what, absl::string_view name);
+
+}  // namespace podium
+
+#endif  // PODIUM_COMMON_NAMES_H_
