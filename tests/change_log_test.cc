@@ -1,0 +1,75 @@
+#include "backend/change_log.h"
+
+#include <thread>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace podium {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::vector<v1::Change> Changes(int64_t first, int64_t last) {
+  std::vector<v1::Change> out;
+  for (int64_t seq = first; seq <= last; ++seq) {
+    v1::Change change;
+    change.set_seq(seq);
+    change.mutable_medals()->set_team("Gauls");
+    change.mutable_medals()->set_gold(seq);
+    out.push_back(change);
+  }
+  return out;
+}
+
+TEST(ChangeLogTest, SinceReturnsNewerChangesInOrderAndPages) {
+  ChangeLog log(100);
+  log.Append(Changes(1, 10));
+  EXPECT_EQ(log.head_seq(), 10);
+  absl::StatusOr<std::vector<v1::Change>> got = log.Since(3, 4);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_EQ(got->size(), 4u);
+  EXPECT_EQ((*got)[0].seq(), 4);
+  EXPECT_EQ((*got)[3].seq(), 7);
+  EXPECT_TRUE(log.Since(10, 100)->empty());
+  EXPECT_EQ(log.Since(0, 100)->size(), 10u);
+}
+
+TEST(ChangeLogTest, CompactedHistoryIsOutOfRange) {
+  ChangeLog log(5);
+  log.Append(Changes(1, 20));
+  EXPECT_EQ(log.Since(15, 100)->size(), 5u);  // 16..20 are retained
+  absl::StatusOr<std::vector<v1::Change>> got = log.Since(14, 100);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_THAT(got.status().message(), HasSubstr("GetBoard"));
+}
+
+TEST(ChangeLogTest, ResumesAfterRestartFromAnySeq) {
+  ChangeLog log(100);
+  log.Append(Changes(500, 510));  // what a restarted store reloads
+  EXPECT_EQ(log.head_seq(), 510);
+  EXPECT_EQ(log.Since(499, 100)->size(), 11u);
+  EXPECT_EQ(log.Since(498, 100).status().code(),
+            absl::StatusCode::kOutOfRange);
+}
+
+TEST(ChangeLogTest, GapIsFatal) {
+  ChangeLog log(100);
+  log.Append(Changes(1, 3));
+  EXPECT_DEATH(log.Append(Changes(5, 5)), "gap");
+}
+
+TEST(ChangeLogTest, WaitWakesOnAppendAndTimesOut) {
+  ChangeLog log(100);
+  log.Append(Changes(1, 1));
+  EXPECT_FALSE(log.WaitForChangesAfter(1, absl::Now() + absl::Milliseconds(20)));
+  EXPECT_TRUE(log.WaitForChangesAfter(0, absl::Now()));
+  std::thread appender([&] { log.Append(Changes(2, 2)); });
+  // Generous deadline: the wait returns as soon as the append lands.
+  EXPECT_TRUE(log.WaitForChangesAfter(1, absl::Now() + absl::Seconds(30)));
+  appender.join();
+}
+
+}  // namespace
+}  // namespace podium

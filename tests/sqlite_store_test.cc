@@ -1,0 +1,248 @@
+#include "backend/sqlite_store.h"
+
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/temp_dir.h"
+
+namespace podium {
+namespace {
+
+using ::testing::HasSubstr;
+
+v1::RecordScoreRequest Score(const std::string& key, const std::string& event,
+                             const std::string& team, int64_t points) {
+  v1::RecordScoreRequest request;
+  request.set_idempotency_key(key);
+  request.set_event(event);
+  v1::TeamPoints* p = request.add_points();
+  p->set_team(team);
+  p->set_points(points);
+  return request;
+}
+
+v1::AwardMedalRequest Award(const std::string& key, const std::string& team,
+                            v1::Medal medal) {
+  v1::AwardMedalRequest request;
+  request.set_idempotency_key(key);
+  request.set_team(team);
+  request.set_medal(medal);
+  return request;
+}
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<SqliteStore> Open(SqliteStoreOptions options = {}) {
+    absl::StatusOr<std::unique_ptr<SqliteStore>> store =
+        SqliteStore::Open(db_path_, Games::Default(), options);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+
+  test::ScopedTempDir dir_;
+  const std::string db_path_ = dir_.path() + "/podium.db";
+};
+
+TEST_F(SqliteStoreTest, WritesAreReadBackWithSeqAsVersion) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  absl::StatusOr<WriteResult> w1 =
+      store->RecordScore(Score("k1", "menhir-put", "Gauls", 3));
+  ASSERT_TRUE(w1.ok()) << w1.status();
+  EXPECT_FALSE(w1->duplicate);
+  EXPECT_EQ(w1->change.seq(), 1);
+  absl::StatusOr<WriteResult> w2 = store->AwardMedal(Award("k2", "Romans", v1::GOLD));
+  ASSERT_TRUE(w2.ok()) << w2.status();
+  EXPECT_EQ(w2->change.seq(), 2);
+
+  absl::StatusOr<v1::EventScore> score = store->GetEvent("menhir-put");
+  ASSERT_TRUE(score.ok());
+  EXPECT_EQ(score->version(), 1);
+  EXPECT_EQ(score->points(0).team(), "Gauls");
+  EXPECT_EQ(score->points(0).points(), 3);
+  EXPECT_EQ(score->points(1).points(), 0);  // Romans untouched
+  EXPECT_EQ(store->GetMedals("Romans")->gold(), 1);
+  EXPECT_EQ(store->GetMedals("Romans")->version(), 2);
+  v1::Board board = store->GetBoard();
+  EXPECT_EQ(board.seq(), 2);
+  EXPECT_EQ(board.events_size(), static_cast<int>(Games::Default().events().size()));
+}
+
+TEST_F(SqliteStoreTest, StatusOnlyUpdateKeepsPoints) {
+  auto store = Open();
+  ASSERT_TRUE(store->RecordScore(Score("a", "javelin", "Gauls", 7)).ok());
+  v1::RecordScoreRequest final_whistle;
+  final_whistle.set_idempotency_key("b");
+  final_whistle.set_event("javelin");
+  final_whistle.set_status(v1::FINAL);
+  ASSERT_TRUE(store->RecordScore(final_whistle).ok());
+  EXPECT_EQ(store->GetEvent("javelin")->status(), v1::FINAL);
+  EXPECT_EQ(store->GetEvent("javelin")->points(0).points(), 7);
+}
+
+TEST_F(SqliteStoreTest, IdempotencyKeyIsAppliedOnceEvenAcrossRestart) {
+  {
+    auto store = Open();
+    absl::StatusOr<WriteResult> first = store->AwardMedal(Award("same", "Gauls", v1::GOLD));
+    absl::StatusOr<WriteResult> again = store->AwardMedal(Award("same", "Gauls", v1::GOLD));
+    ASSERT_TRUE(first.ok() && again.ok());
+    EXPECT_TRUE(again->duplicate);
+    EXPECT_EQ(again->change.seq(), first->change.seq());
+    EXPECT_EQ(store->GetMedals("Gauls")->gold(), 1);
+    EXPECT_EQ(store->head_seq(), 1);
+  }
+  auto reopened = Open();
+  absl::StatusOr<WriteResult> retry = reopened->AwardMedal(Award("same", "Gauls", v1::GOLD));
+  ASSERT_TRUE(retry.ok());
+  EXPECT_TRUE(retry->duplicate);
+  EXPECT_EQ(retry->change.medals().gold(), 1);
+  EXPECT_EQ(reopened->GetMedals("Gauls")->gold(), 1);
+  EXPECT_EQ(reopened->head_seq(), 1);
+}
+
+TEST_F(SqliteStoreTest, StateAndChangeLogSurviveReopen) {
+  {
+    auto store = Open();
+    for (int i = 0; i < 20; ++i) {
+      ASSERT_TRUE(store->RecordScore(Score(absl::StrCat("s", i), "boar-hunt", "Romans", i)).ok());
+    }
+  }
+  auto store = Open();
+  EXPECT_EQ(store->head_seq(), 20);
+  EXPECT_EQ(store->GetEvent("boar-hunt")->points(1).points(), 19);
+  absl::StatusOr<std::vector<v1::Change>> changes = store->ChangesSince(0, 100);
+  ASSERT_TRUE(changes.ok());
+  ASSERT_EQ(changes->size(), 20u);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ((*changes)[i].seq(), i + 1);
+  absl::StatusOr<WriteResult> next = store->AwardMedal(Award("n", "Gauls", v1::BRONZE));
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->change.seq(), 21);
+}
+
+TEST_F(SqliteStoreTest, InvalidWritesChangeNothing) {
+  auto store = Open();
+  ASSERT_TRUE(store->AwardMedal(Award("ok", "Gauls", v1::GOLD)).ok());
+  struct Case {
+    absl::StatusOr<WriteResult> result;
+    absl::StatusCode code;
+    const char* message;
+  };
+  v1::RecordScoreRequest twice = Score("t", "javelin", "Gauls", 1);
+  *twice.add_points() = twice.points(0);
+  v1::RecordScoreRequest empty;
+  empty.set_idempotency_key("e");
+  empty.set_event("javelin");
+  const Case cases[] = {
+      {store->RecordScore(Score("a", "curling", "Gauls", 1)),
+       absl::StatusCode::kNotFound, "unknown event 'curling'"},
+      {store->RecordScore(Score("b", "javelin", "Goths", 1)),
+       absl::StatusCode::kNotFound, "unknown team 'Goths'"},
+      {store->RecordScore(Score("c", "javelin", "Gauls", -1)),
+       absl::StatusCode::kInvalidArgument, "must be 0 to"},
+      {store->RecordScore(Score("d", "javelin", "Gauls", kMaxPoints + 1)),
+       absl::StatusCode::kInvalidArgument, "must be 0 to"},
+      {store->RecordScore(Score("", "javelin", "Gauls", 1)),
+       absl::StatusCode::kInvalidArgument, "idempotency_key is empty"},
+      {store->RecordScore(twice), absl::StatusCode::kInvalidArgument,
+       "named twice"},
+      {store->RecordScore(empty), absl::StatusCode::kInvalidArgument,
+       "nothing to record"},
+      {store->AwardMedal(Award("f", std::string(1 << 20, 'x'), v1::GOLD)),
+       absl::StatusCode::kNotFound, "unknown team 'xxxx"},
+      {store->AwardMedal(Award("g", "Gauls", v1::MEDAL_UNSPECIFIED)),
+       absl::StatusCode::kInvalidArgument, "gold, silver or bronze"},
+      {store->AwardMedal(Award(std::string(200, 'k'), "Gauls", v1::GOLD)),
+       absl::StatusCode::kInvalidArgument, "idempotency_key is 200 bytes"},
+  };
+  for (const Case& c : cases) {
+    ASSERT_FALSE(c.result.ok()) << c.message;
+    EXPECT_EQ(c.result.status().code(), c.code) << c.result.status();
+    EXPECT_THAT(c.result.status().message(), HasSubstr(c.message));
+    EXPECT_LT(c.result.status().message().size(), 300u) << "echoes too much";
+  }
+  EXPECT_EQ(store->head_seq(), 1);
+  EXPECT_EQ(store->GetMedals("Gauls")->gold(), 1);
+  EXPECT_EQ(store->GetEvent("javelin")->version(), 0);
+}
+
+TEST_F(SqliteStoreTest, ConcurrentWritersShareCommitsAndGetGaplessSeqs) {
+  auto store = Open();
+  constexpr int kWriters = 32;
+  constexpr int kPerWriter = 50;
+  std::vector<std::vector<int64_t>> seqs(kWriters);
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      for (int i = 0; i < kPerWriter; ++i) {
+        absl::StatusOr<WriteResult> r = store->AwardMedal(
+            Award(absl::StrCat("w", w, "-", i), "Gauls", v1::SILVER));
+        ASSERT_TRUE(r.ok()) << r.status();
+        seqs[w].push_back(r->change.seq());
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+
+  std::set<int64_t> all;
+  for (const auto& s : seqs) {
+    EXPECT_TRUE(std::is_sorted(s.begin(), s.end()));
+    all.insert(s.begin(), s.end());
+  }
+  constexpr int kTotal = kWriters * kPerWriter;
+  ASSERT_EQ(all.size(), static_cast<size_t>(kTotal));
+  EXPECT_EQ(*all.begin(), 1);
+  EXPECT_EQ(*all.rbegin(), kTotal);
+  EXPECT_EQ(store->GetMedals("Gauls")->silver(), kTotal);
+  SqliteStore::Stats stats = store->stats();
+  EXPECT_EQ(stats.writes, kTotal);
+  // 32 writers blocked on one committer: batches must have formed.
+  EXPECT_LT(stats.transactions, kTotal);
+}
+
+TEST_F(SqliteStoreTest, CompactionBoundsHistoryAndSaysSo) {
+  SqliteStoreOptions options;
+  options.change_retention = 10;
+  options.idempotency_retention = 1500;
+  constexpr int kWrites = 2100;  // crosses two compaction steps
+  {
+    auto store = Open(options);
+    for (int i = 1; i <= kWrites; ++i) {
+      ASSERT_TRUE(store->AwardMedal(Award(absl::StrCat("c", i), "Britons", v1::BRONZE)).ok());
+    }
+    absl::StatusOr<std::vector<v1::Change>> old = store->ChangesSince(0, 100);
+    ASSERT_FALSE(old.ok());
+    EXPECT_EQ(old.status().code(), absl::StatusCode::kOutOfRange);
+    EXPECT_EQ(store->ChangesSince(kWrites - 10, 100)->size(), 10u);
+  }
+  auto store = Open(options);
+  EXPECT_EQ(store->ChangesSince(0, 100).status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(store->ChangesSince(kWrites - 10, 100)->size(), 10u);
+  EXPECT_EQ(store->GetMedals("Britons")->bronze(), kWrites);
+  // A key within the idempotency window is still recognised...
+  EXPECT_TRUE(store->AwardMedal(Award("c2000", "Britons", v1::BRONZE))->duplicate);
+  // ...one compacted out of it is applied again, as documented.
+  EXPECT_FALSE(store->AwardMedal(Award("c1", "Britons", v1::BRONZE))->duplicate);
+}
+
+TEST_F(SqliteStoreTest, SecondStoreOnSameFileIsRefused) {
+  auto store = Open();
+  ASSERT_TRUE(store->AwardMedal(Award("x", "Gauls", v1::GOLD)).ok());
+  absl::StatusOr<std::unique_ptr<SqliteStore>> second =
+      SqliteStore::Open(db_path_, Games::Default());
+  ASSERT_FALSE(second.ok());
+  EXPECT_THAT(second.status().message(), HasSubstr("another podium-backend"));
+}
+
+TEST_F(SqliteStoreTest, UnopenablePathIsAClearError) {
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store =
+      SqliteStore::Open("/nonexistent/dir/podium.db", Games::Default());
+  ASSERT_FALSE(store.ok());
+  EXPECT_THAT(store.status().message(), HasSubstr("/nonexistent/dir/podium.db"));
+}
+
+}  // namespace
+}  // namespace podium
