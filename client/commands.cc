@@ -1,0 +1,125 @@
+#include "client/commands.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "client/format.h"
+#include "common/json.h"
+
+namespace podium {
+namespace {
+
+absl::Status WrongArguments(absl::string_view command,
+                            absl::string_view expected) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("'", command, "' takes ", expected));
+}
+
+absl::Status RunGetScore(const std::string& event, bool json,
+                         ScoreboardClient* client, std::string* out) {
+  absl::StatusOr<v1::EventScore> score = client->GetScore(event);
+  if (!score.ok()) return score.status();
+  *out = json ? EventScoreJson(*score) : EventScoreText(*score);
+  out->push_back('\n');
+  return absl::OkStatus();
+}
+
+absl::Status RunGetMedals(const std::string& team, bool json,
+                          ScoreboardClient* client, std::string* out) {
+  if (!team.empty()) {
+    absl::StatusOr<v1::MedalTally> tally = client->GetMedals(team);
+    if (!tally.ok()) return tally.status();
+    *out = json ? MedalTallyJson(*tally) : MedalTallyText(*tally);
+    out->push_back('\n');
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<v1::MedalTally>> tallies = client->GetAllMedals();
+  if (!tallies.ok()) return tallies.status();
+  if (!json) {
+    *out = MedalTableText(*tallies);
+    return absl::OkStatus();
+  }
+  for (const v1::MedalTally& tally : *tallies) {
+    absl::StrAppend(out, MedalTallyJson(tally), "\n");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunBoard(bool json, ScoreboardClient* client, std::string* out) {
+  absl::StatusOr<v1::Board> board = client->GetBoard();
+  if (!board.ok()) return board.status();
+  if (!json) {
+    *out = BoardText(*board);
+    return absl::OkStatus();
+  }
+  for (const v1::EventScore& score : board->events()) {
+    absl::StrAppend(out, EventScoreJson(score), "\n");
+  }
+  for (const v1::MedalTally& tally : board->medals()) {
+    absl::StrAppend(out, MedalTallyJson(tally), "\n");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunHealth(bool json, ScoreboardClient* client, std::string* out) {
+  if (absl::Status status = client->CheckHealth(); !status.ok()) return status;
+  *out = json ? absl::StrCat("{\"address\":", JsonQuote(client->address()),
+                             ",\"status\":\"SERVING\"}\n")
+              : "SERVING\n";
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Command> ParseCommand(absl::Span<const std::string> args) {
+  if (args.empty()) {
+    return absl::InvalidArgumentError("no command given");
+  }
+  const std::string& name = args[0];
+  const size_t operands = args.size() - 1;
+  Command command;
+  if (name == "get-score") {
+    if (operands != 1) return WrongArguments(name, "exactly one EVENT");
+    command.kind = CommandKind::kGetScore;
+    command.name = args[1];
+  } else if (name == "get-medals") {
+    if (operands > 1) return WrongArguments(name, "at most one TEAM");
+    command.kind = CommandKind::kGetMedals;
+    if (operands == 1) command.name = args[1];
+  } else if (name == "board") {
+    if (operands != 0) return WrongArguments(name, "no arguments");
+    command.kind = CommandKind::kBoard;
+  } else if (name == "health") {
+    if (operands != 0) return WrongArguments(name, "no arguments");
+    command.kind = CommandKind::kHealth;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown command '", name, "'"));
+  }
+  return command;
+}
+
+absl::Status RunCommand(const Command& command, bool json,
+                        ScoreboardClient* client, std::ostream* out) {
+  std::string text;
+  absl::Status status;
+  switch (command.kind) {
+    case CommandKind::kGetScore:
+      status = RunGetScore(command.name, json, client, &text);
+      break;
+    case CommandKind::kGetMedals:
+      status = RunGetMedals(command.name, json, client, &text);
+      break;
+    case CommandKind::kBoard:
+      status = RunBoard(json, client, &text);
+      break;
+    case CommandKind::kHealth:
+      status = RunHealth(json, client, &text);
+      break;
+  }
+  if (!status.ok()) return status;
+  *out << text << std::flush;
+  return absl::OkStatus();
+}
+
+}  // namespace podium

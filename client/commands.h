@@ -1,0 +1,43 @@
+// The podium-client commands, apart from flags and process exit, so that
+// tests and other programs run exactly what the CLI runs.
+//
+//   get-score EVENT     one event's score
+//   get-medals [TEAM]   one team's tally, or every team's
+//   board               every event, then every tally
+//   health              whether the server reports SERVING
+#ifndef PODIUM_CLIENT_COMMANDS_H_
+#define PODIUM_CLIENT_COMMANDS_H_
+
+#include <ostream>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "client/scoreboard_client.h"
+
+namespace podium {
+
+enum class CommandKind { kGetScore, kGetMedals, kBoard, kHealth };
+
+struct Command {
+  CommandKind kind = CommandKind::kBoard;
+  // The event of get-score; the team of get-medals (empty: every team).
+  std::string name;
+};
+
+// Parses the positional arguments of the command line. INVALID_ARGUMENT,
+// worded to go above the usage text, for an unknown command or a wrong
+// number of arguments.
+absl::StatusOr<Command> ParseCommand(absl::Span<const std::string> args);
+
+// Runs `command` once through `client` and writes the result to `out`:
+// with `json` one JSON object per line (see client/format.h), otherwise
+// text for people. On failure writes nothing and returns the client's
+// status, so output is never a half-printed board.
+absl::Status RunCommand(const Command& command, bool json,
+                        ScoreboardClient* client, std::ostream* out);
+
+}  // namespace podium
+
+#endif  // PODIUM_CLIENT_COMMANDS_H_

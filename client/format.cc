@@ -1,0 +1,109 @@
+#include "client/format.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/json.h"
+#include "common/names.h"
+
+namespace podium {
+namespace {
+
+// "Gauls 3 : Romans 1"; "-" for a score with no teams, so the column is
+// never empty.
+std::string PointsText(const v1::EventScore& score) {
+  if (score.points().empty()) return "-";
+  std::string out;
+  for (const v1::TeamPoints& points : score.points()) {
+    absl::StrAppend(&out, out.empty() ? "" : " : ", points.team(), " ",
+                    points.points());
+  }
+  return out;
+}
+
+std::string EventLine(const v1::EventScore& score, size_t event_width,
+                      size_t status_width) {
+  return absl::StrFormat("%-*s  %-*s  %s  (v%d)", static_cast<int>(event_width),
+                         score.event(), static_cast<int>(status_width),
+                         StatusName(score.status()), PointsText(score),
+                         score.version());
+}
+
+}  // namespace
+
+std::string EventScoreJson(const v1::EventScore& score) {
+  std::string out = absl::StrCat(
+      "{\"event\":", JsonQuote(score.event()),
+      ",\"status\":", JsonQuote(StatusName(score.status())), ",\"points\":{");
+  bool first = true;
+  for (const v1::TeamPoints& points : score.points()) {
+    absl::StrAppend(&out, first ? "" : ",", JsonQuote(points.team()), ":",
+                    points.points());
+    first = false;
+  }
+  absl::StrAppend(&out, "},\"version\":", score.version(),
+                  ",\"updated_unix_micros\":", score.updated_unix_micros(),
+                  "}");
+  return out;
+}
+
+std::string MedalTallyJson(const v1::MedalTally& tally) {
+  return absl::StrCat(
+      "{\"team\":", JsonQuote(tally.team()), ",\"gold\":", tally.gold(),
+      ",\"silver\":", tally.silver(), ",\"bronze\":", tally.bronze(),
+      ",\"version\":", tally.version(), "}");
+}
+
+std::string EventScoreText(const v1::EventScore& score) {
+  return EventLine(score, 0, 0);
+}
+
+std::string MedalTallyText(const v1::MedalTally& tally) {
+  return absl::StrFormat("%s  gold %d  silver %d  bronze %d  (v%d)",
+                         tally.team(), tally.gold(), tally.silver(),
+                         tally.bronze(), tally.version());
+}
+
+std::string EventTableText(absl::Span<const v1::EventScore> scores) {
+  size_t event_width = 0;
+  size_t status_width = 0;
+  for (const v1::EventScore& score : scores) {
+    event_width = std::max(event_width, score.event().size());
+    status_width = std::max(status_width, StatusName(score.status()).size());
+  }
+  std::string out;
+  for (const v1::EventScore& score : scores) {
+    absl::StrAppend(&out, EventLine(score, event_width, status_width), "\n");
+  }
+  return out;
+}
+
+std::string MedalTableText(absl::Span<const v1::MedalTally> tallies) {
+  constexpr absl::string_view kTeam = "team";
+  size_t team_width = kTeam.size();
+  for (const v1::MedalTally& tally : tallies) {
+    team_width = std::max(team_width, tally.team().size());
+  }
+  const int width = static_cast<int>(team_width);
+  std::string out = absl::StrFormat("%-*s  %6s  %6s  %6s  %7s\n", width, kTeam,
+                                    "gold", "silver", "bronze", "version");
+  for (const v1::MedalTally& tally : tallies) {
+    absl::StrAppendFormat(&out, "%-*s  %6d  %6d  %6d  %7d\n", width,
+                          tally.team(), tally.gold(), tally.silver(),
+                          tally.bronze(), tally.version());
+  }
+  return out;
+}
+
+std::string BoardText(const v1::Board& board) {
+  const std::vector<v1::EventScore> events(board.events().begin(),
+                                           board.events().end());
+  const std::vector<v1::MedalTally> medals(board.medals().begin(),
+                                           board.medals().end());
+  return absl::StrCat("board at seq ", board.seq(), "\n",
+                      EventTableText(events), "\n", MedalTableText(medals));
+}
+
+}  // namespace podium

@@ -1,0 +1,45 @@
+// How scores and tallies are printed: one JSON object per value for
+// programs (jq, scripts, the web later), and aligned text for people
+// watching a terminal. Field names in the JSON are part of Podium's
+// public interface (docs/client.md); change them only with a new field.
+#ifndef PODIUM_CLIENT_FORMAT_H_
+#define PODIUM_CLIENT_FORMAT_H_
+
+#include <string>
+
+#include "absl/types/span.h"
+#include "podium/v1/types.pb.h"
+
+namespace podium {
+
+// One line, no trailing newline:
+// {"event":"menhir-put","status":"live","points":{"Gauls":3,"Romans":1},
+//  "version":17,"updated_unix_micros":1700000000000000}
+// Teams appear in the order the server gave them (the games file's).
+std::string EventScoreJson(const v1::EventScore& score);
+
+// One line, no trailing newline:
+// {"team":"Gauls","gold":1,"silver":0,"bronze":2,"version":9}
+std::string MedalTallyJson(const v1::MedalTally& tally);
+
+// One line, no trailing newline: "menhir-put  live  Gauls 3 : Romans 1  (v17)".
+std::string EventScoreText(const v1::EventScore& score);
+
+// One line, no trailing newline: "Gauls  gold 1  silver 0  bronze 2  (v9)".
+std::string MedalTallyText(const v1::MedalTally& tally);
+
+// EventScoreText lines with event names and statuses padded to a common
+// width, so the points line up; each line ends in '\n'.
+std::string EventTableText(absl::Span<const v1::EventScore> scores);
+
+// A table with a header row ("team gold silver bronze version") and one
+// right-aligned row per tally; each line ends in '\n'.
+std::string MedalTableText(absl::Span<const v1::MedalTally> tallies);
+
+// A header naming the board's seq, the events' table, a blank line and
+// the medal table.
+std::string BoardText(const v1::Board& board);
+
+}  // namespace podium
+
+#endif  // PODIUM_CLIENT_FORMAT_H_

@@ -1,0 +1,142 @@
+// The printed forms of scores and tallies: the JSON is a public interface
+// (scripts parse it), so it is checked byte for byte.
+#include "client/format.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/json.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace podium {
+namespace {
+
+using ::testing::HasSubstr;
+
+v1::EventScore MenhirPut() {
+  v1::EventScore score;
+  score.set_event("menhir-put");
+  score.set_status(v1::LIVE);
+  v1::TeamPoints* gauls = score.add_points();
+  gauls->set_team("Gauls");
+  gauls->set_points(3);
+  v1::TeamPoints* romans = score.add_points();
+  romans->set_team("Romans");
+  romans->set_points(1);
+  score.set_version(17);
+  score.set_updated_unix_micros(1700000000123456);
+  return score;
+}
+
+v1::MedalTally Tally(const std::string& team, int64_t gold, int64_t silver,
+                     int64_t bronze, int64_t version) {
+  v1::MedalTally tally;
+  tally.set_team(team);
+  tally.set_gold(gold);
+  tally.set_silver(silver);
+  tally.set_bronze(bronze);
+  tally.set_version(version);
+  return tally;
+}
+
+TEST(FormatTest, EventScoreJsonIsExact) {
+  EXPECT_EQ(EventScoreJson(MenhirPut()),
+            R"({"event":"menhir-put","status":"live",)"
+            R"("points":{"Gauls":3,"Romans":1},"version":17,)"
+            R"("updated_unix_micros":1700000000123456})");
+}
+
+TEST(FormatTest, EventScoreJsonOfEmptyScore) {
+  EXPECT_EQ(EventScoreJson(v1::EventScore()),
+            R"({"event":"","status":"unspecified","points":{},"version":0,)"
+            R"("updated_unix_micros":0})");
+}
+
+TEST(FormatTest, MedalTallyJsonIsExact) {
+  EXPECT_EQ(MedalTallyJson(Tally("Gauls", 1, 0, 2, 9)),
+            R"({"team":"Gauls","gold":1,"silver":0,"bronze":2,"version":9})");
+}
+
+TEST(FormatTest, JsonEscapesNames) {
+  v1::EventScore score = MenhirPut();
+  score.set_event("say \"ave\"\\");
+  score.mutable_points(0)->set_team("tab\there");
+  EXPECT_THAT(EventScoreJson(score),
+              HasSubstr(R"({"event":"say \"ave\"\\","status")"));
+  EXPECT_THAT(EventScoreJson(score), HasSubstr(R"({"tab\u0009here":3,)"));
+  EXPECT_THAT(MedalTallyJson(Tally("a\"b", 0, 0, 0, 0)),
+              HasSubstr(R"("team":"a\"b")"));
+}
+
+TEST(JsonQuoteTest, EscapesQuotesBackslashesAndControlCharacters) {
+  EXPECT_EQ(JsonQuote(""), R"("")");
+  EXPECT_EQ(JsonQuote("Gauls"), R"("Gauls")");
+  EXPECT_EQ(JsonQuote("a\"b"), R"("a\"b")");
+  EXPECT_EQ(JsonQuote("a\\b"), R"("a\\b")");
+  EXPECT_EQ(JsonQuote("line\nnext\r\t"), R"("line\u000anext\u000d\u0009")");
+  EXPECT_EQ(JsonQuote(std::string("nul\0x", 5)), R"("nul\u0000x")");
+  EXPECT_EQ(JsonQuote("\x1f\x7f"), "\"\\u001f\x7f\"");
+}
+
+TEST(JsonQuoteTest, KeepsUtf8AndReplacesInvalidBytes) {
+  EXPECT_EQ(JsonQuote("Ast\xC3\xA9rix \xE2\x82\xAC \xF0\x9F\x8F\x85"),
+            "\"Ast\xC3\xA9rix \xE2\x82\xAC \xF0\x9F\x8F\x85\"");
+  const std::string replacement = "\xEF\xBF\xBD";
+  // A lone continuation byte, a truncated sequence, an overlong '/', a
+  // surrogate, and a byte that never occurs in UTF-8.
+  EXPECT_EQ(JsonQuote("a\x80z"), "\"a" + replacement + "z\"");
+  EXPECT_EQ(JsonQuote("a\xE2\x82"), "\"a" + replacement + replacement + "\"");
+  EXPECT_EQ(JsonQuote("\xC0\xAF"), "\"" + replacement + replacement + "\"");
+  EXPECT_EQ(JsonQuote("\xED\xA0\x80"),
+            "\"" + replacement + replacement + replacement + "\"");
+  EXPECT_EQ(JsonQuote("\xFF"), "\"" + replacement + "\"");
+}
+
+TEST(FormatTest, EventScoreText) {
+  EXPECT_EQ(EventScoreText(MenhirPut()),
+            "menhir-put  live  Gauls 3 : Romans 1  (v17)");
+}
+
+TEST(FormatTest, MedalTallyText) {
+  EXPECT_EQ(MedalTallyText(Tally("Gauls", 1, 0, 2, 9)),
+            "Gauls  gold 1  silver 0  bronze 2  (v9)");
+}
+
+TEST(FormatTest, EventTableAlignsColumns) {
+  v1::EventScore wrestling = MenhirPut();
+  wrestling.set_event("wrestling-final");
+  wrestling.set_status(v1::SCHEDULED);
+  wrestling.set_version(0);
+  const std::string table = EventTableText({MenhirPut(), wrestling});
+  EXPECT_EQ(table,
+            "menhir-put       live       Gauls 3 : Romans 1  (v17)\n"
+            "wrestling-final  scheduled  Gauls 3 : Romans 1  (v0)\n");
+}
+
+TEST(FormatTest, MedalTableHasHeaderAndOneRowPerTeam) {
+  const std::vector<v1::MedalTally> tallies = {
+      Tally("Gauls", 1, 0, 2, 9), Tally("Egyptians", 12, 345, 6, 1234)};
+  EXPECT_EQ(MedalTableText(tallies),
+            "team         gold  silver  bronze  version\n"
+            "Gauls           1       0       2        9\n"
+            "Egyptians      12     345       6     1234\n");
+}
+
+TEST(FormatTest, BoardTextHasSeqEventsThenMedals) {
+  v1::Board board;
+  *board.add_events() = MenhirPut();
+  *board.add_medals() = Tally("Romans", 0, 4, 0, 21);
+  board.set_seq(42);
+  const std::string text = BoardText(board);
+  EXPECT_THAT(text, HasSubstr("42"));
+  const size_t event = text.find("menhir-put  live  Gauls 3 : Romans 1  (v17)");
+  const size_t medals = text.find("Romans       0       4       0       21");
+  ASSERT_NE(event, std::string::npos) << text;
+  ASSERT_NE(medals, std::string::npos) << text;
+  EXPECT_LT(event, medals);
+}
+
+}  // namespace
+}  // namespace podium
