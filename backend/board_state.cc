@@ -189,9 +189,4 @@ v1::Board BoardState::ToBoard(int64_t seq) const {
   return board;
 }
 
-std::string ChangeKey(const v1::Change& change) {
-  if (change.has_event()) return absl::StrCat("event:", change.event().event());
-  return absl::StrCat("team:", change.medals().team());
-}
-
 }  // namespace podium

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "backend/games.h"
+#include "common/keys.h"
 #include "podium/v1/backend.pb.h"
 #include "podium/v1/types.pb.h"
 
@@ -58,10 +59,6 @@ class BoardState {
   absl::flat_hash_map<std::string, v1::EventScore> events_;
   absl::flat_hash_map<std::string, v1::MedalTally> medals_;
 };
-
-// The key a change is about, "event:NAME" or "team:NAME": one namespace
-// for both kinds, as the change log and caches see them.
-std::string ChangeKey(const v1::Change& change);
 
 }  // namespace podium
 

@@ -249,7 +249,7 @@ absl::Status SqliteStore::ApplyBatch(const std::vector<PendingWrite*>& batch,
     {
       absl::ReaderMutexLock lock(&state_mu_);
       if (write->score != nullptr) {
-        const std::string key = absl::StrCat("event:", write->score->event());
+        const std::string key = EventKey(write->score->event());
         auto it = overlay.find(key);
         v1::EventScore current = it != overlay.end()
                                      ? it->second.event()
@@ -257,7 +257,7 @@ absl::Status SqliteStore::ApplyBatch(const std::vector<PendingWrite*>& batch,
         *change.mutable_event() =
             BoardState::ApplyScore(current, *write->score, seq, now);
       } else {
-        const std::string key = absl::StrCat("team:", write->medal->team());
+        const std::string key = TeamKey(write->medal->team());
         auto it = overlay.find(key);
         v1::MedalTally current = it != overlay.end()
                                      ? it->second.medals()

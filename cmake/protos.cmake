@@ -6,6 +6,8 @@ file(MAKE_DIRECTORY ${PODIUM_PROTO_OUT})
 set(PODIUM_PROTOS
   podium/v1/types.proto
   podium/v1/backend.proto
+  podium/v1/scoreboard.proto
+  podium/v1/peer.proto
   grpc/health/v1/health.proto
 )
 

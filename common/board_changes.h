@@ -1,0 +1,31 @@
+// A board as the changes that would produce it: one per key, its seq the
+// value's version. Lets a reader that lost the change log's thread catch up
+// from a snapshot through the same path as ordinary changes.
+#ifndef PODIUM_COMMON_BOARD_CHANGES_H_
+#define PODIUM_COMMON_BOARD_CHANGES_H_
+
+#include <vector>
+
+#include "podium/v1/types.pb.h"
+
+namespace podium {
+
+inline std::vector<v1::Change> BoardAsChanges(const v1::Board& board) {
+  std::vector<v1::Change> changes;
+  changes.reserve(board.events_size() + board.medals_size());
+  for (const v1::EventScore& event : board.events()) {
+    v1::Change& change = changes.emplace_back();
+    change.set_seq(event.version());
+    *change.mutable_event() = event;
+  }
+  for (const v1::MedalTally& tally : board.medals()) {
+    v1::Change& change = changes.emplace_back();
+    change.set_seq(tally.version());
+    *change.mutable_medals() = tally;
+  }
+  return changes;
+}
+
+}  // namespace podium
+
+#endif  // PODIUM_COMMON_BOARD_CHANGES_H_

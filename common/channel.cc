@@ -1,0 +1,22 @@
+#include "common/channel.h"
+
+#include <algorithm>
+
+namespace podium {
+
+std::shared_ptr<grpc::Channel> CreateFastReconnectChannel(
+    const std::string& address, absl::Duration max_reconnect_backoff) {
+  grpc::ChannelArguments args;
+  const int max_ms = static_cast<int>(
+      std::max<int64_t>(absl::ToInt64Milliseconds(max_reconnect_backoff), 100));
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, std::min(100, max_ms));
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, std::min(100, max_ms));
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, max_ms);
+  // Each channel gets its own connection instead of sharing one with every
+  // other channel to the same address in this process, so that clients
+  // simulated side by side (tests, benchmarks) behave like separate ones.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+}  // namespace podium

@@ -1,0 +1,30 @@
+// Cache keys: one namespace for both kinds of value, "event:NAME" and
+// "team:NAME", as the change log, caches and subscriptions see them.
+#ifndef PODIUM_COMMON_KEYS_H_
+#define PODIUM_COMMON_KEYS_H_
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "podium/v1/types.pb.h"
+
+namespace podium {
+
+inline std::string EventKey(absl::string_view event) {
+  return absl::StrCat("event:", event);
+}
+
+inline std::string TeamKey(absl::string_view team) {
+  return absl::StrCat("team:", team);
+}
+
+// The key a change is about.
+inline std::string ChangeKey(const v1::Change& change) {
+  return change.has_event() ? EventKey(change.event().event())
+                            : TeamKey(change.medals().team());
+}
+
+}  // namespace podium
+
+#endif  // PODIUM_COMMON_KEYS_H_

@@ -1,0 +1,69 @@
+// A frontend's cache: the newest value it knows of each key, as a Change
+// (whose seq is the value's version).
+//
+// Versions never go back (guarantee 3). Every write path keeps the newer of
+// the stored and the offered value, and invalidation keeps each entry as a
+// floor, merely marking it stale: a fill from the backend that raced with a
+// newer push, or that was read before a master change, can therefore never
+// install or serve an older version than one this cache already held.
+//
+// Epochs tie the cache to one master's push stream. A push or fill of an
+// older epoch than the cache's is refused, because the new master does not
+// know that this frontend wants that key and would never update it.
+#ifndef PODIUM_FRONTEND_CACHE_H_
+#define PODIUM_FRONTEND_CACHE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "podium/v1/types.pb.h"
+
+namespace podium {
+
+// Thread-safe.
+class Cache {
+ public:
+  // The value of `key` if it is cached and fresh; nullopt on a miss.
+  std::optional<v1::Change> Get(const std::string& key) const;
+
+  // Installs a value just read from the backend for a miss of `epoch`, and
+  // returns what a reader should be given: the newer of it and the stored
+  // value. The entry becomes fresh only when `epoch` is still current.
+  v1::Change Fill(const std::string& key, const v1::Change& value, int64_t epoch);
+
+  // Applies a change pushed by the master of `epoch` or pulled from the
+  // change log: stores it, fresh, unless the stored version is newer.
+  // Returns false when the epoch is stale or the change is not newer.
+  bool Apply(const v1::Change& change, int64_t epoch);
+
+  // Starts `epoch`: every entry becomes stale (its version stays as a floor).
+  void InvalidateAll(int64_t epoch);
+
+  int64_t epoch() const;
+
+  struct Stats {
+    int64_t hits = 0;
+    int64_t misses = 0;
+    int64_t fresh_entries = 0;
+  };
+  Stats stats() const;
+
+ private:
+  struct Entry {
+    v1::Change value;
+    bool fresh = false;
+  };
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  int64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
+  mutable int64_t hits_ ABSL_GUARDED_BY(mu_) = 0;
+  mutable int64_t misses_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace podium
+
+#endif  // PODIUM_FRONTEND_CACHE_H_

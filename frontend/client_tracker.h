@@ -1,0 +1,36 @@
+// A frontend's load: how many distinct clients it serves. A client counts
+// while it has called within the window; live subscriptions are added by
+// the owner.
+#ifndef PODIUM_FRONTEND_CLIENT_TRACKER_H_
+#define PODIUM_FRONTEND_CLIENT_TRACKER_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace podium {
+
+// Thread-safe.
+class ClientTracker {
+ public:
+  explicit ClientTracker(absl::Duration window = absl::Seconds(5))
+      : window_(window) {}
+
+  // `client` identifies the caller, e.g. grpc::ServerContext::peer().
+  void Seen(const std::string& client);
+  // Distinct clients seen within the window.
+  int64_t Count() const;
+
+ private:
+  const absl::Duration window_;
+  mutable absl::Mutex mu_;
+  mutable absl::flat_hash_map<std::string, absl::Time> last_seen_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace podium
+
+#endif  // PODIUM_FRONTEND_CLIENT_TRACKER_H_

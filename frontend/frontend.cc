@@ -1,0 +1,346 @@
+#include "frontend/frontend.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/channel.h"
+#include "common/keys.h"
+#include "common/names.h"
+#include "common/status_util.h"
+#include "glog/logging.h"
+
+namespace podium {
+namespace {
+
+v1::Change AsChange(const v1::EventScore& score) {
+  v1::Change change;
+  change.set_seq(score.version());
+  *change.mutable_event() = score;
+  return change;
+}
+
+v1::Change AsChange(const v1::MedalTally& tally) {
+  v1::Change change;
+  change.set_seq(tally.version());
+  *change.mutable_medals() = tally;
+  return change;
+}
+
+}  // namespace
+
+Frontend::Frontend(FrontendOptions options)
+    : options_(std::move(options)),
+      backend_(v1::Backend::NewStub(CreateFastReconnectChannel(options_.backend))),
+      membership_(
+          [this] {
+            v1::Member self;
+            self.set_address(options_.address);
+            self.set_pid(options_.pid);
+            return self;
+          }(),
+          options_.peers, options_.mode, options_.membership,
+          [this](const MasterView& view) { OnMasterChanged(view); },
+          [this] { return Status(); }) {
+  if (options_.mode == v1::PUSH) {
+    pusher_ = std::make_unique<Pusher>(
+        options_.address, backend_.get(), &membership_,
+        [this](const v1::Change& change) {
+          absl::MutexLock lock(&view_mu_);
+          if (!view_.self_is_master) return;
+          cache_.Apply(change, generation_);
+          master_seq_ = std::max(master_seq_, change.seq());
+        });
+  } else if (options_.mode == v1::PULL) {
+    puller_ = std::make_unique<Puller>(
+        backend_.get(), options_.poll_interval,
+        [this](const v1::Change& change) { ApplyPulled(change); });
+  }
+}
+
+Frontend::~Frontend() { Stop(); }
+
+void Frontend::Start() {
+  membership_.Start();
+  if (puller_ != nullptr) puller_->Start();
+}
+
+void Frontend::Stop() {
+  membership_.Stop();
+  if (pusher_ != nullptr) pusher_->Stop();
+  if (puller_ != nullptr) puller_->Stop();
+}
+
+LocalStatus Frontend::Status() const {
+  LocalStatus status;
+  status.clients = clients_.Count();
+  if (puller_ != nullptr) {
+    status.applied_seq = puller_->applied_seq();
+  } else {
+    absl::MutexLock lock(&view_mu_);
+    status.applied_seq = master_seq_;
+  }
+  return status;
+}
+
+void Frontend::OnMasterChanged(const MasterView& view) {
+  {
+    absl::MutexLock lock(&view_mu_);
+    view_ = view;
+    ++generation_;
+    cache_.InvalidateAll(generation_);
+  }
+  LOG(INFO) << "master is now " << (view.master.empty() ? "(none)" : view.master)
+            << " (epoch " << view.epoch << "); cache invalidated";
+  if (pusher_ == nullptr) return;
+  if (!view.self_is_master) {
+    pusher_->Stop();
+    return;
+  }
+  // Resume where the old master left off: the least any live frontend has
+  // seen from it (0 means nothing, which starts from a snapshot).
+  int64_t from = 0;
+  for (int64_t seq : membership_.LiveAppliedSeqs()) {
+    if (seq > 0 && (from == 0 || seq < from)) from = seq;
+  }
+  pusher_->Start(view.epoch, from);
+}
+
+void Frontend::ApplyPulled(const v1::Change& change) {
+  absl::MutexLock lock(&view_mu_);
+  cache_.Apply(change, generation_);
+}
+
+absl::Status Frontend::BackendError(const grpc::Status& status) const {
+  absl::Status s = FromGrpcStatus(status);
+  if (s.code() == absl::StatusCode::kNotFound ||
+      s.code() == absl::StatusCode::kInvalidArgument) {
+    return s;
+  }
+  return absl::Status(s.code(), absl::StrCat("not cached here, and the backend ",
+                                             options_.backend, " did not answer: ",
+                                             s.message()));
+}
+
+absl::Status Frontend::RegisterInterest(const std::vector<std::string>& keys,
+                                        const MasterView& view) {
+  if (view.master.empty()) {
+    return absl::UnavailableError("no master elected yet");
+  }
+  if (view.self_is_master) return absl::OkStatus();  // we watch everything
+  v1::FrontendPeer::Stub* stub = membership_.Stub(view.master);
+  if (stub == nullptr) return absl::InternalError("master is not a peer");
+  v1::InterestRequest request;
+  request.mutable_from()->set_address(options_.address);
+  request.mutable_from()->set_pid(options_.pid);
+  request.set_epoch(view.epoch);
+  for (const std::string& key : keys) request.add_keys(key);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+  v1::InterestReply reply;
+  grpc::Status status = stub->Interest(&context, request, &reply);
+  VLOG(1) << "Interest in " << keys.size() << " keys sent to master "
+          << view.master << ": " << (status.ok() ? "ok" : status.error_message());
+  return FromGrpcStatus(status);
+}
+
+absl::StatusOr<v1::Change> Frontend::Read(const std::string& key, const Fetch& fetch) {
+  if (options_.mode == v1::OFF) return fetch();
+  if (std::optional<v1::Change> hit = cache_.Get(key)) return *std::move(hit);
+  // Unknown names are refused here, so that a client's typo (or garbage)
+  // never reaches the master's interest table. The names come with the
+  // first board read; should that fail, the backend judges instead.
+  bool names_known;
+  {
+    absl::MutexLock lock(&view_mu_);
+    names_known = !known_keys_.empty();
+  }
+  if (!names_known) GetBoard("").IgnoreError();
+  {
+    absl::MutexLock lock(&view_mu_);
+    if (!known_keys_.empty() && !known_keys_.contains(key)) {
+      const size_t colon = key.find(':');
+      return absl::NotFoundError(absl::StrCat(
+          "unknown ", key.substr(0, colon) == "team" ? "team" : "event", " '",
+          key.substr(colon + 1),
+          "': it is not in the games file the backend was started with"));
+    }
+  }
+  MasterView view;
+  int64_t generation;
+  {
+    absl::MutexLock lock(&view_mu_);
+    view = view_;
+    generation = generation_;
+  }
+  bool cacheable = true;
+  if (pusher_ != nullptr) {
+    absl::Status registered = RegisterInterest({key}, view);
+    if (!registered.ok()) {
+      cacheable = false;
+      VLOG(1) << "serving " << key << " uncached: " << registered;
+    }
+  }
+  absl::StatusOr<v1::Change> value = fetch();
+  if (!value.ok()) return value.status();
+  // -1 matches no generation: the value is served but not marked fresh.
+  return cache_.Fill(key, *value, cacheable ? generation : -1);
+}
+
+absl::StatusOr<v1::EventScore> Frontend::GetScore(const std::string& event,
+                                                  const std::string& client) {
+  clients_.Seen(client);
+  if (absl::Status s = ValidateName("event", event); !s.ok()) return s;
+  absl::StatusOr<v1::Change> change = Read(EventKey(event), [&]() -> absl::StatusOr<v1::Change> {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + options_.backend_timeout));
+    v1::GetEventRequest request;
+    request.set_event(event);
+    v1::EventScore score;
+    grpc::Status status = backend_->GetEvent(&context, request, &score);
+    if (!status.ok()) return BackendError(status);
+    return AsChange(score);
+  });
+  if (!change.ok()) return change.status();
+  return change->event();
+}
+
+absl::StatusOr<v1::MedalTally> Frontend::GetMedals(const std::string& team,
+                                                   const std::string& client) {
+  clients_.Seen(client);
+  if (absl::Status s = ValidateName("team", team); !s.ok()) return s;
+  absl::StatusOr<v1::Change> change = Read(TeamKey(team), [&]() -> absl::StatusOr<v1::Change> {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + options_.backend_timeout));
+    v1::GetMedalsRequest request;
+    request.set_team(team);
+    v1::MedalTally tally;
+    grpc::Status status = backend_->GetMedals(&context, request, &tally);
+    if (!status.ok()) return BackendError(status);
+    return AsChange(tally);
+  });
+  if (!change.ok()) return change.status();
+  return change->medals();
+}
+
+absl::StatusOr<v1::Board> Frontend::GetBoard(const std::string& client) {
+  if (!client.empty()) clients_.Seen(client);
+  std::vector<std::string> events, teams;
+  {
+    absl::MutexLock lock(&view_mu_);
+    events = events_;
+    teams = teams_;
+  }
+  if (!events.empty() && options_.mode != v1::OFF) {
+    v1::Board board;
+    bool complete = true;
+    for (const std::string& event : events) {
+      std::optional<v1::Change> hit = cache_.Get(EventKey(event));
+      if (!(complete = hit.has_value())) break;
+      board.set_seq(std::max(board.seq(), hit->seq()));
+      *board.add_events() = hit->event();
+    }
+    for (size_t i = 0; complete && i < teams.size(); ++i) {
+      std::optional<v1::Change> hit = cache_.Get(TeamKey(teams[i]));
+      if (!(complete = hit.has_value())) break;
+      board.set_seq(std::max(board.seq(), hit->seq()));
+      *board.add_medals() = hit->medals();
+    }
+    if (complete) return board;
+  }
+
+  // A miss: read the whole board from the backend and fill every key.
+  MasterView view;
+  int64_t generation;
+  {
+    absl::MutexLock lock(&view_mu_);
+    view = view_;
+    generation = generation_;
+  }
+  bool cacheable = true;
+  if (pusher_ != nullptr && !events.empty()) {
+    std::vector<std::string> keys;
+    for (const std::string& event : events) keys.push_back(EventKey(event));
+    for (const std::string& team : teams) keys.push_back(TeamKey(team));
+    cacheable = RegisterInterest(keys, view).ok();
+  } else if (pusher_ != nullptr) {
+    cacheable = false;  // names unknown until this read; cached next time
+  }
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.backend_timeout));
+  v1::Board fetched;
+  grpc::Status status = backend_->GetBoard(&context, v1::GetBoardRequest(), &fetched);
+  if (!status.ok()) return BackendError(status);
+  v1::Board board;
+  board.set_seq(fetched.seq());
+  const int64_t fill_generation = cacheable ? generation : -1;
+  for (const v1::EventScore& event : fetched.events()) {
+    *board.add_events() =
+        cache_.Fill(EventKey(event.event()), AsChange(event), fill_generation).event();
+  }
+  for (const v1::MedalTally& tally : fetched.medals()) {
+    *board.add_medals() =
+        cache_.Fill(TeamKey(tally.team()), AsChange(tally), fill_generation).medals();
+  }
+  if (events.empty()) {
+    absl::MutexLock lock(&view_mu_);
+    events_.clear();
+    teams_.clear();
+    for (const v1::EventScore& event : fetched.events()) {
+      events_.push_back(event.event());
+      known_keys_.insert(EventKey(event.event()));
+    }
+    for (const v1::MedalTally& tally : fetched.medals()) {
+      teams_.push_back(tally.team());
+      known_keys_.insert(TeamKey(tally.team()));
+    }
+  }
+  return board;
+}
+
+v1::ListFrontendsReply Frontend::ListFrontends() {
+  v1::ListFrontendsReply reply;
+  for (v1::FrontendInfo& info : membership_.Frontends()) {
+    *reply.add_frontends() = std::move(info);
+  }
+  reply.set_answered_by(options_.address);
+  return reply;
+}
+
+v1::PingReply Frontend::Ping(const v1::PingRequest& request) {
+  return membership_.HandlePing(request);
+}
+
+v1::CoordinatorReply Frontend::Coordinator(const v1::CoordinatorRequest& request) {
+  return membership_.HandleCoordinator(request);
+}
+
+absl::StatusOr<v1::InterestReply> Frontend::Interest(const v1::InterestRequest& request) {
+  if (pusher_ == nullptr) {
+    return absl::FailedPreconditionError("this frontend runs in pull mode");
+  }
+  std::vector<std::string> keys(request.keys().begin(), request.keys().end());
+  absl::StatusOr<int64_t> watched =
+      pusher_->AddInterest(request.from().address(), request.epoch(), keys);
+  if (!watched.ok()) return watched.status();
+  v1::InterestReply reply;
+  reply.set_watched_seq(*watched);
+  return reply;
+}
+
+absl::Status Frontend::Invalidate(const v1::InvalidateRequest& request) {
+  absl::MutexLock lock(&view_mu_);
+  if (request.master() != view_.master || request.epoch() != view_.epoch) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "invalidation from ", request.master(), " epoch ", request.epoch(),
+        ", but this frontend follows ", view_.master, " epoch ", view_.epoch));
+  }
+  for (const v1::Change& change : request.changes()) {
+    cache_.Apply(change, generation_);
+  }
+  master_seq_ = std::max(master_seq_, request.watched_seq());
+  VLOG(1) << "Invalidate from " << request.master() << ": "
+          << request.changes_size() << " changes";
+  return absl::OkStatus();
+}
+
+}  // namespace podium

@@ -1,0 +1,108 @@
+// A caching frontend: serves reads from its cache, fills misses from the
+// backend, and keeps the cache fresh by push (master election plus
+// invalidations carrying new values) or by pull (polling the change log).
+// Knows nothing of gRPC servers: the services in scoreboard_service.h and
+// peer_service.h hand their calls to it.
+#ifndef PODIUM_FRONTEND_FRONTEND_H_
+#define PODIUM_FRONTEND_FRONTEND_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "frontend/cache.h"
+#include "frontend/client_tracker.h"
+#include "frontend/membership.h"
+#include "frontend/puller.h"
+#include "frontend/pusher.h"
+#include "podium/v1/backend.grpc.pb.h"
+#include "podium/v1/peer.pb.h"
+#include "podium/v1/scoreboard.pb.h"
+
+namespace podium {
+
+struct FrontendOptions {
+  std::string address;  // as listed in `peers`
+  int64_t pid = 0;
+  std::string backend;
+  std::vector<std::string> peers;  // every frontend, this one included
+  v1::CacheMode mode = v1::PUSH;
+  absl::Duration poll_interval = absl::Milliseconds(100);
+  MembershipOptions membership;
+  absl::Duration backend_timeout = absl::Seconds(2);
+};
+
+// Thread-safe.
+class Frontend {
+ public:
+  explicit Frontend(FrontendOptions options);
+  ~Frontend();
+
+  void Start();
+  void Stop();
+
+  // Reads for `client` (its identity counts toward this frontend's load;
+  // empty for reads the frontend makes itself).
+  // A hit never touches the backend; a miss with the backend down is
+  // UNAVAILABLE naming the backend.
+  absl::StatusOr<v1::EventScore> GetScore(const std::string& event,
+                                          const std::string& client);
+  absl::StatusOr<v1::MedalTally> GetMedals(const std::string& team,
+                                           const std::string& client);
+  absl::StatusOr<v1::Board> GetBoard(const std::string& client);
+  v1::ListFrontendsReply ListFrontends();
+
+  // FrontendPeer calls.
+  v1::PingReply Ping(const v1::PingRequest& request);
+  v1::CoordinatorReply Coordinator(const v1::CoordinatorRequest& request);
+  absl::StatusOr<v1::InterestReply> Interest(const v1::InterestRequest& request);
+  absl::Status Invalidate(const v1::InvalidateRequest& request);
+
+  const Cache& cache() const { return cache_; }
+  MasterView master() const { return membership_.master(); }
+
+ private:
+  using Fetch = std::function<absl::StatusOr<v1::Change>()>;
+
+  // The cache-aside read of one key.
+  absl::StatusOr<v1::Change> Read(const std::string& key, const Fetch& fetch);
+  // Asks the master to push changes of `keys` to us (push mode). An error
+  // means the read may be served but must not be cached.
+  absl::Status RegisterInterest(const std::vector<std::string>& keys,
+                                const MasterView& view);
+  absl::Status BackendError(const grpc::Status& status) const;
+  void OnMasterChanged(const MasterView& view);
+  void ApplyPulled(const v1::Change& change);
+  LocalStatus Status() const;
+
+  const FrontendOptions options_;
+  std::unique_ptr<v1::Backend::Stub> backend_;
+  Cache cache_;
+  ClientTracker clients_;
+  Membership membership_;
+  std::unique_ptr<Pusher> pusher_;  // push mode only
+  std::unique_ptr<Puller> puller_;  // pull mode only
+
+  mutable absl::Mutex view_mu_;
+  // The master whose pushes we accept, and the cache generation that
+  // belongs to it: bumped on every change of master.
+  MasterView view_ ABSL_GUARDED_BY(view_mu_);
+  int64_t generation_ ABSL_GUARDED_BY(view_mu_) = 0;
+  // Push mode: the master's watched seq as last told us.
+  int64_t master_seq_ ABSL_GUARDED_BY(view_mu_) = 0;
+  // The games' names, learned from the first board read.
+  std::vector<std::string> events_ ABSL_GUARDED_BY(view_mu_);
+  std::vector<std::string> teams_ ABSL_GUARDED_BY(view_mu_);
+  absl::flat_hash_set<std::string> known_keys_ ABSL_GUARDED_BY(view_mu_);
+};
+
+}  // namespace podium
+
+#endif  // PODIUM_FRONTEND_FRONTEND_H_

@@ -1,0 +1,106 @@
+// podium-frontend: a caching frontend of the scoreboard.
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/init.h"
+#include "common/server.h"
+#include "frontend/frontend.h"
+#include "frontend/peer_service.h"
+#include "frontend/scoreboard_service.h"
+#include "glog/logging.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:7101",
+          "address to serve on, host:port; must appear in --peers as written");
+ABSL_FLAG(std::string, backend, "127.0.0.1:7100", "the backend's address");
+ABSL_FLAG(std::vector<std::string>, peers, {},
+          "every frontend's address, this one included, comma-separated");
+ABSL_FLAG(std::string, cache, "push",
+          "push: the elected master pushes each change to the frontends that "
+          "need it; pull: poll the backend every --poll_interval; off: no "
+          "cache, every read goes to the backend (to measure what caching "
+          "saves)");
+ABSL_FLAG(absl::Duration, poll_interval, absl::Milliseconds(100),
+          "pull mode: how often to read the backend's change log");
+ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Milliseconds(100),
+          "how often to ping every peer");
+ABSL_FLAG(absl::Duration, failure_timeout, absl::Milliseconds(500),
+          "a peer silent this long is dead (a dead master is replaced within "
+          "about this plus one heartbeat)");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(1),
+          "how long in-flight calls may finish after SIGTERM");
+
+namespace {
+
+int Fail(const std::string& message) {
+  LOG(ERROR) << message;
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  podium::BlockTerminationSignals();
+  std::vector<std::string> args = podium::InitProcess(
+      argc, argv,
+      "podium-frontend --listen=ADDR --backend=ADDR --peers=A,B,C "
+      "--cache=push|pull|off [--poll_interval=DURATION]\n\nServes the scoreboard "
+      "(podium.v1.Scoreboard) from an in-memory cache kept fresh by push or "
+      "pull, and elects a master with its peers (podium.v1.FrontendPeer).");
+  if (!args.empty()) return Fail("unexpected argument '" + args[0] + "'; see --help");
+
+  podium::FrontendOptions options;
+  options.address = absl::GetFlag(FLAGS_listen);
+  options.pid = getpid();
+  options.backend = absl::GetFlag(FLAGS_backend);
+  options.peers = absl::GetFlag(FLAGS_peers);
+  const std::string cache = absl::GetFlag(FLAGS_cache);
+  if (cache == "push") {
+    options.mode = podium::v1::PUSH;
+  } else if (cache == "pull") {
+    options.mode = podium::v1::PULL;
+  } else if (cache == "off") {
+    options.mode = podium::v1::OFF;
+  } else {
+    return Fail("--cache must be push, pull or off, not '" + cache + "'");
+  }
+  options.poll_interval = absl::GetFlag(FLAGS_poll_interval);
+  options.membership.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
+  options.membership.failure_timeout = absl::GetFlag(FLAGS_failure_timeout);
+  if (options.poll_interval <= absl::ZeroDuration() ||
+      options.membership.heartbeat_interval <= absl::ZeroDuration() ||
+      options.membership.failure_timeout <= options.membership.heartbeat_interval) {
+    return Fail("--poll_interval and --heartbeat_interval must be positive, and "
+                "--failure_timeout longer than --heartbeat_interval");
+  }
+  if (options.peers.empty()) options.peers = {options.address};
+  if (std::find(options.peers.begin(), options.peers.end(), options.address) ==
+      options.peers.end()) {
+    return Fail("--peers must list this frontend's --listen address (" +
+                options.address + ") as the others will reach it");
+  }
+
+  podium::Frontend frontend(options);
+  podium::ScoreboardService scoreboard(&frontend);
+  podium::PeerService peer(&frontend);
+  int port = 0;
+  absl::StatusOr<std::unique_ptr<grpc::Server>> server =
+      podium::StartServer(options.address, {&scoreboard, &peer}, &port);
+  if (!server.ok()) return Fail(std::string(server.status().message()));
+  frontend.Start();
+  LOG(INFO) << "podium-frontend pid " << options.pid << " serving on "
+            << options.address << ", cache " << cache << ", backend "
+            << options.backend << ", " << options.peers.size() << " frontends";
+
+  int signal_number = podium::WaitForTerminationSignal();
+  LOG(INFO) << "signal " << signal_number << ": shutting down";
+  frontend.Stop();
+  podium::ShutdownServer(server->get(), absl::GetFlag(FLAGS_shutdown_grace));
+  LOG(INFO) << "podium-frontend stopped cleanly";
+  return 0;
+}

@@ -1,0 +1,101 @@
+#include "frontend/cache.h"
+
+#include <thread>
+
+#include "gtest/gtest.h"
+
+namespace podium {
+namespace {
+
+v1::Change Tally(const std::string& team, int64_t seq, int64_t gold) {
+  v1::Change change;
+  change.set_seq(seq);
+  change.mutable_medals()->set_team(team);
+  change.mutable_medals()->set_gold(gold);
+  change.mutable_medals()->set_version(seq);
+  return change;
+}
+
+TEST(CacheTest, MissThenFillThenHit) {
+  Cache cache;
+  cache.InvalidateAll(1);
+  EXPECT_FALSE(cache.Get("team:Gauls").has_value());
+  v1::Change served = cache.Fill("team:Gauls", Tally("Gauls", 5, 1), 1);
+  EXPECT_EQ(served.seq(), 5);
+  ASSERT_TRUE(cache.Get("team:Gauls").has_value());
+  EXPECT_EQ(cache.Get("team:Gauls")->medals().gold(), 1);
+  Cache::Stats stats = cache.stats();
+  EXPECT_EQ(stats.misses, 1);
+  EXPECT_EQ(stats.hits, 2);
+}
+
+TEST(CacheTest, AppliedChangesOnlyMoveForward) {
+  Cache cache;
+  EXPECT_TRUE(cache.Apply(Tally("Gauls", 7, 3), 0));
+  EXPECT_FALSE(cache.Apply(Tally("Gauls", 6, 2), 0));
+  EXPECT_EQ(cache.Get("team:Gauls")->seq(), 7);
+  EXPECT_TRUE(cache.Apply(Tally("Gauls", 9, 4), 0));
+  EXPECT_EQ(cache.Get("team:Gauls")->medals().gold(), 4);
+}
+
+// The race of guarantee 3: a miss reads version 5 from the backend; before
+// it installs that, a push brings version 6. The fill must not win.
+TEST(CacheTest, FillThatLostARaceWithAPushServesThePush) {
+  Cache cache;
+  cache.InvalidateAll(1);
+  ASSERT_TRUE(cache.Apply(Tally("Gauls", 6, 2), 1));
+  v1::Change served = cache.Fill("team:Gauls", Tally("Gauls", 5, 1), 1);
+  EXPECT_EQ(served.seq(), 6);
+  EXPECT_EQ(cache.Get("team:Gauls")->seq(), 6);
+}
+
+TEST(CacheTest, InvalidationKeepsVersionsAsFloors) {
+  Cache cache;
+  cache.InvalidateAll(1);
+  cache.Fill("team:Gauls", Tally("Gauls", 8, 3), 1);
+  cache.InvalidateAll(2);
+  EXPECT_FALSE(cache.Get("team:Gauls").has_value()) << "stale after a master change";
+  // A fill that read the backend before version 8 arrived (possible when it
+  // started in epoch 1) never takes the cache back.
+  v1::Change served = cache.Fill("team:Gauls", Tally("Gauls", 4, 1), 2);
+  EXPECT_EQ(served.seq(), 8);
+  EXPECT_EQ(cache.Get("team:Gauls")->seq(), 8);
+}
+
+TEST(CacheTest, StaleEpochPushesAndFillsAreNotFresh) {
+  Cache cache;
+  cache.InvalidateAll(3);
+  EXPECT_FALSE(cache.Apply(Tally("Gauls", 9, 1), 2)) << "push of an old master";
+  EXPECT_FALSE(cache.Get("team:Gauls").has_value());
+  v1::Change served = cache.Fill("team:Gauls", Tally("Gauls", 10, 2), 2);
+  EXPECT_EQ(served.seq(), 10);  // served to the reader who asked...
+  EXPECT_FALSE(cache.Get("team:Gauls").has_value());  // ...but not cached fresh
+  cache.Fill("team:Gauls", Tally("Gauls", 10, 2), 3);
+  EXPECT_TRUE(cache.Get("team:Gauls").has_value());
+}
+
+TEST(CacheTest, ConcurrentFillsAndPushesNeverGoBack) {
+  Cache cache;
+  cache.InvalidateAll(1);
+  constexpr int kVersions = 20000;
+  std::thread pusher([&] {
+    for (int v = 1; v <= kVersions; ++v) cache.Apply(Tally("Gauls", v, v), 1);
+  });
+  std::thread filler([&] {
+    // Fills with lagging versions, as slow backend reads would bring.
+    for (int v = 1; v <= kVersions; v += 3) cache.Fill("team:Gauls", Tally("Gauls", v, v), 1);
+  });
+  int64_t last = 0;
+  for (int i = 0; i < kVersions; ++i) {
+    if (std::optional<v1::Change> hit = cache.Get("team:Gauls")) {
+      ASSERT_GE(hit->seq(), last) << "went back";
+      last = hit->seq();
+    }
+  }
+  pusher.join();
+  filler.join();
+  EXPECT_EQ(cache.Get("team:Gauls")->seq(), kVersions);
+}
+
+}  // namespace
+}  // namespace podium

@@ -1,0 +1,192 @@
+// Guarantees 3, 4 and 5 with real processes: push freshness, pull
+// freshness, cache hits with the backend down, and monotonic versions
+// while fills race with invalidations and master changes.
+#include <signal.h>
+
+#include <atomic>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/auth.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/cluster.h"
+#include "tests/testing/temp_dir.h"
+
+namespace podium::test {
+namespace {
+
+using ::testing::HasSubstr;
+
+class FrontendCacheTest : public ::testing::Test {
+ protected:
+  void StartCluster(const std::string& mode, std::vector<std::string> flags = {}) {
+    ASSERT_TRUE(backend_.Start().ok()) << backend_.log();
+    backend_stub_ = backend_.NewStub();
+    frontends_ = std::make_unique<FrontendCluster>(dir_.path(), backend_.address(),
+                                                   3, mode, std::move(flags));
+    ASSERT_TRUE(frontends_->StartAll().ok());
+    if (mode == "push") {
+      ASSERT_TRUE(frontends_->WaitForMaster(
+          frontends_->address(frontends_->HighestPid()), absl::Seconds(15)).ok());
+    }
+  }
+
+  // Records points for Gauls in `event`; returns the new version.
+  int64_t Write(const std::string& event, int64_t points) {
+    grpc::ClientContext context;
+    AddBearerToken(&context, "test-token");
+    v1::RecordScoreRequest request;
+    request.set_idempotency_key(absl::StrCat("w-", ++writes_));
+    request.set_event(event);
+    v1::TeamPoints* p = request.add_points();
+    p->set_team("Gauls");
+    p->set_points(points);
+    v1::WriteReply reply;
+    grpc::Status status = backend_stub_->RecordScore(&context, request, &reply);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return reply.change().seq();
+  }
+
+  static grpc::Status Read(v1::Scoreboard::Stub* stub, const std::string& event,
+                           v1::EventScore* score) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    v1::GetScoreRequest request;
+    request.set_event(event);
+    return stub->GetScore(&context, request, score);
+  }
+
+  // Polls frontend i until it answers `event` at `version` or later.
+  bool WaitForVersion(int i, const std::string& event, int64_t version) {
+    auto stub = frontends_->NewStub(i);
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < deadline) {
+      v1::EventScore score;
+      if (Read(stub.get(), event, &score).ok() && score.version() >= version) return true;
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    return false;
+  }
+
+  ScopedTempDir dir_;
+  BackendProcess backend_{dir_.path()};
+  std::unique_ptr<v1::Backend::Stub> backend_stub_;
+  std::unique_ptr<FrontendCluster> frontends_;
+  int writes_ = 0;
+};
+
+TEST_F(FrontendCacheTest, PushReachesEveryFrontendThatCachesTheKey) {
+  StartCluster("push");
+  Write("javelin", 1);
+  for (int i = 0; i < 3; ++i) {
+    v1::EventScore score;
+    ASSERT_TRUE(Read(frontends_->NewStub(i).get(), "javelin", &score).ok());
+  }
+  for (int round = 2; round <= 6; ++round) {
+    const int64_t version = Write("javelin", round);
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_TRUE(WaitForVersion(i, "javelin", version)) << "frontend " << i;
+    }
+  }
+  // The pushes were what kept the caches fresh: stop the backend, and every
+  // frontend still answers the newest value from memory.
+  backend_.Kill(SIGKILL);
+  for (int i = 0; i < 3; ++i) {
+    v1::EventScore score;
+    ASSERT_TRUE(Read(frontends_->NewStub(i).get(), "javelin", &score).ok());
+    EXPECT_EQ(score.points(0).points(), 6);
+  }
+}
+
+TEST_F(FrontendCacheTest, PullAppliesTheChangeLogEveryInterval) {
+  StartCluster("pull", {"--poll_interval=50ms"});
+  for (int round = 1; round <= 5; ++round) {
+    const int64_t version = Write("wrestling", round);
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_TRUE(WaitForVersion(i, "wrestling", version)) << "frontend " << i;
+    }
+  }
+}
+
+TEST_F(FrontendCacheTest, CacheHitsSurviveTheBackendMissesSayUnavailable) {
+  StartCluster("push");
+  Write("boar-hunt", 42);
+  auto stub = frontends_->NewStub(0);
+  v1::EventScore score;
+  ASSERT_TRUE(Read(stub.get(), "boar-hunt", &score).ok());
+  backend_.Kill(SIGKILL);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(Read(stub.get(), "boar-hunt", &score).ok()) << "hit needed the backend";
+    EXPECT_EQ(score.points(0).points(), 42);
+  }
+  grpc::Status miss = Read(stub.get(), "chariot-race", &score);
+  EXPECT_EQ(miss.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(miss.error_message(), HasSubstr("not cached here"));
+  EXPECT_THAT(miss.error_message(), HasSubstr(backend_.address()));
+}
+
+TEST_F(FrontendCacheTest, UnknownEventIsNotFoundThroughTheFrontend) {
+  StartCluster("push");
+  v1::EventScore score;
+  grpc::Status status = Read(frontends_->NewStub(1).get(), "curling", &score);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(status.error_message(), HasSubstr("curling"));
+}
+
+// Readers on every frontend race fills against pushes while the bard
+// writes and the master is killed and revived twice (each master change
+// invalidates every cache, so fills happen throughout). No reader may ever
+// see a version go back, and all frontends end on the final value.
+TEST_F(FrontendCacheTest, VersionsNeverGoBackWhileFillsRaceInvalidations) {
+  StartCluster("push");
+  const std::vector<std::string> events = {"menhir-put", "boar-hunt", "javelin"};
+  std::atomic<bool> done{false};
+  std::atomic<int> violations{0};
+  std::atomic<int64_t> reads{0};
+  std::vector<std::thread> readers;
+  for (int i = 0; i < 3; ++i) {
+    for (int r = 0; r < 2; ++r) {
+      readers.emplace_back([&, i] {
+        auto stub = frontends_->NewStub(i);
+        std::map<std::string, int64_t> last;
+        // Bounded: the writer below ends, and so does this loop, at most
+        // after 200k reads.
+        for (int n = 0; !done && n < 200000; ++n) {
+          const std::string& event = events[n % events.size()];
+          v1::EventScore score;
+          if (!Read(stub.get(), event, &score).ok()) continue;  // its frontend is down
+          if (score.version() < last[event]) ++violations;
+          last[event] = score.version();
+          ++reads;
+        }
+      });
+    }
+  }
+  int64_t final_version = 0;
+  for (int round = 1; round <= 300; ++round) {
+    final_version = Write(events[round % events.size()], round);
+    if (round == 100 || round == 200) {
+      const int master = frontends_->HighestPid();
+      frontends_->Kill(master, SIGKILL);
+      ASSERT_TRUE(frontends_->Start(master).ok());
+    }
+  }
+  const int64_t last_write = final_version;
+  done = true;
+  for (std::thread& t : readers) t.join();
+  EXPECT_EQ(violations.load(), 0);
+  EXPECT_GT(reads.load(), 300);
+  for (int i = 0; i < 3; ++i) {
+    for (const std::string& event : events) {
+      EXPECT_TRUE(WaitForVersion(i, event, 1)) << event;
+    }
+    EXPECT_TRUE(WaitForVersion(i, events[300 % events.size()], last_write))
+        << "frontend " << i << " never got the last write";
+  }
+}
+
+}  // namespace
+}  // namespace podium::test

@@ -1,0 +1,52 @@
+// Child processes for multi-process tests: real binaries, their output in a
+// log file, and always reaped, also when a test fails midway.
+#ifndef PODIUM_TESTS_TESTING_SUBPROCESS_H_
+#define PODIUM_TESTS_TESTING_SUBPROCESS_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace podium::test {
+
+// Not thread-safe.
+class Subprocess {
+ public:
+  // Starts argv[0] with the rest as arguments; stdout and stderr go to
+  // `log_path` (appended, so restarts keep one log).
+  static absl::StatusOr<Subprocess> Start(const std::vector<std::string>& argv,
+                                          const std::string& log_path);
+  // No process: running() is false.
+  Subprocess() = default;
+  Subprocess(Subprocess&& other) noexcept;
+  Subprocess& operator=(Subprocess&& other) noexcept;
+  // SIGKILLs and reaps the child if it is still running.
+  ~Subprocess();
+
+  pid_t pid() const { return pid_; }
+  bool running() const { return pid_ > 0; }
+
+  // Sends `signal` and reaps; returns the wait status.
+  int Kill(int signal);
+  // Waits up to `timeout` for the child to exit; DEADLINE_EXCEEDED if it
+  // did not (it is left running). Returns the wait status.
+  absl::StatusOr<int> Wait(absl::Duration timeout);
+
+ private:
+  explicit Subprocess(pid_t pid) : pid_(pid) {}
+  pid_t pid_ = -1;
+};
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int PickFreePort();
+
+// The text of a file, or "" when it cannot be read (for failure messages).
+std::string ReadFileOrEmpty(const std::string& path);
+
+}  // namespace podium::test
+
+#endif  // PODIUM_TESTS_TESTING_SUBPROCESS_H_
