@@ -1,0 +1,252 @@
+// podium-bard: the official scorer's feed. Sings scores and medals into the
+// backend: one write from the command line, a replay file, or a simulated
+// games day. Every write is retried with its idempotency key, so it is
+// applied once however often the backend restarts meanwhile.
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/notification.h"
+#include "bard/bard_writer.h"
+#include "bard/output.h"
+#include "bard/replay.h"
+#include "bard/simulator.h"
+#include "bard/write_words.h"
+#include "common/auth.h"
+#include "common/init.h"
+#include "common/server.h"
+#include "glog/logging.h"
+
+ABSL_FLAG(std::string, backend, "127.0.0.1:7100", "backend address, host:port");
+ABSL_FLAG(std::string, write_token_file, "var/write.token",
+          "file whose first line is the backend's write token");
+ABSL_FLAG(bool, json, false,
+          "print results as JSON, one object per line, instead of text");
+ABSL_FLAG(std::string, status, "",
+          "set-score: the event's new status, scheduled, live or final");
+ABSL_FLAG(std::string, event, "", "award: the event the medal was won in");
+ABSL_FLAG(double, rate, 10, "simulate: writes per second; 0 is unpaced");
+ABSL_FLAG(absl::Duration, duration, absl::ZeroDuration(),
+          "simulate: how long to run, e.g. 90s or 5m; 0 runs until SIGTERM");
+ABSL_FLAG(uint64_t, seed, 1, "simulate: the same seed gives the same writes");
+ABSL_FLAG(int64_t, rounds, 0,
+          "simulate: stop after this many rounds of every event; 0 = no limit");
+ABSL_FLAG(int, max_live, 3, "simulate: matches in play at once");
+ABSL_FLAG(absl::Duration, retry_budget, absl::Seconds(60),
+          "how long a write keeps being retried while the backend is down");
+ABSL_FLAG(absl::Duration, attempt_timeout, absl::Seconds(5),
+          "deadline of each attempt of a write");
+
+namespace {
+
+constexpr char kUsage[] =
+    "podium-bard [--backend=ADDR] [--write_token_file=FILE] COMMAND ...\n"
+    "\n"
+    "Sings scores and medals into the Podium backend. Each write carries an\n"
+    "idempotency key and is retried with it while the backend is down, so\n"
+    "it is applied exactly once.\n"
+    "\n"
+    "Commands:\n"
+    "  set-score EVENT TEAM=POINTS [TEAM=POINTS...] "
+    "[--status=scheduled|live|final]\n"
+    "  award TEAM gold|silver|bronze [--event=EVENT]\n"
+    "  replay FILE      the writes of a replay file, in order "
+    "(docs/replay.md)\n"
+    "  simulate [--rate=N] [--duration=D] [--seed=S] [--rounds=R]\n"
+    "\n"
+    "set-score and award print the backend's reply (--json: as JSON).\n"
+    "Exit status: 0 success; 1 a write or read failed, a replay file is\n"
+    "malformed, or a signal stopped the run; 2 usage error.";
+
+constexpr int kFailed = 1;
+constexpr int kUsageError = 2;
+
+int Fail(const absl::Status& status, int exit_code = kFailed) {
+  std::cerr << "podium-bard: " << absl::StatusCodeToString(status.code())
+            << ": " << status.message() << std::endl;
+  return exit_code;
+}
+
+int Usage(absl::string_view message) {
+  return Fail(absl::InvalidArgumentError(
+                  absl::StrCat(message, " (see podium-bard --help)")),
+              kUsageError);
+}
+
+void Print(const std::string& text, const std::string& json) {
+  std::cout << (absl::GetFlag(FLAGS_json) ? json : text) << std::endl;
+}
+
+// Turns the first SIGINT/SIGTERM into `on_signal` (the signals are blocked in
+// every thread, so only this one receives them). The destructor wakes and
+// joins the waiting thread when no signal came.
+class StopOnSignal {
+ public:
+  explicit StopOnSignal(std::function<void()> on_signal)
+      : thread_([this, on_signal = std::move(on_signal)] {
+          const int signal_number = podium::WaitForTerminationSignal();
+          if (finished_.load()) return;
+          LOG(INFO) << "signal " << signal_number
+                    << ": stopping after the write in flight";
+          on_signal();
+        }) {}
+  ~StopOnSignal() {
+    finished_.store(true);
+    // Directed at the waiter, which sigwaits for it: nothing else sees it.
+    pthread_kill(thread_.native_handle(), SIGTERM);
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool> finished_{false};
+  std::thread thread_;
+};
+
+// The arguments after the command, with `flag_word` ("status=live") added
+// when its flag was given, so flags and positional words parse alike. The
+// views point into `args` and `flag_word`.
+std::vector<absl::string_view> Words(const std::vector<std::string>& args,
+                                     const std::string& flag_word) {
+  std::vector<absl::string_view> words(args.begin() + 1, args.end());
+  if (!flag_word.empty()) words.push_back(flag_word);
+  return words;
+}
+
+int PrintReply(const absl::StatusOr<podium::v1::WriteReply>& reply) {
+  if (!reply.ok()) return Fail(reply.status());
+  Print(podium::DescribeReply(*reply), podium::ReplyToJson(*reply));
+  return 0;
+}
+
+absl::StatusOr<podium::v1::RecordScoreRequest> ScoreFromArgs(
+    const std::vector<std::string>& args) {
+  const std::string status = absl::GetFlag(FLAGS_status);
+  const std::string status_word = status.empty() ? "" : "status=" + status;
+  return podium::ParseScoreWords(Words(args, status_word));
+}
+
+absl::StatusOr<podium::v1::AwardMedalRequest> AwardFromArgs(
+    const std::vector<std::string>& args) {
+  const std::string event = absl::GetFlag(FLAGS_event);
+  const std::string event_word = event.empty() ? "" : "event=" + event;
+  return podium::ParseAwardWords(Words(args, event_word));
+}
+
+int RunReplay(const podium::Replay& replay, podium::BardWriter* writer,
+              const absl::Notification* stop) {
+  absl::StatusOr<podium::v1::Board> board = writer->GetBoard();
+  if (!board.ok()) return Fail(board.status());
+  if (absl::Status s = podium::CheckReplayNames(replay, *board); !s.ok()) {
+    return Fail(s);
+  }
+  podium::ReplayProgress progress;
+  absl::Status status = podium::RunReplay(replay, writer, stop, &progress);
+  Print(podium::DescribeReplay(progress), podium::ReplayToJson(progress));
+  return status.ok() ? 0 : Fail(status);
+}
+
+podium::SimulatorOptions SimulatorOptionsFromFlags() {
+  podium::SimulatorOptions options;
+  options.rate = absl::GetFlag(FLAGS_rate);
+  options.duration = absl::GetFlag(FLAGS_duration);
+  options.seed = absl::GetFlag(FLAGS_seed);
+  options.max_rounds = absl::GetFlag(FLAGS_rounds);
+  options.max_live = absl::GetFlag(FLAGS_max_live);
+  return options;
+}
+
+int Simulate(podium::SimulatorOptions options, podium::BardWriter* writer,
+             const absl::Notification* stop) {
+  absl::StatusOr<podium::v1::Board> board = writer->GetBoard();
+  if (!board.ok()) return Fail(board.status());
+  for (const auto& event : board->events()) {
+    options.events.push_back(event.event());
+  }
+  for (const auto& tally : board->medals()) {
+    options.teams.push_back(tally.team());
+  }
+  podium::Simulator simulator(std::move(options), writer, stop);
+  const absl::Status status = simulator.Run();
+  const podium::SimulationReport report = simulator.report();
+  Print(podium::DescribeReport(report), podium::ReportToJson(report));
+  return status.ok() ? 0 : Fail(status);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  podium::BlockTerminationSignals();
+  const std::vector<std::string> args = podium::InitProcess(argc, argv, kUsage);
+  if (args.empty()) return Usage("no command given");
+  const std::string& command = args[0];
+  if (!absl::GetFlag(FLAGS_status).empty() && command != "set-score") {
+    return Usage("--status applies to set-score only");
+  }
+  if (!absl::GetFlag(FLAGS_event).empty() && command != "award") {
+    return Usage("--event applies to award only");
+  }
+  // Whatever can be checked without the backend is, before the token file
+  // is read or the backend called: a usage error never half-runs.
+  absl::StatusOr<podium::v1::RecordScoreRequest> score;
+  absl::StatusOr<podium::v1::AwardMedalRequest> award;
+  absl::StatusOr<podium::Replay> replay;
+  const podium::SimulatorOptions simulation = SimulatorOptionsFromFlags();
+  if (command == "set-score") {
+    score = ScoreFromArgs(args);
+    if (!score.ok()) {
+      return Usage(absl::StrCat("set-score: ", score.status().message()));
+    }
+  } else if (command == "award") {
+    award = AwardFromArgs(args);
+    if (!award.ok()) {
+      return Usage(absl::StrCat("award: ", award.status().message()));
+    }
+  } else if (command == "replay") {
+    if (args.size() != 2) return Usage("replay: expected one FILE");
+    replay = podium::LoadReplayFile(args[1]);
+    if (!replay.ok()) return Fail(replay.status());
+  } else if (command == "simulate") {
+    if (args.size() != 1) {
+      return Usage(
+          absl::StrCat("simulate: unexpected argument '", args[1], "'"));
+    }
+    if (absl::Status s = podium::Simulator::CheckOptions(simulation); !s.ok()) {
+      return Usage(absl::StrCat("simulate: ", s.message()));
+    }
+  } else {
+    return Usage(absl::StrCat("unknown command '", command, "'"));
+  }
+  absl::StatusOr<std::string> token =
+      podium::ReadTokenFile(absl::GetFlag(FLAGS_write_token_file));
+  if (!token.ok()) return Fail(token.status());
+
+  absl::Notification stop;
+  podium::BardWriterOptions options;
+  options.retry_budget = absl::GetFlag(FLAGS_retry_budget);
+  options.attempt_timeout = absl::GetFlag(FLAGS_attempt_timeout);
+  options.stop = &stop;
+  podium::BardWriter writer(absl::GetFlag(FLAGS_backend), *std::move(token),
+                            options);
+  // Also for one write: a signal ends its retries while the backend is down.
+  StopOnSignal on_signal([&] { stop.Notify(); });
+  if (command == "set-score") {
+    return PrintReply(writer.RecordScore(*std::move(score)));
+  }
+  if (command == "award") {
+    return PrintReply(writer.AwardMedal(*std::move(award)));
+  }
+  if (command == "replay") return RunReplay(*replay, &writer, &stop);
+  return Simulate(simulation, &writer, &stop);
+}

@@ -1,0 +1,177 @@
+#include "bard/replay.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "bard/write_words.h"
+
+namespace podium {
+namespace {
+
+// Bigger files are taken for a mistake (a binary, a log) rather than a
+// games day's worth of writes.
+constexpr size_t kMaxReplayBytes = 64 << 20;
+
+// FNV-1a, 64 bit: stable across builds, platforms and library versions,
+// which std::hash is not, so keys survive a rebuilt bard.
+uint64_t Fnv1a64(absl::string_view data) {
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  for (char c : data) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+std::string KeyPrefix(absl::string_view content) {
+  return absl::StrFormat("replay-%016x-", Fnv1a64(content));
+}
+
+absl::Status AtLine(absl::string_view source, int line,
+                    const absl::Status& status) {
+  return absl::Status(status.code(),
+                      absl::StrCat(source, ":", line, ": ", status.message()));
+}
+
+// One non-blank line, comment removed, into a request without its key.
+absl::StatusOr<ReplayWrite> ParseLine(absl::string_view text) {
+  std::vector<absl::string_view> words =
+      absl::StrSplit(text, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+  const absl::Span<const absl::string_view> rest =
+      absl::MakeConstSpan(words).subspan(1);
+  ReplayWrite write;
+  if (words[0] == "score") {
+    absl::StatusOr<v1::RecordScoreRequest> request = ParseScoreWords(rest);
+    if (!request.ok()) return request.status();
+    write.request = *std::move(request);
+  } else if (words[0] == "award") {
+    absl::StatusOr<v1::AwardMedalRequest> request = ParseAwardWords(rest);
+    if (!request.ok()) return request.status();
+    write.request = *std::move(request);
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("expected 'score ", kScoreUsage, "' or 'award ",
+                     kAwardUsage, "', got '", words[0], "'"));
+  }
+  return write;
+}
+
+}  // namespace
+
+std::string ReplayKey(absl::string_view content, int line) {
+  return absl::StrCat(KeyPrefix(content), line);
+}
+
+absl::StatusOr<Replay> ParseReplay(absl::string_view content,
+                                   absl::string_view source) {
+  Replay replay;
+  replay.source = std::string(source);
+  const std::string prefix = KeyPrefix(content);
+  int line_number = 0;
+  for (absl::string_view raw : absl::StrSplit(content, '\n')) {
+    ++line_number;
+    // Names never contain '#', so everything from it on is a comment.
+    absl::string_view line = raw.substr(0, raw.find('#'));
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty()) continue;
+    absl::StatusOr<ReplayWrite> write = ParseLine(line);
+    if (!write.ok()) return AtLine(source, line_number, write.status());
+    write->line = line_number;
+    const std::string key = absl::StrCat(prefix, line_number);
+    if (auto* score = std::get_if<v1::RecordScoreRequest>(&write->request)) {
+      score->set_idempotency_key(key);
+    } else {
+      std::get<v1::AwardMedalRequest>(write->request).set_idempotency_key(key);
+    }
+    replay.writes.push_back(*std::move(write));
+  }
+  return replay;
+}
+
+absl::StatusOr<Replay> LoadReplayFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("cannot read replay file '", path,
+                                            "': ", std::strerror(errno)));
+  }
+  std::ostringstream content;
+  content << in.rdbuf();
+  if (in.bad()) {
+    return absl::DataLossError(
+        absl::StrCat("error reading replay file '", path, "'"));
+  }
+  const std::string text = content.str();
+  if (text.size() > kMaxReplayBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("replay file '", path, "' is ", text.size(),
+                     " bytes; at most ", kMaxReplayBytes, " are allowed"));
+  }
+  return ParseReplay(text, path);
+}
+
+absl::Status CheckReplayNames(const Replay& replay, const v1::Board& board) {
+  absl::flat_hash_set<std::string> events;
+  absl::flat_hash_set<std::string> teams;
+  for (const v1::EventScore& event : board.events())
+    events.insert(event.event());
+  for (const v1::MedalTally& tally : board.medals()) teams.insert(tally.team());
+  auto unknown = [&](int line, absl::string_view what, absl::string_view name) {
+    return absl::NotFoundError(
+        absl::StrCat(replay.source, ":", line, ": unknown ", what, " '", name,
+                     "': it is not in the backend's games"));
+  };
+  for (const ReplayWrite& write : replay.writes) {
+    if (auto* score = std::get_if<v1::RecordScoreRequest>(&write.request)) {
+      if (!events.contains(score->event())) {
+        return unknown(write.line, "event", score->event());
+      }
+      for (const v1::TeamPoints& points : score->points()) {
+        if (!teams.contains(points.team())) {
+          return unknown(write.line, "team", points.team());
+        }
+      }
+    } else {
+      const auto& award = std::get<v1::AwardMedalRequest>(write.request);
+      if (!teams.contains(award.team())) {
+        return unknown(write.line, "team", award.team());
+      }
+      if (!award.event().empty() && !events.contains(award.event())) {
+        return unknown(write.line, "event", award.event());
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunReplay(const Replay& replay, ScoreWriter* writer,
+                       const absl::Notification* stop,
+                       ReplayProgress* progress) {
+  ReplayProgress ignored;
+  if (progress == nullptr) progress = &ignored;
+  for (const ReplayWrite& write : replay.writes) {
+    if (stop != nullptr && stop->HasBeenNotified()) {
+      return absl::CancelledError(absl::StrCat(
+          replay.source, ":", write.line,
+          ": stopped before this line; replay the same file to go on"));
+    }
+    absl::StatusOr<v1::WriteReply> reply =
+        std::holds_alternative<v1::RecordScoreRequest>(write.request)
+            ? writer->RecordScore(
+                  std::get<v1::RecordScoreRequest>(write.request))
+            : writer->AwardMedal(
+                  std::get<v1::AwardMedalRequest>(write.request));
+    if (!reply.ok()) return AtLine(replay.source, write.line, reply.status());
+    ++(reply->duplicate() ? progress->duplicates : progress->applied);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace podium

@@ -1,0 +1,123 @@
+#include "bard/write_words.h"
+
+#include <cstdint>
+#include <limits>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/names.h"
+
+namespace podium {
+namespace {
+
+// Strict: digits only (no sign, no spaces), so "-3", "+3" and "3.5" are all
+// refused with the same clear message rather than half-accepted.
+absl::StatusOr<int64_t> ParsePoints(absl::string_view team,
+                                    absl::string_view text) {
+  auto bad = [&] {
+    return absl::InvalidArgumentError(
+        absl::StrCat("points for '", team, "' are '", text,
+                     "'; expected a non-negative integer"));
+  };
+  if (text.empty()) return bad();
+  int64_t value = 0;
+  for (char c : text) {
+    if (!absl::ascii_isdigit(c)) return bad();
+    const int64_t digit = c - '0';
+    if (value > (std::numeric_limits<int64_t>::max() - digit) / 10) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "points for '", team, "' are '", text, "'; that is too large"));
+    }
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+// Splits "KEY=VALUE"; false when there is no '='.
+bool SplitAssignment(absl::string_view word, absl::string_view* key,
+                     absl::string_view* value) {
+  const size_t eq = word.find('=');
+  if (eq == absl::string_view::npos) return false;
+  *key = word.substr(0, eq);
+  *value = word.substr(eq + 1);
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::RecordScoreRequest> ParseScoreWords(
+    absl::Span<const absl::string_view> words) {
+  if (words.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("nothing to record: expected ", kScoreUsage));
+  }
+  v1::RecordScoreRequest request;
+  if (absl::Status s = ValidateName("event", words[0]); !s.ok()) return s;
+  request.set_event(std::string(words[0]));
+  absl::flat_hash_set<absl::string_view> teams;
+  for (absl::string_view word : words.subspan(1)) {
+    absl::string_view key;
+    absl::string_view value;
+    if (!SplitAssignment(word, &key, &value)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "expected TEAM=POINTS or status=STATUS, got '", word, "'"));
+    }
+    if (key == "status") {
+      if (request.status() != v1::EVENT_STATUS_UNSPECIFIED) {
+        return absl::InvalidArgumentError("the status is given twice");
+      }
+      absl::StatusOr<v1::EventStatus> status = ParseStatus(value);
+      if (!status.ok()) return status.status();
+      request.set_status(*status);
+      continue;
+    }
+    if (absl::Status s = ValidateName("team", key); !s.ok()) return s;
+    if (!teams.insert(key).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("team '", key, "' is given twice"));
+    }
+    absl::StatusOr<int64_t> points = ParsePoints(key, value);
+    if (!points.ok()) return points.status();
+    v1::TeamPoints* entry = request.add_points();
+    entry->set_team(std::string(key));
+    entry->set_points(*points);
+  }
+  if (request.points().empty() &&
+      request.status() == v1::EVENT_STATUS_UNSPECIFIED) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "nothing to record for '", request.event(),
+        "': give TEAM=POINTS or status=STATUS (", kScoreUsage, ")"));
+  }
+  return request;
+}
+
+absl::StatusOr<v1::AwardMedalRequest> ParseAwardWords(
+    absl::Span<const absl::string_view> words) {
+  if (words.size() < 2) {
+    return absl::InvalidArgumentError(absl::StrCat("expected ", kAwardUsage));
+  }
+  if (words.size() > 3) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unexpected '", words[3], "' after the medal: expected ", kAwardUsage));
+  }
+  v1::AwardMedalRequest request;
+  if (absl::Status s = ValidateName("team", words[0]); !s.ok()) return s;
+  request.set_team(std::string(words[0]));
+  absl::StatusOr<v1::Medal> medal = ParseMedal(words[1]);
+  if (!medal.ok()) return medal.status();
+  request.set_medal(*medal);
+  if (words.size() == 3) {
+    absl::string_view key;
+    absl::string_view value;
+    if (!SplitAssignment(words[2], &key, &value) || key != "event") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "expected event=EVENT after the medal, got '", words[2], "'"));
+    }
+    if (absl::Status s = ValidateName("event", value); !s.ok()) return s;
+    request.set_event(std::string(value));
+  }
+  return request;
+}
+
+}  // namespace podium

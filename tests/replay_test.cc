@@ -1,0 +1,248 @@
+// Replay files: parsing (everything before anything is written), the
+// deterministic idempotency keys, and running them in order through a
+// ScoreWriter that stands in for the backend.
+#include "bard/replay.h"
+
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace podium {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kGood[] =
+    "# menhir-put, the final\n"
+    "\n"
+    "score menhir-put status=live\n"
+    "score menhir-put Gauls=3 Romans=1   # Obelix again\n"
+    "\tscore menhir-put Gauls=5 status=final\n"
+    "award Gauls gold event=menhir-put\n"
+    "award Romans silver\n";
+
+// Records what it is asked to write; fails the write whose key is `fail_key`.
+class FakeWriter : public ScoreWriter {
+ public:
+  absl::StatusOr<v1::WriteReply> RecordScore(
+      v1::RecordScoreRequest request) override {
+    keys.push_back(request.idempotency_key());
+    if (request.idempotency_key() == fail_key) return failure;
+    scores.push_back(request);
+    return Reply();
+  }
+  absl::StatusOr<v1::WriteReply> AwardMedal(
+      v1::AwardMedalRequest request) override {
+    keys.push_back(request.idempotency_key());
+    if (request.idempotency_key() == fail_key) return failure;
+    awards.push_back(request);
+    return Reply();
+  }
+
+  std::vector<std::string> keys;  // every attempt, in order
+  std::vector<v1::RecordScoreRequest> scores;
+  std::vector<v1::AwardMedalRequest> awards;
+  std::string fail_key;
+  absl::Status failure = absl::NotFoundError("unknown team 'Goths'");
+
+ private:
+  v1::WriteReply Reply() {
+    v1::WriteReply reply;
+    reply.mutable_change()->set_seq(static_cast<int64_t>(keys.size()));
+    return reply;
+  }
+};
+
+TEST(ReplayTest, GoodFileParsesToRequestsWithLineKeys) {
+  absl::StatusOr<Replay> replay = ParseReplay(kGood, "final.replay");
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  ASSERT_EQ(replay->writes.size(), 5u);
+
+  const std::vector<int> lines = {3, 4, 5, 6, 7};
+  for (size_t i = 0; i < lines.size(); ++i) {
+    EXPECT_EQ(replay->writes[i].line, lines[i]);
+  }
+  const auto& live =
+      std::get<v1::RecordScoreRequest>(replay->writes[0].request);
+  EXPECT_EQ(live.event(), "menhir-put");
+  EXPECT_EQ(live.status(), v1::LIVE);
+  EXPECT_TRUE(live.points().empty());
+  EXPECT_EQ(live.idempotency_key(), ReplayKey(kGood, 3));
+
+  const auto& points =
+      std::get<v1::RecordScoreRequest>(replay->writes[1].request);
+  ASSERT_EQ(points.points_size(), 2);
+  EXPECT_EQ(points.points(0).team(), "Gauls");
+  EXPECT_EQ(points.points(0).points(), 3);
+  EXPECT_EQ(points.points(1).team(), "Romans");
+  EXPECT_EQ(points.points(1).points(), 1);
+  EXPECT_EQ(points.status(), v1::EVENT_STATUS_UNSPECIFIED);
+
+  const auto& final_score =
+      std::get<v1::RecordScoreRequest>(replay->writes[2].request);
+  EXPECT_EQ(final_score.status(), v1::FINAL);
+  EXPECT_EQ(final_score.points(0).points(), 5);
+
+  const auto& gold = std::get<v1::AwardMedalRequest>(replay->writes[3].request);
+  EXPECT_EQ(gold.team(), "Gauls");
+  EXPECT_EQ(gold.medal(), v1::GOLD);
+  EXPECT_EQ(gold.event(), "menhir-put");
+  EXPECT_EQ(gold.idempotency_key(), ReplayKey(kGood, 6));
+
+  const auto& silver =
+      std::get<v1::AwardMedalRequest>(replay->writes[4].request);
+  EXPECT_EQ(silver.medal(), v1::SILVER);
+  EXPECT_EQ(silver.event(), "");
+}
+
+TEST(ReplayTest, KeysAreStableAndDependOnContentAndLine) {
+  const std::string key = ReplayKey(kGood, 4);
+  EXPECT_THAT(key, ::testing::MatchesRegex("replay-[0-9a-f]{16}-4"));
+  EXPECT_LE(key.size(), 128u);
+  // The same bytes give the same keys, parse after parse.
+  absl::StatusOr<Replay> first = ParseReplay(kGood, "a");
+  absl::StatusOr<Replay> second = ParseReplay(std::string(kGood), "b");
+  ASSERT_TRUE(first.ok() && second.ok());
+  auto bytes = [](const ReplayWrite& write) {
+    return std::visit([](const auto& r) { return r.SerializeAsString(); },
+                      write.request);
+  };
+  for (size_t i = 0; i < first->writes.size(); ++i) {
+    EXPECT_EQ(bytes(first->writes[i]), bytes(second->writes[i]));
+  }
+  // FNV-1a 64 of the empty file: the offset basis, fixed by the algorithm.
+  EXPECT_EQ(ReplayKey("", 1), "replay-cbf29ce484222325-1");
+  EXPECT_NE(ReplayKey(kGood, 4), ReplayKey(kGood, 5));
+  EXPECT_NE(ReplayKey(kGood, 4), ReplayKey(absl::StrCat(kGood, "\n"), 4));
+  EXPECT_NE(ReplayKey("award Gauls gold\n", 1),
+            ReplayKey("award Gauls silver\n", 1));
+}
+
+TEST(ReplayTest, CommentsAndBlankLinesOnlyGiveNoWrites) {
+  absl::StatusOr<Replay> replay = ParseReplay("# nothing\n\n   \n", "empty");
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  EXPECT_TRUE(replay->writes.empty());
+}
+
+TEST(ReplayTest, EachMalformedLineIsInvalidArgumentNamingTheLine) {
+  struct Case {
+    std::string line;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"score", "nothing to record"},
+      {"award", "expected TEAM gold|silver|bronze"},
+      {"award Gauls", "expected TEAM gold|silver|bronze"},
+      {"score menhir-put", "nothing to record for 'menhir-put'"},
+      {"score menhir-put Gauls=three", "expected a non-negative integer"},
+      {"score menhir-put Gauls=-3", "expected a non-negative integer"},
+      {"score menhir-put Gauls=2.5", "expected a non-negative integer"},
+      {"score menhir-put Gauls=", "expected a non-negative integer"},
+      {"score menhir-put Gauls=99999999999999999999", "too large"},
+      {"score menhir-put Gauls=1 Gauls=2", "'Gauls' is given twice"},
+      {"score menhir-put status=halftime", "unknown status 'halftime'"},
+      {"score menhir-put status=live status=final", "status is given twice"},
+      {"score menhir-put Gauls", "expected TEAM=POINTS or status=STATUS"},
+      {"score menhir-put G@uls=1", "has character '@'"},
+      {"award Gauls platinum", "unknown medal 'platinum'"},
+      {"award Gauls gold menhir-put", "expected event=EVENT"},
+      {"award Gauls gold event=menhir-put extra", "unexpected 'extra'"},
+      {"award Gauls gold event=", "event name is empty"},
+      {"sing Gauls loudly", "expected 'score EVENT"},
+  };
+  for (const Case& c : cases) {
+    const std::string content = absl::StrCat("# header\naward Gauls gold\n",
+                                             c.line, "\naward Romans gold\n");
+    absl::StatusOr<Replay> replay = ParseReplay(content, "bad.replay");
+    ASSERT_FALSE(replay.ok()) << c.line;
+    EXPECT_EQ(replay.status().code(), absl::StatusCode::kInvalidArgument)
+        << c.line;
+    EXPECT_THAT(replay.status().message(), HasSubstr("bad.replay:3: "))
+        << c.line;
+    EXPECT_THAT(replay.status().message(), HasSubstr(c.message)) << c.line;
+  }
+}
+
+TEST(ReplayTest, MissingFileIsNotFoundNamingIt) {
+  absl::StatusOr<Replay> replay = LoadReplayFile("/nonexistent/x.replay");
+  EXPECT_EQ(replay.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(replay.status().message(), HasSubstr("/nonexistent/x.replay"));
+}
+
+TEST(ReplayTest, NamesUnknownToTheBoardAreNotFoundBeforeWriting) {
+  v1::Board board;
+  board.add_events()->set_event("menhir-put");
+  board.add_medals()->set_team("Gauls");
+  board.add_medals()->set_team("Romans");
+  absl::StatusOr<Replay> replay = ParseReplay(kGood, "final.replay");
+  ASSERT_TRUE(replay.ok());
+  EXPECT_TRUE(CheckReplayNames(*replay, board).ok());
+
+  replay = ParseReplay("award Gauls gold\naward Goths gold\n", "r");
+  ASSERT_TRUE(replay.ok());
+  absl::Status status = CheckReplayNames(*replay, board);
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(status.message(), HasSubstr("r:2: unknown team 'Goths'"));
+
+  replay = ParseReplay("score curling Gauls=1\n", "r");
+  ASSERT_TRUE(replay.ok());
+  EXPECT_THAT(CheckReplayNames(*replay, board).message(),
+              HasSubstr("r:1: unknown event 'curling'"));
+  replay = ParseReplay("award Gauls gold event=curling\n", "r");
+  ASSERT_TRUE(replay.ok());
+  EXPECT_THAT(CheckReplayNames(*replay, board).message(),
+              HasSubstr("r:1: unknown event 'curling'"));
+}
+
+TEST(ReplayTest, RunWritesInOrderWithTheFileKeys) {
+  absl::StatusOr<Replay> replay = ParseReplay(kGood, "final.replay");
+  ASSERT_TRUE(replay.ok());
+  FakeWriter writer;
+  ReplayProgress progress;
+  ASSERT_TRUE(RunReplay(*replay, &writer, nullptr, &progress).ok());
+  EXPECT_THAT(writer.keys,
+              ::testing::ElementsAre(ReplayKey(kGood, 3), ReplayKey(kGood, 4),
+                                     ReplayKey(kGood, 5), ReplayKey(kGood, 6),
+                                     ReplayKey(kGood, 7)));
+  EXPECT_EQ(writer.scores.size(), 3u);
+  EXPECT_EQ(writer.awards.size(), 2u);
+  EXPECT_EQ(progress.applied, 5);
+  EXPECT_EQ(progress.duplicates, 0);
+}
+
+TEST(ReplayTest, RunStopsAtTheFirstFailureNamingItsLine) {
+  absl::StatusOr<Replay> replay = ParseReplay(kGood, "final.replay");
+  ASSERT_TRUE(replay.ok());
+  FakeWriter writer;
+  writer.fail_key = ReplayKey(kGood, 5);
+  ReplayProgress progress;
+  absl::Status status = RunReplay(*replay, &writer, nullptr, &progress);
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(status.message(),
+              HasSubstr("final.replay:5: unknown team 'Goths'"));
+  // Lines 3 and 4 written, 5 tried, nothing after it.
+  EXPECT_EQ(writer.keys.size(), 3u);
+  EXPECT_EQ(writer.scores.size(), 2u);
+  EXPECT_TRUE(writer.awards.empty());
+  EXPECT_EQ(progress.applied, 2);
+}
+
+TEST(ReplayTest, StopEndsTheRunBeforeTheNextLine) {
+  absl::StatusOr<Replay> replay = ParseReplay(kGood, "final.replay");
+  ASSERT_TRUE(replay.ok());
+  FakeWriter writer;
+  absl::Notification stop;
+  stop.Notify();
+  absl::Status status = RunReplay(*replay, &writer, &stop);
+  EXPECT_EQ(status.code(), absl::StatusCode::kCancelled);
+  EXPECT_THAT(status.message(), HasSubstr("final.replay:3"));
+  EXPECT_TRUE(writer.keys.empty());
+}
+
+}  // namespace
+}  // namespace podium

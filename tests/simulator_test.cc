@@ -1,0 +1,250 @@
+// The simulated games day, against a fake backend that checks every write
+// for the rules of a match (points only go up, medals follow the final
+// points) and counts what it acknowledged.
+#include "bard/simulator.h"
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace podium {
+namespace {
+
+const std::vector<std::string> kEvents = {
+    "menhir-put", "boar-hunt", "chariot-race", "javelin", "wrestling", "100m"};
+const std::vector<std::string> kTeams = {"Gauls", "Romans", "Britons",
+                                         "Egyptians"};
+
+// A backend in miniature that also referees.
+class RefereeWriter : public ScoreWriter {
+ public:
+  explicit RefereeWriter(std::vector<std::string> teams)
+      : teams_(std::move(teams)) {}
+
+  absl::StatusOr<v1::WriteReply> RecordScore(
+      v1::RecordScoreRequest request) override {
+    if (absl::Status s = Count(); !s.ok()) return s;
+    EventState& event = events[request.event()];
+    event.points.resize(teams_.size(), 0);
+    std::string line = absl::StrCat("score ", request.event());
+    if (request.status() == v1::SCHEDULED) {
+      // A new match: every team named, at 0.
+      if (request.points_size() != static_cast<int>(teams_.size())) {
+        violations.push_back("reset without every team: " + line);
+      }
+      std::fill(event.points.begin(), event.points.end(), 0);
+      event.medals.clear();
+    }
+    for (const v1::TeamPoints& points : request.points()) {
+      const size_t team = TeamIndex(points.team());
+      if (points.points() < event.points[team]) {
+        violations.push_back(absl::StrCat("points of ", points.team(), " in ",
+                                          request.event(), " went down"));
+      }
+      if (event.status == v1::FINAL && request.status() != v1::SCHEDULED) {
+        violations.push_back("points after final in " + request.event());
+      }
+      event.points[team] = points.points();
+      absl::StrAppend(&line, " ", points.team(), "=", points.points());
+    }
+    if (request.status() != v1::EVENT_STATUS_UNSPECIFIED) {
+      event.status = request.status();
+      absl::StrAppend(&line, " ", request.status());
+    }
+    if (event.status == v1::LIVE) {
+      int live = 0;
+      for (const auto& [name, state] : events) live += state.status == v1::LIVE;
+      max_live_seen = std::max(max_live_seen, live);
+    }
+    trace.push_back(line);
+    return v1::WriteReply();
+  }
+
+  absl::StatusOr<v1::WriteReply> AwardMedal(
+      v1::AwardMedalRequest request) override {
+    if (absl::Status s = Count(); !s.ok()) return s;
+    trace.push_back(absl::StrCat("award ", request.team(), " ", request.medal(),
+                                 " ", request.event()));
+    EventState& event = events[request.event()];
+    if (event.status != v1::FINAL) {
+      violations.push_back("medal before final in " + request.event());
+    }
+    // The ranking by final points, ties to the team listed first.
+    std::vector<size_t> ranking(teams_.size());
+    std::iota(ranking.begin(), ranking.end(), 0);
+    std::stable_sort(ranking.begin(), ranking.end(), [&](size_t a, size_t b) {
+      return event.points[a] > event.points[b];
+    });
+    const size_t place = event.medals.size();
+    if (request.medal() != static_cast<v1::Medal>(v1::GOLD + place) ||
+        teams_[ranking[place]] != request.team()) {
+      violations.push_back(absl::StrCat("medal ", request.medal(), " to ",
+                                        request.team(), " in ", request.event(),
+                                        " does not follow the points"));
+    }
+    event.medals.push_back(request.team());
+    MedalCount& count = medals[request.team()];
+    ++(request.medal() == v1::GOLD     ? count.gold
+       : request.medal() == v1::SILVER ? count.silver
+                                       : count.bronze);
+    return v1::WriteReply();
+  }
+
+  struct EventState {
+    v1::EventStatus status = v1::SCHEDULED;
+    std::vector<int64_t> points;
+    std::vector<std::string> medals;  // awarded since the last reset
+  };
+  std::map<std::string, EventState> events;
+  std::map<std::string, MedalCount> medals;
+  std::vector<std::string> trace;
+  std::vector<std::string> violations;
+  int max_live_seen = 0;
+  int64_t writes = 0;
+  // When set: notified on write number stop_at, or write fail_at fails.
+  absl::Notification* stop = nullptr;
+  int64_t stop_at = 0;
+  int64_t fail_at = 0;
+
+ private:
+  absl::Status Count() {
+    ++writes;
+    if (writes == fail_at) {
+      return absl::PermissionDeniedError("wrong write token");
+    }
+    if (stop != nullptr && writes == stop_at) stop->Notify();
+    return absl::OkStatus();
+  }
+  size_t TeamIndex(const std::string& team) const {
+    return static_cast<size_t>(std::find(teams_.begin(), teams_.end(), team) -
+                               teams_.begin());
+  }
+
+  const std::vector<std::string> teams_;
+};
+
+SimulatorOptions Unpaced(uint64_t seed, int64_t rounds) {
+  SimulatorOptions options;
+  options.events = kEvents;
+  options.teams = kTeams;
+  options.rate = 0;
+  options.seed = seed;
+  options.max_rounds = rounds;
+  return options;
+}
+
+TEST(SimulatorTest, SameSeedGivesTheSameWrites) {
+  RefereeWriter first(kTeams), second(kTeams), other(kTeams);
+  ASSERT_TRUE(Simulator(Unpaced(7, 2), &first).Run().ok());
+  ASSERT_TRUE(Simulator(Unpaced(7, 2), &second).Run().ok());
+  ASSERT_TRUE(Simulator(Unpaced(8, 2), &other).Run().ok());
+  EXPECT_FALSE(first.trace.empty());
+  EXPECT_EQ(first.trace, second.trace);
+  EXPECT_NE(first.trace, other.trace);
+}
+
+TEST(SimulatorTest, EveryEventReachesFinalWithItsMedals) {
+  RefereeWriter writer(kTeams);
+  Simulator simulator(Unpaced(1, 1), &writer);
+  ASSERT_TRUE(simulator.Run().ok());
+  ASSERT_EQ(writer.events.size(), kEvents.size());
+  for (const auto& [event, state] : writer.events) {
+    EXPECT_EQ(state.status, v1::FINAL) << event;
+    EXPECT_EQ(state.medals.size(), 3u) << event;
+  }
+  const SimulationReport report = simulator.report();
+  EXPECT_EQ(report.rounds, 1);
+  EXPECT_EQ(report.matches, static_cast<int64_t>(kEvents.size()));
+  EXPECT_EQ(report.writes, writer.writes);
+  EXPECT_GT(writer.max_live_seen, 1) << "matches should overlap";
+}
+
+TEST(SimulatorTest, PointsOnlyGoUpAndMedalsFollowThemOverManyRounds) {
+  for (uint64_t seed : {1, 2, 3, 42}) {
+    RefereeWriter writer(kTeams);
+    ASSERT_TRUE(Simulator(Unpaced(seed, 5), &writer).Run().ok());
+    EXPECT_THAT(writer.violations, ::testing::IsEmpty()) << "seed " << seed;
+  }
+}
+
+TEST(SimulatorTest, AcknowledgedMedalsPerTeamMatchWhatTheBackendGot) {
+  RefereeWriter writer(kTeams);
+  Simulator simulator(Unpaced(5, 3), &writer);
+  ASSERT_TRUE(simulator.Run().ok());
+  const SimulationReport report = simulator.report();
+  EXPECT_EQ(report.medals, writer.medals);
+  int64_t total = 0;
+  for (const auto& [team, count] : report.medals) total += count.total();
+  EXPECT_EQ(total, 3 * 3 * static_cast<int64_t>(kEvents.size()));
+}
+
+TEST(SimulatorTest, FewerThanThreeTeamsGetOnlyAsManyMedals) {
+  const std::vector<std::string> teams = {"Gauls", "Romans"};
+  RefereeWriter writer(teams);
+  SimulatorOptions options = Unpaced(3, 1);
+  options.teams = teams;
+  ASSERT_TRUE(Simulator(options, &writer).Run().ok());
+  EXPECT_THAT(writer.violations, ::testing::IsEmpty());
+  for (const auto& [event, state] : writer.events) {
+    EXPECT_EQ(state.medals.size(), 2u) << event;
+  }
+  const int64_t events = static_cast<int64_t>(kEvents.size());
+  EXPECT_EQ(writer.medals["Gauls"].total() + writer.medals["Romans"].total(),
+            2 * events);
+}
+
+TEST(SimulatorTest, StopEndsTheRunAfterTheWriteInFlight) {
+  RefereeWriter writer(kTeams);
+  absl::Notification stop;
+  writer.stop = &stop;
+  writer.stop_at = 17;
+  Simulator simulator(Unpaced(1, 0), &writer, &stop);  // no round limit
+  ASSERT_TRUE(simulator.Run().ok());
+  EXPECT_EQ(writer.writes, 17);
+  EXPECT_EQ(simulator.report().writes, 17);
+}
+
+TEST(SimulatorTest, AFailedWriteEndsTheRunUncounted) {
+  RefereeWriter writer(kTeams);
+  writer.fail_at = 10;
+  Simulator simulator(Unpaced(1, 0), &writer);
+  absl::Status status = simulator.Run();
+  EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(writer.writes, 10);
+  EXPECT_EQ(simulator.report().writes, 9);
+}
+
+TEST(SimulatorTest, PacedRunKeepsToItsRateAndDuration) {
+  RefereeWriter writer(kTeams);
+  SimulatorOptions options = Unpaced(1, 0);
+  options.rate = 200;
+  options.duration = absl::Milliseconds(100);
+  Simulator simulator(options, &writer);
+  ASSERT_TRUE(simulator.Run().ok());
+  // Slots every 5 ms from the start, none at or after the end: at most 20.
+  EXPECT_GE(writer.writes, 1);
+  EXPECT_LE(writer.writes, 20);
+}
+
+TEST(SimulatorTest, UnusableOptionsAreInvalidArgument) {
+  RefereeWriter writer(kTeams);
+  SimulatorOptions no_teams = Unpaced(1, 1);
+  no_teams.teams.clear();
+  EXPECT_EQ(Simulator(no_teams, &writer).Run().code(),
+            absl::StatusCode::kInvalidArgument);
+  SimulatorOptions negative_rate = Unpaced(1, 1);
+  negative_rate.rate = -1;
+  EXPECT_EQ(Simulator(negative_rate, &writer).Run().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(writer.writes, 0);
+}
+
+}  // namespace
+}  // namespace podium
