@@ -5,13 +5,18 @@
 namespace podium {
 
 std::shared_ptr<grpc::Channel> CreateFastReconnectChannel(
-    const std::string& address, absl::Duration max_reconnect_backoff) {
-  grpc::ChannelArguments args;
+    const std::string& address, absl::Duration max_reconnect_backoff,
+    grpc::ChannelArguments args) {
   const int max_ms = static_cast<int>(
       std::max<int64_t>(absl::ToInt64Milliseconds(max_reconnect_backoff), 100));
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, std::min(100, max_ms));
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, std::min(100, max_ms));
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, max_ms);
+  // Once every connection attempt has failed, gRPC 1.51's pick_first stays
+  // in TRANSIENT_FAILURE and connects again only when the name is
+  // re-resolved, which the DNS resolver rate-limits (5 s measured here). A
+  // short minimum lets each failed call's re-resolution trigger an attempt.
+  args.SetInt(GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS, 100);
   // Each channel gets its own connection instead of sharing one with every
   // other channel to the same address in this process, so that clients
   // simulated side by side (tests, benchmarks) behave like separate ones.

@@ -13,9 +13,12 @@
 
 namespace podium {
 
+// `args` carries any further channel arguments (e.g. keep-alive); the
+// reconnect and subchannel-pool arguments are set on top of them.
 std::shared_ptr<grpc::Channel> CreateFastReconnectChannel(
     const std::string& address,
-    absl::Duration max_reconnect_backoff = absl::Seconds(1));
+    absl::Duration max_reconnect_backoff = absl::Seconds(1),
+    grpc::ChannelArguments args = grpc::ChannelArguments());
 
 }  // namespace podium
 

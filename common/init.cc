@@ -1,5 +1,7 @@
 #include "common/init.h"
 
+#include <stdlib.h>
+
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
@@ -14,6 +16,11 @@ namespace podium {
 
 std::vector<std::string> InitProcess(int argc, char** argv,
                                      const char* usage) {
+  // gRPC advances a reconnection only while some thread polls; with only
+  // fail-fast calls in flight, its backup poller (every 5 s by default) is
+  // what does. Must be set before gRPC initializes; an operator's setting
+  // wins.
+  setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "100", /*overwrite=*/0);
   absl::SetProgramUsageMessage(usage);
   // --help lists Podium's own flags (those of every linked Podium library,
   // e.g. --verbose); --helpfull adds Abseil's.
