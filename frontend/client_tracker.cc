@@ -1,5 +1,7 @@
 #include "frontend/client_tracker.h"
 
+#include "absl/container/flat_hash_set.h"
+
 namespace podium {
 
 void ClientTracker::Seen(const std::string& client) {
@@ -8,13 +10,18 @@ void ClientTracker::Seen(const std::string& client) {
   last_seen_[client] = now;
 }
 
-int64_t ClientTracker::Count() const {
+int64_t ClientTracker::Count(const std::vector<std::string>& streaming) const {
   const absl::Time cutoff = absl::Now() - window_;
   absl::MutexLock lock(&mu_);
   // Counting is rare (heartbeats, listings); forgetting old callers here
   // keeps the map as small as the recent client set.
   absl::erase_if(last_seen_, [cutoff](const auto& entry) { return entry.second < cutoff; });
-  return static_cast<int64_t>(last_seen_.size());
+  int64_t count = static_cast<int64_t>(last_seen_.size());
+  absl::flat_hash_set<absl::string_view> extra;
+  for (const std::string& client : streaming) {
+    if (!last_seen_.contains(client)) extra.insert(client);
+  }
+  return count + static_cast<int64_t>(extra.size());
 }
 
 }  // namespace podium

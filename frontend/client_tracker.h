@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -22,8 +23,9 @@ class ClientTracker {
 
   // `client` identifies the caller, e.g. grpc::ServerContext::peer().
   void Seen(const std::string& client);
-  // Distinct clients seen within the window.
-  int64_t Count() const;
+  // Distinct clients seen within the window or listed in `streaming`
+  // (those with a live subscription).
+  int64_t Count(const std::vector<std::string>& streaming = {}) const;
 
  private:
   const absl::Duration window_;

@@ -41,6 +41,28 @@ Frontend::Frontend(FrontendOptions options)
           options_.peers, options_.mode, options_.membership,
           [this](const MasterView& view) { OnMasterChanged(view); },
           [this] { return Status(); }) {
+  SubscriptionHooks hooks;
+  hooks.ensure_feed = [this](const std::vector<std::string>& keys) {
+    if (pusher_ == nullptr) return absl::OkStatus();  // polls bring everything
+    MasterView view;
+    {
+      absl::MutexLock lock(&view_mu_);
+      view = view_;
+    }
+    return RegisterInterest(keys, view);
+  };
+  hooks.read = [this](const std::string& key) { return ReadKey(key); };
+  hooks.changes_since = [this](int64_t after_seq) -> absl::StatusOr<v1::ChangesSinceReply> {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + options_.backend_timeout));
+    v1::ChangesSinceRequest request;
+    request.set_after_seq(after_seq);
+    v1::ChangesSinceReply reply;
+    grpc::Status status = backend_->ChangesSince(&context, request, &reply);
+    if (!status.ok()) return BackendError(status);
+    return reply;
+  };
+  hub_ = std::make_unique<SubscriptionHub>(std::move(hooks));
   if (options_.mode == v1::PUSH) {
     pusher_ = std::make_unique<Pusher>(
         options_.address, backend_.get(), &membership_,
@@ -49,6 +71,7 @@ Frontend::Frontend(FrontendOptions options)
           if (!view_.self_is_master) return;
           cache_.Apply(change, generation_);
           master_seq_ = std::max(master_seq_, change.seq());
+          hub_->Publish(change);
         });
   } else if (options_.mode == v1::PULL) {
     puller_ = std::make_unique<Puller>(
@@ -57,7 +80,10 @@ Frontend::Frontend(FrontendOptions options)
   }
 }
 
-Frontend::~Frontend() { Stop(); }
+Frontend::~Frontend() {
+  Stop();
+  hub_.reset();
+}
 
 void Frontend::Start() {
   membership_.Start();
@@ -72,7 +98,7 @@ void Frontend::Stop() {
 
 LocalStatus Frontend::Status() const {
   LocalStatus status;
-  status.clients = clients_.Count();
+  status.clients = clients_.Count(hub_->Clients());
   if (puller_ != nullptr) {
     status.applied_seq = puller_->applied_seq();
   } else {
@@ -83,17 +109,22 @@ LocalStatus Frontend::Status() const {
 }
 
 void Frontend::OnMasterChanged(const MasterView& view) {
+  int64_t complete_seq;
   {
     absl::MutexLock lock(&view_mu_);
     view_ = view;
     ++generation_;
     cache_.InvalidateAll(generation_);
+    complete_seq = master_seq_;
   }
   LOG(INFO) << "master is now " << (view.master.empty() ? "(none)" : view.master)
             << " (epoch " << view.epoch << "); cache invalidated";
   if (pusher_ == nullptr) return;
   if (!view.self_is_master) {
     pusher_->Stop();
+    // Pushes in flight from the old master may be lost: subscriptions
+    // re-register with the new one and replay what they may have missed.
+    if (!view.master.empty()) hub_->CatchUpAll(complete_seq);
     return;
   }
   // Resume where the old master left off: the least any live frontend has
@@ -108,6 +139,7 @@ void Frontend::OnMasterChanged(const MasterView& view) {
 void Frontend::ApplyPulled(const v1::Change& change) {
   absl::MutexLock lock(&view_mu_);
   cache_.Apply(change, generation_);
+  hub_->Publish(change);
 }
 
 absl::Status Frontend::BackendError(const grpc::Status& status) const {
@@ -149,12 +181,7 @@ absl::StatusOr<v1::Change> Frontend::Read(const std::string& key, const Fetch& f
   // Unknown names are refused here, so that a client's typo (or garbage)
   // never reaches the master's interest table. The names come with the
   // first board read; should that fail, the backend judges instead.
-  bool names_known;
-  {
-    absl::MutexLock lock(&view_mu_);
-    names_known = !known_keys_.empty();
-  }
-  if (!names_known) GetBoard("").IgnoreError();
+  LearnNames();
   {
     absl::MutexLock lock(&view_mu_);
     if (!known_keys_.empty() && !known_keys_.contains(key)) {
@@ -186,20 +213,51 @@ absl::StatusOr<v1::Change> Frontend::Read(const std::string& key, const Fetch& f
   return cache_.Fill(key, *value, cacheable ? generation : -1);
 }
 
+absl::StatusOr<v1::Change> Frontend::FetchEvent(const std::string& event) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.backend_timeout));
+  v1::GetEventRequest request;
+  request.set_event(event);
+  v1::EventScore score;
+  grpc::Status status = backend_->GetEvent(&context, request, &score);
+  if (!status.ok()) return BackendError(status);
+  return AsChange(score);
+}
+
+absl::StatusOr<v1::Change> Frontend::FetchMedals(const std::string& team) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.backend_timeout));
+  v1::GetMedalsRequest request;
+  request.set_team(team);
+  v1::MedalTally tally;
+  grpc::Status status = backend_->GetMedals(&context, request, &tally);
+  if (!status.ok()) return BackendError(status);
+  return AsChange(tally);
+}
+
+absl::StatusOr<v1::Change> Frontend::ReadKey(const std::string& key) {
+  const size_t colon = key.find(':');
+  const std::string name = key.substr(colon + 1);
+  if (key.compare(0, colon, "team") == 0) {
+    return Read(key, [&] { return FetchMedals(name); });
+  }
+  return Read(key, [&] { return FetchEvent(name); });
+}
+
+void Frontend::LearnNames() {
+  bool known;
+  {
+    absl::MutexLock lock(&view_mu_);
+    known = !known_keys_.empty();
+  }
+  if (!known) GetBoard("").IgnoreError();
+}
+
 absl::StatusOr<v1::EventScore> Frontend::GetScore(const std::string& event,
                                                   const std::string& client) {
   clients_.Seen(client);
   if (absl::Status s = ValidateName("event", event); !s.ok()) return s;
-  absl::StatusOr<v1::Change> change = Read(EventKey(event), [&]() -> absl::StatusOr<v1::Change> {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + options_.backend_timeout));
-    v1::GetEventRequest request;
-    request.set_event(event);
-    v1::EventScore score;
-    grpc::Status status = backend_->GetEvent(&context, request, &score);
-    if (!status.ok()) return BackendError(status);
-    return AsChange(score);
-  });
+  absl::StatusOr<v1::Change> change = ReadKey(EventKey(event));
   if (!change.ok()) return change.status();
   return change->event();
 }
@@ -208,16 +266,7 @@ absl::StatusOr<v1::MedalTally> Frontend::GetMedals(const std::string& team,
                                                    const std::string& client) {
   clients_.Seen(client);
   if (absl::Status s = ValidateName("team", team); !s.ok()) return s;
-  absl::StatusOr<v1::Change> change = Read(TeamKey(team), [&]() -> absl::StatusOr<v1::Change> {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + options_.backend_timeout));
-    v1::GetMedalsRequest request;
-    request.set_team(team);
-    v1::MedalTally tally;
-    grpc::Status status = backend_->GetMedals(&context, request, &tally);
-    if (!status.ok()) return BackendError(status);
-    return AsChange(tally);
-  });
+  absl::StatusOr<v1::Change> change = ReadKey(TeamKey(team));
   if (!change.ok()) return change.status();
   return change->medals();
 }
@@ -306,6 +355,65 @@ v1::ListFrontendsReply Frontend::ListFrontends() {
   return reply;
 }
 
+absl::StatusOr<std::shared_ptr<Subscription>> Frontend::NewSubscription(
+    const v1::SubscribeRequest& request, const std::string& client,
+    Subscription::StartWrite start_write) {
+  LearnNames();
+  std::vector<std::string> keys;
+  {
+    absl::MutexLock lock(&view_mu_);
+    if (known_keys_.empty()) {
+      return absl::UnavailableError(absl::StrCat(
+          "cannot subscribe yet: the backend ", options_.backend,
+          " has not told this frontend the games' names"));
+    }
+    auto add = [&](const std::string& key, absl::string_view what,
+                   absl::string_view name) -> absl::Status {
+      if (!known_keys_.contains(key)) {
+        return absl::NotFoundError(absl::StrCat(
+            "unknown ", what, " '", name.substr(0, 64),
+            "': it is not in the games file the backend was started with"));
+      }
+      keys.push_back(key);
+      return absl::OkStatus();
+    };
+    for (const std::string& event : request.all_events() ? events_
+                                                         : std::vector<std::string>(
+                                                               request.events().begin(),
+                                                               request.events().end())) {
+      if (absl::Status s = add(EventKey(event), "event", event); !s.ok()) return s;
+    }
+    for (const std::string& team : request.all_teams() ? teams_
+                                                       : std::vector<std::string>(
+                                                             request.teams().begin(),
+                                                             request.teams().end())) {
+      if (absl::Status s = add(TeamKey(team), "team", team); !s.ok()) return s;
+    }
+  }
+  if (keys.empty()) {
+    return absl::InvalidArgumentError(
+        "subscribe to at least one event or team (or all_events / all_teams)");
+  }
+  if (request.after_seq() < 0) {
+    return absl::InvalidArgumentError("after_seq must not be negative");
+  }
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  return std::make_shared<Subscription>(std::move(keys), client, std::move(start_write));
+}
+
+void Frontend::StartSubscription(std::shared_ptr<Subscription> subscription,
+                                 int64_t after_seq) {
+  LOG(INFO) << "Subscribe from " << subscription->client() << ": "
+            << subscription->keys().size() << " keys after seq " << after_seq;
+  hub_->Add(std::move(subscription), after_seq);
+}
+
+void Frontend::EndSubscription(const Subscription* subscription) {
+  hub_->Remove(subscription);
+  LOG(INFO) << "subscription of " << subscription->client() << " ended";
+}
+
 v1::PingReply Frontend::Ping(const v1::PingRequest& request) {
   return membership_.HandlePing(request);
 }
@@ -336,6 +444,7 @@ absl::Status Frontend::Invalidate(const v1::InvalidateRequest& request) {
   }
   for (const v1::Change& change : request.changes()) {
     cache_.Apply(change, generation_);
+    hub_->Publish(change);
   }
   master_seq_ = std::max(master_seq_, request.watched_seq());
   VLOG(1) << "Invalidate from " << request.master() << ": "

@@ -22,6 +22,8 @@
 #include "frontend/membership.h"
 #include "frontend/puller.h"
 #include "frontend/pusher.h"
+#include "frontend/subscription.h"
+#include "frontend/subscription_hub.h"
 #include "podium/v1/backend.grpc.pb.h"
 #include "podium/v1/peer.pb.h"
 #include "podium/v1/scoreboard.pb.h"
@@ -59,6 +61,18 @@ class Frontend {
   absl::StatusOr<v1::Board> GetBoard(const std::string& client);
   v1::ListFrontendsReply ListFrontends();
 
+  // Subscriptions. NewSubscription checks the request (known names, at
+  // least one key) and builds the subscription without starting it, so the
+  // caller can wire it up before its first write; StartSubscription then
+  // catches it up from `after_seq` and feeds it live changes until
+  // EndSubscription.
+  absl::StatusOr<std::shared_ptr<Subscription>> NewSubscription(
+      const v1::SubscribeRequest& request, const std::string& client,
+      Subscription::StartWrite start_write);
+  void StartSubscription(std::shared_ptr<Subscription> subscription,
+                         int64_t after_seq);
+  void EndSubscription(const Subscription* subscription);
+
   // FrontendPeer calls.
   v1::PingReply Ping(const v1::PingRequest& request);
   v1::CoordinatorReply Coordinator(const v1::CoordinatorRequest& request);
@@ -78,6 +92,12 @@ class Frontend {
   absl::Status RegisterInterest(const std::vector<std::string>& keys,
                                 const MasterView& view);
   absl::Status BackendError(const grpc::Status& status) const;
+  // Reads one key ("event:NAME" / "team:NAME") through the cache.
+  absl::StatusOr<v1::Change> ReadKey(const std::string& key);
+  absl::StatusOr<v1::Change> FetchEvent(const std::string& event);
+  absl::StatusOr<v1::Change> FetchMedals(const std::string& team);
+  // Makes sure the games' names are known (one board read the first time).
+  void LearnNames();
   void OnMasterChanged(const MasterView& view);
   void ApplyPulled(const v1::Change& change);
   LocalStatus Status() const;
@@ -89,6 +109,7 @@ class Frontend {
   Membership membership_;
   std::unique_ptr<Pusher> pusher_;  // push mode only
   std::unique_ptr<Puller> puller_;  // pull mode only
+  std::unique_ptr<SubscriptionHub> hub_;
 
   mutable absl::Mutex view_mu_;
   // The master whose pushes we accept, and the cache generation that

@@ -1,5 +1,6 @@
 #include "frontend/scoreboard_service.h"
 
+#include "absl/synchronization/mutex.h"
 #include "common/status_util.h"
 #include "glog/logging.h"
 
@@ -14,7 +15,80 @@ grpc::Status Finish(absl::StatusOr<T> result, T* reply) {
   return grpc::Status::OK;
 }
 
+// One Subscribe stream. Lives until OnDone; the Subscription it owns stops
+// calling back once closed.
+class SubscribeReactor final : public grpc::ServerWriteReactor<v1::SubscribeUpdate> {
+ public:
+  SubscribeReactor(Frontend* frontend, grpc::CallbackServerContext* context,
+                   const v1::SubscribeRequest& request)
+      : frontend_(frontend) {
+    absl::StatusOr<std::shared_ptr<Subscription>> subscription =
+        frontend->NewSubscription(request, context->peer(),
+                                  [this](const v1::SubscribeUpdate& update) {
+                                    absl::MutexLock lock(&mu_);
+                                    writing_ = true;
+                                    buffer_ = update;
+                                    StartWrite(&buffer_);
+                                  });
+    if (!subscription.ok()) {
+      LOG(INFO) << "Subscribe from " << context->peer()
+                << " refused: " << subscription.status();
+      absl::MutexLock lock(&mu_);
+      FinishLocked(ToGrpcStatus(subscription.status()));
+      return;
+    }
+    subscription_ = *std::move(subscription);
+    frontend->StartSubscription(subscription_, request.after_seq());
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) subscription_->Close();
+    {
+      absl::MutexLock lock(&mu_);
+      writing_ = false;
+      if (!ok || finishing_) {
+        FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "stream closed"));
+        return;
+      }
+    }
+    subscription_->WriteDone();
+  }
+
+  void OnCancel() override {
+    if (subscription_ != nullptr) subscription_->Close();
+    absl::MutexLock lock(&mu_);
+    finishing_ = true;
+    // A write in flight completes (failed) first; its OnWriteDone finishes.
+    if (!writing_) FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+  }
+
+  void OnDone() override {
+    if (subscription_ != nullptr) frontend_->EndSubscription(subscription_.get());
+    delete this;
+  }
+
+ private:
+  void FinishLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(std::move(status));
+  }
+
+  Frontend* const frontend_;
+  std::shared_ptr<Subscription> subscription_;
+  absl::Mutex mu_;
+  v1::SubscribeUpdate buffer_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finishing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
 }  // namespace
+
+grpc::ServerWriteReactor<v1::SubscribeUpdate>* ScoreboardService::Subscribe(
+    grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
+  return new SubscribeReactor(frontend_, context, *request);
+}
 
 grpc::Status ScoreboardService::GetScore(grpc::ServerContext* context,
                                          const v1::GetScoreRequest* request,

@@ -8,8 +8,13 @@
 
 namespace podium {
 
+// Subscribe uses the callback API: a frontend holds thousands of streams,
+// and a thread apiece would not do. Each stream is a SubscribeReactor that
+// writes whatever its Subscription queues.
+//
 // Thread-safe (the Frontend is).
-class ScoreboardService final : public v1::Scoreboard::Service {
+class ScoreboardService final
+    : public v1::Scoreboard::WithCallbackMethod_Subscribe<v1::Scoreboard::Service> {
  public:
   explicit ScoreboardService(Frontend* frontend) : frontend_(frontend) {}
 
@@ -25,6 +30,9 @@ class ScoreboardService final : public v1::Scoreboard::Service {
   grpc::Status ListFrontends(grpc::ServerContext* context,
                              const v1::ListFrontendsRequest* request,
                              v1::ListFrontendsReply* reply) override;
+  grpc::ServerWriteReactor<v1::SubscribeUpdate>* Subscribe(
+      grpc::CallbackServerContext* context,
+      const v1::SubscribeRequest* request) override;
 
  private:
   Frontend* const frontend_;

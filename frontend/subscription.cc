@@ -1,0 +1,125 @@
+#include "frontend/subscription.h"
+
+#include <algorithm>
+
+#include "common/keys.h"
+
+namespace podium {
+
+// Held changes beyond this many are conflated per key before release; a
+// catch-up of a slow backend must not buffer the world either.
+constexpr size_t kMaxHeld = 4096;
+
+Subscription::Subscription(std::vector<std::string> keys, std::string client,
+                           StartWrite start_write)
+    : keys_(std::move(keys)),
+      key_set_(keys_.begin(), keys_.end()),
+      client_(std::move(client)),
+      start_write_(std::move(start_write)) {}
+
+void Subscription::Publish(const v1::Change& change) {
+  absl::MutexLock lock(&mu_);
+  if (closed_) return;
+  if (catching_up_ > 0) {
+    if (held_.size() >= kMaxHeld) {
+      // Keep only the newest held value of each key.
+      absl::flat_hash_map<std::string, size_t> newest;
+      for (size_t i = 0; i < held_.size(); ++i) newest[ChangeKey(held_[i])] = i;
+      std::vector<v1::Change> kept;
+      for (size_t i = 0; i < held_.size(); ++i) {
+        if (newest[ChangeKey(held_[i])] == i) kept.push_back(std::move(held_[i]));
+      }
+      conflated_ += static_cast<int64_t>(held_.size() - kept.size());
+      held_.swap(kept);
+    }
+    held_.push_back(change);
+    return;
+  }
+  Enqueue(change, false);
+  MaybeWrite();
+}
+
+void Subscription::BeginCatchUp() {
+  absl::MutexLock lock(&mu_);
+  ++catching_up_;
+}
+
+void Subscription::CatchUp(const v1::Change& change, bool snapshot) {
+  absl::MutexLock lock(&mu_);
+  if (closed_) return;
+  Enqueue(change, snapshot);
+  MaybeWrite();
+}
+
+void Subscription::EndCatchUp() {
+  absl::MutexLock lock(&mu_);
+  if (--catching_up_ > 0 || closed_) return;
+  std::vector<v1::Change> held;
+  held.swap(held_);
+  // Held changes arrived in seq order; the filter drops what the catch-up
+  // already queued.
+  for (const v1::Change& change : held) Enqueue(change, false);
+  MaybeWrite();
+}
+
+void Subscription::Enqueue(const v1::Change& change, bool snapshot) {
+  const std::string key = ChangeKey(change);
+  int64_t& version = version_[key];
+  // A snapshot value at the version already queued (0 for a key never
+  // written) still tells the client the current value; a change does not.
+  if (change.seq() < version || (change.seq() == version && (!snapshot || version > 0))) {
+    return;
+  }
+  version = change.seq();
+  high_seq_ = std::max(high_seq_, change.seq());
+  auto it = queued_.find(key);
+  if (it != queued_.end()) {
+    queue_.erase(it->second);
+    ++conflated_;
+  }
+  v1::SubscribeUpdate update;
+  *update.mutable_change() = change;
+  update.set_snapshot(snapshot);
+  queue_.push_back(std::move(update));
+  queued_[key] = std::prev(queue_.end());
+}
+
+void Subscription::MaybeWrite() {
+  if (writing_ || closed_ || queue_.empty()) return;
+  writing_ = true;
+  v1::SubscribeUpdate next = std::move(queue_.front());
+  queued_.erase(ChangeKey(next.change()));
+  queue_.pop_front();
+  start_write_(next);
+}
+
+void Subscription::WriteDone() {
+  absl::MutexLock lock(&mu_);
+  writing_ = false;
+  MaybeWrite();
+}
+
+void Subscription::Close() {
+  absl::MutexLock lock(&mu_);
+  closed_ = true;
+  queue_.clear();
+  queued_.clear();
+  held_.clear();
+}
+
+int64_t Subscription::high_seq() const {
+  absl::MutexLock lock(&mu_);
+  return high_seq_;
+}
+
+int64_t Subscription::conflated() const {
+  absl::MutexLock lock(&mu_);
+  return conflated_;
+}
+
+size_t Subscription::queued() const {
+  absl::MutexLock lock(&mu_);
+  return queue_.size();
+}
+
+}  // namespace podium

@@ -1,0 +1,164 @@
+#include "frontend/subscription_hub.h"
+
+#include <algorithm>
+
+#include "common/keys.h"
+#include "glog/logging.h"
+
+namespace podium {
+namespace {
+
+constexpr absl::Duration kRetryAfter = absl::Milliseconds(200);
+
+}  // namespace
+
+SubscriptionHub::SubscriptionHub(SubscriptionHooks hooks, int workers)
+    : hooks_(std::move(hooks)) {
+  for (int i = 0; i < workers; ++i) {
+    workers_.emplace_back([this] { WorkerLoop(); });
+  }
+}
+
+SubscriptionHub::~SubscriptionHub() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  for (std::thread& worker : workers_) worker.join();
+}
+
+void SubscriptionHub::Add(std::shared_ptr<Subscription> subscription,
+                          int64_t after_seq) {
+  subscription->BeginCatchUp();
+  {
+    absl::MutexLock lock(&mu_);
+    subscriptions_.push_back(subscription);
+  }
+  Schedule(std::move(subscription), after_seq, absl::Now());
+}
+
+void SubscriptionHub::Remove(const Subscription* subscription) {
+  absl::MutexLock lock(&mu_);
+  subscriptions_.erase(
+      std::remove_if(subscriptions_.begin(), subscriptions_.end(),
+                     [&](const auto& s) { return s.get() == subscription; }),
+      subscriptions_.end());
+}
+
+void SubscriptionHub::Publish(const v1::Change& change) {
+  const std::string key = ChangeKey(change);
+  absl::MutexLock lock(&mu_);
+  for (const auto& subscription : subscriptions_) {
+    if (subscription->Wants(key)) subscription->Publish(change);
+  }
+}
+
+void SubscriptionHub::CatchUpAll(int64_t complete_seq) {
+  std::vector<std::shared_ptr<Subscription>> all;
+  {
+    absl::MutexLock lock(&mu_);
+    all = subscriptions_;
+  }
+  for (auto& subscription : all) {
+    subscription->BeginCatchUp();
+    const int64_t from = std::min(subscription->high_seq(), complete_seq);
+    Schedule(std::move(subscription), from, absl::Now());
+  }
+  if (!all.empty()) {
+    LOG(INFO) << all.size() << " subscriptions catch up from the backend after seq "
+              << complete_seq << " or older";
+  }
+}
+
+std::vector<std::string> SubscriptionHub::Keys() const {
+  absl::flat_hash_set<std::string> keys;
+  absl::MutexLock lock(&mu_);
+  for (const auto& subscription : subscriptions_) {
+    keys.insert(subscription->keys().begin(), subscription->keys().end());
+  }
+  return std::vector<std::string>(keys.begin(), keys.end());
+}
+
+size_t SubscriptionHub::size() const {
+  absl::MutexLock lock(&mu_);
+  return subscriptions_.size();
+}
+
+std::vector<std::string> SubscriptionHub::Clients() const {
+  std::vector<std::string> clients;
+  absl::MutexLock lock(&mu_);
+  for (const auto& subscription : subscriptions_) clients.push_back(subscription->client());
+  return clients;
+}
+
+void SubscriptionHub::Schedule(std::shared_ptr<Subscription> subscription,
+                               int64_t after_seq, absl::Time not_before) {
+  absl::MutexLock lock(&mu_);
+  tasks_.push_back(Task{subscription, after_seq, not_before});
+}
+
+void SubscriptionHub::WorkerLoop() {
+  while (true) {
+    Task task;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        if (stopping_) return true;
+        const absl::Time now = absl::Now();
+        return std::any_of(tasks_.begin(), tasks_.end(),
+                           [now](const Task& t) { return t.not_before <= now; });
+      };
+      // Wake at least every retry period so delayed tasks become due.
+      while (!mu_.AwaitWithTimeout(absl::Condition(&ready), kRetryAfter)) {
+      }
+      if (stopping_) return;
+      const absl::Time now = absl::Now();
+      auto it = std::find_if(tasks_.begin(), tasks_.end(),
+                             [now](const Task& t) { return t.not_before <= now; });
+      task = std::move(*it);
+      tasks_.erase(it);
+    }
+    std::shared_ptr<Subscription> subscription = task.subscription.lock();
+    if (subscription == nullptr) continue;  // it ended meanwhile
+    absl::Status status = CatchUp(subscription.get(), task.after_seq);
+    if (status.ok()) {
+      subscription->EndCatchUp();
+      continue;
+    }
+    LOG_EVERY_N(WARNING, 20) << "catch-up of a subscription of "
+                             << subscription->client() << " failed (" << status
+                             << "); retrying";
+    Schedule(std::move(subscription), task.after_seq, absl::Now() + kRetryAfter);
+  }
+}
+
+absl::Status SubscriptionHub::Snapshot(Subscription* subscription) {
+  for (const std::string& key : subscription->keys()) {
+    absl::StatusOr<v1::Change> value = hooks_.read(key);
+    if (!value.ok()) return value.status();
+    subscription->CatchUp(*value, /*snapshot=*/true);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SubscriptionHub::CatchUp(Subscription* subscription, int64_t after_seq) {
+  if (absl::Status s = hooks_.ensure_feed(subscription->keys()); !s.ok()) return s;
+  if (after_seq == 0) return Snapshot(subscription);
+  int64_t next = after_seq;
+  while (true) {
+    absl::StatusOr<v1::ChangesSinceReply> reply = hooks_.changes_since(next);
+    if (reply.status().code() == absl::StatusCode::kOutOfRange) {
+      VLOG(1) << "history after " << after_seq << " compacted: snapshot for "
+              << subscription->client();
+      return Snapshot(subscription);
+    }
+    if (!reply.ok()) return reply.status();
+    for (const v1::Change& change : reply->changes()) {
+      if (subscription->Wants(ChangeKey(change))) subscription->CatchUp(change, false);
+      next = change.seq();
+    }
+    if (reply->changes().empty() || next >= reply->head_seq()) return absl::OkStatus();
+  }
+}
+
+}  // namespace podium

@@ -1,0 +1,89 @@
+// Every live subscription of one frontend: fans each change out to the
+// subscriptions that want its key, and brings subscriptions up to date from
+// the backend when they start (with the client's resume seq) and whenever
+// this frontend may have missed changes (a change of master).
+//
+// Catch-up runs on the hub's own worker threads, never on gRPC's: it talks
+// to the master and the backend, and retries until it succeeds or the
+// subscription ends, holding the subscription's live changes meanwhile.
+#ifndef PODIUM_FRONTEND_SUBSCRIPTION_HUB_H_
+#define PODIUM_FRONTEND_SUBSCRIPTION_HUB_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "frontend/subscription.h"
+#include "podium/v1/backend.pb.h"
+
+namespace podium {
+
+// How the hub reaches the rest of the frontend.
+struct SubscriptionHooks {
+  // Makes sure changes of `keys` reach this frontend from now on (push
+  // mode: interest at the master). Called before each catch-up reads.
+  std::function<absl::Status(const std::vector<std::string>& keys)> ensure_feed;
+  // The current value of a key (a cached read).
+  std::function<absl::StatusOr<v1::Change>(const std::string& key)> read;
+  // The backend's changes after a seq; OUT_OF_RANGE when compacted.
+  std::function<absl::StatusOr<v1::ChangesSinceReply>(int64_t after_seq)> changes_since;
+};
+
+// Thread-safe.
+class SubscriptionHub {
+ public:
+  explicit SubscriptionHub(SubscriptionHooks hooks, int workers = 2);
+  ~SubscriptionHub();
+
+  // Registers a subscription and schedules its catch-up: a snapshot of its
+  // keys when `after_seq` is 0, else a replay of the changes after it.
+  void Add(std::shared_ptr<Subscription> subscription, int64_t after_seq);
+  void Remove(const Subscription* subscription);
+
+  // A change this frontend learned (push, master watch or poll).
+  void Publish(const v1::Change& change);
+
+  // This frontend may have missed changes after `complete_seq` (its master
+  // changed): every subscription replays from there, or from the newest
+  // seq it has, whichever is older.
+  void CatchUpAll(int64_t complete_seq);
+
+  // The union of subscribed keys, to register with a new master.
+  std::vector<std::string> Keys() const;
+  size_t size() const;
+  // The clients with a live subscription (one entry per subscription).
+  std::vector<std::string> Clients() const;
+
+ private:
+  struct Task {
+    std::weak_ptr<Subscription> subscription;
+    int64_t after_seq = 0;
+    absl::Time not_before;
+  };
+
+  void Schedule(std::shared_ptr<Subscription> subscription, int64_t after_seq,
+                absl::Time not_before);
+  void WorkerLoop();
+  absl::Status CatchUp(Subscription* subscription, int64_t after_seq);
+  absl::Status Snapshot(Subscription* subscription);
+
+  const SubscriptionHooks hooks_;
+
+  mutable absl::Mutex mu_;
+  std::vector<std::shared_ptr<Subscription>> subscriptions_ ABSL_GUARDED_BY(mu_);
+  std::vector<Task> tasks_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace podium
+
+#endif  // PODIUM_FRONTEND_SUBSCRIPTION_HUB_H_

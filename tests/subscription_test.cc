@@ -1,0 +1,103 @@
+#include "frontend/subscription.h"
+
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace podium {
+namespace {
+
+v1::Change Score(const std::string& event, int64_t seq) {
+  v1::Change change;
+  change.set_seq(seq);
+  change.mutable_event()->set_event(event);
+  change.mutable_event()->set_version(seq);
+  return change;
+}
+
+// Records writes; the test decides when each write completes, as a slow
+// or fast network would.
+struct Sink {
+  std::vector<v1::SubscribeUpdate> written;
+  Subscription::StartWrite writer() {
+    return [this](const v1::SubscribeUpdate& u) { written.push_back(u); };
+  }
+};
+
+std::vector<int64_t> Seqs(const Sink& sink) {
+  std::vector<int64_t> seqs;
+  for (const auto& u : sink.written) seqs.push_back(u.change().seq());
+  return seqs;
+}
+
+TEST(SubscriptionTest, FastReaderGetsEveryChangeInOrder) {
+  Sink sink;
+  Subscription sub({"event:a", "event:b"}, "c", sink.writer());
+  for (int seq = 1; seq <= 6; ++seq) {
+    sub.Publish(Score(seq % 2 ? "a" : "b", seq));
+    sub.WriteDone();  // the client keeps up
+  }
+  EXPECT_EQ(Seqs(sink), (std::vector<int64_t>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(sub.conflated(), 0);
+}
+
+TEST(SubscriptionTest, SlowReaderQueueIsBoundedAndEndsOnTheLatest) {
+  Sink sink;
+  Subscription sub({"event:a", "event:b"}, "c", sink.writer());
+  sub.Publish(Score("a", 1));  // in flight, never completed for a while
+  for (int seq = 2; seq <= 10000; ++seq) sub.Publish(Score(seq % 2 ? "a" : "b", seq));
+  EXPECT_LE(sub.queued(), 2u) << "one waiting update per key at most";
+  EXPECT_GT(sub.conflated(), 9000);
+  while (sink.written.size() < 3) sub.WriteDone();
+  sub.WriteDone();
+  ASSERT_EQ(sink.written.size(), 3u);
+  // Latest of each key, in the order they were last changed.
+  EXPECT_EQ(Seqs(sink), (std::vector<int64_t>{1, 9999, 10000}));
+}
+
+TEST(SubscriptionTest, VersionsOfAKeyNeverGoBack) {
+  Sink sink;
+  Subscription sub({"event:a"}, "c", sink.writer());
+  sub.Publish(Score("a", 5));
+  sub.WriteDone();
+  sub.Publish(Score("a", 3));
+  sub.Publish(Score("a", 5));
+  sub.WriteDone();
+  EXPECT_EQ(Seqs(sink), (std::vector<int64_t>{5}));
+}
+
+TEST(SubscriptionTest, LiveChangesWaitForTheCatchUpAndAreNotDuplicated) {
+  Sink sink;
+  Subscription sub({"event:a", "event:b"}, "c", sink.writer());
+  sub.BeginCatchUp();
+  sub.Publish(Score("a", 12));  // live, arrives while replay runs
+  sub.Publish(Score("b", 13));
+  sub.CatchUp(Score("a", 10), false);
+  sub.WriteDone();
+  sub.CatchUp(Score("b", 11), false);
+  sub.WriteDone();
+  sub.CatchUp(Score("a", 12), false);  // the replay reached the live ones
+  sub.WriteDone();
+  sub.EndCatchUp();
+  sub.WriteDone();
+  sub.WriteDone();
+  EXPECT_EQ(Seqs(sink), (std::vector<int64_t>{10, 11, 12, 13}));
+  EXPECT_EQ(sub.high_seq(), 13);
+}
+
+TEST(SubscriptionTest, SnapshotMarksValuesAndClosedStopsWrites) {
+  Sink sink;
+  Subscription sub({"event:a"}, "c", sink.writer());
+  sub.BeginCatchUp();
+  sub.CatchUp(Score("a", 0), true);  // never written: value at version 0
+  sub.EndCatchUp();
+  ASSERT_EQ(sink.written.size(), 1u);
+  EXPECT_TRUE(sink.written[0].snapshot());
+  sub.Close();
+  sub.WriteDone();
+  sub.Publish(Score("a", 4));
+  EXPECT_EQ(sink.written.size(), 1u);
+}
+
+}  // namespace
+}  // namespace podium
