@@ -1,0 +1,182 @@
+// Guarantee 9 against the real binaries: bad input gets a clear status, no
+// state changes, and the backend keeps serving.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <fstream>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/auth.h"
+#include "common/health.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/cluster.h"
+#include "tests/testing/temp_dir.h"
+
+namespace podium::test {
+namespace {
+
+using ::testing::HasSubstr;
+
+class BadInputTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(backend_.Start().ok()) << backend_.log();
+    stub_ = backend_.NewStub();
+    // One good write so "no state change" is checked against real state.
+    v1::AwardMedalRequest award;
+    award.set_idempotency_key("seed");
+    award.set_team("Gauls");
+    award.set_medal(v1::GOLD);
+    v1::WriteReply reply;
+    ASSERT_TRUE(Write(award, "test-token", &reply).ok());
+    before_ = Board();
+  }
+
+  grpc::Status Write(const v1::AwardMedalRequest& request, const std::string& token,
+                     v1::WriteReply* reply) {
+    grpc::ClientContext context;
+    if (!token.empty()) AddBearerToken(&context, token);
+    return stub_->AwardMedal(&context, request, reply);
+  }
+  grpc::Status Write(const v1::RecordScoreRequest& request, v1::WriteReply* reply) {
+    grpc::ClientContext context;
+    AddBearerToken(&context, "test-token");
+    return stub_->RecordScore(&context, request, reply);
+  }
+
+  v1::Board Board() {
+    grpc::ClientContext context;
+    v1::Board board;
+    EXPECT_TRUE(stub_->GetBoard(&context, v1::GetBoardRequest(), &board).ok());
+    return board;
+  }
+
+  // Nothing changed and the backend still answers its health check.
+  void ExpectUnchangedAndServing() {
+    v1::Board after = Board();
+    EXPECT_EQ(after.SerializeAsString(), before_.SerializeAsString());
+    EXPECT_TRUE(CheckHealth(backend_.address(), absl::Seconds(5)).ok());
+  }
+
+  std::pair<int, std::string> RunBard(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {BinaryPath("bard/podium-bard"),
+                                     "--backend=" + backend_.address(),
+                                     "--write_token_file=" + backend_.token_file()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const std::string log = dir_.path() + "/bard.log";
+    std::remove(log.c_str());
+    absl::StatusOr<Subprocess> bard = Subprocess::Start(argv, log);
+    EXPECT_TRUE(bard.ok());
+    absl::StatusOr<int> status = bard->Wait(absl::Seconds(60));
+    EXPECT_TRUE(status.ok());
+    return {WIFEXITED(*status) ? WEXITSTATUS(*status) : -1, ReadFileOrEmpty(log)};
+  }
+
+  ScopedTempDir dir_;
+  BackendProcess backend_{dir_.path()};
+  std::unique_ptr<v1::Backend::Stub> stub_;
+  v1::Board before_;
+};
+
+v1::RecordScoreRequest Score(const std::string& event, const std::string& team,
+                             int64_t points) {
+  v1::RecordScoreRequest request;
+  request.set_idempotency_key(absl::StrCat("k-", event.size(), "-", team.size(), "-", points));
+  request.set_event(event);
+  v1::TeamPoints* p = request.add_points();
+  p->set_team(team);
+  p->set_points(points);
+  return request;
+}
+
+TEST_F(BadInputTest, UnknownNamesAreNotFound) {
+  v1::WriteReply reply;
+  grpc::Status s = Write(Score("curling", "Gauls", 1), &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(s.error_message(), HasSubstr("unknown event 'curling'"));
+  s = Write(Score("javelin", "Goths", 1), &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(s.error_message(), HasSubstr("unknown team 'Goths'"));
+  ExpectUnchangedAndServing();
+}
+
+TEST_F(BadInputTest, NegativeAndAbsurdPointsAreInvalid) {
+  v1::WriteReply reply;
+  for (int64_t points : {int64_t{-1}, int64_t{1} << 40}) {
+    grpc::Status s = Write(Score("javelin", "Gauls", points), &reply);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << points;
+    EXPECT_THAT(s.error_message(), HasSubstr("must be 0 to"));
+  }
+  ExpectUnchangedAndServing();
+}
+
+TEST_F(BadInputTest, MegabyteNameIsRejectedBriefly) {
+  v1::WriteReply reply;
+  const std::string huge(1 << 20, 'G');
+  grpc::Status s = Write(Score("javelin", huge, 1), &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_LT(s.error_message().size(), 300u);
+  grpc::ClientContext context;
+  v1::GetEventRequest get;
+  get.set_event(huge);
+  v1::EventScore score;
+  EXPECT_EQ(stub_->GetEvent(&context, get, &score).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  ExpectUnchangedAndServing();
+}
+
+TEST_F(BadInputTest, MissingOrWrongTokenIsRefused) {
+  v1::AwardMedalRequest award;
+  award.set_idempotency_key("no-token");
+  award.set_team("Romans");
+  award.set_medal(v1::GOLD);
+  v1::WriteReply reply;
+  grpc::Status s = Write(award, "", &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(s.error_message(), HasSubstr("Bearer"));
+  s = Write(award, "not-the-token", &reply);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(s.error_message(), HasSubstr("wrong write token"));
+  ExpectUnchangedAndServing();
+}
+
+TEST_F(BadInputTest, MalformedReplayWritesNothing) {
+  const std::string replay = dir_.path() + "/bad.replay";
+  std::ofstream(replay) << "award Romans gold\naward Romans platinum\n";
+  auto [code, output] = RunBard({"replay", replay});
+  EXPECT_NE(code, 0);
+  EXPECT_THAT(output, HasSubstr("INVALID_ARGUMENT"));
+  EXPECT_THAT(output, HasSubstr(":2"));
+  ExpectUnchangedAndServing();
+}
+
+TEST_F(BadInputTest, BardReportsServerErrorsWithStatusAndExitCode) {
+  auto [code, output] = RunBard({"award", "Goths", "gold"});
+  EXPECT_NE(code, 0);
+  EXPECT_THAT(output, HasSubstr("NOT_FOUND"));
+  EXPECT_THAT(output, HasSubstr("Goths"));
+  std::ofstream(dir_.path() + "/wrong.token") << "nope\n";
+  std::vector<std::string> argv = {"--write_token_file=" + dir_.path() + "/wrong.token",
+                                   "award", "Gauls", "gold"};
+  std::tie(code, output) = RunBard(argv);
+  EXPECT_NE(code, 0);
+  EXPECT_THAT(output, HasSubstr("PERMISSION_DENIED"));
+  ExpectUnchangedAndServing();
+}
+
+TEST(BadGamesFileTest, BackendRefusesToStartAndSaysWhere) {
+  ScopedTempDir dir;
+  const std::string games = dir.path() + "/games.txt";
+  std::ofstream(games) << "team Gauls\nteam Gauls\nevent x\n";
+  BackendProcess backend(dir.path(), {"--games=" + games});
+  absl::Status started = backend.Start();
+  ASSERT_FALSE(started.ok());
+  EXPECT_THAT(started.message(), HasSubstr("exited"));
+  EXPECT_THAT(backend.log(), HasSubstr("games.txt:2: team 'Gauls' is declared twice"));
+}
+
+}  // namespace
+}  // namespace podium::test
