@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "common/auth.h"
 #include "common/status_util.h"
 #include "glog/logging.h"
@@ -20,46 +21,54 @@ constexpr absl::Duration kWatchIdleCheck = absl::Milliseconds(200);
 BackendService::BackendService(Store* store, std::string write_token)
     : store_(store), write_token_(std::move(write_token)) {}
 
-grpc::Status BackendService::FinishWrite(
-    const absl::StatusOr<WriteResult>& result, v1::WriteReply* reply) {
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  *reply->mutable_change() = result->change;
-  reply->set_duplicate(result->duplicate);
-  return grpc::Status::OK;
-}
-
-grpc::Status BackendService::RecordScore(grpc::ServerContext* context,
-                                         const v1::RecordScoreRequest* request,
-                                         v1::WriteReply* reply) {
+grpc::ServerUnaryReactor* BackendService::Write(
+    grpc::CallbackServerContext* context, const char* method, std::string what,
+    v1::WriteReply* reply, const std::function<void(Store::WriteDone)>& write) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::Status auth = CheckBearerToken(context->client_metadata(), write_token_);
   if (!auth.ok()) {
-    LOG(WARNING) << "RecordScore from " << context->peer() << " refused: " << auth;
-    return ToGrpcStatus(auth);
+    LOG(WARNING) << method << " from " << context->peer() << " refused: " << auth;
+    reactor->Finish(ToGrpcStatus(auth));
+    return reactor;
   }
-  grpc::Status status = FinishWrite(store_->RecordScore(*request), reply);
-  VLOG(1) << "RecordScore key=" << request->idempotency_key()
-          << " event=" << request->event() << " -> "
-          << (status.ok() ? "seq " + std::to_string(reply->change().seq()) +
-                                (reply->duplicate() ? " (duplicate)" : "")
-                          : status.error_message());
-  return status;
+  write([reactor, reply, method, what = std::move(what)](
+            absl::StatusOr<WriteResult> result) {
+    if (result.ok()) {
+      *reply->mutable_change() = std::move(result->change);
+      reply->set_duplicate(result->duplicate);
+    }
+    VLOG(1) << method << " " << what << " -> "
+            << (result.ok() ? absl::StrCat("seq ", reply->change().seq(),
+                                           reply->duplicate() ? " (duplicate)" : "")
+                            : result.status().ToString());
+    reactor->Finish(ToGrpcStatus(result.status()));
+  });
+  return reactor;
 }
 
-grpc::Status BackendService::AwardMedal(grpc::ServerContext* context,
-                                        const v1::AwardMedalRequest* request,
-                                        v1::WriteReply* reply) {
-  absl::Status auth = CheckBearerToken(context->client_metadata(), write_token_);
-  if (!auth.ok()) {
-    LOG(WARNING) << "AwardMedal from " << context->peer() << " refused: " << auth;
-    return ToGrpcStatus(auth);
-  }
-  grpc::Status status = FinishWrite(store_->AwardMedal(*request), reply);
-  VLOG(1) << "AwardMedal key=" << request->idempotency_key()
-          << " team=" << request->team() << " medal=" << request->medal() << " -> "
-          << (status.ok() ? "seq " + std::to_string(reply->change().seq()) +
-                                (reply->duplicate() ? " (duplicate)" : "")
-                          : status.error_message());
-  return status;
+grpc::ServerUnaryReactor* BackendService::RecordScore(
+    grpc::CallbackServerContext* context, const v1::RecordScoreRequest* request,
+    v1::WriteReply* reply) {
+  return Write(context, "RecordScore",
+               VLOG_IS_ON(1) ? absl::StrCat("key=", request->idempotency_key(),
+                                            " event=", request->event())
+                             : std::string(),
+               reply, [this, request](Store::WriteDone done) {
+                 store_->RecordScoreAsync(*request, std::move(done));
+               });
+}
+
+grpc::ServerUnaryReactor* BackendService::AwardMedal(
+    grpc::CallbackServerContext* context, const v1::AwardMedalRequest* request,
+    v1::WriteReply* reply) {
+  return Write(context, "AwardMedal",
+               VLOG_IS_ON(1) ? absl::StrCat("key=", request->idempotency_key(),
+                                            " team=", request->team(),
+                                            " medal=", request->medal())
+                             : std::string(),
+               reply, [this, request](Store::WriteDone done) {
+                 store_->AwardMedalAsync(*request, std::move(done));
+               });
 }
 
 grpc::Status BackendService::GetEvent(grpc::ServerContext*,

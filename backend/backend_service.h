@@ -3,6 +3,7 @@
 #ifndef PODIUM_BACKEND_BACKEND_SERVICE_H_
 #define PODIUM_BACKEND_BACKEND_SERVICE_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/time/time.h"
@@ -11,18 +12,24 @@
 
 namespace podium {
 
+// Writes use gRPC's callback API: a write waits for its group commit
+// without holding a thread, and the store's committer completes every call
+// of a batch directly. Reads and Watch are synchronous.
+//
 // Thread-safe (the Store is; the rest is immutable).
-class BackendService final : public v1::Backend::Service {
+class BackendService final
+    : public v1::Backend::WithCallbackMethod_RecordScore<
+          v1::Backend::WithCallbackMethod_AwardMedal<v1::Backend::Service>> {
  public:
   // `store` must outlive the service.
   BackendService(Store* store, std::string write_token);
 
-  grpc::Status RecordScore(grpc::ServerContext* context,
-                           const v1::RecordScoreRequest* request,
-                           v1::WriteReply* reply) override;
-  grpc::Status AwardMedal(grpc::ServerContext* context,
-                          const v1::AwardMedalRequest* request,
-                          v1::WriteReply* reply) override;
+  grpc::ServerUnaryReactor* RecordScore(grpc::CallbackServerContext* context,
+                                        const v1::RecordScoreRequest* request,
+                                        v1::WriteReply* reply) override;
+  grpc::ServerUnaryReactor* AwardMedal(grpc::CallbackServerContext* context,
+                                       const v1::AwardMedalRequest* request,
+                                       v1::WriteReply* reply) override;
   grpc::Status GetEvent(grpc::ServerContext* context,
                         const v1::GetEventRequest* request,
                         v1::EventScore* reply) override;
@@ -40,8 +47,12 @@ class BackendService final : public v1::Backend::Service {
                      grpc::ServerWriter<v1::Change>* writer) override;
 
  private:
-  grpc::Status FinishWrite(const absl::StatusOr<WriteResult>& result,
-                           v1::WriteReply* reply);
+  // Checks the token, then runs `write` with a callback that fills the
+  // reply and finishes the call.
+  grpc::ServerUnaryReactor* Write(
+      grpc::CallbackServerContext* context, const char* method,
+      std::string what, v1::WriteReply* reply,
+      const std::function<void(Store::WriteDone)>& write);
 
   Store* const store_;
   const std::string write_token_;

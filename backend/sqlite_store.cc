@@ -4,7 +4,6 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "backend/sqlite_db.h"
 #include "glog/logging.h"
 
@@ -37,7 +36,7 @@ struct SqliteStore::PendingWrite {
     return score != nullptr ? score->idempotency_key() : medal->idempotency_key();
   }
   absl::StatusOr<WriteResult> result;
-  absl::Notification done;
+  WriteDone done;
 };
 
 SqliteStore::SqliteStore(Games games, SqliteStoreOptions options)
@@ -134,40 +133,47 @@ SqliteStore::~SqliteStore() {
   }
 }
 
-absl::StatusOr<WriteResult> SqliteStore::RecordScore(
-    const v1::RecordScoreRequest& request) {
+void SqliteStore::RecordScoreAsync(const v1::RecordScoreRequest& request,
+                                   WriteDone done) {
+  absl::Status valid;
   {
     absl::ReaderMutexLock lock(&state_mu_);
-    if (absl::Status s = state_.Validate(request); !s.ok()) return s;
+    valid = state_.Validate(request);
   }
-  PendingWrite write;
-  write.score = &request;
-  return Submit(&write);
+  if (!valid.ok()) return done(valid);
+  auto write = std::make_unique<PendingWrite>();
+  write->score = &request;
+  write->done = std::move(done);
+  Submit(std::move(write));
 }
 
-absl::StatusOr<WriteResult> SqliteStore::AwardMedal(
-    const v1::AwardMedalRequest& request) {
+void SqliteStore::AwardMedalAsync(const v1::AwardMedalRequest& request,
+                                  WriteDone done) {
+  absl::Status valid;
   {
     absl::ReaderMutexLock lock(&state_mu_);
-    if (absl::Status s = state_.Validate(request); !s.ok()) return s;
+    valid = state_.Validate(request);
   }
-  PendingWrite write;
-  write.medal = &request;
-  return Submit(&write);
+  if (!valid.ok()) return done(valid);
+  auto write = std::make_unique<PendingWrite>();
+  write->medal = &request;
+  write->done = std::move(done);
+  Submit(std::move(write));
 }
 
-absl::StatusOr<WriteResult> SqliteStore::Submit(PendingWrite* write) {
+void SqliteStore::Submit(std::unique_ptr<PendingWrite> write) {
   {
     absl::MutexLock lock(&queue_mu_);
-    if (stopping_) return absl::UnavailableError("the store is shutting down");
-    queue_.push_back(write);
+    if (!stopping_) {
+      queue_.push_back(std::move(write));
+      return;
+    }
   }
-  write->done.WaitForNotification();
-  return std::move(write->result);
+  write->done(absl::UnavailableError("the store is shutting down"));
 }
 
 void SqliteStore::CommitLoop() {
-  std::vector<PendingWrite*> batch;
+  std::vector<std::unique_ptr<PendingWrite>> batch;
   while (true) {
     {
       absl::MutexLock lock(&queue_mu_);
@@ -178,14 +184,16 @@ void SqliteStore::CommitLoop() {
           this));
       if (queue_.empty()) return;  // stopping, and nothing left to commit
       const size_t n = std::min(queue_.size(), options_.max_batch);
-      batch.assign(queue_.begin(), queue_.begin() + n);
+      batch.assign(std::make_move_iterator(queue_.begin()),
+                   std::make_move_iterator(queue_.begin() + n));
       queue_.erase(queue_.begin(), queue_.begin() + n);
     }
     CommitBatch(batch);
+    batch.clear();
   }
 }
 
-void SqliteStore::CommitBatch(const std::vector<PendingWrite*>& batch) {
+void SqliteStore::CommitBatch(const std::vector<std::unique_ptr<PendingWrite>>& batch) {
   std::vector<v1::Change> new_changes;
   absl::Status s = db_->Exec("BEGIN IMMEDIATE");
   if (s.ok()) s = ApplyBatch(batch, &new_changes);
@@ -193,11 +201,10 @@ void SqliteStore::CommitBatch(const std::vector<PendingWrite*>& batch) {
   if (!s.ok()) {
     LOG(ERROR) << "commit of " << batch.size() << " writes failed: " << s;
     db_->Exec("ROLLBACK").IgnoreError();  // Fails harmlessly if none is open.
-    for (PendingWrite* write : batch) {
-      write->result = absl::UnavailableError(absl::StrCat(
+    for (const auto& write : batch) {
+      write->done(absl::UnavailableError(absl::StrCat(
           "the backend could not store the write (nothing was applied; "
-          "retry): ", s.message()));
-      write->done.Notify();
+          "retry): ", s.message())));
     }
     return;
   }
@@ -209,10 +216,10 @@ void SqliteStore::CommitBatch(const std::vector<PendingWrite*>& batch) {
     stats_.writes += static_cast<int64_t>(batch.size());
   }
   log_.Append(new_changes);
-  for (PendingWrite* write : batch) write->done.Notify();
+  for (const auto& write : batch) write->done(std::move(write->result));
 }
 
-absl::Status SqliteStore::ApplyBatch(const std::vector<PendingWrite*>& batch,
+absl::Status SqliteStore::ApplyBatch(const std::vector<std::unique_ptr<PendingWrite>>& batch,
                                      std::vector<v1::Change>* new_changes) {
   int64_t seq;
   {
@@ -227,7 +234,7 @@ absl::Status SqliteStore::ApplyBatch(const std::vector<PendingWrite*>& batch,
   absl::flat_hash_map<std::string, v1::Change> applied_in_batch;
   std::string blob;
 
-  for (PendingWrite* write : batch) {
+  for (const auto& write : batch) {
     if (auto it = applied_in_batch.find(write->key()); it != applied_in_batch.end()) {
       write->result = WriteResult{it->second, true};
       continue;

@@ -47,10 +47,10 @@ class SqliteStore : public Store {
   // Commits what is queued, then stops.
   ~SqliteStore() override;
 
-  absl::StatusOr<WriteResult> RecordScore(
-      const v1::RecordScoreRequest& request) override;
-  absl::StatusOr<WriteResult> AwardMedal(
-      const v1::AwardMedalRequest& request) override;
+  void RecordScoreAsync(const v1::RecordScoreRequest& request,
+                        WriteDone done) override;
+  void AwardMedalAsync(const v1::AwardMedalRequest& request,
+                       WriteDone done) override;
   absl::StatusOr<v1::EventScore> GetEvent(
       absl::string_view event) const override;
   absl::StatusOr<v1::MedalTally> GetMedals(
@@ -73,12 +73,12 @@ class SqliteStore : public Store {
 
   SqliteStore(Games games, SqliteStoreOptions options);
   absl::Status Init(const std::string& path);
-  absl::StatusOr<WriteResult> Submit(PendingWrite* write);
+  void Submit(std::unique_ptr<PendingWrite> write);
   void CommitLoop();
-  void CommitBatch(const std::vector<PendingWrite*>& batch);
+  void CommitBatch(const std::vector<std::unique_ptr<PendingWrite>>& batch);
   // Runs the batch's statements inside an open transaction and fills in the
   // results; on error the caller rolls back.
-  absl::Status ApplyBatch(const std::vector<PendingWrite*>& batch,
+  absl::Status ApplyBatch(const std::vector<std::unique_ptr<PendingWrite>>& batch,
                           std::vector<v1::Change>* new_changes);
   absl::Status Compact(int64_t head);
 
@@ -91,7 +91,7 @@ class SqliteStore : public Store {
   ChangeLog log_;
 
   absl::Mutex queue_mu_;
-  std::vector<PendingWrite*> queue_ ABSL_GUARDED_BY(queue_mu_);
+  std::vector<std::unique_ptr<PendingWrite>> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
 
   // Used only by Init() and then by the committer thread.

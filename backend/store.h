@@ -7,6 +7,7 @@
 #define PODIUM_BACKEND_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -29,12 +30,20 @@ class Store {
  public:
   virtual ~Store() = default;
 
-  // Invalid writes (unknown names, bad values, no key) fail with
-  // INVALID_ARGUMENT or NOT_FOUND and change nothing.
-  virtual absl::StatusOr<WriteResult> RecordScore(
-      const v1::RecordScoreRequest& request) = 0;
-  virtual absl::StatusOr<WriteResult> AwardMedal(
-      const v1::AwardMedalRequest& request) = 0;
+  using WriteDone = std::function<void(absl::StatusOr<WriteResult>)>;
+
+  // Writes. `done` runs once the write is durable (or has failed), on a
+  // thread of the store's: it must not block. The request must stay valid
+  // until then. Invalid writes (unknown names, bad values, no key) fail
+  // with INVALID_ARGUMENT or NOT_FOUND and change nothing.
+  virtual void RecordScoreAsync(const v1::RecordScoreRequest& request,
+                                WriteDone done) = 0;
+  virtual void AwardMedalAsync(const v1::AwardMedalRequest& request,
+                               WriteDone done) = 0;
+
+  // The same, blocking until durable.
+  absl::StatusOr<WriteResult> RecordScore(const v1::RecordScoreRequest& request);
+  absl::StatusOr<WriteResult> AwardMedal(const v1::AwardMedalRequest& request);
 
   virtual absl::StatusOr<v1::EventScore> GetEvent(
       absl::string_view event) const = 0;
