@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Kills processes of the local cluster started by ./scripts/run, to test
+# faults. SIGKILL by default (a crash); --graceful sends SIGTERM instead.
+#
+#   scripts/admin_stop.sh backend
+#   scripts/admin_stop.sh frontend [N]     frontend N (1-3), or all of them
+#   scripts/admin_stop.sh master           whichever frontend is master now
+#   scripts/admin_stop.sh client [N]       client N, or all clients
+#   scripts/admin_stop.sh bard
+#   scripts/admin_stop.sh all
+#   add --graceful anywhere for SIGTERM
+#
+# Revive a process with ./scripts/run revive NAME (e.g. frontend-2).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+RUN=$ROOT/var/run
+
+signal=KILL
+args=()
+for arg in "$@"; do
+  case "$arg" in
+    --graceful) signal=TERM ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) args+=("$arg") ;;
+  esac
+done
+what=${args[0]:-}
+n=${args[1]:-}
+
+names=()
+case "$what" in
+  backend|bard) names=("$what") ;;
+  frontend|client)
+    if [ -n "$n" ]; then
+      [[ "$n" =~ ^[0-9]+$ ]] || { echo "admin_stop: '$n' is not a number" >&2; exit 2; }
+      names=("$what-$n")
+    else
+      for f in "$RUN/$what"-*.pid; do [ -e "$f" ] && names+=("$(basename "$f" .pid)"); done
+    fi ;;
+  master)
+    port=${PODIUM_PORT:-7100}
+    frontends=127.0.0.1:$((port + 1)),127.0.0.1:$((port + 2)),127.0.0.1:$((port + 3))
+    line=$("$ROOT/build/client/podium-client" --frontends="$frontends" frontends --json |
+      grep '"master":true' | head -n 1) || { echo "admin_stop: no frontend answers as master" >&2; exit 1; }
+    address=$(sed 's/.*"address":"\([^"]*\)".*/\1/' <<<"$line")
+    names=("frontend-$(( ${address##*:} - port ))") ;;
+  all)
+    for f in "$RUN"/*.pid; do [ -e "$f" ] && names+=("$(basename "$f" .pid)"); done ;;
+  *) echo "usage: scripts/admin_stop.sh backend|frontend [N]|master|client [N]|bard|all [--graceful]" >&2
+     exit 2 ;;
+esac
+
+[ ${#names[@]} -gt 0 ] || { echo "admin_stop: nothing of '$what' is running" >&2; exit 1; }
+status=0
+for name in "${names[@]}"; do
+  file=$RUN/$name.pid
+  if [ -f "$file" ] && pid=$(cat "$file") && kill -0 "$pid" 2>/dev/null; then
+    kill -s "$signal" "$pid"
+    echo "SIG$signal $name (pid $pid)"
+  else
+    echo "admin_stop: $name is not running" >&2
+    status=1
+  fi
+done
+exit "$status"
