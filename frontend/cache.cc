@@ -4,25 +4,25 @@
 
 namespace podium {
 
-std::optional<v1::Change> Cache::Get(const std::string& key) const {
-  absl::MutexLock lock(&mu_);
+CachedValue Cache::Get(const std::string& key) const {
+  absl::ReaderMutexLock lock(&mu_);
   auto it = entries_.find(key);
   if (it == entries_.end() || !it->second.fresh) {
-    ++misses_;
-    return std::nullopt;
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
   }
-  ++hits_;
+  hits_.fetch_add(1, std::memory_order_relaxed);
   return it->second.value;
 }
 
-v1::Change Cache::Fill(const std::string& key, const v1::Change& value,
-                       int64_t epoch) {
+CachedValue Cache::Fill(const std::string& key, const v1::Change& value,
+                        int64_t epoch) {
   absl::MutexLock lock(&mu_);
   const bool current = epoch == epoch_;
   auto [it, inserted] = entries_.try_emplace(key);
   Entry& entry = it->second;
-  if (inserted || value.seq() > entry.value.seq()) {
-    entry.value = value;
+  if (inserted || value.seq() > entry.seq()) {
+    entry.value = std::make_shared<const v1::Change>(value);
     // Only a fill of the current epoch is covered by the master's pushes.
     entry.fresh = current;
   } else if (current) {
@@ -37,9 +37,9 @@ bool Cache::Apply(const v1::Change& change, int64_t epoch) {
   absl::MutexLock lock(&mu_);
   if (epoch != epoch_) return false;
   Entry& entry = entries_[ChangeKey(change)];
-  if (change.seq() < entry.value.seq()) return false;
-  const bool newer = change.seq() > entry.value.seq();
-  entry.value = change;
+  if (entry.value != nullptr && change.seq() < entry.seq()) return false;
+  const bool newer = entry.value == nullptr || change.seq() > entry.seq();
+  entry.value = std::make_shared<const v1::Change>(change);
   entry.fresh = true;
   return newer;
 }
@@ -56,10 +56,10 @@ int64_t Cache::epoch() const {
 }
 
 Cache::Stats Cache::stats() const {
-  absl::MutexLock lock(&mu_);
+  absl::ReaderMutexLock lock(&mu_);
   Stats stats;
-  stats.hits = hits_;
-  stats.misses = misses_;
+  stats.hits = hits_.load();
+  stats.misses = misses_.load();
   for (const auto& [key, entry] : entries_) stats.fresh_entries += entry.fresh;
   return stats;
 }

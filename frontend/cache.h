@@ -13,8 +13,9 @@
 #ifndef PODIUM_FRONTEND_CACHE_H_
 #define PODIUM_FRONTEND_CACHE_H_
 
+#include <atomic>
 #include <cstdint>
-#include <optional>
+#include <memory>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -24,16 +25,20 @@
 
 namespace podium {
 
+// Values are shared and immutable, so a hit costs a reference count rather
+// than a copy of the message.
+using CachedValue = std::shared_ptr<const v1::Change>;
+
 // Thread-safe.
 class Cache {
  public:
-  // The value of `key` if it is cached and fresh; nullopt on a miss.
-  std::optional<v1::Change> Get(const std::string& key) const;
+  // The value of `key` if it is cached and fresh; nullptr on a miss.
+  CachedValue Get(const std::string& key) const;
 
   // Installs a value just read from the backend for a miss of `epoch`, and
   // returns what a reader should be given: the newer of it and the stored
   // value. The entry becomes fresh only when `epoch` is still current.
-  v1::Change Fill(const std::string& key, const v1::Change& value, int64_t epoch);
+  CachedValue Fill(const std::string& key, const v1::Change& value, int64_t epoch);
 
   // Applies a change pushed by the master of `epoch` or pulled from the
   // change log: stores it, fresh, unless the stored version is newer.
@@ -54,14 +59,15 @@ class Cache {
 
  private:
   struct Entry {
-    v1::Change value;
+    CachedValue value;  // never null once inserted
     bool fresh = false;
+    int64_t seq() const { return value == nullptr ? 0 : value->seq(); }
   };
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
   int64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
-  mutable int64_t hits_ ABSL_GUARDED_BY(mu_) = 0;
-  mutable int64_t misses_ ABSL_GUARDED_BY(mu_) = 0;
+  mutable std::atomic<int64_t> hits_{0};
+  mutable std::atomic<int64_t> misses_{0};
 };
 
 }  // namespace podium

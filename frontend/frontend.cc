@@ -51,7 +51,11 @@ Frontend::Frontend(FrontendOptions options)
     }
     return RegisterInterest(keys, view);
   };
-  hooks.read = [this](const std::string& key) { return ReadKey(key); };
+  hooks.read = [this](const std::string& key) -> absl::StatusOr<v1::Change> {
+    absl::StatusOr<CachedValue> value = ReadKey(key);
+    if (!value.ok()) return value.status();
+    return **value;
+  };
   hooks.changes_since = [this](int64_t after_seq) -> absl::StatusOr<v1::ChangesSinceReply> {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + options_.backend_timeout));
@@ -175,9 +179,13 @@ absl::Status Frontend::RegisterInterest(const std::vector<std::string>& keys,
   return FromGrpcStatus(status);
 }
 
-absl::StatusOr<v1::Change> Frontend::Read(const std::string& key, const Fetch& fetch) {
-  if (options_.mode == v1::OFF) return fetch();
-  if (std::optional<v1::Change> hit = cache_.Get(key)) return *std::move(hit);
+absl::StatusOr<CachedValue> Frontend::Read(const std::string& key, const Fetch& fetch) {
+  if (options_.mode == v1::OFF) {
+    absl::StatusOr<v1::Change> value = fetch();
+    if (!value.ok()) return value.status();
+    return std::make_shared<const v1::Change>(*std::move(value));
+  }
+  if (CachedValue hit = cache_.Get(key)) return hit;
   // Unknown names are refused here, so that a client's typo (or garbage)
   // never reaches the master's interest table. The names come with the
   // first board read; should that fail, the backend judges instead.
@@ -235,7 +243,7 @@ absl::StatusOr<v1::Change> Frontend::FetchMedals(const std::string& team) {
   return AsChange(tally);
 }
 
-absl::StatusOr<v1::Change> Frontend::ReadKey(const std::string& key) {
+absl::StatusOr<CachedValue> Frontend::ReadKey(const std::string& key) {
   const size_t colon = key.find(':');
   const std::string name = key.substr(colon + 1);
   if (key.compare(0, colon, "team") == 0) {
@@ -257,18 +265,18 @@ absl::StatusOr<v1::EventScore> Frontend::GetScore(const std::string& event,
                                                   const std::string& client) {
   clients_.Seen(client);
   if (absl::Status s = ValidateName("event", event); !s.ok()) return s;
-  absl::StatusOr<v1::Change> change = ReadKey(EventKey(event));
+  absl::StatusOr<CachedValue> change = ReadKey(EventKey(event));
   if (!change.ok()) return change.status();
-  return change->event();
+  return (*change)->event();
 }
 
 absl::StatusOr<v1::MedalTally> Frontend::GetMedals(const std::string& team,
                                                    const std::string& client) {
   clients_.Seen(client);
   if (absl::Status s = ValidateName("team", team); !s.ok()) return s;
-  absl::StatusOr<v1::Change> change = ReadKey(TeamKey(team));
+  absl::StatusOr<CachedValue> change = ReadKey(TeamKey(team));
   if (!change.ok()) return change.status();
-  return change->medals();
+  return (*change)->medals();
 }
 
 absl::StatusOr<v1::Board> Frontend::GetBoard(const std::string& client) {
@@ -283,14 +291,14 @@ absl::StatusOr<v1::Board> Frontend::GetBoard(const std::string& client) {
     v1::Board board;
     bool complete = true;
     for (const std::string& event : events) {
-      std::optional<v1::Change> hit = cache_.Get(EventKey(event));
-      if (!(complete = hit.has_value())) break;
+      CachedValue hit = cache_.Get(EventKey(event));
+      if (!(complete = hit != nullptr)) break;
       board.set_seq(std::max(board.seq(), hit->seq()));
       *board.add_events() = hit->event();
     }
     for (size_t i = 0; complete && i < teams.size(); ++i) {
-      std::optional<v1::Change> hit = cache_.Get(TeamKey(teams[i]));
-      if (!(complete = hit.has_value())) break;
+      CachedValue hit = cache_.Get(TeamKey(teams[i]));
+      if (!(complete = hit != nullptr)) break;
       board.set_seq(std::max(board.seq(), hit->seq()));
       *board.add_medals() = hit->medals();
     }
@@ -324,11 +332,11 @@ absl::StatusOr<v1::Board> Frontend::GetBoard(const std::string& client) {
   const int64_t fill_generation = cacheable ? generation : -1;
   for (const v1::EventScore& event : fetched.events()) {
     *board.add_events() =
-        cache_.Fill(EventKey(event.event()), AsChange(event), fill_generation).event();
+        cache_.Fill(EventKey(event.event()), AsChange(event), fill_generation)->event();
   }
   for (const v1::MedalTally& tally : fetched.medals()) {
     *board.add_medals() =
-        cache_.Fill(TeamKey(tally.team()), AsChange(tally), fill_generation).medals();
+        cache_.Fill(TeamKey(tally.team()), AsChange(tally), fill_generation)->medals();
   }
   if (events.empty()) {
     absl::MutexLock lock(&view_mu_);

@@ -86,14 +86,14 @@ class Frontend {
   using Fetch = std::function<absl::StatusOr<v1::Change>()>;
 
   // The cache-aside read of one key.
-  absl::StatusOr<v1::Change> Read(const std::string& key, const Fetch& fetch);
+  absl::StatusOr<CachedValue> Read(const std::string& key, const Fetch& fetch);
   // Asks the master to push changes of `keys` to us (push mode). An error
   // means the read may be served but must not be cached.
   absl::Status RegisterInterest(const std::vector<std::string>& keys,
                                 const MasterView& view);
   absl::Status BackendError(const grpc::Status& status) const;
   // Reads one key ("event:NAME" / "team:NAME") through the cache.
-  absl::StatusOr<v1::Change> ReadKey(const std::string& key);
+  absl::StatusOr<CachedValue> ReadKey(const std::string& key);
   absl::StatusOr<v1::Change> FetchEvent(const std::string& event);
   absl::StatusOr<v1::Change> FetchMedals(const std::string& team);
   // Makes sure the games' names are known (one board read the first time).

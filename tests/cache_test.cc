@@ -19,10 +19,10 @@ v1::Change Tally(const std::string& team, int64_t seq, int64_t gold) {
 TEST(CacheTest, MissThenFillThenHit) {
   Cache cache;
   cache.InvalidateAll(1);
-  EXPECT_FALSE(cache.Get("team:Gauls").has_value());
-  v1::Change served = cache.Fill("team:Gauls", Tally("Gauls", 5, 1), 1);
-  EXPECT_EQ(served.seq(), 5);
-  ASSERT_TRUE(cache.Get("team:Gauls").has_value());
+  EXPECT_EQ(cache.Get("team:Gauls"), nullptr);
+  CachedValue served = cache.Fill("team:Gauls", Tally("Gauls", 5, 1), 1);
+  EXPECT_EQ(served->seq(), 5);
+  ASSERT_NE(cache.Get("team:Gauls"), nullptr);
   EXPECT_EQ(cache.Get("team:Gauls")->medals().gold(), 1);
   Cache::Stats stats = cache.stats();
   EXPECT_EQ(stats.misses, 1);
@@ -44,8 +44,8 @@ TEST(CacheTest, FillThatLostARaceWithAPushServesThePush) {
   Cache cache;
   cache.InvalidateAll(1);
   ASSERT_TRUE(cache.Apply(Tally("Gauls", 6, 2), 1));
-  v1::Change served = cache.Fill("team:Gauls", Tally("Gauls", 5, 1), 1);
-  EXPECT_EQ(served.seq(), 6);
+  CachedValue served = cache.Fill("team:Gauls", Tally("Gauls", 5, 1), 1);
+  EXPECT_EQ(served->seq(), 6);
   EXPECT_EQ(cache.Get("team:Gauls")->seq(), 6);
 }
 
@@ -54,11 +54,11 @@ TEST(CacheTest, InvalidationKeepsVersionsAsFloors) {
   cache.InvalidateAll(1);
   cache.Fill("team:Gauls", Tally("Gauls", 8, 3), 1);
   cache.InvalidateAll(2);
-  EXPECT_FALSE(cache.Get("team:Gauls").has_value()) << "stale after a master change";
+  EXPECT_EQ(cache.Get("team:Gauls"), nullptr) << "stale after a master change";
   // A fill that read the backend before version 8 arrived (possible when it
   // started in epoch 1) never takes the cache back.
-  v1::Change served = cache.Fill("team:Gauls", Tally("Gauls", 4, 1), 2);
-  EXPECT_EQ(served.seq(), 8);
+  CachedValue served = cache.Fill("team:Gauls", Tally("Gauls", 4, 1), 2);
+  EXPECT_EQ(served->seq(), 8);
   EXPECT_EQ(cache.Get("team:Gauls")->seq(), 8);
 }
 
@@ -66,12 +66,12 @@ TEST(CacheTest, StaleEpochPushesAndFillsAreNotFresh) {
   Cache cache;
   cache.InvalidateAll(3);
   EXPECT_FALSE(cache.Apply(Tally("Gauls", 9, 1), 2)) << "push of an old master";
-  EXPECT_FALSE(cache.Get("team:Gauls").has_value());
-  v1::Change served = cache.Fill("team:Gauls", Tally("Gauls", 10, 2), 2);
-  EXPECT_EQ(served.seq(), 10);  // served to the reader who asked...
-  EXPECT_FALSE(cache.Get("team:Gauls").has_value());  // ...but not cached fresh
+  EXPECT_EQ(cache.Get("team:Gauls"), nullptr);
+  CachedValue served = cache.Fill("team:Gauls", Tally("Gauls", 10, 2), 2);
+  EXPECT_EQ(served->seq(), 10);  // served to the reader who asked...
+  EXPECT_EQ(cache.Get("team:Gauls"), nullptr);  // ...but not cached fresh
   cache.Fill("team:Gauls", Tally("Gauls", 10, 2), 3);
-  EXPECT_TRUE(cache.Get("team:Gauls").has_value());
+  EXPECT_NE(cache.Get("team:Gauls"), nullptr);
 }
 
 TEST(CacheTest, ConcurrentFillsAndPushesNeverGoBack) {
@@ -87,7 +87,7 @@ TEST(CacheTest, ConcurrentFillsAndPushesNeverGoBack) {
   });
   int64_t last = 0;
   for (int i = 0; i < kVersions; ++i) {
-    if (std::optional<v1::Change> hit = cache.Get("team:Gauls")) {
+    if (CachedValue hit = cache.Get("team:Gauls")) {
       ASSERT_GE(hit->seq(), last) << "went back";
       last = hit->seq();
     }
