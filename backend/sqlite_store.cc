@@ -32,6 +32,8 @@ constexpr int64_t kCompactEvery = 1024;
 struct SqliteStore::PendingWrite {
   const v1::RecordScoreRequest* score = nullptr;
   const v1::AwardMedalRequest* medal = nullptr;
+  void Set(const v1::RecordScoreRequest* request) { score = request; }
+  void Set(const v1::AwardMedalRequest* request) { medal = request; }
   const std::string& key() const {
     return score != nullptr ? score->idempotency_key() : medal->idempotency_key();
   }
@@ -133,8 +135,8 @@ SqliteStore::~SqliteStore() {
   }
 }
 
-void SqliteStore::RecordScoreAsync(const v1::RecordScoreRequest& request,
-                                   WriteDone done) {
+template <typename Request>
+void SqliteStore::ValidateAndSubmit(const Request& request, WriteDone done) {
   absl::Status valid;
   {
     absl::ReaderMutexLock lock(&state_mu_);
@@ -142,23 +144,19 @@ void SqliteStore::RecordScoreAsync(const v1::RecordScoreRequest& request,
   }
   if (!valid.ok()) return done(valid);
   auto write = std::make_unique<PendingWrite>();
-  write->score = &request;
+  write->Set(&request);
   write->done = std::move(done);
   Submit(std::move(write));
 }
 
+void SqliteStore::RecordScoreAsync(const v1::RecordScoreRequest& request,
+                                   WriteDone done) {
+  ValidateAndSubmit(request, std::move(done));
+}
+
 void SqliteStore::AwardMedalAsync(const v1::AwardMedalRequest& request,
                                   WriteDone done) {
-  absl::Status valid;
-  {
-    absl::ReaderMutexLock lock(&state_mu_);
-    valid = state_.Validate(request);
-  }
-  if (!valid.ok()) return done(valid);
-  auto write = std::make_unique<PendingWrite>();
-  write->medal = &request;
-  write->done = std::move(done);
-  Submit(std::move(write));
+  ValidateAndSubmit(request, std::move(done));
 }
 
 void SqliteStore::Submit(std::unique_ptr<PendingWrite> write) {

@@ -73,6 +73,8 @@ class SqliteStore : public Store {
 
   SqliteStore(Games games, SqliteStoreOptions options);
   absl::Status Init(const std::string& path);
+  template <typename Request>
+  void ValidateAndSubmit(const Request& request, WriteDone done);
   void Submit(std::unique_ptr<PendingWrite> write);
   void CommitLoop();
   void CommitBatch(const std::vector<std::unique_ptr<PendingWrite>>& batch);
