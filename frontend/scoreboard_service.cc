@@ -38,6 +38,9 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<v1::SubscribeUpda
       return;
     }
     subscription_ = *std::move(subscription);
+    // Tells the client at once that the stream is up: one returning home
+    // closes its old stream on this signal rather than on the first update.
+    StartSendInitialMetadata();
     frontend->StartSubscription(subscription_, request.after_seq());
   }
 

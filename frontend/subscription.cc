@@ -11,11 +11,12 @@ namespace podium {
 constexpr size_t kMaxHeld = 4096;
 
 Subscription::Subscription(std::vector<std::string> keys, std::string client,
-                           StartWrite start_write)
+                           StartWrite start_write, size_t max_queued)
     : keys_(std::move(keys)),
       key_set_(keys_.begin(), keys_.end()),
       client_(std::move(client)),
-      start_write_(std::move(start_write)) {}
+      start_write_(std::move(start_write)),
+      max_queued_(std::max<size_t>(max_queued, 1)) {}
 
 void Subscription::Publish(const v1::Change& change) {
   absl::MutexLock lock(&mu_);
@@ -24,18 +25,25 @@ void Subscription::Publish(const v1::Change& change) {
     if (held_.size() >= kMaxHeld) {
       // Keep only the newest held value of each key.
       absl::flat_hash_map<std::string, size_t> newest;
-      for (size_t i = 0; i < held_.size(); ++i) newest[ChangeKey(held_[i])] = i;
-      std::vector<v1::Change> kept;
+      absl::flat_hash_map<std::string, int> count;
       for (size_t i = 0; i < held_.size(); ++i) {
-        if (newest[ChangeKey(held_[i])] == i) kept.push_back(std::move(held_[i]));
+        const std::string key = ChangeKey(held_[i].first);
+        newest[key] = i;
+        ++count[key];
+      }
+      std::vector<std::pair<v1::Change, bool>> kept;
+      for (size_t i = 0; i < held_.size(); ++i) {
+        const std::string key = ChangeKey(held_[i].first);
+        if (newest[key] != i) continue;
+        kept.emplace_back(std::move(held_[i].first), held_[i].second || count[key] > 1);
       }
       conflated_ += static_cast<int64_t>(held_.size() - kept.size());
       held_.swap(kept);
     }
-    held_.push_back(change);
+    held_.emplace_back(change, false);
     return;
   }
-  Enqueue(change, false);
+  Enqueue(change, false, false);
   MaybeWrite();
 }
 
@@ -47,22 +55,22 @@ void Subscription::BeginCatchUp() {
 void Subscription::CatchUp(const v1::Change& change, bool snapshot) {
   absl::MutexLock lock(&mu_);
   if (closed_) return;
-  Enqueue(change, snapshot);
+  Enqueue(change, snapshot, false);
   MaybeWrite();
 }
 
 void Subscription::EndCatchUp() {
   absl::MutexLock lock(&mu_);
   if (--catching_up_ > 0 || closed_) return;
-  std::vector<v1::Change> held;
+  std::vector<std::pair<v1::Change, bool>> held;
   held.swap(held_);
   // Held changes arrived in seq order; the filter drops what the catch-up
   // already queued.
-  for (const v1::Change& change : held) Enqueue(change, false);
+  for (const auto& [change, conflated] : held) Enqueue(change, false, conflated);
   MaybeWrite();
 }
 
-void Subscription::Enqueue(const v1::Change& change, bool snapshot) {
+void Subscription::Enqueue(const v1::Change& change, bool snapshot, bool conflated) {
   const std::string key = ChangeKey(change);
   int64_t& version = version_[key];
   // A snapshot value at the version already queued (0 for a key never
@@ -72,23 +80,28 @@ void Subscription::Enqueue(const v1::Change& change, bool snapshot) {
   }
   version = change.seq();
   high_seq_ = std::max(high_seq_, change.seq());
-  auto it = queued_.find(key);
-  if (it != queued_.end()) {
+  auto it = newest_.find(key);
+  if (it != newest_.end() && queue_.size() >= max_queued_) {
+    // Full: the waiting value of this key gives way to the newer one.
     queue_.erase(it->second);
     ++conflated_;
+    conflated = true;
   }
   v1::SubscribeUpdate update;
   *update.mutable_change() = change;
   update.set_snapshot(snapshot);
+  update.set_conflated(conflated);
   queue_.push_back(std::move(update));
-  queued_[key] = std::prev(queue_.end());
+  newest_[key] = std::prev(queue_.end());
 }
 
 void Subscription::MaybeWrite() {
   if (writing_ || closed_ || queue_.empty()) return;
   writing_ = true;
+  const std::string key = ChangeKey(queue_.front().change());
+  auto newest = newest_.find(key);
+  if (newest != newest_.end() && newest->second == queue_.begin()) newest_.erase(newest);
   v1::SubscribeUpdate next = std::move(queue_.front());
-  queued_.erase(ChangeKey(next.change()));
   queue_.pop_front();
   start_write_(next);
 }
@@ -103,7 +116,7 @@ void Subscription::Close() {
   absl::MutexLock lock(&mu_);
   closed_ = true;
   queue_.clear();
-  queued_.clear();
+  newest_.clear();
   held_.clear();
 }
 

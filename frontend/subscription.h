@@ -3,9 +3,12 @@
 //
 // Guarantees (DESIGN 3 and 6): versions of a key only go up, changes leave
 // in the order they were queued, and a slow reader cannot make the queue
-// grow without bound. The queue holds at most one update per key: a newer
-// value of a key that is still waiting replaces it (conflation) and moves
-// to the back, so the latest value of every key is always delivered.
+// grow without bound. Up to `max_queued` updates wait as they are, so a
+// burst (a catch-up replay, a busy second) reaches a reader that keeps up
+// whole. Beyond that a newer value of a key that is still waiting replaces
+// it (conflation, flagged on the update) and moves to the back; the queue
+// then holds at most max_queued plus one update per key, and the latest
+// value of every key is always delivered.
 //
 // While the subscription catches up (replaying missed changes from the
 // backend after a resume or a change of master) live changes are held
@@ -36,8 +39,10 @@ class Subscription {
   // back into the subscription.
   using StartWrite = std::function<void(const v1::SubscribeUpdate& update)>;
 
+  static constexpr size_t kDefaultMaxQueued = 256;
+
   Subscription(std::vector<std::string> keys, std::string client,
-               StartWrite start_write);
+               StartWrite start_write, size_t max_queued = kDefaultMaxQueued);
 
   const std::vector<std::string>& keys() const { return keys_; }
   bool Wants(const std::string& key) const { return key_set_.contains(key); }
@@ -64,8 +69,8 @@ class Subscription {
   size_t queued() const;
 
  private:
-  // Queues `update` if it is newer than what was queued for its key.
-  void Enqueue(const v1::Change& change, bool snapshot)
+  // Queues `change` if it is newer than what was queued for its key.
+  void Enqueue(const v1::Change& change, bool snapshot, bool conflated)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MaybeWrite() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -73,15 +78,19 @@ class Subscription {
   const absl::flat_hash_set<std::string> key_set_;
   const std::string client_;
   const StartWrite start_write_;
+  const size_t max_queued_;
 
   mutable absl::Mutex mu_;
-  // Waiting updates, oldest first, at most one per key.
+  // Waiting updates, oldest first.
   std::list<v1::SubscribeUpdate> queue_ ABSL_GUARDED_BY(mu_);
+  // The newest waiting update of each key that has one.
   absl::flat_hash_map<std::string, std::list<v1::SubscribeUpdate>::iterator>
-      queued_ ABSL_GUARDED_BY(mu_);
+      newest_ ABSL_GUARDED_BY(mu_);
   // Highest version queued per key: the monotonic filter.
   absl::flat_hash_map<std::string, int64_t> version_ ABSL_GUARDED_BY(mu_);
-  std::vector<v1::Change> held_ ABSL_GUARDED_BY(mu_);
+  // Live changes held during a catch-up, with whether they replaced an
+  // older held value of their key.
+  std::vector<std::pair<v1::Change, bool>> held_ ABSL_GUARDED_BY(mu_);
   int catching_up_ ABSL_GUARDED_BY(mu_) = 0;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
