@@ -69,7 +69,37 @@ absl::Status RunHealth(bool json, ScoreboardClient* client, std::string* out) {
   return absl::OkStatus();
 }
 
+absl::Status RunFrontends(bool json, ScoreboardClient* client,
+                          std::string* out) {
+  absl::StatusOr<v1::ListFrontendsReply> reply = client->ListFrontends();
+  if (!reply.ok()) return reply.status();
+  const std::vector<v1::FrontendInfo> frontends(reply->frontends().begin(),
+                                                reply->frontends().end());
+  if (!json) {
+    *out = FrontendTableText(frontends);
+    return absl::OkStatus();
+  }
+  for (const v1::FrontendInfo& info : frontends) {
+    absl::StrAppend(out, FrontendInfoJson(info), "\n");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+bool NeedsFrontends(CommandKind kind) {
+  return kind == CommandKind::kFrontends || kind == CommandKind::kWatch;
+}
+
+SubscriptionKeys WatchKeys(const Command& command) {
+  if (command.events.empty() && !command.medals) {
+    return SubscriptionKeys::Everything();
+  }
+  SubscriptionKeys keys;
+  keys.events = command.events;
+  keys.all_teams = command.medals;
+  return keys;
+}
 
 absl::StatusOr<Command> ParseCommand(absl::Span<const std::string> args) {
   if (args.empty()) {
@@ -92,6 +122,12 @@ absl::StatusOr<Command> ParseCommand(absl::Span<const std::string> args) {
   } else if (name == "health") {
     if (operands != 0) return WrongArguments(name, "no arguments");
     command.kind = CommandKind::kHealth;
+  } else if (name == "frontends") {
+    if (operands != 0) return WrongArguments(name, "no arguments");
+    command.kind = CommandKind::kFrontends;
+  } else if (name == "watch") {
+    command.kind = CommandKind::kWatch;
+    command.events.assign(args.begin() + 1, args.end());
   } else {
     return absl::InvalidArgumentError(
         absl::StrCat("unknown command '", name, "'"));
@@ -116,9 +152,33 @@ absl::Status RunCommand(const Command& command, bool json,
     case CommandKind::kHealth:
       status = RunHealth(json, client, &text);
       break;
+    case CommandKind::kFrontends:
+      status = RunFrontends(json, client, &text);
+      break;
+    case CommandKind::kWatch:
+      return absl::InvalidArgumentError(
+          "'watch' runs until stopped; run it with RunWatch");
   }
   if (!status.ok()) return status;
   *out << text << std::flush;
+  return absl::OkStatus();
+}
+
+absl::Status RunWatch(const Command& command, bool json,
+                      ScoreboardClient* client, const absl::Notification* stop,
+                      std::ostream* out) {
+  absl::StatusOr<std::unique_ptr<Subscriber>> subscription =
+      client->Subscribe(WatchKeys(command), [json, out](const v1::SubscribeUpdate& update) {
+        *out << (json ? SubscribeUpdateJson(update) : SubscribeUpdateText(update))
+             << std::endl;
+      });
+  if (!subscription.ok()) return subscription.status();
+  // Bounded waits, so that whichever comes first ends the loop promptly.
+  while (!stop->WaitForNotificationWithTimeout(absl::Milliseconds(100))) {
+    if ((*subscription)->WaitForEnd(absl::ZeroDuration())) {
+      return (*subscription)->status();
+    }
+  }
   return absl::OkStatus();
 }
 

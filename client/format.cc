@@ -97,6 +97,64 @@ std::string MedalTableText(absl::Span<const v1::MedalTally> tallies) {
   return out;
 }
 
+std::string SubscribeUpdateJson(const v1::SubscribeUpdate& update) {
+  const v1::Change& change = update.change();
+  std::string out = change.has_event() ? EventScoreJson(change.event())
+                                       : MedalTallyJson(change.medals());
+  out.pop_back();  // the closing brace
+  absl::StrAppend(&out, ",\"snapshot\":", update.snapshot() ? "true" : "false",
+                  "}");
+  return out;
+}
+
+std::string SubscribeUpdateText(const v1::SubscribeUpdate& update) {
+  const v1::Change& change = update.change();
+  return absl::StrCat(change.has_event() ? EventScoreText(change.event())
+                                         : MedalTallyText(change.medals()),
+                      update.snapshot() ? "  [snapshot]" : "");
+}
+
+std::string CacheModeName(v1::CacheMode mode) {
+  switch (mode) {
+    case v1::PUSH:
+      return "push";
+    case v1::PULL:
+      return "pull";
+    case v1::OFF:
+      return "off";
+    default:
+      return "unspecified";
+  }
+}
+
+std::string FrontendInfoJson(const v1::FrontendInfo& info) {
+  return absl::StrCat(
+      "{\"address\":", JsonQuote(info.address()), ",\"pid\":", info.pid(),
+      ",\"master\":", info.master() ? "true" : "false",
+      ",\"cache_mode\":", JsonQuote(CacheModeName(info.cache_mode())),
+      ",\"clients\":", info.clients(),
+      ",\"alive\":", info.alive() ? "true" : "false", "}");
+}
+
+std::string FrontendTableText(absl::Span<const v1::FrontendInfo> frontends) {
+  size_t address_width = 0;
+  size_t pid_width = 0;
+  for (const v1::FrontendInfo& info : frontends) {
+    address_width = std::max(address_width, info.address().size());
+    pid_width = std::max(pid_width, absl::StrCat(info.pid()).size());
+  }
+  std::string out;
+  for (const v1::FrontendInfo& info : frontends) {
+    absl::StrAppendFormat(
+        &out, "%-*s  pid %*d  %-6s  %-4s  clients %d  %s\n",
+        static_cast<int>(address_width), info.address(),
+        static_cast<int>(pid_width), info.pid(),
+        info.master() ? "master" : "member", CacheModeName(info.cache_mode()),
+        info.clients(), info.alive() ? "alive" : "dead");
+  }
+  return out;
+}
+
 std::string BoardText(const v1::Board& board) {
   const std::vector<v1::EventScore> events(board.events().begin(),
                                            board.events().end());

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/types/span.h"
+#include "podium/v1/scoreboard.pb.h"
 #include "podium/v1/types.pb.h"
 
 namespace podium {
@@ -39,6 +40,30 @@ std::string MedalTableText(absl::Span<const v1::MedalTally> tallies);
 // A header naming the board's seq, the events' table, a blank line and
 // the medal table.
 std::string BoardText(const v1::Board& board);
+
+// A subscription's update: the value's JSON object (EventScoreJson or
+// MedalTallyJson) with one more field, "snapshot" (true when the value is
+// part of a snapshot rather than a single change), last:
+// {"team":"Gauls","gold":1,"silver":0,"bronze":2,"version":9,"snapshot":false}
+std::string SubscribeUpdateJson(const v1::SubscribeUpdate& update);
+
+// EventScoreText or MedalTallyText, followed by "  [snapshot]" for a
+// snapshot's value.
+std::string SubscribeUpdateText(const v1::SubscribeUpdate& update);
+
+// "push", "pull", "off"; "unspecified" for the zero value.
+std::string CacheModeName(v1::CacheMode mode);
+
+// One line, no trailing newline:
+// {"address":"127.0.0.1:7101","pid":4242,"master":true,"cache_mode":"push",
+//  "clients":2,"alive":true}
+std::string FrontendInfoJson(const v1::FrontendInfo& info);
+
+// One line per frontend, each ending in '\n', columns aligned:
+// "127.0.0.1:7101  pid 4242  master  push  clients 2  alive"
+// (a frontend that is not master says "member"; one that does not answer
+// its peers' heartbeats says "dead").
+std::string FrontendTableText(absl::Span<const v1::FrontendInfo> frontends);
 
 }  // namespace podium
 

@@ -1,4 +1,4 @@
-// podium-client: reads the scoreboard from the command line.
+// podium-client: reads and watches the scoreboard from the command line.
 #include <cstdint>
 #include <iostream>
 #include <memory>
@@ -17,11 +17,18 @@
 #include "common/init.h"
 #include "common/server.h"
 
-ABSL_FLAG(std::string, backend, "127.0.0.1:7100",
-          "address of the podium-backend to read, host:port");
+ABSL_FLAG(std::vector<std::string>, frontends, {},
+          "frontends to read and watch through, host:port,host:port,... "
+          "(seeds: the client asks them for the whole tier and settles on "
+          "the least-loaded one)");
+ABSL_FLAG(std::string, backend, "",
+          "read this podium-backend directly instead (diagnostics; not with "
+          "--frontends), host:port; 127.0.0.1:7100 when neither is given");
 ABSL_FLAG(bool, json, false,
           "print one JSON object per line instead of text (see "
           "docs/client.md for the fields)");
+ABSL_FLAG(bool, medals, false,
+          "watch: also watch every team's medal tally");
 ABSL_FLAG(absl::Duration, interval, absl::ZeroDuration(),
           "repeat the command with this pause between runs (e.g. 500ms, 2s) "
           "until SIGINT/SIGTERM or --count runs; 0 runs it once");
@@ -32,11 +39,14 @@ ABSL_FLAG(absl::Duration, timeout, absl::Seconds(2), "deadline of each read");
 
 namespace {
 
-constexpr char kSummary[] = "reads the live Podium scoreboard.";
+constexpr char kDefaultBackend[] = "127.0.0.1:7100";
+
+constexpr char kSummary[] = "reads and watches the live Podium scoreboard.";
 
 constexpr char kUsage[] =
-    "usage: podium-client [--backend=HOST:PORT] [--json] "
-    "[--interval=D [--count=N]] COMMAND\n"
+    "usage: podium-client [--frontends=HOST:PORT,... | --backend=HOST:PORT] "
+    "[--json]\n"
+    "                     [--interval=D [--count=N]] COMMAND\n"
     "\n"
     "Commands:\n"
     "  get-score EVENT     one event's score: status, points per team, "
@@ -44,6 +54,14 @@ constexpr char kUsage[] =
     "  get-medals [TEAM]   one team's medal tally, or every team's\n"
     "  board               every event, then every team's tally\n"
     "  health              SERVING when the server is up and serving\n"
+    "  frontends           every frontend: address, pid, master, cache "
+    "mode,\n"
+    "                      clients, alive (needs --frontends)\n"
+    "  watch [EVENT...] [--medals]\n"
+    "                      every update of the events (and with --medals "
+    "of\n"
+    "                      every tally) as it happens, until SIGINT/SIGTERM;\n"
+    "                      neither given: everything (needs --frontends)\n"
     "\n"
     "Flags may come before or after the command. With --interval the "
     "command\nrepeats (a failed read is reported and retried) until "
@@ -52,9 +70,9 @@ constexpr char kUsage[] =
     "Exit status: 0 success, 1 a read failed, 2 a usage error.\n"
     "\n"
     "Examples:\n"
-    "  podium-client get-score menhir-put\n"
-    "  podium-client --json get-medals Gauls\n"
-    "  podium-client board --interval=1s\n";
+    "  podium-client --frontends=127.0.0.1:7101,127.0.0.1:7102 board\n"
+    "  podium-client --frontends=127.0.0.1:7101 --json watch menhir-put\n"
+    "  podium-client --backend=127.0.0.1:7100 get-medals Gauls\n";
 
 void PrintError(const absl::Status& status) {
   std::cerr << "podium-client: " << absl::StatusCodeToString(status.code())
@@ -67,6 +85,29 @@ int UsageError(const absl::Status& status) {
   return 2;
 }
 
+// The flags that cannot go together, as a usage error.
+absl::Status CheckFlagCombinations(const podium::Command& command,
+                                   bool through_frontends,
+                                   const podium::RepeatOptions& repeat) {
+  if (through_frontends && !absl::GetFlag(FLAGS_backend).empty()) {
+    return absl::InvalidArgumentError(
+        "--frontends and --backend are mutually exclusive");
+  }
+  if (podium::NeedsFrontends(command.kind) && !through_frontends) {
+    return absl::InvalidArgumentError(
+        "this command is served by frontends: give --frontends");
+  }
+  if (command.medals && command.kind != podium::CommandKind::kWatch) {
+    return absl::InvalidArgumentError("--medals goes with 'watch' only");
+  }
+  if (command.kind == podium::CommandKind::kWatch &&
+      podium::IsRepeated(repeat)) {
+    return absl::InvalidArgumentError(
+        "'watch' runs until stopped; --interval and --count do not apply");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -75,18 +116,26 @@ int main(int argc, char** argv) {
       podium::InitProcess(argc, argv, usage.c_str());
   absl::StatusOr<podium::Command> command = podium::ParseCommand(args);
   if (!command.ok()) return UsageError(command.status());
+  command->medals = absl::GetFlag(FLAGS_medals);
   podium::RepeatOptions repeat;
   repeat.interval = absl::GetFlag(FLAGS_interval);
   repeat.count = absl::GetFlag(FLAGS_count);
   if (absl::Status s = podium::ValidateRepeatOptions(repeat); !s.ok()) {
     return UsageError(s);
   }
+  const std::vector<std::string> frontends = absl::GetFlag(FLAGS_frontends);
+  if (absl::Status s =
+          CheckFlagCombinations(*command, !frontends.empty(), repeat);
+      !s.ok()) {
+    return UsageError(s);
+  }
 
-  // Repeated runs end on SIGINT/SIGTERM, after the current read; a single
-  // run keeps the default handling so Ctrl-C stops it at once. Signals must
-  // be blocked before gRPC starts its threads.
+  // Repeated runs and watch end on SIGINT/SIGTERM, after the current read;
+  // a single run keeps the default handling so Ctrl-C stops it at once.
+  // Signals must be blocked before gRPC starts its threads.
+  const bool watch = command->kind == podium::CommandKind::kWatch;
   static absl::Notification* const stop = new absl::Notification;
-  if (podium::IsRepeated(repeat)) {
+  if (watch || podium::IsRepeated(repeat)) {
     podium::BlockTerminationSignals();
     std::thread([] {
       podium::WaitForTerminationSignal();
@@ -97,11 +146,29 @@ int main(int argc, char** argv) {
   podium::ScoreboardClientOptions options;
   options.timeout = absl::GetFlag(FLAGS_timeout);
   absl::StatusOr<std::unique_ptr<podium::ScoreboardClient>> client =
-      podium::ScoreboardClient::ConnectToBackend(absl::GetFlag(FLAGS_backend),
-                                                 options);
-  if (!client.ok()) return UsageError(client.status());
+      frontends.empty()
+          ? podium::ScoreboardClient::ConnectToBackend(
+                absl::GetFlag(FLAGS_backend).empty()
+                    ? kDefaultBackend
+                    : absl::GetFlag(FLAGS_backend),
+                options)
+          : podium::ScoreboardClient::ConnectToFrontends(frontends, options);
+  if (!client.ok()) {
+    if (client.status().code() == absl::StatusCode::kInvalidArgument) {
+      return UsageError(client.status());
+    }
+    PrintError(client.status());
+    return 1;
+  }
 
   const bool json = absl::GetFlag(FLAGS_json);
+  if (watch) {
+    absl::Status status =
+        podium::RunWatch(*command, json, client->get(), stop, &std::cout);
+    if (status.ok()) return 0;
+    PrintError(status);
+    return 1;
+  }
   absl::Status status = podium::Repeat(
       repeat, stop,
       [&] {

@@ -11,24 +11,28 @@
 namespace podium {
 namespace {
 
-// How long the connection watcher polls before checking whether to stop;
-// bounds the destructor's wait.
-constexpr absl::Duration kWatchSlice = absl::Milliseconds(100);
-
-const char* StateName(grpc_connectivity_state state) {
-  switch (state) {
-    case GRPC_CHANNEL_IDLE:
-      return "IDLE";
-    case GRPC_CHANNEL_CONNECTING:
-      return "CONNECTING";
-    case GRPC_CHANNEL_READY:
-      return "READY";
-    case GRPC_CHANNEL_TRANSIENT_FAILURE:
-      return "TRANSIENT_FAILURE";
-    case GRPC_CHANNEL_SHUTDOWN:
-      return "SHUTDOWN";
+absl::Status ValidateOptions(const ScoreboardClientOptions& options) {
+  const std::pair<const char*, absl::Duration> durations[] = {
+      {"read timeout", options.timeout},
+      {"reconnect backoff", options.max_reconnect_backoff},
+      {"keep-alive time", options.keepalive_time},
+      {"keep-alive timeout", options.keepalive_timeout},
+      {"home probe interval", options.home_probe_interval},
+  };
+  for (const auto& [what, value] : durations) {
+    if (value <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, " must be positive, not ", absl::FormatDuration(value)));
+    }
   }
-  return "UNKNOWN";
+  return absl::OkStatus();
+}
+
+// The failures a read retries on another frontend: the frontend is gone,
+// or too slow to count on. Anything else would fail there too.
+bool ShouldFailOver(grpc::StatusCode code) {
+  return code == grpc::StatusCode::UNAVAILABLE ||
+         code == grpc::StatusCode::DEADLINE_EXCEEDED;
 }
 
 }  // namespace
@@ -40,82 +44,127 @@ ScoreboardClient::ConnectToBackend(const std::string& address,
     return absl::InvalidArgumentError(
         "no backend address given: pass host:port, e.g. 127.0.0.1:7100");
   }
-  if (options.timeout <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("read timeout must be positive, not ",
-                     absl::FormatDuration(options.timeout)));
-  }
-  if (options.max_reconnect_backoff <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("reconnect backoff must be positive, not ",
-                     absl::FormatDuration(options.max_reconnect_backoff)));
-  }
-  std::shared_ptr<grpc::Channel> channel =
-      CreateFastReconnectChannel(address, options.max_reconnect_backoff);
+  if (absl::Status s = ValidateOptions(options); !s.ok()) return s;
   return std::unique_ptr<ScoreboardClient>(
-      new ScoreboardClient(address, options, std::move(channel)));
+      new ScoreboardClient(address, options, nullptr));
 }
 
-ScoreboardClient::ScoreboardClient(std::string address,
+absl::StatusOr<std::unique_ptr<ScoreboardClient>>
+ScoreboardClient::ConnectToFrontends(std::vector<std::string> seeds,
+                                     ScoreboardClientOptions options) {
+  if (absl::Status s = ValidateOptions(options); !s.ok()) return s;
+  FrontendPickerOptions picker_options;
+  picker_options.timeout = options.timeout;
+  picker_options.max_reconnect_backoff = options.max_reconnect_backoff;
+  picker_options.keepalive_time = options.keepalive_time;
+  picker_options.keepalive_timeout = options.keepalive_timeout;
+  picker_options.home_probe_interval = options.home_probe_interval;
+  picker_options.placement_seed = options.placement_seed;
+  absl::StatusOr<std::shared_ptr<FrontendPicker>> picker =
+      FrontendPicker::Create(std::move(seeds), picker_options);
+  if (!picker.ok()) return picker.status();
+  return std::unique_ptr<ScoreboardClient>(
+      new ScoreboardClient("", options, *std::move(picker)));
+}
+
+ScoreboardClient::ScoreboardClient(std::string backend,
                                    ScoreboardClientOptions options,
-                                   std::shared_ptr<grpc::Channel> channel)
-    : address_(std::move(address)),
+                                   std::shared_ptr<FrontendPicker> picker)
+    : backend_address_(std::move(backend)),
       options_(options),
-      channel_(std::move(channel)),
-      backend_(v1::Backend::NewStub(channel_)),
-      watcher_([this] { WatchConnectivity(); }) {}
-
-ScoreboardClient::~ScoreboardClient() {
-  stopping_.Notify();
-  watcher_.join();
+      picker_(std::move(picker)) {
+  if (picker_ != nullptr) return;
+  std::shared_ptr<grpc::Channel> channel = CreateFastReconnectChannel(
+      backend_address_, options_.max_reconnect_backoff);
+  watcher_ = std::make_unique<ConnectionWatcher>();
+  watcher_->Watch(backend_address_, channel);
+  backend_ = v1::Backend::NewStub(channel);
 }
 
-void ScoreboardClient::WatchConnectivity() {
-  grpc_connectivity_state state = channel_->GetState(/*try_to_connect=*/false);
-  while (!stopping_.HasBeenNotified()) {
-    channel_->WaitForStateChange(state,
-                                 absl::ToChronoTime(absl::Now() + kWatchSlice));
-    const grpc_connectivity_state now = channel_->GetState(false);
-    if (now != state) {
-      VLOG(1) << address_ << ": connection " << StateName(state) << " -> "
-              << StateName(now);
-      state = now;
-    }
-  }
+ScoreboardClient::~ScoreboardClient() = default;
+
+std::string ScoreboardClient::address() const {
+  return picker_ != nullptr ? picker_->current() : backend_address_;
+}
+
+std::string ScoreboardClient::home() const {
+  return picker_ != nullptr ? picker_->home() : "";
 }
 
 void ScoreboardClient::PrepareContext(grpc::ClientContext* context) const {
   context->set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
 }
 
-absl::Status ScoreboardClient::AttributeError(
-    const grpc::Status& status) const {
+absl::Status ScoreboardClient::AttributeError(const std::string& address,
+                                              const grpc::Status& status) {
   absl::Status converted = FromGrpcStatus(status);
   return absl::Status(converted.code(),
-                      absl::StrCat(address_, ": ", converted.message()));
+                      absl::StrCat(address, ": ", converted.message()));
+}
+
+template <typename Reply, typename Call>
+absl::StatusOr<Reply> ScoreboardClient::ReadThroughFrontends(const Call& call) {
+  std::string address = picker_->current();
+  for (int attempt = 0;; ++attempt) {
+    grpc::ClientContext context;
+    PrepareContext(&context);
+    Reply reply;
+    const grpc::Status status =
+        call(picker_->Stub(address).get(), &context, &reply);
+    if (status.ok()) return reply;
+    absl::Status error = AttributeError(address, status);
+    if (attempt > 0 || !ShouldFailOver(status.error_code())) return error;
+    absl::StatusOr<std::string> next = picker_->FailOver(address, error);
+    if (!next.ok()) {
+      return absl::Status(error.code(), absl::StrCat(error.message(),
+                                                     "; and no other frontend: ",
+                                                     next.status().message()));
+    }
+    VLOG(1) << "read failed at " << address << " (" << error
+            << "); retrying at " << *next;
+    address = *next;
+  }
 }
 
 absl::StatusOr<v1::EventScore> ScoreboardClient::GetScore(
     const std::string& event) {
+  if (picker_ != nullptr) {
+    v1::GetScoreRequest request;
+    request.set_event(event);
+    return ReadThroughFrontends<v1::EventScore>(
+        [&](v1::Scoreboard::Stub* stub, grpc::ClientContext* context,
+            v1::EventScore* reply) {
+          return stub->GetScore(context, request, reply);
+        });
+  }
   grpc::ClientContext context;
   PrepareContext(&context);
   v1::GetEventRequest request;
   request.set_event(event);
   v1::EventScore score;
   grpc::Status status = backend_->GetEvent(&context, request, &score);
-  if (!status.ok()) return AttributeError(status);
+  if (!status.ok()) return AttributeError(backend_address_, status);
   return score;
 }
 
 absl::StatusOr<v1::MedalTally> ScoreboardClient::GetMedals(
     const std::string& team) {
+  if (picker_ != nullptr) {
+    v1::GetTeamMedalsRequest request;
+    request.set_team(team);
+    return ReadThroughFrontends<v1::MedalTally>(
+        [&](v1::Scoreboard::Stub* stub, grpc::ClientContext* context,
+            v1::MedalTally* reply) {
+          return stub->GetMedals(context, request, reply);
+        });
+  }
   grpc::ClientContext context;
   PrepareContext(&context);
   v1::GetMedalsRequest request;
   request.set_team(team);
   v1::MedalTally tally;
   grpc::Status status = backend_->GetMedals(&context, request, &tally);
-  if (!status.ok()) return AttributeError(status);
+  if (!status.ok()) return AttributeError(backend_address_, status);
   return tally;
 }
 
@@ -127,17 +176,43 @@ absl::StatusOr<std::vector<v1::MedalTally>> ScoreboardClient::GetAllMedals() {
 }
 
 absl::StatusOr<v1::Board> ScoreboardClient::GetBoard() {
+  if (picker_ != nullptr) {
+    return ReadThroughFrontends<v1::Board>(
+        [](v1::Scoreboard::Stub* stub, grpc::ClientContext* context,
+           v1::Board* reply) {
+          return stub->GetBoard(context, v1::GetScoreboardRequest(), reply);
+        });
+  }
   grpc::ClientContext context;
   PrepareContext(&context);
   v1::Board board;
   grpc::Status status =
       backend_->GetBoard(&context, v1::GetBoardRequest(), &board);
-  if (!status.ok()) return AttributeError(status);
+  if (!status.ok()) return AttributeError(backend_address_, status);
   return board;
 }
 
+absl::StatusOr<v1::ListFrontendsReply> ScoreboardClient::ListFrontends() {
+  if (picker_ == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "this client reads the backend ", backend_address_,
+        " directly; connect to frontends to list them"));
+  }
+  return picker_->ListFrontends();
+}
+
+absl::StatusOr<std::unique_ptr<Subscriber>> ScoreboardClient::Subscribe(
+    const SubscriptionKeys& keys, UpdateCallback callback) {
+  if (picker_ == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "this client reads the backend ", backend_address_,
+        " directly; subscriptions are served by frontends"));
+  }
+  return Subscriber::Start(picker_, keys, std::move(callback));
+}
+
 absl::Status ScoreboardClient::CheckHealth() {
-  return podium::CheckHealth(address_, options_.timeout);
+  return podium::CheckHealth(address(), options_.timeout);
 }
 
 }  // namespace podium

@@ -1,9 +1,16 @@
-// Reads the scoreboard for programs: the CLI, tests, benchmarks. Today it
-// reads one backend directly (diagnostics mode: nothing between the reader
-// and the truth). The API speaks of scores and tallies, not of the server
-// answering them, so that reading through caching frontends can slot in
-// behind it without changing its callers.
+// Reads and subscribes to the scoreboard for programs: the CLI, tests,
+// benchmarks. Two ways to connect:
 //
+//   * ConnectToFrontends (the normal way): reads go to the client's current
+//     frontend through podium.v1.Scoreboard and are served from its cache;
+//     subscriptions stream live updates from it. The client is placed on
+//     the least-loaded live frontend (its home), fails over to another when
+//     its frontend dies and returns home when that one revives; see
+//     client/frontend_picker.h and client/subscriber.h.
+//   * ConnectToBackend (diagnostics): reads go straight to the backend,
+//     with nothing between the reader and the truth; no subscriptions.
+//
+// The API speaks of scores and tallies, not of the server answering them.
 // Errors keep the gRPC code, so callers can tell "no such event"
 // (NOT_FOUND) from "server down" (UNAVAILABLE, retry later), and their
 // message starts with the address asked, so an operator knows which
@@ -11,40 +18,49 @@
 #ifndef PODIUM_CLIENT_SCOREBOARD_CLIENT_H_
 #define PODIUM_CLIENT_SCOREBOARD_CLIENT_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "client/connection_watcher.h"
+#include "client/frontend_picker.h"
+#include "client/subscriber.h"
 #include "podium/v1/backend.grpc.pb.h"
+#include "podium/v1/scoreboard.grpc.pb.h"
 #include "podium/v1/types.pb.h"
 
 namespace podium {
 
 struct ScoreboardClientOptions {
   // Deadline of each read. A read of a dead or hung server fails with
-  // UNAVAILABLE or DEADLINE_EXCEEDED within it instead of blocking.
+  // UNAVAILABLE or DEADLINE_EXCEEDED within it instead of blocking (through
+  // frontends: within twice it, the retry on another frontend included).
   absl::Duration timeout = absl::Seconds(2);
-  // Longest pause between reconnection attempts after the server went
-  // away. gRPC's own default (two minutes) would leave a client that polls
-  // a restarting server failing long after the server is back. See
+  // Longest pause between reconnection attempts after a server went away.
+  // gRPC's own default (two minutes) would leave a client that polls a
+  // restarting server failing long after the server is back. See
   // common/channel.h.
   absl::Duration max_reconnect_backoff = absl::Seconds(1);
+
+  // Through frontends only. Keep-alive pings on every channel: a frontend
+  // that stops answering them is dead after keepalive_time plus
+  // keepalive_timeout, even when its connections stay open.
+  absl::Duration keepalive_time = absl::Seconds(1);
+  absl::Duration keepalive_timeout = absl::Seconds(1);
+  // While away from home, how often home's health is probed.
+  absl::Duration home_probe_interval = absl::Milliseconds(500);
+  // Seeds the random choice among equally loaded frontends (0: at random);
+  // tests fix it to place clients reproducibly.
+  uint64_t placement_seed = 0;
 };
 
-// Thread-safe: gRPC stubs are, and nothing else changes after
-// construction. Many threads may read through one client.
-//
-// Each client runs one thread that watches its connection. gRPC advances a
-// connection attempt only while some thread polls the channel, and reads of
-// a down server fail at once without polling; unwatched, a client polling a
-// restarting server would notice it back only at gRPC's 5 s backup poll.
+// Thread-safe: many threads may read through one client.
 class ScoreboardClient {
  public:
   // A client reading the backend at `address` ("host:port"). Does not
@@ -54,12 +70,24 @@ class ScoreboardClient {
   static absl::StatusOr<std::unique_ptr<ScoreboardClient>> ConnectToBackend(
       const std::string& address, ScoreboardClientOptions options = {});
 
+  // A client of the frontend tier. `seeds` only need to include one
+  // reachable frontend: the client asks the seeds, in order, for the
+  // membership and settles on the least-loaded live frontend. INVALID_ARGUMENT
+  // for no seeds or unusable options; UNAVAILABLE naming each seed's
+  // failure when none answers.
+  static absl::StatusOr<std::unique_ptr<ScoreboardClient>> ConnectToFrontends(
+      std::vector<std::string> seeds, ScoreboardClientOptions options = {});
+
   ScoreboardClient(const ScoreboardClient&) = delete;
   ScoreboardClient& operator=(const ScoreboardClient&) = delete;
-  // Waits (briefly) for the connection watcher to stop. Reads still in
-  // progress on other threads must have returned.
+  // Reads still in progress on other threads must have returned.
+  // Subscriptions may outlive the client.
   ~ScoreboardClient();
 
+  // Reads. Through frontends, a read that finds the current frontend
+  // UNAVAILABLE or past its deadline fails over to another live frontend
+  // and is retried there once; other errors are returned as they are.
+  //
   // NOT_FOUND naming the event when it is not part of the games.
   absl::StatusOr<v1::EventScore> GetScore(const std::string& event);
   // NOT_FOUND naming the team when it is not part of the games.
@@ -69,32 +97,49 @@ class ScoreboardClient {
   // Every event and every tally, consistent as of Board.seq.
   absl::StatusOr<v1::Board> GetBoard();
 
-  // OK when the server this client reads from reports SERVING on the
+  // The frontend tier's membership (address, pid, master, cache mode,
+  // clients, alive) as reported by the first frontend that answers.
+  // FAILED_PRECONDITION for a client of the backend.
+  absl::StatusOr<v1::ListFrontendsReply> ListFrontends();
+
+  // Live updates of `keys` to `callback` until the returned handle is
+  // cancelled or destroyed; see client/subscriber.h. FAILED_PRECONDITION
+  // for a client of the backend, INVALID_ARGUMENT for no or malformed keys.
+  absl::StatusOr<std::unique_ptr<Subscriber>> Subscribe(
+      const SubscriptionKeys& keys, UpdateCallback callback);
+
+  // OK when the server this client reads from now reports SERVING on the
   // standard grpc.health.v1 service; otherwise why not, naming it.
   absl::Status CheckHealth();
 
-  // The server this client reads from, as given to ConnectToBackend.
-  const std::string& address() const { return address_; }
+  // The server this client reads from now: the backend, or the current
+  // frontend.
+  std::string address() const;
+  // The frontend the client was placed on ("" for a client of the backend).
+  std::string home() const;
 
  private:
-  ScoreboardClient(std::string address, ScoreboardClientOptions options,
-                   std::shared_ptr<grpc::Channel> channel);
+  ScoreboardClient(std::string backend, ScoreboardClientOptions options,
+                   std::shared_ptr<FrontendPicker> picker);
 
-  // The watcher thread: polls the channel until the destructor says stop,
-  // logging connectivity changes at verbosity 1.
-  void WatchConnectivity();
+  // One read through the frontends with failover; `call` makes the call on
+  // the stub it is given.
+  template <typename Reply, typename Call>
+  absl::StatusOr<Reply> ReadThroughFrontends(const Call& call);
 
   // A context whose deadline is `timeout` from now.
   void PrepareContext(grpc::ClientContext* context) const;
-  // `status` with the address asked put in front of its message.
-  absl::Status AttributeError(const grpc::Status& status) const;
+  // `status` with `address` put in front of its message.
+  static absl::Status AttributeError(const std::string& address,
+                                     const grpc::Status& status);
 
-  const std::string address_;
+  const std::string backend_address_;  // empty through frontends
   const ScoreboardClientOptions options_;
-  const std::shared_ptr<grpc::Channel> channel_;
-  const std::unique_ptr<v1::Backend::Stub> backend_;
-  absl::Notification stopping_;
-  std::thread watcher_;
+  // Through the backend: its stub, and the watcher of its channel.
+  std::unique_ptr<ConnectionWatcher> watcher_;
+  std::unique_ptr<v1::Backend::Stub> backend_;
+  // Through frontends. Shared with the subscriptions.
+  const std::shared_ptr<FrontendPicker> picker_;
 };
 
 }  // namespace podium

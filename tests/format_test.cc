@@ -138,5 +138,59 @@ TEST(FormatTest, BoardTextHasSeqEventsThenMedals) {
   EXPECT_LT(event, medals);
 }
 
+v1::FrontendInfo Frontend(const std::string& address, int64_t pid, bool master,
+                          v1::CacheMode mode, int64_t clients, bool alive) {
+  v1::FrontendInfo info;
+  info.set_address(address);
+  info.set_pid(pid);
+  info.set_master(master);
+  info.set_cache_mode(mode);
+  info.set_clients(clients);
+  info.set_alive(alive);
+  return info;
+}
+
+TEST(FormatTest, SubscribeUpdateJsonIsTheValueWithSnapshotLast) {
+  v1::SubscribeUpdate update;
+  update.mutable_change()->set_seq(17);
+  *update.mutable_change()->mutable_event() = MenhirPut();
+  update.set_snapshot(true);
+  EXPECT_EQ(SubscribeUpdateJson(update),
+            R"({"event":"menhir-put","status":"live","points":{"Gauls":3,"Romans":1},)"
+            R"("version":17,"updated_unix_micros":1700000000123456,"snapshot":true})");
+  update.set_snapshot(false);
+  *update.mutable_change()->mutable_medals() = Tally("Gauls", 1, 0, 2, 9);
+  EXPECT_EQ(SubscribeUpdateJson(update),
+            R"({"team":"Gauls","gold":1,"silver":0,"bronze":2,"version":9,"snapshot":false})");
+}
+
+TEST(FormatTest, SubscribeUpdateTextMarksSnapshots) {
+  v1::SubscribeUpdate update;
+  *update.mutable_change()->mutable_medals() = Tally("Gauls", 1, 0, 2, 9);
+  EXPECT_EQ(SubscribeUpdateText(update), "Gauls  gold 1  silver 0  bronze 2  (v9)");
+  update.set_snapshot(true);
+  EXPECT_EQ(SubscribeUpdateText(update),
+            "Gauls  gold 1  silver 0  bronze 2  (v9)  [snapshot]");
+}
+
+TEST(FormatTest, FrontendInfoJsonHasEveryField) {
+  EXPECT_EQ(FrontendInfoJson(Frontend("127.0.0.1:7101", 4242, true, v1::PUSH, 2, true)),
+            R"({"address":"127.0.0.1:7101","pid":4242,"master":true,)"
+            R"("cache_mode":"push","clients":2,"alive":true})");
+  EXPECT_EQ(FrontendInfoJson(Frontend("h:1", 0, false, v1::PULL, 0, false)),
+            R"({"address":"h:1","pid":0,"master":false,"cache_mode":"pull",)"
+            R"("clients":0,"alive":false})");
+  EXPECT_EQ(CacheModeName(v1::OFF), "off");
+}
+
+TEST(FormatTest, FrontendTableAlignsColumns) {
+  const std::vector<v1::FrontendInfo> frontends = {
+      Frontend("127.0.0.1:7101", 4242, true, v1::PUSH, 2, true),
+      Frontend("localhost:7102", 0, false, v1::PUSH, 12, false)};
+  EXPECT_EQ(FrontendTableText(frontends),
+            "127.0.0.1:7101  pid 4242  master  push  clients 2  alive\n"
+            "localhost:7102  pid    0  member  push  clients 12  dead\n");
+}
+
 }  // namespace
 }  // namespace podium

@@ -1,0 +1,208 @@
+// Reading through frontends with real processes (guarantee 8 from the
+// client's side): the `frontends` listing matches the cluster, a new client
+// is placed on the least-loaded frontend, reads fail over when the
+// client's frontend is SIGKILLed and return home when it revives.
+#include <signal.h>
+
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "client/commands.h"
+#include "client/scoreboard_client.h"
+#include "common/auth.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/cluster.h"
+#include "tests/testing/temp_dir.h"
+
+namespace podium::test {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAreArray;
+
+class ClientFailoverTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(backend_.Start().ok()) << backend_.log();
+    ASSERT_TRUE(frontends_.StartAll().ok());
+    ASSERT_TRUE(frontends_.WaitForMaster(
+        frontends_.address(frontends_.HighestPid()), absl::Seconds(15)).ok());
+  }
+
+  std::vector<std::string> Seeds() const {
+    std::vector<std::string> seeds;
+    for (int i = 0; i < frontends_.size(); ++i) seeds.push_back(frontends_.address(i));
+    return seeds;
+  }
+
+  std::unique_ptr<ScoreboardClient> Connect(uint64_t placement_seed = 1) {
+    ScoreboardClientOptions options;
+    options.placement_seed = placement_seed;
+    absl::StatusOr<std::unique_ptr<ScoreboardClient>> client =
+        ScoreboardClient::ConnectToFrontends(Seeds(), options);
+    EXPECT_TRUE(client.ok()) << client.status();
+    return client.ok() ? *std::move(client) : nullptr;
+  }
+
+  int IndexOf(const std::string& address) const {
+    for (int i = 0; i < frontends_.size(); ++i) {
+      if (frontends_.address(i) == address) return i;
+    }
+    return -1;
+  }
+
+  int64_t Write(const std::string& event, int64_t points) {
+    auto stub = backend_.NewStub();
+    grpc::ClientContext context;
+    AddBearerToken(&context, "test-token");
+    v1::RecordScoreRequest request;
+    request.set_idempotency_key(absl::StrCat("cf-", ++writes_));
+    request.set_event(event);
+    v1::TeamPoints* p = request.add_points();
+    p->set_team("Gauls");
+    p->set_points(points);
+    v1::WriteReply reply;
+    grpc::Status status = stub->RecordScore(&context, request, &reply);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return reply.change().seq();
+  }
+
+  // Polls frontend 0's listing (the first seed, which new clients ask)
+  // until the clients it reports add up to `total`.
+  bool WaitForTotalClients(int64_t total) {
+    auto stub = frontends_.NewStub(0);
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < deadline) {
+      grpc::ClientContext context;
+      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+      v1::ListFrontendsReply reply;
+      if (stub->ListFrontends(&context, v1::ListFrontendsRequest(), &reply).ok()) {
+        int64_t sum = 0;
+        for (const v1::FrontendInfo& info : reply.frontends()) sum += info.clients();
+        if (sum == total) return true;
+      }
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return false;
+  }
+
+  ScopedTempDir dir_;
+  BackendProcess backend_{dir_.path()};
+  FrontendCluster frontends_{dir_.path(), backend_.address(), 3, "push"};
+  int writes_ = 0;
+};
+
+TEST_F(ClientFailoverTest, FrontendsListingMatchesTheCluster) {
+  std::unique_ptr<ScoreboardClient> client = Connect();
+  ASSERT_NE(client, nullptr);
+  absl::StatusOr<v1::ListFrontendsReply> reply = client->ListFrontends();
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  ASSERT_EQ(reply->frontends_size(), 3);
+  std::vector<std::string> addresses;
+  int masters = 0;
+  for (const v1::FrontendInfo& info : reply->frontends()) {
+    addresses.push_back(info.address());
+    const int i = IndexOf(info.address());
+    ASSERT_GE(i, 0) << info.address();
+    EXPECT_EQ(info.pid(), frontends_.pid(i)) << info.address();
+    EXPECT_TRUE(info.alive()) << info.address();
+    EXPECT_EQ(info.cache_mode(), v1::PUSH);
+    if (info.master()) {
+      ++masters;
+      EXPECT_EQ(i, frontends_.HighestPid()) << "master is not the highest pid";
+    }
+  }
+  EXPECT_THAT(addresses, UnorderedElementsAreArray(Seeds()));
+  EXPECT_EQ(masters, 1);
+
+  // The CLI's `frontends --json`: the same, one object per line.
+  std::ostringstream out;
+  Command command;
+  command.kind = CommandKind::kFrontends;
+  ASSERT_TRUE(RunCommand(command, /*json=*/true, client.get(), &out).ok());
+  std::vector<std::string> lines = absl::StrSplit(out.str(), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 3u);
+  int master_lines = 0;
+  for (const std::string& line : lines) {
+    EXPECT_THAT(line, HasSubstr("\"cache_mode\":\"push\""));
+    EXPECT_THAT(line, HasSubstr("\"alive\":true"));
+    if (line.find("\"master\":true") != std::string::npos) {
+      ++master_lines;
+      EXPECT_THAT(line, HasSubstr(absl::StrCat(
+                            "\"pid\":", frontends_.pid(frontends_.HighestPid()))));
+    }
+  }
+  EXPECT_EQ(master_lines, 1);
+}
+
+TEST_F(ClientFailoverTest, NewClientsGoToTheLeastLoadedFrontend) {
+  // Each client reads once (so its frontend counts it) before the next one
+  // is placed; three clients must end up on three different frontends,
+  // whatever the tie-breaks chose.
+  std::vector<std::unique_ptr<ScoreboardClient>> clients;
+  std::vector<std::string> homes;
+  for (int n = 0; n < 3; ++n) {
+    clients.push_back(Connect(/*placement_seed=*/100 + n));
+    ASSERT_NE(clients.back(), nullptr);
+    ASSERT_TRUE(clients.back()->GetBoard().ok());
+    homes.push_back(clients.back()->home());
+    ASSERT_TRUE(WaitForTotalClients(n + 1)) << "the read was not counted";
+  }
+  EXPECT_THAT(homes, UnorderedElementsAreArray(Seeds()));
+}
+
+TEST_F(ClientFailoverTest, ReadsFailOverWhenTheirFrontendIsKilledAndReturnHome) {
+  const int64_t version = Write("javelin", 42);
+  std::unique_ptr<ScoreboardClient> client = Connect();
+  ASSERT_NE(client, nullptr);
+  const std::string home = client->home();
+  ASSERT_EQ(client->address(), home);
+  ASSERT_TRUE(client->GetScore("javelin").ok());
+
+  frontends_.Kill(IndexOf(home), SIGKILL);
+  // The very next read succeeds, from another frontend.
+  absl::StatusOr<v1::EventScore> score = client->GetScore("javelin");
+  ASSERT_TRUE(score.ok()) << score.status();
+  EXPECT_EQ(score->version(), version);
+  EXPECT_EQ(score->points(0).points(), 42);
+  EXPECT_NE(client->address(), home);
+
+  // Errors that another frontend would repeat are not failed over.
+  const std::string away = client->address();
+  EXPECT_EQ(client->GetScore("discus").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(client->address(), away);
+
+  ASSERT_TRUE(frontends_.Start(IndexOf(home)).ok());
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (client->address() != home && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(client->address(), home) << "never returned home";
+  score = client->GetScore("javelin");
+  ASSERT_TRUE(score.ok()) << score.status();
+  EXPECT_EQ(score->version(), version);
+}
+
+TEST_F(ClientFailoverTest, EveryFrontendDownIsUnavailableNamingThem) {
+  std::unique_ptr<ScoreboardClient> client = Connect();
+  ASSERT_NE(client, nullptr);
+  for (int i = 0; i < frontends_.size(); ++i) frontends_.Kill(i, SIGKILL);
+  absl::StatusOr<v1::Board> board = client->GetBoard();
+  EXPECT_EQ(board.status().code(), absl::StatusCode::kUnavailable) << board.status();
+  EXPECT_THAT(std::string(board.status().message()), HasSubstr(client->home()));
+
+  absl::StatusOr<std::unique_ptr<ScoreboardClient>> late =
+      ScoreboardClient::ConnectToFrontends(Seeds());
+  EXPECT_EQ(late.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(late.status().message()), HasSubstr(frontends_.address(2)));
+}
+
+}  // namespace
+}  // namespace podium::test
