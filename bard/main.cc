@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <thread>
 #include <utility>
@@ -20,6 +21,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/notification.h"
 #include "bard/bard_writer.h"
+#include "bard/journal.h"
+#include "bard/journaled_writer.h"
 #include "bard/output.h"
 #include "bard/replay.h"
 #include "bard/simulator.h"
@@ -48,6 +51,10 @@ ABSL_FLAG(absl::Duration, retry_budget, absl::Seconds(60),
           "how long a write keeps being retried while the backend is down");
 ABSL_FLAG(absl::Duration, attempt_timeout, absl::Seconds(5),
           "deadline of each attempt of a write");
+ABSL_FLAG(std::string, journal, "",
+          "journal FILE: every write is recorded before it is sent and its "
+          "answer after; on start, writes a killed bard left unanswered are "
+          "re-sent first (docs/replay.md)");
 
 namespace {
 
@@ -65,6 +72,12 @@ constexpr char kUsage[] =
     "  replay FILE      the writes of a replay file, in order "
     "(docs/replay.md)\n"
     "  simulate [--rate=N] [--duration=D] [--seed=S] [--rounds=R]\n"
+    "  journal-summary  with --journal: the writes and medals it records as\n"
+    "                   acknowledged, after re-sending pending writes\n"
+    "\n"
+    "With --journal=FILE every command records its writes in FILE and first\n"
+    "re-sends the writes an earlier, killed bard left unanswered, so each is\n"
+    "applied exactly once.\n"
     "\n"
     "set-score and award print the backend's reply (--json: as JSON).\n"
     "Exit status: 0 success; 1 a write or read failed, a replay file is\n"
@@ -144,9 +157,11 @@ absl::StatusOr<podium::v1::AwardMedalRequest> AwardFromArgs(
   return podium::ParseAwardWords(Words(args, event_word));
 }
 
-int RunReplay(const podium::Replay& replay, podium::BardWriter* writer,
-              const absl::Notification* stop) {
-  absl::StatusOr<podium::v1::Board> board = writer->GetBoard();
+// The commands read the games through `reader` and write through `writer`
+// (the journaled one with --journal).
+int RunReplay(const podium::Replay& replay, podium::BardWriter* reader,
+              podium::ScoreWriter* writer, const absl::Notification* stop) {
+  absl::StatusOr<podium::v1::Board> board = reader->GetBoard();
   if (!board.ok()) return Fail(board.status());
   if (absl::Status s = podium::CheckReplayNames(replay, *board); !s.ok()) {
     return Fail(s);
@@ -155,6 +170,16 @@ int RunReplay(const podium::Replay& replay, podium::BardWriter* writer,
   absl::Status status = podium::RunReplay(replay, writer, stop, &progress);
   Print(podium::DescribeReplay(progress), podium::ReplayToJson(progress));
   return status.ok() ? 0 : Fail(status);
+}
+
+// Prints what the journal records, also when re-sending its pending writes
+// failed (`resent`): then the counts are not final and the exit status says
+// so.
+int PrintSummary(const podium::Journal& journal, const absl::Status& resent) {
+  const podium::JournalSummary summary = journal.Summary();
+  Print(podium::DescribeJournalSummary(journal.path(), summary),
+        podium::JournalSummaryToJson(summary));
+  return resent.ok() ? 0 : Fail(resent);
 }
 
 podium::SimulatorOptions SimulatorOptionsFromFlags() {
@@ -167,9 +192,9 @@ podium::SimulatorOptions SimulatorOptionsFromFlags() {
   return options;
 }
 
-int Simulate(podium::SimulatorOptions options, podium::BardWriter* writer,
-             const absl::Notification* stop) {
-  absl::StatusOr<podium::v1::Board> board = writer->GetBoard();
+int Simulate(podium::SimulatorOptions options, podium::BardWriter* reader,
+             podium::ScoreWriter* writer, const absl::Notification* stop) {
+  absl::StatusOr<podium::v1::Board> board = reader->GetBoard();
   if (!board.ok()) return Fail(board.status());
   for (const auto& event : board->events()) {
     options.events.push_back(event.event());
@@ -225,8 +250,27 @@ int main(int argc, char** argv) {
     if (absl::Status s = podium::Simulator::CheckOptions(simulation); !s.ok()) {
       return Usage(absl::StrCat("simulate: ", s.message()));
     }
+  } else if (command == "journal-summary") {
+    if (args.size() != 1) {
+      return Usage(absl::StrCat("journal-summary: unexpected argument '",
+                                args[1], "'"));
+    }
+    if (absl::GetFlag(FLAGS_journal).empty()) {
+      return Usage("journal-summary needs --journal=FILE");
+    }
   } else {
     return Usage(absl::StrCat("unknown command '", command, "'"));
+  }
+  std::unique_ptr<podium::Journal> journal;
+  if (!absl::GetFlag(FLAGS_journal).empty()) {
+    absl::StatusOr<std::unique_ptr<podium::Journal>> opened =
+        podium::Journal::Open(absl::GetFlag(FLAGS_journal));
+    if (!opened.ok()) return Fail(opened.status());
+    journal = *std::move(opened);
+  }
+  // A summary with nothing to re-send needs neither token nor backend.
+  if (command == "journal-summary" && journal->Pending().empty()) {
+    return PrintSummary(*journal, absl::OkStatus());
   }
   absl::StatusOr<std::string> token =
       podium::ReadTokenFile(absl::GetFlag(FLAGS_write_token_file));
@@ -241,12 +285,24 @@ int main(int argc, char** argv) {
                             options);
   // Also for one write: a signal ends its retries while the backend is down.
   StopOnSignal on_signal([&] { stop.Notify(); });
+  podium::ScoreWriter* out = &writer;
+  std::unique_ptr<podium::JournaledWriter> journaled;
+  if (journal != nullptr) {
+    journaled = std::make_unique<podium::JournaledWriter>(
+        journal.get(), &writer, [&writer] { return writer.NextKey(); });
+    out = journaled.get();
+    // What an earlier bard left unanswered goes first: nothing new is
+    // written while an older write's outcome is unknown.
+    const absl::Status resent = journaled->ResendPending();
+    if (command == "journal-summary") return PrintSummary(*journal, resent);
+    if (!resent.ok()) return Fail(resent);
+  }
   if (command == "set-score") {
-    return PrintReply(writer.RecordScore(*std::move(score)));
+    return PrintReply(out->RecordScore(*std::move(score)));
   }
   if (command == "award") {
-    return PrintReply(writer.AwardMedal(*std::move(award)));
+    return PrintReply(out->AwardMedal(*std::move(award)));
   }
-  if (command == "replay") return RunReplay(*replay, &writer, &stop);
-  return Simulate(simulation, &writer, &stop);
+  if (command == "replay") return RunReplay(*replay, &writer, out, &stop);
+  return Simulate(simulation, &writer, out, &stop);
 }

@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "bard/write_words.h"
+#include "common/fnv.h"
 
 namespace podium {
 namespace {
@@ -19,17 +20,6 @@ namespace {
 // Bigger files are taken for a mistake (a binary, a log) rather than a
 // games day's worth of writes.
 constexpr size_t kMaxReplayBytes = 64 << 20;
-
-// FNV-1a, 64 bit: stable across builds, platforms and library versions,
-// which std::hash is not, so keys survive a rebuilt bard.
-uint64_t Fnv1a64(absl::string_view data) {
-  uint64_t hash = 0xcbf29ce484222325ULL;
-  for (char c : data) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 0x100000001b3ULL;
-  }
-  return hash;
-}
 
 std::string KeyPrefix(absl::string_view content) {
   return absl::StrFormat("replay-%016x-", Fnv1a64(content));

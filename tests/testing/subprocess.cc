@@ -19,10 +19,20 @@
 namespace podium::test {
 
 absl::StatusOr<Subprocess> Subprocess::Start(
-    const std::vector<std::string>& argv, const std::string& log_path) {
+    const std::vector<std::string>& argv, const std::string& log_path,
+    const std::string& stderr_path) {
   int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   if (log_fd < 0) {
     return absl::InternalError(absl::StrCat("open ", log_path, ": ", std::strerror(errno)));
+  }
+  int err_fd = log_fd;
+  if (!stderr_path.empty()) {
+    err_fd = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (err_fd < 0) {
+      ::close(log_fd);
+      return absl::InternalError(
+          absl::StrCat("open ", stderr_path, ": ", std::strerror(errno)));
+    }
   }
   std::vector<char*> args;
   for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
@@ -30,6 +40,7 @@ absl::StatusOr<Subprocess> Subprocess::Start(
   pid_t pid = ::fork();
   if (pid < 0) {
     ::close(log_fd);
+    if (err_fd != log_fd) ::close(err_fd);
     return absl::InternalError(absl::StrCat("fork: ", std::strerror(errno)));
   }
   if (pid == 0) {
@@ -38,12 +49,13 @@ absl::StatusOr<Subprocess> Subprocess::Start(
     sigfillset(&all);
     sigprocmask(SIG_UNBLOCK, &all, nullptr);
     ::dup2(log_fd, STDOUT_FILENO);
-    ::dup2(log_fd, STDERR_FILENO);
+    ::dup2(err_fd, STDERR_FILENO);
     ::execv(args[0], args.data());
-    ::dprintf(log_fd, "exec %s: %s\n", args[0], std::strerror(errno));
+    ::dprintf(err_fd, "exec %s: %s\n", args[0], std::strerror(errno));
     ::_exit(127);
   }
   ::close(log_fd);
+  if (err_fd != log_fd) ::close(err_fd);
   return Subprocess(pid);
 }
 

@@ -17,9 +17,12 @@ namespace podium::test {
 class Subprocess {
  public:
   // Starts argv[0] with the rest as arguments; stdout and stderr go to
-  // `log_path` (appended, so restarts keep one log).
+  // `log_path` (appended, so restarts keep one log), or stderr to
+  // `stderr_path` when given, so that a program's output can be parsed
+  // apart from its logging.
   static absl::StatusOr<Subprocess> Start(const std::vector<std::string>& argv,
-                                          const std::string& log_path);
+                                          const std::string& log_path,
+                                          const std::string& stderr_path = "");
   // No process: running() is false.
   Subprocess() = default;
   Subprocess(Subprocess&& other) noexcept;
