@@ -9,12 +9,13 @@
 namespace podium {
 
 // Subscribe uses the callback API: a frontend holds thousands of streams,
-// and a thread apiece would not do. Each stream is a SubscribeReactor that
-// writes whatever its Subscription queues.
+// and a thread apiece would not do. It is a raw method: each stream is a
+// SubscribeReactor writing the bytes its Subscription queues, encoded once
+// per change for all subscribers rather than once per subscriber.
 //
 // Thread-safe (the Frontend is).
 class ScoreboardService final
-    : public v1::Scoreboard::WithCallbackMethod_Subscribe<v1::Scoreboard::Service> {
+    : public v1::Scoreboard::WithRawCallbackMethod_Subscribe<v1::Scoreboard::Service> {
  public:
   explicit ScoreboardService(Frontend* frontend) : frontend_(frontend) {}
 
@@ -30,9 +31,8 @@ class ScoreboardService final
   grpc::Status ListFrontends(grpc::ServerContext* context,
                              const v1::ListFrontendsRequest* request,
                              v1::ListFrontendsReply* reply) override;
-  grpc::ServerWriteReactor<v1::SubscribeUpdate>* Subscribe(
-      grpc::CallbackServerContext* context,
-      const v1::SubscribeRequest* request) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) override;
 
  private:
   Frontend* const frontend_;

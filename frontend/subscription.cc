@@ -6,6 +6,30 @@
 
 namespace podium {
 
+EncodedChangePtr EncodeChange(const v1::Change& change) {
+  auto encoded = std::make_shared<EncodedChange>();
+  encoded->change = change;
+  encoded->key = ChangeKey(change);
+  v1::SubscribeUpdate update;
+  *update.mutable_change() = change;
+  update.SerializeToString(&encoded->bytes);
+  return encoded;
+}
+
+std::string OutgoingUpdate::Flags() const {
+  std::string flags;
+  // Field 2 (snapshot) and field 3 (conflated), varint true.
+  if (snapshot) flags.append("\x10\x01", 2);
+  if (conflated) flags.append("\x18\x01", 2);
+  return flags;
+}
+
+v1::SubscribeUpdate OutgoingUpdate::ToProto() const {
+  v1::SubscribeUpdate update;
+  update.ParseFromString(change->bytes + Flags());
+  return update;
+}
+
 // Held changes beyond this many are conflated per key before release; a
 // catch-up of a slow backend must not buffer the world either.
 constexpr size_t kMaxHeld = 4096;
@@ -18,7 +42,7 @@ Subscription::Subscription(std::vector<std::string> keys, std::string client,
       start_write_(std::move(start_write)),
       max_queued_(std::max<size_t>(max_queued, 1)) {}
 
-void Subscription::Publish(const v1::Change& change) {
+void Subscription::Publish(const EncodedChangePtr& change) {
   absl::MutexLock lock(&mu_);
   if (closed_) return;
   if (catching_up_ > 0) {
@@ -27,13 +51,13 @@ void Subscription::Publish(const v1::Change& change) {
       absl::flat_hash_map<std::string, size_t> newest;
       absl::flat_hash_map<std::string, int> count;
       for (size_t i = 0; i < held_.size(); ++i) {
-        const std::string key = ChangeKey(held_[i].first);
+        const std::string& key = held_[i].first->key;
         newest[key] = i;
         ++count[key];
       }
-      std::vector<std::pair<v1::Change, bool>> kept;
+      std::vector<std::pair<EncodedChangePtr, bool>> kept;
       for (size_t i = 0; i < held_.size(); ++i) {
-        const std::string key = ChangeKey(held_[i].first);
+        const std::string& key = held_[i].first->key;
         if (newest[key] != i) continue;
         kept.emplace_back(std::move(held_[i].first), held_[i].second || count[key] > 1);
       }
@@ -52,7 +76,7 @@ void Subscription::BeginCatchUp() {
   ++catching_up_;
 }
 
-void Subscription::CatchUp(const v1::Change& change, bool snapshot) {
+void Subscription::CatchUp(const EncodedChangePtr& change, bool snapshot) {
   absl::MutexLock lock(&mu_);
   if (closed_) return;
   Enqueue(change, snapshot, false);
@@ -62,7 +86,7 @@ void Subscription::CatchUp(const v1::Change& change, bool snapshot) {
 void Subscription::EndCatchUp() {
   absl::MutexLock lock(&mu_);
   if (--catching_up_ > 0 || closed_) return;
-  std::vector<std::pair<v1::Change, bool>> held;
+  std::vector<std::pair<EncodedChangePtr, bool>> held;
   held.swap(held_);
   // Held changes arrived in seq order; the filter drops what the catch-up
   // already queued.
@@ -70,8 +94,10 @@ void Subscription::EndCatchUp() {
   MaybeWrite();
 }
 
-void Subscription::Enqueue(const v1::Change& change, bool snapshot, bool conflated) {
-  const std::string key = ChangeKey(change);
+void Subscription::Enqueue(const EncodedChangePtr& encoded, bool snapshot,
+                           bool conflated) {
+  const v1::Change& change = encoded->change;
+  const std::string& key = encoded->key;
   int64_t& version = version_[key];
   // A snapshot value at the version already queued (0 for a key never
   // written) still tells the client the current value; a change does not.
@@ -87,21 +113,16 @@ void Subscription::Enqueue(const v1::Change& change, bool snapshot, bool conflat
     ++conflated_;
     conflated = true;
   }
-  v1::SubscribeUpdate update;
-  *update.mutable_change() = change;
-  update.set_snapshot(snapshot);
-  update.set_conflated(conflated);
-  queue_.push_back(std::move(update));
+  queue_.push_back(OutgoingUpdate{encoded, snapshot, conflated});
   newest_[key] = std::prev(queue_.end());
 }
 
 void Subscription::MaybeWrite() {
   if (writing_ || closed_ || queue_.empty()) return;
   writing_ = true;
-  const std::string key = ChangeKey(queue_.front().change());
-  auto newest = newest_.find(key);
+  auto newest = newest_.find(queue_.front().change->key);
   if (newest != newest_.end() && newest->second == queue_.begin()) newest_.erase(newest);
-  v1::SubscribeUpdate next = std::move(queue_.front());
+  OutgoingUpdate next = std::move(queue_.front());
   queue_.pop_front();
   start_write_(next);
 }

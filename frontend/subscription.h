@@ -10,6 +10,10 @@
 // then holds at most max_queued plus one update per key, and the latest
 // value of every key is always delivered.
 //
+// Fan-out cost is per subscriber, so a change is encoded once
+// (EncodeChange) and every subscription shares those bytes; a write appends
+// at most two bytes of flags to them.
+//
 // While the subscription catches up (replaying missed changes from the
 // backend after a resume or a change of master) live changes are held
 // aside, then released through the same version filter, so neither source
@@ -20,6 +24,7 @@
 #include <cstdint>
 #include <functional>
 #include <list>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -31,13 +36,35 @@
 
 namespace podium {
 
+// A change ready to go to any number of subscribers.
+struct EncodedChange {
+  v1::Change change;
+  std::string key;
+  // A serialized SubscribeUpdate carrying only `change`; protobuf lets the
+  // flags follow as separately encoded fields (OutgoingUpdate::Flags).
+  std::string bytes;
+};
+using EncodedChangePtr = std::shared_ptr<const EncodedChange>;
+EncodedChangePtr EncodeChange(const v1::Change& change);
+
+// One write: shared bytes plus this subscriber's flags.
+struct OutgoingUpdate {
+  EncodedChangePtr change;
+  bool snapshot = false;
+  bool conflated = false;
+  // The encoded flag fields to append to change->bytes ("" when none).
+  std::string Flags() const;
+  // The update as a message (for tests and logs; the hot path sends bytes).
+  v1::SubscribeUpdate ToProto() const;
+};
+
 // Thread-safe.
 class Subscription {
  public:
   // Starts one write of `update`; it is called again only after
   // WriteDone(). Called with the subscription's lock held: it must not call
   // back into the subscription.
-  using StartWrite = std::function<void(const v1::SubscribeUpdate& update)>;
+  using StartWrite = std::function<void(const OutgoingUpdate& update)>;
 
   static constexpr size_t kDefaultMaxQueued = 256;
 
@@ -49,12 +76,12 @@ class Subscription {
   const std::string& client() const { return client_; }
 
   // A live change of one of its keys.
-  void Publish(const v1::Change& change);
+  void Publish(const EncodedChangePtr& change);
 
   // Catching up: live changes are held from BeginCatchUp() until
   // EndCatchUp(); CatchUp() queues replayed changes or snapshot values.
   void BeginCatchUp();
-  void CatchUp(const v1::Change& change, bool snapshot);
+  void CatchUp(const EncodedChangePtr& change, bool snapshot);
   void EndCatchUp();
 
   // The write in flight has completed.
@@ -70,7 +97,7 @@ class Subscription {
 
  private:
   // Queues `change` if it is newer than what was queued for its key.
-  void Enqueue(const v1::Change& change, bool snapshot, bool conflated)
+  void Enqueue(const EncodedChangePtr& change, bool snapshot, bool conflated)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MaybeWrite() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -82,15 +109,15 @@ class Subscription {
 
   mutable absl::Mutex mu_;
   // Waiting updates, oldest first.
-  std::list<v1::SubscribeUpdate> queue_ ABSL_GUARDED_BY(mu_);
+  std::list<OutgoingUpdate> queue_ ABSL_GUARDED_BY(mu_);
   // The newest waiting update of each key that has one.
-  absl::flat_hash_map<std::string, std::list<v1::SubscribeUpdate>::iterator>
-      newest_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::list<OutgoingUpdate>::iterator> newest_
+      ABSL_GUARDED_BY(mu_);
   // Highest version queued per key: the monotonic filter.
   absl::flat_hash_map<std::string, int64_t> version_ ABSL_GUARDED_BY(mu_);
   // Live changes held during a catch-up, with whether they replaced an
   // older held value of their key.
-  std::vector<std::pair<v1::Change, bool>> held_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::pair<EncodedChangePtr, bool>> held_ ABSL_GUARDED_BY(mu_);
   int catching_up_ ABSL_GUARDED_BY(mu_) = 0;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;

@@ -48,8 +48,11 @@ void SubscriptionHub::Remove(const Subscription* subscription) {
 void SubscriptionHub::Publish(const v1::Change& change) {
   const std::string key = ChangeKey(change);
   absl::MutexLock lock(&mu_);
+  EncodedChangePtr encoded;  // once, and only if someone wants it
   for (const auto& subscription : subscriptions_) {
-    if (subscription->Wants(key)) subscription->Publish(change);
+    if (!subscription->Wants(key)) continue;
+    if (encoded == nullptr) encoded = EncodeChange(change);
+    subscription->Publish(encoded);
   }
 }
 
@@ -136,7 +139,7 @@ absl::Status SubscriptionHub::Snapshot(Subscription* subscription) {
   for (const std::string& key : subscription->keys()) {
     absl::StatusOr<v1::Change> value = hooks_.read(key);
     if (!value.ok()) return value.status();
-    subscription->CatchUp(*value, /*snapshot=*/true);
+    subscription->CatchUp(EncodeChange(*value), /*snapshot=*/true);
   }
   return absl::OkStatus();
 }
@@ -154,7 +157,9 @@ absl::Status SubscriptionHub::CatchUp(Subscription* subscription, int64_t after_
     }
     if (!reply.ok()) return reply.status();
     for (const v1::Change& change : reply->changes()) {
-      if (subscription->Wants(ChangeKey(change))) subscription->CatchUp(change, false);
+      if (subscription->Wants(ChangeKey(change))) {
+        subscription->CatchUp(EncodeChange(change), false);
+      }
       next = change.seq();
     }
     if (reply->changes().empty() || next >= reply->head_seq()) return absl::OkStatus();

@@ -8,12 +8,12 @@
 namespace podium {
 namespace {
 
-v1::Change Score(const std::string& event, int64_t seq) {
+EncodedChangePtr Score(const std::string& event, int64_t seq) {
   v1::Change change;
   change.set_seq(seq);
   change.mutable_event()->set_event(event);
   change.mutable_event()->set_version(seq);
-  return change;
+  return EncodeChange(change);
 }
 
 // Records writes; the test decides when each write completes, as a slow
@@ -21,7 +21,8 @@ v1::Change Score(const std::string& event, int64_t seq) {
 struct Sink {
   std::vector<v1::SubscribeUpdate> written;
   Subscription::StartWrite writer() {
-    return [this](const v1::SubscribeUpdate& u) { written.push_back(u); };
+    // Decodes the bytes a stream would send, flags included.
+    return [this](const OutgoingUpdate& u) { written.push_back(u.ToProto()); };
   }
 };
 
