@@ -1,0 +1,315 @@
+// Fan-out of one frontend: N subscribers of one key, then writes to that
+// key through the backend; how long each update takes to reach each
+// subscriber, and how many deliveries a second the frontend sustains.
+//
+// One backend and one push-mode frontend, real processes on loopback. The
+// subscribers live in this process on gRPC's callback API (a
+// ClientReadReactor each, spread over --channels connections), so 10,000
+// streams need no 10,000 threads. After every subscriber has its opening
+// snapshot come two phases:
+//   latency     --writes changes, each written once the previous one has
+//               reached every subscriber; each delivery is timed from the
+//               write's acknowledgement (the writer got the backend's reply)
+//               to the subscriber's receipt, and from the write's send. A
+//               push can beat the acknowledgement, so "from ack" may be
+//               negative at the low end.
+//   throughput  --burst changes written back to back; deliveries per second
+//               is every delivery of the burst over the time from its first
+//               write to its last receipt. A frontend that falls behind
+//               conflates (delivers the newest value, skips older ones); the
+//               "delivered" column is the share of (subscriber, write) pairs
+//               of the burst that arrived.
+//
+//   build/bench/fanout_bench [--subscribers=1,100,1000,10000] [--writes=30]
+//                            [--burst=50] [--channels=64] [--csv=FILE]
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "common/auth.h"
+#include "common/channel.h"
+#include "podium/v1/scoreboard.grpc.pb.h"
+#include "tests/testing/cluster.h"
+#include "tests/testing/temp_dir.h"
+
+ABSL_FLAG(std::string, subscribers, "1,100,1000,10000", "subscriber counts to measure");
+ABSL_FLAG(int, writes, 30, "latency phase: writes, each after the last was delivered");
+ABSL_FLAG(int, burst, 50, "throughput phase: writes back to back");
+ABSL_FLAG(int, channels, 64, "connections the subscribers are spread over");
+ABSL_FLAG(std::string, csv, "", "also append rows to this CSV file");
+
+namespace podium {
+namespace {
+
+constexpr char kEvent[] = "menhir-put";
+
+int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
+
+// Counts streams that reached a state, and waits for a number of them.
+// Lock-free to count: every delivery of every stream passes here, and a
+// mutex would make the bench, not the frontend, the bottleneck.
+class Counter {
+ public:
+  void Add() { count_.fetch_add(1, std::memory_order_relaxed); }
+  int64_t count() const { return count_.load(std::memory_order_relaxed); }
+  bool WaitFor(int64_t n, absl::Duration timeout) const {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (count() < n) {
+      if (absl::Now() >= deadline) return false;
+      absl::SleepFor(absl::Microseconds(100));
+    }
+    return true;
+  }
+
+ private:
+  std::atomic<int64_t> count_{0};
+};
+
+// One subscriber. Reads one update at a time; records (seq, receipt time)
+// of every change, from gRPC's callback threads (one read is outstanding,
+// so the records are never written concurrently).
+class Reader final : public grpc::ClientReadReactor<v1::SubscribeUpdate> {
+ public:
+  Reader(v1::Scoreboard::Stub* stub, int writes, Counter* opened, Counter* done,
+         Counter* received)
+      : opened_(opened), done_(done), received_(received) {
+    request_.add_events(kEvent);
+    receipts_.reserve(writes);
+    stub->async()->Subscribe(&context_, &request_, this);
+    StartRead(&update_);
+    StartCall();
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return;
+    if (update_.snapshot()) {
+      opened_->Add();
+    } else {
+      receipts_.emplace_back(update_.change().seq(), NowMicros());
+      max_seq_.store(update_.change().seq(), std::memory_order_release);
+      received_->Add();
+    }
+    StartRead(&update_);
+  }
+  void OnDone(const grpc::Status& status) override {
+    status_ = status;
+    done_->Add();
+  }
+
+  void Cancel() { context_.TryCancel(); }
+  int64_t max_seq() const { return max_seq_.load(std::memory_order_acquire); }
+  // Only after OnDone.
+  const std::vector<std::pair<int64_t, int64_t>>& receipts() const { return receipts_; }
+  const grpc::Status& status() const { return status_; }
+
+ private:
+  Counter* const opened_;
+  Counter* const done_;
+  Counter* const received_;
+  std::atomic<int64_t> max_seq_{0};
+  grpc::ClientContext context_;
+  v1::SubscribeRequest request_;
+  v1::SubscribeUpdate update_;
+  std::vector<std::pair<int64_t, int64_t>> receipts_;
+  grpc::Status status_;
+};
+
+struct Result {
+  double p50_ack_us = 0, p99_ack_us = 0, p50_send_us = 0, p99_send_us = 0;
+  double deliveries_per_second = 0;
+  double delivered_share = 0;
+};
+
+double Percentile(std::vector<double>& values, double p) {
+  if (values.empty()) return 0;
+  const size_t i = std::min(values.size() - 1, static_cast<size_t>(values.size() * p));
+  std::nth_element(values.begin(), values.begin() + i, values.end());
+  return values[i];
+}
+
+absl::StatusOr<Result> Measure(const std::string& frontend, v1::Backend::Stub* backend,
+                               int subscribers, int* write_number) {
+  const int writes = absl::GetFlag(FLAGS_writes);
+  const int burst = absl::GetFlag(FLAGS_burst);
+  std::vector<std::unique_ptr<v1::Scoreboard::Stub>> stubs;
+  for (int c = 0; c < std::max(1, absl::GetFlag(FLAGS_channels)); ++c) {
+    stubs.push_back(v1::Scoreboard::NewStub(CreateFastReconnectChannel(frontend)));
+  }
+  // Heap-held, so that they can be left to gRPC if streams never finish.
+  auto opened = std::make_unique<Counter>();
+  auto done = std::make_unique<Counter>();
+  auto received = std::make_unique<Counter>();
+  std::vector<std::unique_ptr<Reader>> readers;
+  for (int s = 0; s < subscribers; ++s) {
+    readers.push_back(std::make_unique<Reader>(stubs[s % stubs.size()].get(), writes + burst,
+                                               opened.get(), done.get(), received.get()));
+  }
+  // Opening many streams takes a while; say how far it got.
+  bool all_open = false;
+  for (int waited = 0; !all_open && waited < 120; waited += 5) {
+    all_open = opened->WaitFor(subscribers, absl::Seconds(5));
+    if (!all_open && done->count() > 0) break;  // refused: no use waiting
+    if (!all_open) {
+      std::fprintf(stderr, "fanout_bench: %lld of %d subscribers open\n",
+                   static_cast<long long>(opened->count()), subscribers);
+    }
+  }
+  std::vector<int64_t> seqs, sent, acked;
+  absl::Status failure = all_open ? absl::OkStatus()
+                                  : absl::DeadlineExceededError("subscribers did not open");
+  int64_t burst_start = 0;
+  for (int w = 0; w < writes + burst && failure.ok(); ++w) {
+    if (w == writes) burst_start = NowMicros();
+    grpc::ClientContext context;
+    AddBearerToken(&context, "test-token");
+    v1::RecordScoreRequest request;
+    request.set_idempotency_key(absl::StrCat("fanout-", ++*write_number));
+    request.set_event(kEvent);
+    v1::TeamPoints* points = request.add_points();
+    points->set_team("Gauls");
+    points->set_points(*write_number);
+    v1::WriteReply reply;
+    const int64_t t0 = NowMicros();
+    grpc::Status status = backend->RecordScore(&context, request, &reply);
+    if (!status.ok()) failure = absl::UnavailableError(status.error_message());
+    seqs.push_back(reply.change().seq());
+    sent.push_back(t0);
+    acked.push_back(NowMicros());
+    if (w < writes) {
+      // Paced: the next write waits until this one reached everyone
+      // (bounded; a conflated delivery would otherwise never come).
+      received->WaitFor(static_cast<int64_t>(subscribers) * (w + 1), absl::Seconds(10));
+    }
+  }
+  // The burst: wait (bounded) until every subscriber has its last write.
+  for (int waited_ms = 0; failure.ok() && waited_ms < 60000; ++waited_ms) {
+    if (std::all_of(readers.begin(), readers.end(),
+                    [&](const auto& r) { return r->max_seq() >= seqs.back(); })) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  for (auto& reader : readers) reader->Cancel();
+  if (!done->WaitFor(subscribers, absl::Seconds(60))) {
+    // gRPC may still call the readers and counters: leave them be; the
+    // bench ends on this error.
+    for (auto& reader : readers) reader.release();
+    opened.release();
+    done.release();
+    return absl::DeadlineExceededError("streams did not finish");
+  }
+  if (!failure.ok()) {
+    for (const auto& reader : readers) {
+      if (!reader->status().ok() && reader->status().error_code() != grpc::StatusCode::CANCELLED) {
+        return absl::Status(failure.code(), absl::StrCat(failure.message(), ": ",
+                                                          reader->status().error_message()));
+      }
+    }
+    return failure;
+  }
+  std::vector<double> from_ack, from_send;
+  int64_t burst_deliveries = 0;
+  int64_t last_receipt = burst_start;
+  for (const auto& reader : readers) {
+    for (const auto& [seq, receipt] : reader->receipts()) {
+      auto it = std::lower_bound(seqs.begin(), seqs.end(), seq);
+      if (it == seqs.end() || *it != seq) continue;
+      const size_t w = it - seqs.begin();
+      if (w < static_cast<size_t>(writes)) {
+        from_ack.push_back(static_cast<double>(receipt - acked[w]));
+        from_send.push_back(static_cast<double>(receipt - sent[w]));
+      } else {
+        ++burst_deliveries;
+        last_receipt = std::max(last_receipt, receipt);
+      }
+    }
+  }
+  Result result;
+  result.delivered_share = static_cast<double>(burst_deliveries) /
+                           (static_cast<double>(subscribers) * std::max(burst, 1));
+  result.deliveries_per_second =
+      burst_deliveries / std::max(1e-6, (last_receipt - burst_start) / 1e6);
+  result.p50_ack_us = Percentile(from_ack, 0.5);
+  result.p99_ack_us = Percentile(from_ack, 0.99);
+  result.p50_send_us = Percentile(from_send, 0.5);
+  result.p99_send_us = Percentile(from_send, 0.99);
+  return result;
+}
+
+int Fail(const absl::Status& status) {
+  std::fprintf(stderr, "fanout_bench: %s\n", status.ToString().c_str());
+  return 1;
+}
+
+int Main() {
+  std::vector<int> counts;
+  for (absl::string_view n : absl::StrSplit(absl::GetFlag(FLAGS_subscribers), ',')) {
+    int count = 0;
+    if (!absl::SimpleAtoi(n, &count) || count <= 0) {
+      return Fail(absl::InvalidArgumentError(absl::StrCat("bad --subscribers entry '", n, "'")));
+    }
+    counts.push_back(count);
+  }
+  test::ScopedTempDir dir;
+  test::BackendProcess backend(dir.path());
+  if (absl::Status s = backend.Start(); !s.ok()) return Fail(s);
+  test::FrontendCluster frontend(dir.path(), backend.address(), 1, "push");
+  if (absl::Status s = frontend.StartAll(); !s.ok()) return Fail(s);
+  if (absl::Status s = frontend.WaitForMaster(frontend.address(0), absl::Seconds(15));
+      !s.ok()) {
+    return Fail(s);
+  }
+  auto stub = backend.NewStub();
+  {
+    // The frontend learns the games' names with its first board read;
+    // until then it cannot accept subscriptions.
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    v1::Board board;
+    grpc::Status status = frontend.NewStub(0)->GetBoard(&context, v1::GetScoreboardRequest(), &board);
+    if (!status.ok()) return Fail(absl::UnavailableError(status.error_message()));
+  }
+  std::ofstream csv;
+  if (!absl::GetFlag(FLAGS_csv).empty()) csv.open(absl::GetFlag(FLAGS_csv), std::ios::app);
+
+  std::printf("| subscribers | delivered | deliveries/s | p50 from ack us | p99 from ack us "
+              "| p50 from send us | p99 from send us |\n");
+  std::printf("|-------------|-----------|--------------|-----------------|-----------------"
+              "|------------------|------------------|\n");
+  int write_number = 0;
+  for (int subscribers : counts) {
+    absl::StatusOr<Result> r = Measure(frontend.address(0), stub.get(), subscribers, &write_number);
+    if (!r.ok()) return Fail(r.status());
+    std::printf("| %11d | %8.1f%% | %12.0f | %15.0f | %15.0f | %16.0f | %16.0f |\n",
+                subscribers, 100 * r->delivered_share, r->deliveries_per_second,
+                r->p50_ack_us, r->p99_ack_us, r->p50_send_us, r->p99_send_us);
+    std::fflush(stdout);
+    if (csv.is_open()) {
+      csv << subscribers << "," << r->delivered_share << ","
+          << static_cast<int64_t>(r->deliveries_per_second) << "," << r->p50_ack_us << ","
+          << r->p99_ack_us << "," << r->p50_send_us << "," << r->p99_send_us << "\n";
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace podium
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  // As in every Podium binary (common/init.cc): no lock-graph bookkeeping.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  return podium::Main();
+}
