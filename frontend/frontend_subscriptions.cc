@@ -1,0 +1,71 @@
+// Frontend's subscription entry points, kept apart from the read path in
+// frontend.cc: they resolve a request into keys and hand it to the hub.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/keys.h"
+#include "frontend/frontend.h"
+#include "glog/logging.h"
+
+namespace podium {
+
+absl::StatusOr<std::shared_ptr<Subscription>> Frontend::NewSubscription(
+    const v1::SubscribeRequest& request, const std::string& client,
+    Subscription::StartWrite start_write) {
+  LearnNames();
+  std::vector<std::string> keys;
+  {
+    absl::MutexLock lock(&view_mu_);
+    if (known_keys_.empty()) {
+      return absl::UnavailableError(absl::StrCat(
+          "cannot subscribe yet: the backend ", options_.backend,
+          " has not told this frontend the games' names"));
+    }
+    auto add = [&](const std::string& key, absl::string_view what,
+                   absl::string_view name) -> absl::Status {
+      if (!known_keys_.contains(key)) {
+        return absl::NotFoundError(absl::StrCat(
+            "unknown ", what, " '", name.substr(0, 64),
+            "': it is not in the games file the backend was started with"));
+      }
+      keys.push_back(key);
+      return absl::OkStatus();
+    };
+    for (const std::string& event : request.all_events() ? events_
+                                                         : std::vector<std::string>(
+                                                               request.events().begin(),
+                                                               request.events().end())) {
+      if (absl::Status s = add(EventKey(event), "event", event); !s.ok()) return s;
+    }
+    for (const std::string& team : request.all_teams() ? teams_
+                                                       : std::vector<std::string>(
+                                                             request.teams().begin(),
+                                                             request.teams().end())) {
+      if (absl::Status s = add(TeamKey(team), "team", team); !s.ok()) return s;
+    }
+  }
+  if (keys.empty()) {
+    return absl::InvalidArgumentError(
+        "subscribe to at least one event or team (or all_events / all_teams)");
+  }
+  if (request.after_seq() < 0) {
+    return absl::InvalidArgumentError("after_seq must not be negative");
+  }
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  return std::make_shared<Subscription>(std::move(keys), client, std::move(start_write));
+}
+
+void Frontend::StartSubscription(std::shared_ptr<Subscription> subscription,
+                                 int64_t after_seq) {
+  LOG(INFO) << "Subscribe from " << subscription->client() << ": "
+            << subscription->keys().size() << " keys after seq " << after_seq;
+  hub_->Add(std::move(subscription), after_seq);
+}
+
+void Frontend::EndSubscription(const Subscription* subscription) {
+  hub_->Remove(subscription);
+  LOG(INFO) << "subscription of " << subscription->client() << " ended";
+}
+
+}  // namespace podium
