@@ -1,6 +1,5 @@
 #include "frontend/client_tracker.h"
 
-#include "absl/container/flat_hash_set.h"
 
 namespace podium {
 
@@ -17,18 +16,28 @@ void ClientTracker::Seen(const std::string& client) {
   last_seen_[client] = now;
 }
 
-int64_t ClientTracker::Count(const std::vector<std::string>& streaming) const {
+void ClientTracker::Attach(const std::string& client) {
+  absl::MutexLock lock(&mu_);
+  ++streaming_[client];
+}
+
+void ClientTracker::Detach(const std::string& client) {
+  absl::MutexLock lock(&mu_);
+  auto it = streaming_.find(client);
+  if (it != streaming_.end() && --it->second <= 0) streaming_.erase(it);
+}
+
+int64_t ClientTracker::Count() const {
   const absl::Time cutoff = absl::Now() - window_;
   absl::MutexLock lock(&mu_);
   // Counting is rare (heartbeats, listings); forgetting old callers here
   // keeps the map as small as the recent client set.
   absl::erase_if(last_seen_, [cutoff](const auto& entry) { return entry.second < cutoff; });
   int64_t count = static_cast<int64_t>(last_seen_.size());
-  absl::flat_hash_set<absl::string_view> extra;
-  for (const std::string& client : streaming) {
-    if (!last_seen_.contains(client)) extra.insert(client);
+  for (const auto& [client, streams] : streaming_) {
+    if (!last_seen_.contains(client)) ++count;
   }
-  return count + static_cast<int64_t>(extra.size());
+  return count;
 }
 
 }  // namespace podium

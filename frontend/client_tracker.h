@@ -23,14 +23,18 @@ class ClientTracker {
 
   // `client` identifies the caller, e.g. grpc::ServerContext::peer().
   void Seen(const std::string& client);
-  // Distinct clients seen within the window or listed in `streaming`
-  // (those with a live subscription).
-  int64_t Count(const std::vector<std::string>& streaming = {}) const;
+  // A stream of `client` opens or closes: it counts while one is open.
+  void Attach(const std::string& client);
+  void Detach(const std::string& client);
+  // Distinct clients seen within the window or with an open stream.
+  int64_t Count() const;
 
  private:
   const absl::Duration window_;
   mutable absl::Mutex mu_;
   mutable absl::flat_hash_map<std::string, absl::Time> last_seen_ ABSL_GUARDED_BY(mu_);
+  // Open streams per client.
+  absl::flat_hash_map<std::string, int> streaming_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace podium

@@ -102,7 +102,7 @@ void Frontend::Stop() {
 
 LocalStatus Frontend::Status() const {
   LocalStatus status;
-  status.clients = clients_.Count(hub_->Clients());
+  status.clients = clients_.Count();
   if (puller_ != nullptr) {
     status.applied_seq = puller_->applied_seq();
   } else {

@@ -60,11 +60,13 @@ void Frontend::StartSubscription(std::shared_ptr<Subscription> subscription,
                                  int64_t after_seq) {
   LOG(INFO) << "Subscribe from " << subscription->client() << ": "
             << subscription->keys().size() << " keys after seq " << after_seq;
+  clients_.Attach(subscription->client());
   hub_->Add(std::move(subscription), after_seq);
 }
 
 void Frontend::EndSubscription(const Subscription* subscription) {
   hub_->Remove(subscription);
+  clients_.Detach(subscription->client());
   LOG(INFO) << "subscription of " << subscription->client() << " ended";
 }
 

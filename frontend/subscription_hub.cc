@@ -87,13 +87,6 @@ size_t SubscriptionHub::size() const {
   return subscriptions_.size();
 }
 
-std::vector<std::string> SubscriptionHub::Clients() const {
-  std::vector<std::string> clients;
-  absl::MutexLock lock(&mu_);
-  for (const auto& subscription : subscriptions_) clients.push_back(subscription->client());
-  return clients;
-}
-
 void SubscriptionHub::Schedule(std::shared_ptr<Subscription> subscription,
                                int64_t after_seq, absl::Time not_before) {
   absl::MutexLock lock(&mu_);

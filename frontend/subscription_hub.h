@@ -59,8 +59,6 @@ class SubscriptionHub {
   // The union of subscribed keys, to register with a new master.
   std::vector<std::string> Keys() const;
   size_t size() const;
-  // The clients with a live subscription (one entry per subscription).
-  std::vector<std::string> Clients() const;
 
  private:
   struct Task {
