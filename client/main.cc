@@ -14,8 +14,10 @@
 #include "client/commands.h"
 #include "client/repeat.h"
 #include "client/scoreboard_client.h"
+#include "common/backoff.h"
 #include "common/init.h"
 #include "common/server.h"
+#include "common/status_util.h"
 
 ABSL_FLAG(std::vector<std::string>, frontends, {},
           "frontends to read and watch through, host:port,host:port,... "
@@ -145,14 +147,28 @@ int main(int argc, char** argv) {
 
   podium::ScoreboardClientOptions options;
   options.timeout = absl::GetFlag(FLAGS_timeout);
-  absl::StatusOr<std::unique_ptr<podium::ScoreboardClient>> client =
-      frontends.empty()
-          ? podium::ScoreboardClient::ConnectToBackend(
-                absl::GetFlag(FLAGS_backend).empty()
-                    ? kDefaultBackend
-                    : absl::GetFlag(FLAGS_backend),
-                options)
-          : podium::ScoreboardClient::ConnectToFrontends(frontends, options);
+  auto connect = [&] {
+    return frontends.empty()
+               ? podium::ScoreboardClient::ConnectToBackend(
+                     absl::GetFlag(FLAGS_backend).empty()
+                         ? kDefaultBackend
+                         : absl::GetFlag(FLAGS_backend),
+                     options)
+               : podium::ScoreboardClient::ConnectToFrontends(frontends, options);
+  };
+  absl::StatusOr<std::unique_ptr<podium::ScoreboardClient>> client = connect();
+  // A long-running client started alongside its servers waits for them, as
+  // it rides out their restarts later; a one-shot read reports at once.
+  if (watch || podium::IsRepeated(repeat)) {
+    podium::Backoff backoff(absl::Milliseconds(100), absl::Seconds(2));
+    while (!client.ok() && podium::IsRetryable(client.status()) &&
+           !stop->HasBeenNotified()) {
+      PrintError(client.status());
+      stop->WaitForNotificationWithTimeout(backoff.Next());
+      client = connect();
+    }
+    if (stop->HasBeenNotified()) return 0;
+  }
   if (!client.ok()) {
     if (client.status().code() == absl::StatusCode::kInvalidArgument) {
       return UsageError(client.status());
