@@ -3,6 +3,7 @@
 #ifndef PODIUM_COMMON_SERVER_H_
 #define PODIUM_COMMON_SERVER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,10 +26,12 @@ int WaitForTerminationSignal();
 // Starts a server on `address` ("host:port"; port 0 picks a free one) with
 // `services`, gRPC health (reported SERVING) and server reflection. Returns
 // UNAVAILABLE with the address when it cannot bind. `*bound_port` receives
-// the port actually bound.
+// the port actually bound. `configure`, if set, sees the builder last before
+// the server starts (to add completion queues for async methods).
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
     const std::string& address, const std::vector<grpc::Service*>& services,
-    int* bound_port = nullptr);
+    int* bound_port = nullptr,
+    const std::function<void(grpc::ServerBuilder*)>& configure = nullptr);
 
 // Reports NOT_SERVING, then lets in-flight calls finish for up to `grace`
 // before cancelling what remains.

@@ -68,10 +68,15 @@ class Frontend {
   // EndSubscription.
   absl::StatusOr<std::shared_ptr<Subscription>> NewSubscription(
       const v1::SubscribeRequest& request, const std::string& client,
-      Subscription::StartWrite start_write);
+      Subscription::StartWrite start_write, int shard = 0);
   void StartSubscription(std::shared_ptr<Subscription> subscription,
                          int64_t after_seq);
   void EndSubscription(const Subscription* subscription);
+  // Where live changes fan out to subscriptions (see SubscriptionHub);
+  // before Start().
+  void SetFanOutRunner(SubscriptionHub::ShardRunner runner) {
+    hub_->SetShardRunner(std::move(runner));
+  }
 
   // FrontendPeer calls.
   v1::PingReply Ping(const v1::PingRequest& request);

@@ -11,7 +11,7 @@ namespace podium {
 
 absl::StatusOr<std::shared_ptr<Subscription>> Frontend::NewSubscription(
     const v1::SubscribeRequest& request, const std::string& client,
-    Subscription::StartWrite start_write) {
+    Subscription::StartWrite start_write, int shard) {
   LearnNames();
   std::vector<std::string> keys;
   {
@@ -53,7 +53,10 @@ absl::StatusOr<std::shared_ptr<Subscription>> Frontend::NewSubscription(
   }
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-  return std::make_shared<Subscription>(std::move(keys), client, std::move(start_write));
+  auto subscription =
+      std::make_shared<Subscription>(std::move(keys), client, std::move(start_write));
+  subscription->set_shard(shard);
+  return subscription;
 }
 
 void Frontend::StartSubscription(std::shared_ptr<Subscription> subscription,

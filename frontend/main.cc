@@ -13,6 +13,7 @@
 #include "frontend/frontend.h"
 #include "frontend/peer_service.h"
 #include "frontend/scoreboard_service.h"
+#include "frontend/subscribe_streams.h"
 #include "glog/logging.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7101",
@@ -32,6 +33,9 @@ ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Milliseconds(100),
 ABSL_FLAG(absl::Duration, failure_timeout, absl::Milliseconds(500),
           "a peer silent this long is dead (a dead master is replaced within "
           "about this plus one heartbeat)");
+ABSL_FLAG(int, stream_threads, podium::SubscribeStreams::kDefaultQueues,
+          "threads that write to Subscribe streams, each with its own gRPC "
+          "completion queue; a change fans out on all of them at once");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(1),
           "how long in-flight calls may finish after SIGTERM");
 
@@ -78,6 +82,9 @@ int main(int argc, char** argv) {
     return Fail("--poll_interval and --heartbeat_interval must be positive, and "
                 "--failure_timeout longer than --heartbeat_interval");
   }
+  if (absl::GetFlag(FLAGS_stream_threads) < 1) {
+    return Fail("--stream_threads must be at least 1");
+  }
   if (options.peers.empty()) options.peers = {options.address};
   if (std::find(options.peers.begin(), options.peers.end(), options.address) ==
       options.peers.end()) {
@@ -88,10 +95,17 @@ int main(int argc, char** argv) {
   podium::Frontend frontend(options);
   podium::ScoreboardService scoreboard(&frontend);
   podium::PeerService peer(&frontend);
+  podium::SubscribeStreams streams(&frontend, &scoreboard, absl::GetFlag(FLAGS_stream_threads));
   int port = 0;
-  absl::StatusOr<std::unique_ptr<grpc::Server>> server =
-      podium::StartServer(options.address, {&scoreboard, &peer}, &port);
+  absl::StatusOr<std::unique_ptr<grpc::Server>> server = podium::StartServer(
+      options.address, {&scoreboard, &peer}, &port,
+      [&streams](grpc::ServerBuilder* builder) { streams.AddTo(builder); });
   if (!server.ok()) return Fail(std::string(server.status().message()));
+  streams.Start();
+  // Live changes fan out on the stream threads, each to its own streams.
+  frontend.SetFanOutRunner([&streams](int queue, std::function<void()> task) {
+    streams.Run(queue, std::move(task));
+  });
   frontend.Start();
   LOG(INFO) << "podium-frontend pid " << options.pid << " serving on "
             << options.address << ", cache " << cache << ", backend "
@@ -101,6 +115,7 @@ int main(int argc, char** argv) {
   LOG(INFO) << "signal " << signal_number << ": shutting down";
   frontend.Stop();
   podium::ShutdownServer(server->get(), absl::GetFlag(FLAGS_shutdown_grace));
+  streams.Stop();
   LOG(INFO) << "podium-frontend stopped cleanly";
   return 0;
 }

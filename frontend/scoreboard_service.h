@@ -4,18 +4,16 @@
 #define PODIUM_FRONTEND_SCOREBOARD_SERVICE_H_
 
 #include "frontend/frontend.h"
+#include "frontend/subscribe_streams.h"
 #include "podium/v1/scoreboard.grpc.pb.h"
 
 namespace podium {
 
-// Subscribe uses the callback API: a frontend holds thousands of streams,
-// and a thread apiece would not do. It is a raw method: each stream is a
-// SubscribeReactor writing the bytes its Subscription queues, encoded once
-// per change for all subscribers rather than once per subscriber.
+// Subscribe is an async raw method served by SubscribeStreams: a frontend
+// holds thousands of streams, and a thread apiece would not do.
 //
 // Thread-safe (the Frontend is).
-class ScoreboardService final
-    : public v1::Scoreboard::WithRawCallbackMethod_Subscribe<v1::Scoreboard::Service> {
+class ScoreboardService final : public ScoreboardAsyncBase {
  public:
   explicit ScoreboardService(Frontend* frontend) : frontend_(frontend) {}
 
@@ -31,8 +29,6 @@ class ScoreboardService final
   grpc::Status ListFrontends(grpc::ServerContext* context,
                              const v1::ListFrontendsRequest* request,
                              v1::ListFrontendsReply* reply) override;
-  grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(
-      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) override;
 
  private:
   Frontend* const frontend_;

@@ -1,6 +1,7 @@
 #include "frontend/subscription.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "common/keys.h"
 
@@ -43,7 +44,8 @@ Subscription::Subscription(std::vector<std::string> keys, std::string client,
       max_queued_(std::max<size_t>(max_queued, 1)) {}
 
 void Subscription::Publish(const EncodedChangePtr& change) {
-  absl::MutexLock lock(&mu_);
+  std::optional<OutgoingUpdate> next;
+  absl::ReleasableMutexLock lock(&mu_);
   if (closed_) return;
   if (catching_up_ > 0) {
     if (held_.size() >= kMaxHeld) {
@@ -67,8 +69,18 @@ void Subscription::Publish(const EncodedChangePtr& change) {
     held_.emplace_back(change, false);
     return;
   }
-  Enqueue(change, false, false);
-  MaybeWrite();
+  if (!writing_ && queue_.empty()) {
+    // The common case of a reader that keeps up: straight to the wire.
+    if (!Admit(*change, /*snapshot=*/false)) return;
+    writing_ = true;
+    starting_.fetch_add(1, std::memory_order_relaxed);
+    next = OutgoingUpdate{change, false, false};
+  } else {
+    Enqueue(change, false, false);
+    next = TakeWrite();
+  }
+  lock.Release();
+  Write(std::move(next));
 }
 
 void Subscription::BeginCatchUp() {
@@ -77,35 +89,46 @@ void Subscription::BeginCatchUp() {
 }
 
 void Subscription::CatchUp(const EncodedChangePtr& change, bool snapshot) {
-  absl::MutexLock lock(&mu_);
-  if (closed_) return;
-  Enqueue(change, snapshot, false);
-  MaybeWrite();
+  std::optional<OutgoingUpdate> next;
+  {
+    absl::MutexLock lock(&mu_);
+    if (closed_) return;
+    Enqueue(change, snapshot, false);
+    next = TakeWrite();
+  }
+  Write(std::move(next));
 }
 
 void Subscription::EndCatchUp() {
-  absl::MutexLock lock(&mu_);
-  if (--catching_up_ > 0 || closed_) return;
-  std::vector<std::pair<EncodedChangePtr, bool>> held;
-  held.swap(held_);
-  // Held changes arrived in seq order; the filter drops what the catch-up
-  // already queued.
-  for (const auto& [change, conflated] : held) Enqueue(change, false, conflated);
-  MaybeWrite();
+  std::optional<OutgoingUpdate> next;
+  {
+    absl::MutexLock lock(&mu_);
+    if (--catching_up_ > 0 || closed_) return;
+    std::vector<std::pair<EncodedChangePtr, bool>> held;
+    held.swap(held_);
+    // Held changes arrived in seq order; the filter drops what the catch-up
+    // already queued.
+    for (const auto& [change, conflated] : held) Enqueue(change, false, conflated);
+    next = TakeWrite();
+  }
+  Write(std::move(next));
+}
+
+bool Subscription::Admit(const EncodedChange& encoded, bool snapshot) {
+  const int64_t seq = encoded.change.seq();
+  int64_t& version = version_[encoded.key];
+  // A snapshot value at the version already queued (0 for a key never
+  // written) still tells the client the current value; a change does not.
+  if (seq < version || (seq == version && (!snapshot || version > 0))) return false;
+  version = seq;
+  high_seq_ = std::max(high_seq_, seq);
+  return true;
 }
 
 void Subscription::Enqueue(const EncodedChangePtr& encoded, bool snapshot,
                            bool conflated) {
-  const v1::Change& change = encoded->change;
+  if (!Admit(*encoded, snapshot)) return;
   const std::string& key = encoded->key;
-  int64_t& version = version_[key];
-  // A snapshot value at the version already queued (0 for a key never
-  // written) still tells the client the current value; a change does not.
-  if (change.seq() < version || (change.seq() == version && (!snapshot || version > 0))) {
-    return;
-  }
-  version = change.seq();
-  high_seq_ = std::max(high_seq_, change.seq());
   auto it = newest_.find(key);
   if (it != newest_.end() && queue_.size() >= max_queued_) {
     // Full: the waiting value of this key gives way to the newer one.
@@ -117,33 +140,55 @@ void Subscription::Enqueue(const EncodedChangePtr& encoded, bool snapshot,
   newest_[key] = std::prev(queue_.end());
 }
 
-void Subscription::MaybeWrite() {
-  if (writing_ || closed_ || queue_.empty()) return;
+std::optional<OutgoingUpdate> Subscription::TakeWrite() {
+  if (writing_ || closed_ || queue_.empty()) return std::nullopt;
   writing_ = true;
+  starting_.fetch_add(1, std::memory_order_relaxed);
   auto newest = newest_.find(queue_.front().change->key);
   if (newest != newest_.end() && newest->second == queue_.begin()) newest_.erase(newest);
   OutgoingUpdate next = std::move(queue_.front());
   queue_.pop_front();
-  start_write_(next);
+  return next;
+}
+
+void Subscription::Write(std::optional<OutgoingUpdate> next) {
+  if (!next.has_value()) return;
+  start_write_(*next);
+  starting_.fetch_sub(1, std::memory_order_release);
 }
 
 void Subscription::WriteDone() {
-  absl::MutexLock lock(&mu_);
-  writing_ = false;
-  MaybeWrite();
+  std::optional<OutgoingUpdate> next;
+  {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    next = TakeWrite();
+  }
+  Write(std::move(next));
 }
 
 void Subscription::Close() {
-  absl::MutexLock lock(&mu_);
-  closed_ = true;
-  queue_.clear();
-  newest_.clear();
-  held_.clear();
+  {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+    queue_.clear();
+    newest_.clear();
+    held_.clear();
+  }
+  // The writer may go away once Close() returns: a write being started on
+  // another thread finishes starting first (a few microseconds; no write
+  // starts after closed_).
+  while (starting_.load(std::memory_order_acquire) > 0) absl::SleepFor(absl::Microseconds(20));
 }
 
 int64_t Subscription::high_seq() const {
   absl::MutexLock lock(&mu_);
   return high_seq_;
+}
+
+bool Subscription::catching_up() const {
+  absl::MutexLock lock(&mu_);
+  return catching_up_ > 0;
 }
 
 int64_t Subscription::conflated() const {

@@ -21,10 +21,12 @@
 #ifndef PODIUM_FRONTEND_SUBSCRIPTION_H_
 #define PODIUM_FRONTEND_SUBSCRIPTION_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,9 +63,10 @@ struct OutgoingUpdate {
 // Thread-safe.
 class Subscription {
  public:
-  // Starts one write of `update`; it is called again only after
-  // WriteDone(). Called with the subscription's lock held: it must not call
-  // back into the subscription.
+  // Starts one write of `update`. It is called again only after
+  // WriteDone() (possibly while the previous call is still returning), and
+  // never once Close() has returned. Called without the subscription's lock,
+  // so that a write completing on another thread does not wait for it.
   using StartWrite = std::function<void(const OutgoingUpdate& update)>;
 
   static constexpr size_t kDefaultMaxQueued = 256;
@@ -74,6 +77,10 @@ class Subscription {
   const std::vector<std::string>& keys() const { return keys_; }
   bool Wants(const std::string& key) const { return key_set_.contains(key); }
   const std::string& client() const { return client_; }
+  // Which fan-out shard delivers its live changes (SubscriptionHub); set
+  // before the subscription starts.
+  int shard() const { return shard_; }
+  void set_shard(int shard) { shard_ = shard; }
 
   // A live change of one of its keys.
   void Publish(const EncodedChangePtr& change);
@@ -86,26 +93,36 @@ class Subscription {
 
   // The write in flight has completed.
   void WriteDone();
-  // No more writes: the stream is finishing.
+  // No more writes: the stream is finishing. Returns once no call of
+  // StartWrite is under way; none follows.
   void Close();
 
   // The newest seq queued so far (0 before anything).
   int64_t high_seq() const;
+  // Whether live changes are being held for a catch-up, for tests.
+  bool catching_up() const;
   // Updates dropped by conflation, for logs and tests.
   int64_t conflated() const;
   size_t queued() const;
 
  private:
+  // The monotonic filter: whether `change` is newer than what was queued
+  // for its key; if so it counts as queued from now on.
+  bool Admit(const EncodedChange& change, bool snapshot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Queues `change` if it is newer than what was queued for its key.
   void Enqueue(const EncodedChangePtr& change, bool snapshot, bool conflated)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void MaybeWrite() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The next update to write, if one is waiting and none is in flight;
+  // Write() must follow, outside the lock.
+  std::optional<OutgoingUpdate> TakeWrite() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Write(std::optional<OutgoingUpdate> next) ABSL_LOCKS_EXCLUDED(mu_);
 
   const std::vector<std::string> keys_;
   const absl::flat_hash_set<std::string> key_set_;
   const std::string client_;
   const StartWrite start_write_;
   const size_t max_queued_;
+  int shard_ = 0;
 
   mutable absl::Mutex mu_;
   // Waiting updates, oldest first.
@@ -120,6 +137,9 @@ class Subscription {
   std::vector<std::pair<EncodedChangePtr, bool>> held_ ABSL_GUARDED_BY(mu_);
   int catching_up_ ABSL_GUARDED_BY(mu_) = 0;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  // Calls of start_write_ under way (Close waits for none); raised under
+  // mu_ only while open.
+  std::atomic<int> starting_{0};
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   int64_t high_seq_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t conflated_ ABSL_GUARDED_BY(mu_) = 0;

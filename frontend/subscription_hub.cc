@@ -45,14 +45,41 @@ void SubscriptionHub::Remove(const Subscription* subscription) {
       subscriptions_.end());
 }
 
+void SubscriptionHub::SetShardRunner(ShardRunner runner) {
+  absl::MutexLock lock(&mu_);
+  runner_ = std::move(runner);
+}
+
 void SubscriptionHub::Publish(const v1::Change& change) {
   const std::string key = ChangeKey(change);
-  absl::MutexLock lock(&mu_);
-  EncodedChangePtr encoded;  // once, and only if someone wants it
-  for (const auto& subscription : subscriptions_) {
-    if (!subscription->Wants(key)) continue;
-    if (encoded == nullptr) encoded = EncodeChange(change);
-    subscription->Publish(encoded);
+  // Changes reach every subscription in the order they arrive here.
+  absl::MutexLock order(&publish_mu_);
+  std::vector<std::vector<std::shared_ptr<Subscription>>> shards;
+  ShardRunner runner;
+  {
+    // Writing to thousands of streams takes a while; streams that end or
+    // start meanwhile should not wait for it.
+    absl::MutexLock lock(&mu_);
+    runner = runner_;
+    for (const auto& subscription : subscriptions_) {
+      if (!subscription->Wants(key)) continue;
+      const size_t shard = runner ? static_cast<size_t>(std::max(0, subscription->shard())) : 0;
+      if (shard >= shards.size()) shards.resize(shard + 1);
+      shards[shard].push_back(subscription);
+    }
+  }
+  if (shards.empty()) return;
+  const EncodedChangePtr encoded = EncodeChange(change);  // once for everyone
+  for (size_t shard = 0; shard < shards.size(); ++shard) {
+    if (shards[shard].empty()) continue;
+    auto fan_out = [targets = std::move(shards[shard]), encoded] {
+      for (const auto& subscription : targets) subscription->Publish(encoded);
+    };
+    if (runner) {
+      runner(static_cast<int>(shard), std::move(fan_out));
+    } else {
+      fan_out();
+    }
   }
 }
 

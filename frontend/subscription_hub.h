@@ -48,7 +48,15 @@ class SubscriptionHub {
   void Add(std::shared_ptr<Subscription> subscription, int64_t after_seq);
   void Remove(const Subscription* subscription);
 
-  // A change this frontend learned (push, master watch or poll).
+  // Where fan-out runs: `task` must run after the tasks given earlier for
+  // the same shard; shards may run side by side. Without a runner, Publish
+  // writes to every subscription on the calling thread. Set before the
+  // first Publish.
+  using ShardRunner = std::function<void(int shard, std::function<void()> task)>;
+  void SetShardRunner(ShardRunner runner);
+
+  // A change this frontend learned (push, master watch or poll). Each
+  // subscription gets it on its shard's runner.
   void Publish(const v1::Change& change);
 
   // This frontend may have missed changes after `complete_seq` (its master
@@ -75,9 +83,12 @@ class SubscriptionHub {
 
   const SubscriptionHooks hooks_;
 
+  // Held through a Publish, so that changes go out in order; taken before mu_.
+  absl::Mutex publish_mu_;
   mutable absl::Mutex mu_;
   std::vector<std::shared_ptr<Subscription>> subscriptions_ ABSL_GUARDED_BY(mu_);
   std::vector<Task> tasks_ ABSL_GUARDED_BY(mu_);
+  ShardRunner runner_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> workers_;
 };

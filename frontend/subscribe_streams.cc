@@ -1,0 +1,272 @@
+#include "frontend/subscribe_streams.h"
+
+#include <algorithm>
+#include <functional>
+
+#include <grpcpp/alarm.h>
+
+#include "absl/synchronization/mutex.h"
+
+#include "absl/time/clock.h"
+#include "common/status_util.h"
+#include "glog/logging.h"
+
+namespace podium {
+
+// What every tag on the queues points at.
+class SubscribeStreams::Tag {
+ public:
+  virtual void Complete(bool ok) = 0;
+  void* tag() { return this; }
+
+ protected:
+  ~Tag() = default;
+};
+
+namespace {
+
+// A tag that calls a member function of its owner.
+template <typename T>
+class MemberTag final : public SubscribeStreams::Tag {
+ public:
+  MemberTag(T* owner, void (T::*on_complete)(bool ok))
+      : owner_(owner), on_complete_(on_complete) {}
+  void Complete(bool ok) override { (owner_->*on_complete_)(ok); }
+
+ private:
+  T* const owner_;
+  void (T::*const on_complete_)(bool ok);
+};
+
+}  // namespace
+
+// Runs tasks on one queue's thread, in the order posted: a grpc::Alarm due
+// at once is the doorbell that wakes the thread.
+class SubscribeStreams::Queue {
+ public:
+  explicit Queue(std::unique_ptr<grpc::ServerCompletionQueue> cq) : cq_(std::move(cq)) {}
+
+  grpc::ServerCompletionQueue* cq() const { return cq_.get(); }
+
+  void Post(std::function<void()> task) {
+    absl::MutexLock lock(&mu_);
+    tasks_.push_back(std::move(task));
+    if (rung_) return;
+    rung_ = true;
+    doorbell_.Set(cq_.get(), gpr_now(GPR_CLOCK_MONOTONIC), doorbell_tag_.tag());
+  }
+
+  void Drain() {
+    void* tag = nullptr;
+    bool ok = false;
+    while (cq_->Next(&tag, &ok)) static_cast<Tag*>(tag)->Complete(ok);
+  }
+
+ private:
+  void OnDoorbell(bool) {
+    std::vector<std::function<void()>> tasks;
+    {
+      absl::MutexLock lock(&mu_);
+      tasks.swap(tasks_);
+      rung_ = false;
+    }
+    for (auto& task : tasks) task();
+  }
+
+  const std::unique_ptr<grpc::ServerCompletionQueue> cq_;
+  MemberTag<Queue> doorbell_tag_{this, &Queue::OnDoorbell};
+  absl::Mutex mu_;
+  std::vector<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
+  bool rung_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Alarm doorbell_ ABSL_GUARDED_BY(mu_);
+};
+
+// One Subscribe call, from the request until gRPC is done with it. It
+// deletes itself once the call is over and none of its operations is
+// outstanding.
+//
+// Thread-safe: completions arrive on its queue's thread; writes start on
+// whichever thread publishes a change, one at a time (the Subscription sees
+// to that).
+class SubscribeStream {
+ public:
+  // Asks gRPC for the next Subscribe call on queue `index`.
+  SubscribeStream(SubscribeStreams* owner, int index)
+      : owner_(owner), index_(index), queue_(owner->queues_[index]->cq()) {
+    // Must precede the request; it fires only if a call is matched.
+    context_.AsyncNotifyWhenDone(call_done_.tag());
+    owner_->service_->RequestSubscribe(&context_, &request_, &writer_, queue_, queue_,
+                                       requested_.tag());
+  }
+
+ private:
+  void OnRequested(bool ok) {
+    if (!ok) {  // the server is shutting down; no call, so no call_done_
+      delete this;
+      return;
+    }
+    owner_->live_.fetch_add(1, std::memory_order_relaxed);
+    new SubscribeStream(owner_, index_);  // the next caller's
+    v1::SubscribeRequest request;
+    grpc::Status parsed =
+        grpc::SerializationTraits<v1::SubscribeRequest>::Deserialize(&request_, &request);
+    absl::StatusOr<std::shared_ptr<Subscription>> subscription =
+        parsed.ok() ? owner_->frontend_->NewSubscription(
+                          request, context_.peer(),
+                          [this](const OutgoingUpdate& update) { StartWrite(update); },
+                          index_)
+                    : absl::InvalidArgumentError("malformed SubscribeRequest: " +
+                                                 parsed.error_message());
+    // pending_ stays 1: finished_ or metadata_sent_ takes requested_'s place.
+    if (!subscription.ok()) {
+      LOG(INFO) << "Subscribe from " << context_.peer()
+                << " refused: " << subscription.status();
+      writer_.Finish(ToGrpcStatus(subscription.status()), finished_.tag());
+      return;
+    }
+    subscription_ = *std::move(subscription);
+    // Tells the client at once that the stream is up: one returning home
+    // closes its old stream on this signal rather than on the first update.
+    writer_.SendInitialMetadata(metadata_sent_.tag());
+    owner_->frontend_->StartSubscription(subscription_, request.after_seq());
+  }
+
+  // From the Subscription, on any thread, one write at a time; never after
+  // OnCallDone closed the Subscription.
+  void StartWrite(const OutgoingUpdate& update) {
+    pending_.fetch_add(1, std::memory_order_relaxed);
+    writer_.Write(WireBuffer(update), written_.tag());  // takes its own reference
+  }
+
+  void OnMetadataSent(bool) { Release(); }
+
+  void OnWritten(bool ok) {
+    if (ok) {
+      subscription_->WriteDone();
+    } else {
+      subscription_->Close();  // the call is over; call_done_ follows
+    }
+    Release();
+  }
+
+  void OnFinished(bool) { Release(); }
+
+  void OnCallDone(bool) {
+    if (subscription_ != nullptr) {
+      // After Close() the Subscription calls StartWrite no more.
+      subscription_->Close();
+      owner_->frontend_->EndSubscription(subscription_.get());
+    }
+    call_over_ = true;
+    Release(/*count=*/0);
+  }
+
+  // An operation completed; deletes the stream once nothing is left. Only
+  // the queue's thread releases, and it alone ever sees the last one.
+  void Release(int count = 1) {
+    const int left = pending_.fetch_sub(count, std::memory_order_acq_rel) - count;
+    if (left == 0 && call_over_) {
+      owner_->live_.fetch_sub(1, std::memory_order_relaxed);
+      delete this;
+    }
+  }
+
+  // The wire form of `update`. A fan-out writes one change to a few hundred
+  // streams in a row on one thread, so the last buffer built on each thread
+  // is kept and reused; it holds the change, so that no other change can
+  // take its address while it is cached.
+  static const grpc::ByteBuffer& WireBuffer(const OutgoingUpdate& update) {
+    struct Cached {
+      EncodedChangePtr change;
+      bool snapshot = false;
+      bool conflated = false;
+      grpc::ByteBuffer buffer;
+    };
+    thread_local Cached cached;
+    if (cached.change != update.change || cached.snapshot != update.snapshot ||
+        cached.conflated != update.conflated) {
+      Encode(update, &cached.buffer);
+      cached.change = update.change;
+      cached.snapshot = update.snapshot;
+      cached.conflated = update.conflated;
+    }
+    return cached.buffer;
+  }
+
+  // The shared bytes go out without a copy: the slice holds a reference to
+  // the encoded change until gRPC has sent it.
+  static void Encode(const OutgoingUpdate& update, grpc::ByteBuffer* out) {
+    auto* hold = new EncodedChangePtr(update.change);
+    grpc::Slice slices[2] = {
+        grpc::Slice(const_cast<char*>((*hold)->bytes.data()), (*hold)->bytes.size(),
+                    [](void* p) { delete static_cast<EncodedChangePtr*>(p); }, hold),
+        grpc::Slice(update.Flags())};
+    grpc::ByteBuffer buffer(slices, slices[1].size() > 0 ? 2 : 1);
+    out->Swap(&buffer);
+  }
+
+  SubscribeStreams* const owner_;
+  const int index_;
+  grpc::ServerCompletionQueue* const queue_;
+  grpc::ServerContext context_;
+  grpc::ByteBuffer request_;
+  grpc::ServerAsyncWriter<grpc::ByteBuffer> writer_{&context_};
+  std::shared_ptr<Subscription> subscription_;  // set once, before any write
+  MemberTag<SubscribeStream> requested_{this, &SubscribeStream::OnRequested};
+  MemberTag<SubscribeStream> metadata_sent_{this, &SubscribeStream::OnMetadataSent};
+  MemberTag<SubscribeStream> written_{this, &SubscribeStream::OnWritten};
+  MemberTag<SubscribeStream> finished_{this, &SubscribeStream::OnFinished};
+  MemberTag<SubscribeStream> call_done_{this, &SubscribeStream::OnCallDone};
+
+  // Operations started and not yet completed (requested_ counts from the
+  // constructor; call_done_ is tracked by call_over_ instead). Writes add
+  // from other threads, always before Close() returns in OnCallDone.
+  std::atomic<int> pending_{1};
+  // Set on the queue's thread by OnCallDone; read only there.
+  bool call_over_ = false;
+};
+
+SubscribeStreams::SubscribeStreams(Frontend* frontend, ScoreboardAsyncBase* service,
+                                   int queues)
+    : frontend_(frontend), service_(service), queue_count_(std::max(queues, 1)) {}
+
+SubscribeStreams::~SubscribeStreams() { Stop(); }
+
+void SubscribeStreams::AddTo(grpc::ServerBuilder* builder) {
+  for (int i = 0; i < queue_count_; ++i) {
+    queues_.push_back(std::make_unique<Queue>(builder->AddCompletionQueue()));
+  }
+}
+
+void SubscribeStreams::Start() {
+  for (int i = 0; i < static_cast<int>(queues_.size()); ++i) {
+    // A waiting request per queue; each matched call posts the next.
+    new SubscribeStream(this, i);
+    threads_.emplace_back([queue = queues_[i].get()] { queue->Drain(); });
+  }
+  running_.store(true, std::memory_order_release);
+}
+
+void SubscribeStreams::Run(int queue, std::function<void()> task) {
+  if (!running_.load(std::memory_order_acquire) || queue < 0 ||
+      queue >= static_cast<int>(queues_.size())) {
+    task();  // no streams to write to, or none of ours
+    return;
+  }
+  queues_[queue]->Post(std::move(task));
+}
+
+void SubscribeStreams::Stop() {
+  if (!running_.exchange(false)) return;
+  // The server's Shutdown cancelled every call; their streams close their
+  // Subscriptions and go. Only then may the queues shut down: a write
+  // started on a shut-down queue is a fatal error in gRPC.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (live() > 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  if (live() > 0) LOG(WARNING) << live() << " Subscribe streams still open at shutdown";
+  for (auto& queue : queues_) queue->cq()->Shutdown();
+  for (std::thread& thread : threads_) thread.join();
+  threads_.clear();
+}
+
+}  // namespace podium

@@ -1,0 +1,89 @@
+// Serves Scoreboard.Subscribe: one server stream per subscriber, on gRPC's
+// async API, spread over several completion queues with a thread each.
+//
+// Why not the callback API: without background polling (gRPC 1.51 on
+// Linux) every callback call of a process shares one completion queue, and
+// Debian's libgrpc is built with assertions, which check each completion
+// against a linear list of the queue's outstanding operations, under the
+// queue's lock. With 10,000 subscribers every delivery walked a list of
+// 10,000 and queued on one lock: fan-out went quadratic. Here each queue
+// holds a share of the streams, so the walk and the lock are as many times
+// shorter as there are queues.
+//
+// The streams only move bytes: each hands the decision of what to send, and
+// when, to its Subscription (frontend/subscription.h).
+//
+// Lifecycle: AddTo(builder) before BuildAndStart, Start() after it, and
+// Stop() after grpc::Server::Shutdown (it waits for the cancelled streams to
+// wind down, then drains the queues and joins their threads).
+#ifndef PODIUM_FRONTEND_SUBSCRIBE_STREAMS_H_
+#define PODIUM_FRONTEND_SUBSCRIBE_STREAMS_H_
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "frontend/frontend.h"
+#include "podium/v1/scoreboard.grpc.pb.h"
+
+namespace podium {
+
+// The Scoreboard service with Subscribe left to SubscribeStreams.
+using ScoreboardAsyncBase = v1::Scoreboard::WithRawMethod_Subscribe<v1::Scoreboard::Service>;
+
+// Thread-safe after Start().
+class SubscribeStreams {
+ public:
+  // About 300 streams a queue at 10,000 subscribers; the threads sleep
+  // unless a completion is theirs (docs/benchmarks.md compares counts).
+  static constexpr int kDefaultQueues = 32;
+
+  SubscribeStreams(Frontend* frontend, ScoreboardAsyncBase* service,
+                   int queues = kDefaultQueues);
+  ~SubscribeStreams();
+
+  SubscribeStreams(const SubscribeStreams&) = delete;
+  SubscribeStreams& operator=(const SubscribeStreams&) = delete;
+
+  // Adds this class's completion queues to the server being built.
+  void AddTo(grpc::ServerBuilder* builder);
+  // Accepts Subscribe calls; the server must be started.
+  void Start();
+  // Call after the server's Shutdown(): waits (bounded) until every stream
+  // has ended, then shuts the queues down and joins their threads.
+  void Stop();
+
+  // Runs `task` on queue `queue`'s thread after the tasks posted there
+  // before it. A stream's subscription belongs to its queue (its shard), so
+  // a change fans out on every queue's thread at once, each writing to its
+  // own streams: their write completions then land on the thread already
+  // awake to take them, instead of waking one thread per delivery. Before
+  // Start() or after Stop(), `task` runs on the calling thread.
+  void Run(int queue, std::function<void()> task);
+  int queues() const { return queue_count_; }
+
+  // Streams currently open, for logs and tests.
+  int live() const { return live_.load(std::memory_order_relaxed); }
+
+  class Tag;  // what the queues' tags point at
+
+ private:
+  friend class SubscribeStream;
+  class Queue;
+
+  Frontend* const frontend_;
+  ScoreboardAsyncBase* const service_;
+  const int queue_count_;
+  std::vector<std::unique_ptr<Queue>> queues_;
+  std::vector<std::thread> threads_;
+  std::atomic<int> live_{0};
+  std::atomic<bool> running_{false};
+};
+
+}  // namespace podium
+
+#endif  // PODIUM_FRONTEND_SUBSCRIBE_STREAMS_H_
