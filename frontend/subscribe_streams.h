@@ -62,9 +62,10 @@ class SubscribeStreams {
   // a change fans out on every queue's thread at once, each writing to its
   // own streams: their write completions then land on the thread already
   // awake to take them, instead of waking one thread per delivery. Before
-  // Start() or after Stop(), `task` runs on the calling thread.
+  // Start() or after Stop(), `task` runs on the calling thread. Must not
+  // race with Stop(): stop whatever publishes changes first (main.cc stops
+  // the Frontend and the server before the streams).
   void Run(int queue, std::function<void()> task);
-  int queues() const { return queue_count_; }
 
   // Streams currently open, for logs and tests.
   int live() const { return live_.load(std::memory_order_relaxed); }
