@@ -215,9 +215,12 @@ void Subscriber::HandleUpdate(SubscribeStream* stream, const v1::SubscribeUpdate
   stream->delivered_any = true;
   failures_ = 0;
   outage_reported_ = false;
-  if (filter_.Admit(update, &stream->cursor)) callback_(update);
+  const bool admitted = filter_.Admit(update, &stream->cursor);
   if (stream == candidate_) Promote(stream);
+  // Published before the callback runs, so that a reader the callback
+  // wakes (a test, a CLI) never sees counters behind what it was given.
   Publish();
+  if (admitted) callback_(update);
 }
 
 void Subscriber::HandleDone(SubscribeStream* stream, const grpc::Status& status) {

@@ -101,6 +101,7 @@ class Subscriber : private SubscribeStream::Sink {
   // refusal otherwise.
   absl::Status status() const;
 
+  // The four below already reflect an update when its callback starts.
   // The after_seq a stream opened now would carry.
   int64_t resume_seq() const;
   // The frontend of the stream that delivers now ("" while there is none).
