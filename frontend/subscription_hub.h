@@ -86,6 +86,7 @@ class SubscriptionHub {
   // Held through a Publish, so that changes go out in order; taken before mu_.
   absl::Mutex publish_mu_;
   mutable absl::Mutex mu_;
+  // Ordered by client(), so each client connection's streams are adjacent.
   std::vector<std::shared_ptr<Subscription>> subscriptions_ ABSL_GUARDED_BY(mu_);
   std::vector<Task> tasks_ ABSL_GUARDED_BY(mu_);
   ShardRunner runner_ ABSL_GUARDED_BY(mu_);

@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -135,6 +136,37 @@ TEST(SubscriptionHubTest, WithoutARunnerPublishWritesOnTheCallingThread) {
   s->WriteDone();
   hub.Publish(Score("a", 7));
   EXPECT_EQ(recorder.seqs(), (std::vector<int64_t>{0, 7}));
+}
+
+TEST(SubscriptionHubTest, FanOutWritesEachClientsStreamsTogether) {
+  SubscriptionHub hub(EmptyBoard());
+  // Which client each write went to, in the order of the writes.
+  absl::Mutex mu;
+  std::vector<std::string> order;
+  std::vector<std::shared_ptr<Subscription>> subs;
+  for (const char* client : {"ipv4:127.0.0.1:5002", "ipv4:127.0.0.1:5001",
+                             "ipv4:127.0.0.1:5002", "ipv4:127.0.0.1:5001",
+                             "ipv4:127.0.0.1:5003", "ipv4:127.0.0.1:5002"}) {
+    subs.push_back(std::make_shared<Subscription>(
+        std::vector<std::string>{EventKey("a")}, client,
+        [&mu, &order, client](const OutgoingUpdate&) {
+          absl::MutexLock lock(&mu);
+          order.push_back(client);
+        }));
+    hub.Add(subs.back(), 0);
+  }
+  for (const auto& s : subs) ASSERT_TRUE(WaitCaughtUp(*s));
+  for (const auto& s : subs) s->WriteDone();
+  {
+    absl::MutexLock lock(&mu);
+    order.clear();  // the snapshots came from catch-up workers, in any order
+  }
+  hub.Publish(Score("a", 1));
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(order, (std::vector<std::string>{
+                       "ipv4:127.0.0.1:5001", "ipv4:127.0.0.1:5001",
+                       "ipv4:127.0.0.1:5002", "ipv4:127.0.0.1:5002",
+                       "ipv4:127.0.0.1:5002", "ipv4:127.0.0.1:5003"}));
 }
 
 }  // namespace
