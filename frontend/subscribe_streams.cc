@@ -48,6 +48,9 @@ class SubscribeStreams::Queue {
 
   grpc::ServerCompletionQueue* cq() const { return cq_.get(); }
 
+  // Streams open on this queue.
+  std::atomic<int> live{0};
+
   void Post(std::function<void()> task) {
     absl::MutexLock lock(&mu_);
     tasks_.push_back(std::move(task));
@@ -105,8 +108,8 @@ class SubscribeStream {
       delete this;
       return;
     }
-    owner_->live_.fetch_add(1, std::memory_order_relaxed);
-    new SubscribeStream(owner_, index_);  // the next caller's
+    owner_->queues_[index_]->live.fetch_add(1, std::memory_order_relaxed);
+    new SubscribeStream(owner_, owner_->NextQueue());  // the next caller's
     v1::SubscribeRequest request;
     grpc::Status parsed =
         grpc::SerializationTraits<v1::SubscribeRequest>::Deserialize(&request_, &request);
@@ -166,7 +169,7 @@ class SubscribeStream {
   void Release(int count = 1) {
     const int left = pending_.fetch_sub(count, std::memory_order_acq_rel) - count;
     if (left == 0 && call_over_) {
-      owner_->live_.fetch_sub(1, std::memory_order_relaxed);
+      owner_->queues_[index_]->live.fetch_sub(1, std::memory_order_relaxed);
       delete this;
     }
   }
@@ -252,6 +255,21 @@ void SubscribeStreams::Start() {
     threads_.emplace_back([queue = queues_[i].get()] { queue->Drain(); });
   }
   running_.store(true, std::memory_order_release);
+}
+
+int SubscribeStreams::live() const {
+  int total = 0;
+  for (const auto& queue : queues_) total += queue->live.load(std::memory_order_relaxed);
+  return total;
+}
+
+int SubscribeStreams::live(int queue) const {
+  return queues_[queue]->live.load(std::memory_order_relaxed);
+}
+
+int SubscribeStreams::NextQueue() {
+  return static_cast<int>(next_queue_.fetch_add(1, std::memory_order_relaxed) %
+                          static_cast<unsigned>(queues_.size()));
 }
 
 void SubscribeStreams::Run(int queue, std::function<void()> task) {

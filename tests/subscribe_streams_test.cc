@@ -1,0 +1,155 @@
+// SubscribeStreams in-process, over a real backend: how streams spread over
+// the completion queues, and that a change reaches every stream.
+#include "frontend/subscribe_streams.h"
+
+#include <unistd.h>
+
+#include <memory>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/auth.h"
+#include "common/server.h"
+#include "frontend/frontend.h"
+#include "frontend/scoreboard_service.h"
+#include "gtest/gtest.h"
+#include "tests/testing/cluster.h"
+#include "tests/testing/subprocess.h"
+#include "tests/testing/temp_dir.h"
+
+namespace podium {
+namespace {
+
+constexpr char kEvent[] = "menhir-put";
+constexpr int kQueues = 4;
+
+// One open Subscribe stream of kEvent.
+struct Stream {
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientReader<v1::SubscribeUpdate>> reader;
+};
+
+class SubscribeStreamsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(backend_.Start().ok()) << backend_.log();
+    FrontendOptions options;
+    options.address = absl::StrCat("127.0.0.1:", test::PickFreePort());
+    options.pid = getpid();
+    options.backend = backend_.address();
+    options.peers = {options.address};
+    options.mode = v1::PULL;
+    options.poll_interval = absl::Milliseconds(10);
+    frontend_ = std::make_unique<Frontend>(options);
+    scoreboard_ = std::make_unique<ScoreboardService>(frontend_.get());
+    streams_ = std::make_unique<SubscribeStreams>(frontend_.get(), scoreboard_.get(), kQueues);
+    absl::StatusOr<std::unique_ptr<grpc::Server>> server =
+        StartServer(options.address, {scoreboard_.get()}, nullptr,
+                    [this](grpc::ServerBuilder* builder) { streams_->AddTo(builder); });
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    streams_->Start();
+    frontend_->SetFanOutRunner([this](int queue, std::function<void()> task) {
+      streams_->Run(queue, std::move(task));
+    });
+    frontend_->Start();
+    stub_ = v1::Scoreboard::NewStub(
+        grpc::CreateChannel(options.address, grpc::InsecureChannelCredentials()));
+  }
+
+  void TearDown() override {
+    for (auto& stream : open_) stream->context.TryCancel();
+    for (auto& stream : open_) stream->reader->Finish().IgnoreError();
+    open_.clear();
+    if (frontend_ != nullptr) frontend_->Stop();
+    if (server_ != nullptr) ShutdownServer(server_.get(), absl::Seconds(1));
+    if (streams_ != nullptr) streams_->Stop();
+  }
+
+  // Opens a stream and waits until the frontend has taken it.
+  void Open() {
+    auto stream = std::make_unique<Stream>();
+    stream->context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    v1::SubscribeRequest request;
+    request.add_events(kEvent);
+    stream->reader = stub_->Subscribe(&stream->context, request);
+    stream->reader->WaitForInitialMetadata();
+    open_.push_back(std::move(stream));
+  }
+
+  int64_t Write(int64_t points) {
+    grpc::ClientContext context;
+    AddBearerToken(&context, "test-token");
+    v1::RecordScoreRequest request;
+    request.set_idempotency_key(absl::StrCat("w-", points));
+    request.set_event(kEvent);
+    v1::TeamPoints* p = request.add_points();
+    p->set_team("Gauls");
+    p->set_points(points);
+    v1::WriteReply reply;
+    grpc::Status status = backend_.NewStub()->RecordScore(&context, request, &reply);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return reply.change().seq();
+  }
+
+  test::ScopedTempDir dir_;
+  test::BackendProcess backend_{dir_.path()};
+  std::unique_ptr<Frontend> frontend_;
+  std::unique_ptr<ScoreboardService> scoreboard_;
+  std::unique_ptr<SubscribeStreams> streams_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::Scoreboard::Stub> stub_;
+  std::vector<std::unique_ptr<Stream>> open_;
+};
+
+// gRPC gives a new call to the first queue in a fixed order that has a
+// request waiting; streams opened one after another all landed on the
+// queue that re-requested first, and its one thread did the whole fan-out.
+// Requests now go to the queues in rotation: a queue gets at most one call
+// more than its share, and at most kQueues fewer (the requests still
+// waiting when the last stream opened).
+TEST_F(SubscribeStreamsTest, StreamsSpreadEvenlyOverTheQueues) {
+  constexpr int kPerQueue = 10;
+  for (int i = 0; i < kQueues * kPerQueue; ++i) Open();
+  ASSERT_EQ(streams_->live(), kQueues * kPerQueue);
+  for (int queue = 0; queue < kQueues; ++queue) {
+    EXPECT_LE(streams_->live(queue), kPerQueue + 1) << "queue " << queue;
+    EXPECT_GE(streams_->live(queue), kPerQueue + 1 - kQueues) << "queue " << queue;
+  }
+}
+
+TEST_F(SubscribeStreamsTest, EveryStreamGetsTheSnapshotThenEachChange) {
+  constexpr int kStreams = 12;
+  for (int i = 0; i < kStreams; ++i) Open();
+  // The opening snapshot: the event before any write, at version 0.
+  for (auto& stream : open_) {
+    v1::SubscribeUpdate update;
+    ASSERT_TRUE(stream->reader->Read(&update));
+    EXPECT_TRUE(update.snapshot());
+    EXPECT_EQ(update.change().event().event(), kEvent);
+  }
+  std::vector<int64_t> seqs;
+  for (int points = 1; points <= 3; ++points) seqs.push_back(Write(points));
+  for (auto& stream : open_) {
+    // Pull mode may fold changes that land in one poll: what arrives must
+    // be in order and end at the last write, with its value.
+    v1::SubscribeUpdate update;
+    int64_t last = 0;
+    while (last < seqs.back()) {
+      ASSERT_TRUE(stream->reader->Read(&update)) << "stream ended at seq " << last;
+      EXPECT_GT(update.change().seq(), last);
+      last = update.change().seq();
+    }
+    EXPECT_EQ(last, seqs.back());
+    int64_t gauls = -1;
+    for (const v1::TeamPoints& p : update.change().event().points()) {
+      if (p.team() == "Gauls") gauls = p.points();
+    }
+    EXPECT_EQ(gauls, 3);  // a score records the team's points, the last one stands
+  }
+}
+
+}  // namespace
+}  // namespace podium
