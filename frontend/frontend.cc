@@ -391,6 +391,19 @@ absl::Status Frontend::Invalidate(const v1::InvalidateRequest& request) {
         "invalidation from ", request.master(), " epoch ", request.epoch(),
         ", but this frontend follows ", view_.master, " epoch ", view_.epoch));
   }
+  if (request.reset()) {
+    // The master dropped changes meant for us: as after a change of
+    // master, nothing cached is trusted and subscriptions replay from the
+    // last seq the master had read when it last reached us.
+    ++generation_;
+    cache_.InvalidateAll(generation_);
+    LOG(WARNING) << "master " << request.master()
+                 << " dropped invalidations for this frontend; cache invalidated, "
+                    "subscriptions catch up after seq "
+                 << master_seq_;
+    hub_->CatchUpAll(master_seq_);
+    return absl::OkStatus();
+  }
   for (const v1::Change& change : request.changes()) {
     cache_.Apply(change, generation_);
     hub_->Publish(change);

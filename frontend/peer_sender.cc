@@ -6,18 +6,22 @@
 namespace podium {
 namespace {
 
-constexpr size_t kMaxBatch = 512;
-constexpr absl::Duration kSendTimeout = absl::Seconds(1);
+constexpr int kMaxBatch = 512;
+// How often a member that is owed a reset is looked for while it is down
+// (membership's view only; nothing is sent to it meanwhile).
+constexpr absl::Duration kDownRecheck = absl::Milliseconds(50);
 
 }  // namespace
 
 PeerSender::PeerSender(std::string master, int64_t epoch, std::string member,
-                       v1::FrontendPeer::Stub* stub, IsAlive is_alive)
+                       v1::FrontendPeer::Stub* stub, IsAlive is_alive,
+                       PeerSenderOptions options)
     : master_(std::move(master)),
       epoch_(epoch),
       member_(std::move(member)),
       stub_(stub),
-      is_alive_(std::move(is_alive)) {
+      is_alive_(std::move(is_alive)),
+      options_(options) {
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -31,7 +35,12 @@ PeerSender::~PeerSender() {
 
 void PeerSender::Enqueue(const v1::Change& change, int64_t watched_seq) {
   absl::MutexLock lock(&mu_);
-  if (!healthy_) return;
+  if (!healthy_ || owes_reset_) return;  // the reset will cover it
+  if (queue_.size() >= options_.max_queued) {
+    LoseLocked("it is more than " + std::to_string(options_.max_queued) +
+               " changes behind");
+    return;
+  }
   queue_.push_back(change);
   watched_seq_ = watched_seq;
 }
@@ -41,60 +50,106 @@ bool PeerSender::healthy() const {
   return healthy_;
 }
 
+bool PeerSender::owes_reset() const {
+  absl::MutexLock lock(&mu_);
+  return owes_reset_;
+}
+
+int64_t PeerSender::resets() const {
+  absl::MutexLock lock(&mu_);
+  return resets_;
+}
+
+void PeerSender::LoseLocked(const std::string& why) {
+  LOG(WARNING) << "dropping " << queue_.size() << " queued invalidations for member "
+               << member_ << " (" << why << "); it gets a reset when it answers";
+  queue_.clear();
+  owes_reset_ = true;
+}
+
 void PeerSender::Loop() {
-  Backoff backoff(absl::Milliseconds(5), absl::Milliseconds(200));
-  v1::InvalidateRequest request;
-  request.set_master(master_);
-  request.set_epoch(epoch_);
   while (true) {
+    v1::InvalidateRequest request;
+    request.set_master(master_);
+    request.set_epoch(epoch_);
+    bool reset = false;
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
           +[](PeerSender* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) {
-            return s->stopping_ || !s->queue_.empty();
+            return s->stopping_ || s->owes_reset_ || !s->queue_.empty();
           },
           this));
       if (stopping_) return;
-      request.clear_changes();
-      while (!queue_.empty() && request.changes_size() < static_cast<int>(kMaxBatch)) {
-        *request.add_changes() = std::move(queue_.front());
-        queue_.pop_front();
+      reset = owes_reset_;
+      if (!reset) {
+        while (!queue_.empty() && request.changes_size() < kMaxBatch) {
+          *request.add_changes() = std::move(queue_.front());
+          queue_.pop_front();
+        }
+        request.set_watched_seq(watched_seq_);
       }
-      request.set_watched_seq(watched_seq_);
     }
-    // Retry this batch until it lands, the member dies, or we stop.
-    while (true) {
-      grpc::ClientContext context;
-      context.set_deadline(absl::ToChronoTime(absl::Now() + kSendTimeout));
-      v1::InvalidateReply reply;
-      grpc::Status status = stub_->Invalidate(&context, request, &reply);
-      if (status.ok()) {
+    if (reset) {
+      if (!is_alive_()) {
+        absl::MutexLock lock(&mu_);
+        mu_.AwaitWithDeadline(absl::Condition(&stopping_), absl::Now() + kDownRecheck);
+        continue;
+      }
+      {
+        // Changes from here on queue behind the reset.
+        absl::MutexLock lock(&mu_);
+        owes_reset_ = false;
+        ++resets_;
+      }
+      LOG(INFO) << "member " << member_ << " answers again: sending it a reset";
+      request.set_reset(true);
+    }
+    if (!Deliver(request)) {
+      absl::MutexLock lock(&mu_);
+      if (stopping_ || !healthy_) return;
+      // Otherwise the member was lost; the loop waits to reset it.
+    }
+  }
+}
+
+bool PeerSender::Deliver(const v1::InvalidateRequest& request) {
+  Backoff backoff(absl::Milliseconds(5), absl::Milliseconds(200));
+  while (true) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + options_.send_timeout));
+    v1::InvalidateReply reply;
+    grpc::Status status = stub_->Invalidate(&context, request, &reply);
+    if (status.ok()) {
+      if (request.changes_size() > 0) {
         VLOG(1) << "Invalidate to " << member_ << ": " << request.changes_size()
                 << " changes up to seq "
                 << request.changes(request.changes_size() - 1).seq();
-        backoff.Reset();
-        break;
       }
-      // A dead member, or one that follows another master now, will
-      // register its keys again with whoever it follows next.
-      const bool give_up = !is_alive_() ||
-                           status.error_code() == grpc::StatusCode::FAILED_PRECONDITION;
-      absl::MutexLock lock(&mu_);
-      if (stopping_) return;
-      if (give_up) {
-        LOG(WARNING) << "giving up on member " << member_ << " ("
-                     << status.error_message() << "); dropping "
-                     << request.changes_size() + queue_.size()
-                     << " queued invalidations";
-        healthy_ = false;
-        queue_.clear();
-        return;
-      }
-      LOG(WARNING) << "Invalidate to " << member_ << " failed ("
-                   << status.error_message() << "); retrying";
-      mu_.AwaitWithDeadline(absl::Condition(&stopping_), absl::Now() + backoff.Next());
-      if (stopping_) return;
+      return true;
     }
+    const bool refused = status.error_code() == grpc::StatusCode::FAILED_PRECONDITION;
+    const bool dead = !refused && !is_alive_();
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return false;
+    if (refused) {
+      // It follows another master and registers its keys with that one.
+      LOG(WARNING) << "giving up on member " << member_ << " ("
+                   << status.error_message() << "); dropping "
+                   << request.changes_size() + queue_.size() << " queued invalidations";
+      healthy_ = false;
+      queue_.clear();
+      return false;
+    }
+    if (dead) {
+      LoseLocked("declared dead after: " + status.error_message() + "; " +
+                 std::to_string(request.changes_size()) + " more were in flight");
+      return false;
+    }
+    LOG(WARNING) << "Invalidate to " << member_ << " failed (" << status.error_message()
+                 << "); retrying";
+    mu_.AwaitWithDeadline(absl::Condition(&stopping_), absl::Now() + backoff.Next());
+    if (stopping_) return false;
   }
 }
 

@@ -68,6 +68,12 @@ absl::StatusOr<int64_t> Pusher::AddInterest(const std::string& member,
         self_address_, epoch, member, stub,
         [this, member] { return membership_->IsAlive(member); });
   }
+  if (sender->owes_reset()) {
+    // Changes for it were dropped; a value it read now could miss one. It
+    // serves this read uncached and registers again after the reset.
+    return absl::UnavailableError("the master " + self_address_ + " dropped changes for " +
+                                  member + " and owes it a reset first");
+  }
   for (const std::string& key : keys) interest_[key].insert(member);
   VLOG(1) << "Interest from " << member << " in " << keys.size()
           << " keys, first " << (keys.empty() ? "" : keys[0]);

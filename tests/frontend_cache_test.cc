@@ -101,6 +101,66 @@ TEST_F(FrontendCacheTest, PushReachesEveryFrontendThatCachesTheKey) {
   }
 }
 
+// The master once gave up on a member that was merely unreachable for a
+// while and never told it, so the member went on serving what it had
+// cached as if it were fresh. Now the member gets a reset when it answers
+// again.
+TEST_F(FrontendCacheTest, AMemberTheMasterDroppedChangesForIsResetWhenItReturns) {
+  ASSERT_TRUE(backend_.Start().ok()) << backend_.log();
+  backend_stub_ = backend_.NewStub();
+  frontends_ = std::make_unique<FrontendCluster>(dir_.path(), backend_.address(), 3, "push");
+  // Frontends 0 and 1 are slow to suspect anyone, so that when one of them
+  // is frozen and thawed it still follows the master it had: only the
+  // master (2, started last, so the highest pid) sees it die.
+  frontends_->AddFlags(0, {"--failure_timeout=60s"});
+  frontends_->AddFlags(1, {"--failure_timeout=60s"});
+  ASSERT_TRUE(frontends_->StartAll().ok());
+  if (frontends_->HighestPid() != 2) {  // the pids wrapped: start 2 again
+    frontends_->Kill(2, SIGTERM);
+    ASSERT_TRUE(frontends_->Start(2).ok());
+  }
+  const int master = 2;
+  const int member = 0;
+  ASSERT_EQ(frontends_->HighestPid(), master);
+  ASSERT_TRUE(frontends_->WaitForMaster(frontends_->address(master), absl::Seconds(15)).ok());
+  Write("javelin", 1);
+  auto member_stub = frontends_->NewStub(member);
+  v1::EventScore score;
+  ASSERT_TRUE(Read(member_stub.get(), "javelin", &score).ok());
+  // A subscriber on the member, too: it must not stay behind either.
+  grpc::ClientContext watch;
+  watch.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  v1::SubscribeRequest subscribe;
+  subscribe.add_events("javelin");
+  auto updates = member_stub->Subscribe(&watch, subscribe);
+  v1::SubscribeUpdate update;
+  ASSERT_TRUE(updates->Read(&update));  // the opening snapshot
+  // Frozen, the member misses its heartbeats and the master's invalidation
+  // of the next write times out: the master drops it.
+  const pid_t frozen = frontends_->pid(member);
+  ASSERT_EQ(::kill(frozen, SIGSTOP), 0);
+  struct Thaw {
+    pid_t pid;
+    ~Thaw() { ::kill(pid, SIGCONT); }
+  } thaw{frozen};
+  const int64_t version = Write("javelin", 2);
+  const std::string dropped = "invalidations for member " + frontends_->address(member);
+  const absl::Time deadline = absl::Now() + absl::Seconds(15);
+  while (frontends_->log(master).find(dropped) == std::string::npos &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_NE(frontends_->log(master).find(dropped), std::string::npos)
+      << frontends_->log(master);
+  ASSERT_EQ(::kill(frozen, SIGCONT), 0);
+  EXPECT_TRUE(WaitForVersion(member, "javelin", version)) << frontends_->log(member);
+  while (update.change().seq() < version && updates->Read(&update)) {
+  }
+  EXPECT_EQ(update.change().seq(), version) << "the subscriber on the member stayed behind";
+  watch.TryCancel();
+  updates->Finish().IgnoreError();
+}
+
 TEST_F(FrontendCacheTest, PullAppliesTheChangeLogEveryInterval) {
   StartCluster("pull", {"--poll_interval=50ms"});
   for (int round = 1; round <= 5; ++round) {

@@ -70,10 +70,15 @@ FrontendCluster::FrontendCluster(std::string dir, std::string backend, int count
       backend_(std::move(backend)),
       mode_(std::move(mode)),
       extra_flags_(std::move(extra_flags)),
+      own_flags_(count),
       processes_(count) {
   for (int i = 0; i < count; ++i) {
     addresses_.push_back(absl::StrCat("127.0.0.1:", PickFreePort()));
   }
+}
+
+void FrontendCluster::AddFlags(int i, std::vector<std::string> flags) {
+  own_flags_[i].insert(own_flags_[i].end(), flags.begin(), flags.end());
 }
 
 absl::Status FrontendCluster::StartAll() {
@@ -89,6 +94,7 @@ absl::Status FrontendCluster::Start(int i) {
       "--backend=" + backend_, "--peers=" + absl::StrJoin(addresses_, ","),
       "--cache=" + mode_};
   argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
+  argv.insert(argv.end(), own_flags_[i].begin(), own_flags_[i].end());
   absl::StatusOr<Subprocess> process =
       StartHealthy(argv, absl::StrCat(dir_, "/frontend-", i, ".log"), addresses_[i]);
   if (!process.ok()) return process.status();

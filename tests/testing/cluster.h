@@ -55,6 +55,8 @@ class FrontendCluster {
   FrontendCluster(std::string dir, std::string backend, int count,
                   std::string mode, std::vector<std::string> extra_flags = {});
 
+  // Flags for frontend i alone, from its next start on.
+  void AddFlags(int i, std::vector<std::string> flags);
   absl::Status StartAll();
   // Starts frontend i (again) and waits for its health check.
   absl::Status Start(int i);
@@ -79,6 +81,7 @@ class FrontendCluster {
   const std::string mode_;
   const std::vector<std::string> extra_flags_;
   std::vector<std::string> addresses_;
+  std::vector<std::vector<std::string>> own_flags_;
   std::vector<Subprocess> processes_;
 };
 
