@@ -5,6 +5,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "backend/sqlite_db.h"
+#include "common/fnv.h"
 #include "glog/logging.h"
 
 namespace podium {
@@ -17,23 +18,41 @@ constexpr char kSchema[] = R"sql(
   -- The retained change log.
   CREATE TABLE IF NOT EXISTS changes (
     seq INTEGER PRIMARY KEY, change BLOB NOT NULL);
-  -- Applied idempotency keys and the change each produced.
+  -- Applied idempotency keys, the change each produced and a fingerprint
+  -- of the request (NULL in rows written before fingerprints existed).
   CREATE TABLE IF NOT EXISTS applied (
-    key TEXT PRIMARY KEY, seq INTEGER NOT NULL, change BLOB NOT NULL)
-    WITHOUT ROWID;
+    key TEXT PRIMARY KEY, seq INTEGER NOT NULL, change BLOB NOT NULL,
+    request INTEGER) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS applied_by_seq ON applied (seq);
 )sql";
 
 // Compaction deletes in steps of this many seqs, not at every commit.
 constexpr int64_t kCompactEvery = 1024;
 
+// What identifies a request, to tell a retry from a different write that
+// reuses its idempotency key. A field number means different things in a
+// score and a medal, so a tag keeps equal bytes of the two apart. Never 0,
+// which stands for "not recorded".
+template <typename Request>
+int64_t Fingerprint(char tag, const Request& request) {
+  const uint64_t hash = Fnv1a64(std::string(1, tag) + request.SerializeAsString());
+  return static_cast<int64_t>(hash | 1);
+}
+
 }  // namespace
 
 struct SqliteStore::PendingWrite {
   const v1::RecordScoreRequest* score = nullptr;
   const v1::AwardMedalRequest* medal = nullptr;
-  void Set(const v1::RecordScoreRequest* request) { score = request; }
-  void Set(const v1::AwardMedalRequest* request) { medal = request; }
+  int64_t fingerprint = 0;
+  void Set(const v1::RecordScoreRequest* request) {
+    score = request;
+    fingerprint = Fingerprint('s', *request);
+  }
+  void Set(const v1::AwardMedalRequest* request) {
+    medal = request;
+    fingerprint = Fingerprint('m', *request);
+  }
   const std::string& key() const {
     return score != nullptr ? score->idempotency_key() : medal->idempotency_key();
   }
@@ -64,6 +83,7 @@ absl::Status SqliteStore::Init(const std::string& path) {
       "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; "
       "PRAGMA synchronous=FULL;");
   if (s.ok()) s = db_->Exec(kSchema);
+  if (s.ok()) s = AddRequestColumn();
   if (!s.ok()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "cannot use database '", path,
@@ -79,12 +99,14 @@ absl::Status SqliteStore::Init(const std::string& path) {
   };
   std::unique_ptr<SqliteStatement> read_values, read_changes;
   for (absl::Status st : {
-           prepare("SELECT change FROM applied WHERE key = ?1", &find_applied_),
+           prepare("SELECT change, request FROM applied WHERE key = ?1",
+                   &find_applied_),
            prepare("INSERT OR REPLACE INTO kv (key, change) VALUES (?1, ?2)",
                    &put_value_),
            prepare("INSERT INTO changes (seq, change) VALUES (?1, ?2)",
                    &put_change_),
-           prepare("INSERT INTO applied (key, seq, change) VALUES (?1, ?2, ?3)",
+           prepare("INSERT INTO applied (key, seq, change, request) "
+                   "VALUES (?1, ?2, ?3, ?4)",
                    &put_applied_),
            prepare("SELECT change FROM kv", &read_values),
            prepare("SELECT change FROM changes ORDER BY seq", &read_changes),
@@ -229,12 +251,12 @@ absl::Status SqliteStore::ApplyBatch(const std::vector<std::unique_ptr<PendingWr
   // Values written earlier in this batch, not yet visible in state_.
   absl::flat_hash_map<std::string, v1::Change> overlay;
   // Keys applied earlier in this batch: a retry racing its original.
-  absl::flat_hash_map<std::string, v1::Change> applied_in_batch;
+  absl::flat_hash_map<std::string, std::pair<v1::Change, int64_t>> applied_in_batch;
   std::string blob;
 
   for (const auto& write : batch) {
     if (auto it = applied_in_batch.find(write->key()); it != applied_in_batch.end()) {
-      write->result = WriteResult{it->second, true};
+      write->result = Duplicate(*write, it->second.first, it->second.second);
       continue;
     }
     find_applied_->BindText(1, write->key());
@@ -243,8 +265,9 @@ absl::Status SqliteStore::ApplyBatch(const std::vector<std::unique_ptr<PendingWr
     if (*found) {
       v1::Change original;
       original.ParseFromString(std::string(find_applied_->ColumnBlob(0)));
+      const int64_t fingerprint = find_applied_->ColumnInt(1);  // 0 when NULL
       find_applied_->Reset();
-      write->result = WriteResult{std::move(original), true};
+      write->result = Duplicate(*write, std::move(original), fingerprint);
       continue;
     }
     find_applied_->Reset();
@@ -280,17 +303,41 @@ absl::Status SqliteStore::ApplyBatch(const std::vector<std::unique_ptr<PendingWr
     put_applied_->BindText(1, write->key());
     put_applied_->BindInt(2, seq);
     put_applied_->BindBlob(3, blob);
+    put_applied_->BindInt(4, write->fingerprint);
     for (SqliteStatement* stmt :
          {put_value_.get(), put_change_.get(), put_applied_.get()}) {
       if (absl::Status s = stmt->Run(); !s.ok()) return s;
     }
     write->result = WriteResult{change, false};
-    applied_in_batch[write->key()] = change;
+    applied_in_batch[write->key()] = {change, write->fingerprint};
     overlay[key] = change;
     new_changes->push_back(std::move(change));
   }
   if (seq / kCompactEvery != (first_seq - 1) / kCompactEvery) return Compact(seq);
   return absl::OkStatus();
+}
+
+absl::StatusOr<WriteResult> SqliteStore::Duplicate(const PendingWrite& write,
+                                                    v1::Change original,
+                                                    int64_t fingerprint) {
+  if (fingerprint != 0 && fingerprint != write.fingerprint) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        "idempotency key '", write.key(), "' was already used for a different write (seq ",
+        original.seq(), "); nothing was applied: give each new write a new key"));
+  }
+  return WriteResult{std::move(original), true};
+}
+
+absl::Status SqliteStore::AddRequestColumn() {
+  absl::StatusOr<std::unique_ptr<SqliteStatement>> has = db_->Prepare(
+      "SELECT 1 FROM pragma_table_info('applied') WHERE name = 'request'");
+  if (!has.ok()) return has.status();
+  absl::StatusOr<bool> row = (*has)->Step();
+  if (!row.ok()) return row.status();
+  if (*row) return absl::OkStatus();
+  LOG(INFO) << "adding request fingerprints to the idempotency table; keys applied "
+               "before now are matched by key alone";
+  return db_->Exec("ALTER TABLE applied ADD COLUMN request INTEGER");
 }
 
 absl::Status SqliteStore::Compact(int64_t head) {

@@ -83,6 +83,12 @@ class SqliteStore : public Store {
   absl::Status ApplyBatch(const std::vector<std::unique_ptr<PendingWrite>>& batch,
                           std::vector<v1::Change>* new_changes);
   absl::Status Compact(int64_t head);
+  // The answer to a write whose key was applied before: the original
+  // change, unless the recorded fingerprint shows a different request.
+  static absl::StatusOr<WriteResult> Duplicate(const PendingWrite& write,
+                                               v1::Change original, int64_t fingerprint);
+  // Databases from before request fingerprints lack the column.
+  absl::Status AddRequestColumn();
 
   const SqliteStoreOptions options_;
 

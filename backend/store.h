@@ -35,7 +35,9 @@ class Store {
   // Writes. `done` runs once the write is durable (or has failed), on a
   // thread of the store's: it must not block. The request must stay valid
   // until then. Invalid writes (unknown names, bad values, no key) fail
-  // with INVALID_ARGUMENT or NOT_FOUND and change nothing.
+  // with INVALID_ARGUMENT or NOT_FOUND and change nothing. A key already
+  // applied answers with that application (duplicate), or ALREADY_EXISTS
+  // when the request differs from the one that applied it.
   virtual void RecordScoreAsync(const v1::RecordScoreRequest& request,
                                 WriteDone done) = 0;
   virtual void AwardMedalAsync(const v1::AwardMedalRequest& request,

@@ -5,6 +5,8 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "backend/sqlite_db.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/temp_dir.h"
@@ -102,6 +104,85 @@ TEST_F(SqliteStoreTest, IdempotencyKeyIsAppliedOnceEvenAcrossRestart) {
   EXPECT_EQ(retry->change.medals().gold(), 1);
   EXPECT_EQ(reopened->GetMedals("Gauls")->gold(), 1);
   EXPECT_EQ(reopened->head_seq(), 1);
+}
+
+// A retry is the same request under the same key; a different request
+// under a used key is a writer's mistake, and answering it with the
+// original change would hide that its write never happened.
+TEST_F(SqliteStoreTest, AKeyReusedForADifferentWriteIsRefused) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->AwardMedal(Award("same", "Gauls", v1::GOLD)).ok());
+    absl::StatusOr<WriteResult> other = store->AwardMedal(Award("same", "Romans", v1::GOLD));
+    EXPECT_EQ(other.status().code(), absl::StatusCode::kAlreadyExists) << other.status();
+    EXPECT_THAT(other.status().message(), HasSubstr("'same'"));
+    EXPECT_THAT(other.status().message(), HasSubstr("different write (seq 1)"));
+    // A score under a medal's key is a different request too.
+    EXPECT_EQ(store->RecordScore(Score("same", "menhir-put", "Gauls", 1)).status().code(),
+              absl::StatusCode::kAlreadyExists);
+    // Two writes with one key in the same batch: the first applies.
+    absl::Mutex mu;
+    std::vector<absl::Status> results;
+    auto done = [&](absl::StatusOr<WriteResult> r) {
+      absl::MutexLock lock(&mu);
+      results.push_back(r.status());
+    };
+    const v1::AwardMedalRequest first = Award("pair", "Gauls", v1::SILVER);
+    const v1::AwardMedalRequest second = Award("pair", "Romans", v1::SILVER);
+    store->AwardMedalAsync(first, done);
+    store->AwardMedalAsync(second, done);
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(
+        +[](std::vector<absl::Status>* r) { return r->size() == 2; }, &results));
+    EXPECT_TRUE(results[0].ok()) << results[0];
+    EXPECT_EQ(results[1].code(), absl::StatusCode::kAlreadyExists) << results[1];
+    EXPECT_EQ(store->GetMedals("Romans")->gold() + store->GetMedals("Romans")->silver(), 0);
+    EXPECT_EQ(store->head_seq(), 2);
+  }
+  // The fingerprints are durable, and a true retry is still a duplicate.
+  auto reopened = Open();
+  EXPECT_EQ(reopened->AwardMedal(Award("same", "Romans", v1::GOLD)).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  absl::StatusOr<WriteResult> retry = reopened->AwardMedal(Award("same", "Gauls", v1::GOLD));
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_TRUE(retry->duplicate);
+  EXPECT_EQ(reopened->head_seq(), 2);
+}
+
+// A database from before fingerprints: its keys still dedupe (by key
+// alone), and new keys are fingerprinted.
+TEST_F(SqliteStoreTest, ADatabaseWithoutFingerprintsIsUpgraded) {
+  {
+    absl::StatusOr<std::unique_ptr<SqliteDb>> db = SqliteDb::Open(db_path_);
+    ASSERT_TRUE(db.ok()) << db.status();
+    v1::Change change;
+    change.set_seq(1);
+    change.mutable_medals()->set_team("Gauls");
+    change.mutable_medals()->set_gold(1);
+    change.mutable_medals()->set_version(1);
+    std::string hex;
+    for (unsigned char c : change.SerializeAsString()) {
+      absl::StrAppend(&hex, absl::Hex(c, absl::kZeroPad2));
+    }
+    ASSERT_TRUE((*db)->Exec(absl::StrCat(
+        "CREATE TABLE kv (key TEXT PRIMARY KEY, change BLOB NOT NULL) WITHOUT ROWID;"
+        "CREATE TABLE changes (seq INTEGER PRIMARY KEY, change BLOB NOT NULL);"
+        "CREATE TABLE applied (key TEXT PRIMARY KEY, seq INTEGER NOT NULL,"
+        "  change BLOB NOT NULL) WITHOUT ROWID;"
+        "INSERT INTO kv VALUES ('team:Gauls', x'", hex, "');"
+        "INSERT INTO changes VALUES (1, x'", hex, "');"
+        "INSERT INTO applied VALUES ('old', 1, x'", hex, "');")).ok());
+  }
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->GetMedals("Gauls")->gold(), 1);
+  absl::StatusOr<WriteResult> old = store->AwardMedal(Award("old", "Romans", v1::GOLD));
+  ASSERT_TRUE(old.ok()) << old.status();  // nothing recorded to compare with
+  EXPECT_TRUE(old->duplicate);
+  ASSERT_TRUE(store->AwardMedal(Award("new", "Gauls", v1::GOLD)).ok());
+  EXPECT_EQ(store->AwardMedal(Award("new", "Romans", v1::GOLD)).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(store->GetMedals("Gauls")->gold(), 2);
 }
 
 TEST_F(SqliteStoreTest, StateAndChangeLogSurviveReopen) {
