@@ -38,9 +38,12 @@ using ScoreboardAsyncBase = v1::Scoreboard::WithRawMethod_Subscribe<v1::Scoreboa
 // Thread-safe after Start().
 class SubscribeStreams {
  public:
-  // About 300 streams a queue at 10,000 subscribers; the threads sleep
-  // unless a completion is theirs (docs/benchmarks.md compares counts).
-  static constexpr int kDefaultQueues = 32;
+  // About 1,250 streams a queue at 10,000 subscribers; the threads sleep
+  // unless a completion is theirs. Once calls spread evenly (NextQueue), 8
+  // gave a lower p99 than 32 at 10,000 subscribers, 112-141 ms against
+  // 144-165 ms over six alternating fanout_bench runs each, at equal
+  // throughput (docs/benchmarks.md compares counts).
+  static constexpr int kDefaultQueues = 8;
 
   SubscribeStreams(Frontend* frontend, ScoreboardAsyncBase* service,
                    int queues = kDefaultQueues);
