@@ -12,6 +12,14 @@
 namespace podium {
 namespace {
 
+// The games' names can grow when the backend restarts with a new games
+// file. An unknown name sends the frontend back to the backend for them at
+// most once a second (so a client's typos cost the backend little), and a
+// board served from cache re-reads them when they are older than
+// kNamesMaxAge, so a new event shows up on boards too.
+constexpr absl::Duration kNamesRecheck = absl::Seconds(1);
+constexpr absl::Duration kNamesMaxAge = absl::Seconds(30);
+
 v1::Change AsChange(const v1::EventScore& score) {
   v1::Change change;
   change.set_seq(score.version());
@@ -188,11 +196,12 @@ absl::StatusOr<CachedValue> Frontend::Read(const std::string& key, const Fetch& 
   if (CachedValue hit = cache_.Get(key)) return hit;
   // Unknown names are refused here, so that a client's typo (or garbage)
   // never reaches the master's interest table. The names come with the
-  // first board read; should that fail, the backend judges instead.
+  // first board read; should that fail, the backend judges instead. A name
+  // not among them is checked with the backend again (rate-limited).
   LearnNames();
-  {
+  if (!KnownAfterRecheck(key)) {
     absl::MutexLock lock(&view_mu_);
-    if (!known_keys_.empty() && !known_keys_.contains(key)) {
+    if (!known_keys_.empty()) {
       const size_t colon = key.find(':');
       return absl::NotFoundError(absl::StrCat(
           "unknown ", key.substr(0, colon) == "team" ? "team" : "event", " '",
@@ -281,6 +290,7 @@ absl::StatusOr<v1::MedalTally> Frontend::GetMedals(const std::string& team,
 
 absl::StatusOr<v1::Board> Frontend::GetBoard(const std::string& client) {
   if (!client.empty()) clients_.Seen(client);
+  RefreshNames(kNamesMaxAge);
   std::vector<std::string> events, teams;
   {
     absl::MutexLock lock(&view_mu_);
@@ -322,36 +332,75 @@ absl::StatusOr<v1::Board> Frontend::GetBoard(const std::string& client) {
   } else if (pusher_ != nullptr) {
     cacheable = false;  // names unknown until this read; cached next time
   }
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.backend_timeout));
-  v1::Board fetched;
-  grpc::Status status = backend_->GetBoard(&context, v1::GetBoardRequest(), &fetched);
-  if (!status.ok()) return BackendError(status);
+  absl::StatusOr<v1::Board> fetched = FetchBoard();
+  if (!fetched.ok()) return fetched.status();
   v1::Board board;
-  board.set_seq(fetched.seq());
+  board.set_seq(fetched->seq());
   const int64_t fill_generation = cacheable ? generation : -1;
-  for (const v1::EventScore& event : fetched.events()) {
+  for (const v1::EventScore& event : fetched->events()) {
     *board.add_events() =
         cache_.Fill(EventKey(event.event()), AsChange(event), fill_generation)->event();
   }
-  for (const v1::MedalTally& tally : fetched.medals()) {
+  for (const v1::MedalTally& tally : fetched->medals()) {
     *board.add_medals() =
         cache_.Fill(TeamKey(tally.team()), AsChange(tally), fill_generation)->medals();
   }
-  if (events.empty()) {
-    absl::MutexLock lock(&view_mu_);
-    events_.clear();
-    teams_.clear();
-    for (const v1::EventScore& event : fetched.events()) {
-      events_.push_back(event.event());
-      known_keys_.insert(EventKey(event.event()));
-    }
-    for (const v1::MedalTally& tally : fetched.medals()) {
-      teams_.push_back(tally.team());
-      known_keys_.insert(TeamKey(tally.team()));
-    }
-  }
+  RememberNames(*fetched);
   return board;
+}
+
+absl::StatusOr<v1::Board> Frontend::FetchBoard() {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.backend_timeout));
+  v1::Board board;
+  grpc::Status status = backend_->GetBoard(&context, v1::GetBoardRequest(), &board);
+  if (!status.ok()) return BackendError(status);
+  return board;
+}
+
+void Frontend::RememberNames(const v1::Board& board) {
+  std::vector<std::string> events, teams;
+  absl::flat_hash_set<std::string> keys;
+  for (const v1::EventScore& event : board.events()) {
+    events.push_back(event.event());
+    keys.insert(EventKey(event.event()));
+  }
+  for (const v1::MedalTally& tally : board.medals()) {
+    teams.push_back(tally.team());
+    keys.insert(TeamKey(tally.team()));
+  }
+  absl::MutexLock lock(&view_mu_);
+  if (!known_keys_.empty() && keys != known_keys_) {
+    LOG(INFO) << "the games changed: now " << events.size() << " events and "
+              << teams.size() << " teams (were " << events_.size() << " and "
+              << teams_.size() << ")";
+  }
+  events_ = std::move(events);
+  teams_ = std::move(teams);
+  known_keys_ = std::move(keys);
+  names_read_ = absl::Now();
+}
+
+bool Frontend::RefreshNames(absl::Duration age) {
+  {
+    absl::MutexLock lock(&view_mu_);
+    if (known_keys_.empty() || absl::Now() - names_read_ < age) return false;
+    names_read_ = absl::Now();  // the others go on with the names they have
+  }
+  absl::StatusOr<v1::Board> board = FetchBoard();
+  if (!board.ok()) return false;
+  RememberNames(*board);
+  return true;
+}
+
+bool Frontend::KnownAfterRecheck(const std::string& key) {
+  {
+    absl::MutexLock lock(&view_mu_);
+    if (known_keys_.empty() || known_keys_.contains(key)) return true;
+  }
+  if (!RefreshNames(kNamesRecheck)) return false;
+  absl::MutexLock lock(&view_mu_);
+  return known_keys_.contains(key);
 }
 
 v1::ListFrontendsReply Frontend::ListFrontends() {

@@ -103,6 +103,15 @@ class Frontend {
   absl::StatusOr<v1::Change> FetchMedals(const std::string& team);
   // Makes sure the games' names are known (one board read the first time).
   void LearnNames();
+  // Re-reads the games' names from the backend when they are older than
+  // `age` (one caller at a time); whether they were re-read.
+  bool RefreshNames(absl::Duration age);
+  // Whether `key` is a known name, re-reading the names (rate-limited)
+  // when it is not. True while no names are known: the backend judges.
+  bool KnownAfterRecheck(const std::string& key);
+  // Takes the games' names from a board the backend sent.
+  void RememberNames(const v1::Board& board) ABSL_LOCKS_EXCLUDED(view_mu_);
+  absl::StatusOr<v1::Board> FetchBoard();
   void OnMasterChanged(const MasterView& view);
   void ApplyPulled(const v1::Change& change);
   LocalStatus Status() const;
@@ -123,10 +132,11 @@ class Frontend {
   int64_t generation_ ABSL_GUARDED_BY(view_mu_) = 0;
   // Push mode: the master's watched seq as last told us.
   int64_t master_seq_ ABSL_GUARDED_BY(view_mu_) = 0;
-  // The games' names, learned from the first board read.
+  // The games' names, as of the last board read from the backend.
   std::vector<std::string> events_ ABSL_GUARDED_BY(view_mu_);
   std::vector<std::string> teams_ ABSL_GUARDED_BY(view_mu_);
   absl::flat_hash_set<std::string> known_keys_ ABSL_GUARDED_BY(view_mu_);
+  absl::Time names_read_ ABSL_GUARDED_BY(view_mu_) = absl::InfinitePast();
 };
 
 }  // namespace podium

@@ -13,6 +13,8 @@ absl::StatusOr<std::shared_ptr<Subscription>> Frontend::NewSubscription(
     const v1::SubscribeRequest& request, const std::string& client,
     Subscription::StartWrite start_write, int shard) {
   LearnNames();
+  for (const std::string& event : request.events()) KnownAfterRecheck(EventKey(event));
+  for (const std::string& team : request.teams()) KnownAfterRecheck(TeamKey(team));
   std::vector<std::string> keys;
   {
     absl::MutexLock lock(&view_mu_);

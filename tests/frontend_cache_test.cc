@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <fstream>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
@@ -194,6 +195,41 @@ TEST_F(FrontendCacheTest, UnknownEventIsNotFoundThroughTheFrontend) {
   grpc::Status status = Read(frontends_->NewStub(1).get(), "curling", &score);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_THAT(status.error_message(), HasSubstr("curling"));
+}
+
+// The backend accepts a games file that grew since its database was
+// written; the frontends once learned the names a single time and went on
+// refusing a new event as "not in the games file".
+TEST_F(FrontendCacheTest, AnEventAddedToTheGamesIsServedAfterTheBackendRestarts) {
+  const std::string games = dir_.path() + "/games.txt";
+  std::ofstream(games) << "team Gauls\nteam Romans\nevent javelin\n";
+  BackendProcess backend(dir_.path(), {"--games=" + games});
+  ASSERT_TRUE(backend.Start().ok()) << backend.log();
+  FrontendCluster frontends(dir_.path(), backend.address(), 1, "pull");
+  ASSERT_TRUE(frontends.StartAll().ok());
+  auto stub = frontends.NewStub(0);
+  v1::EventScore score;
+  ASSERT_TRUE(Read(stub.get(), "javelin", &score).ok());
+  EXPECT_EQ(Read(stub.get(), "discus", &score).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  std::ofstream(games) << "team Gauls\nteam Romans\nevent javelin\nevent discus\n";
+  ASSERT_TRUE(backend.Restart().ok()) << backend.log();
+  // Within about a second (unknown names are rechecked at most that often).
+  grpc::Status status;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  do {
+    status = Read(stub.get(), "discus", &score);
+    if (!status.ok()) absl::SleepFor(absl::Milliseconds(50));
+  } while (!status.ok() && absl::Now() < deadline);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(score.event(), "discus");
+  EXPECT_THAT(frontends.log(0), HasSubstr("the games changed: now 2 events"));
+
+  grpc::ClientContext context;
+  v1::Board board;
+  ASSERT_TRUE(stub->GetBoard(&context, v1::GetScoreboardRequest(), &board).ok());
+  ASSERT_EQ(board.events_size(), 2);
+  EXPECT_EQ(board.events(1).event(), "discus");
 }
 
 // Readers on every frontend race fills against pushes while the bard
