@@ -27,7 +27,7 @@ int Millis(absl::Duration d) {
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<FrontendPicker>> FrontendPicker::Create(
-    std::vector<std::string> seeds, FrontendPickerOptions options) {
+    std::vector<std::string> seeds, ScoreboardClientOptions options) {
   if (seeds.empty()) {
     return absl::InvalidArgumentError(
         "no frontend addresses given: pass host:port,host:port,...");
@@ -60,7 +60,7 @@ absl::StatusOr<std::shared_ptr<FrontendPicker>> FrontendPicker::Create(
 }
 
 FrontendPicker::FrontendPicker(std::vector<std::string> seeds,
-                               FrontendPickerOptions options)
+                               ScoreboardClientOptions options)
     : seeds_(std::move(seeds)),
       options_(options),
       rng_(options.placement_seed != 0 ? options.placement_seed

@@ -46,23 +46,11 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "client/client_options.h"
 #include "client/connection_watcher.h"
 #include "podium/v1/scoreboard.grpc.pb.h"
 
 namespace podium {
-
-struct FrontendPickerOptions {
-  // Deadline of each ListFrontends call.
-  absl::Duration timeout = absl::Seconds(2);
-  absl::Duration max_reconnect_backoff = absl::Seconds(1);
-  absl::Duration keepalive_time = absl::Seconds(1);
-  absl::Duration keepalive_timeout = absl::Seconds(1);
-  // How often home is probed while the client is away.
-  absl::Duration home_probe_interval = absl::Milliseconds(500);
-  // Seeds the tie-break among equally loaded frontends; 0 seeds it at
-  // random.
-  uint64_t placement_seed = 0;
-};
 
 // Thread-safe.
 class FrontendPicker {
@@ -71,7 +59,7 @@ class FrontendPicker {
   // empty one; UNAVAILABLE, naming every seed's failure, when no seed
   // answers or none reports a live frontend.
   static absl::StatusOr<std::shared_ptr<FrontendPicker>> Create(
-      std::vector<std::string> seeds, FrontendPickerOptions options);
+      std::vector<std::string> seeds, ScoreboardClientOptions options);
 
   FrontendPicker(const FrontendPicker&) = delete;
   FrontendPicker& operator=(const FrontendPicker&) = delete;
@@ -111,7 +99,7 @@ class FrontendPicker {
     std::shared_ptr<v1::Scoreboard::Stub> stub;
   };
 
-  FrontendPicker(std::vector<std::string> seeds, FrontendPickerOptions options);
+  FrontendPicker(std::vector<std::string> seeds, ScoreboardClientOptions options);
 
   // The connection to `address`, created on first use.
   Connection& ConnectionTo(const std::string& address)
@@ -127,7 +115,7 @@ class FrontendPicker {
   void ProbeHome();
 
   const std::vector<std::string> seeds_;
-  const FrontendPickerOptions options_;
+  const ScoreboardClientOptions options_;
   ConnectionWatcher watcher_;
 
   // Serializes moves, so that clients failing over together from one dead

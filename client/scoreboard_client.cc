@@ -53,15 +53,8 @@ absl::StatusOr<std::unique_ptr<ScoreboardClient>>
 ScoreboardClient::ConnectToFrontends(std::vector<std::string> seeds,
                                      ScoreboardClientOptions options) {
   if (absl::Status s = ValidateOptions(options); !s.ok()) return s;
-  FrontendPickerOptions picker_options;
-  picker_options.timeout = options.timeout;
-  picker_options.max_reconnect_backoff = options.max_reconnect_backoff;
-  picker_options.keepalive_time = options.keepalive_time;
-  picker_options.keepalive_timeout = options.keepalive_timeout;
-  picker_options.home_probe_interval = options.home_probe_interval;
-  picker_options.placement_seed = options.placement_seed;
   absl::StatusOr<std::shared_ptr<FrontendPicker>> picker =
-      FrontendPicker::Create(std::move(seeds), picker_options);
+      FrontendPicker::Create(std::move(seeds), options);
   if (!picker.ok()) return picker.status();
   return std::unique_ptr<ScoreboardClient>(
       new ScoreboardClient("", options, *std::move(picker)));
