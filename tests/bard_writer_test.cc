@@ -11,15 +11,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
-#include "backend/backend_service.h"
 #include "backend/games.h"
-#include "backend/sqlite_store.h"
 #include "bard/output.h"
 #include "common/auth.h"
-#include "common/server.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/cluster.h"
+#include "tests/testing/in_process_backend.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
 
@@ -42,32 +40,20 @@ v1::AwardMedalRequest Gold(const std::string& team, const std::string& key) {
 class BardWriterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<SqliteStore>> store =
-        SqliteStore::Open(dir_.path() + "/podium.db", Games::Default());
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = *std::move(store);
-    service_ = std::make_unique<BackendService>(store_.get(), kToken);
+    absl::StatusOr<std::unique_ptr<test::InProcessBackend>> backend =
+        test::InProcessBackend::Open(dir_.path(), kToken);
+    ASSERT_TRUE(backend.ok()) << backend.status();
+    backend_ = *std::move(backend);
   }
-
-  void TearDown() override { StopServer(); }
 
   // Serves on `port` (0 picks one); returns the address.
   std::string StartBackend(int port = 0) {
-    int bound = 0;
-    absl::StatusOr<std::unique_ptr<grpc::Server>> server =
-        StartServer(absl::StrCat("127.0.0.1:", port), {service_.get()}, &bound);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) return "";
-    server_ = *std::move(server);
-    return absl::StrCat("127.0.0.1:", bound);
+    absl::StatusOr<std::string> address = backend_->Serve(port);
+    EXPECT_TRUE(address.ok()) << address.status();
+    return address.ok() ? *address : "";
   }
 
-  void StopServer() {
-    if (server_ == nullptr) return;
-    ShutdownServer(server_.get(), absl::ZeroDuration());
-    server_->Wait();
-    server_.reset();
-  }
+  void StopServer() { backend_->Stop(); }
 
   // Starts the backend on `port` from another thread once `writer` has
   // retried `retries` times, so the attempts before surely found nothing
@@ -86,15 +72,13 @@ class BardWriterTest : public ::testing::Test {
   }
 
   int64_t GoldCount(const std::string& team) {
-    absl::StatusOr<v1::MedalTally> tally = store_->GetMedals(team);
+    absl::StatusOr<v1::MedalTally> tally = backend_->store()->GetMedals(team);
     EXPECT_TRUE(tally.ok()) << tally.status();
     return tally.ok() ? tally->gold() : -1;
   }
 
   test::ScopedTempDir dir_;
-  std::unique_ptr<SqliteStore> store_;
-  std::unique_ptr<BackendService> service_;
-  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<test::InProcessBackend> backend_;
 };
 
 TEST_F(BardWriterTest, WriteSucceedsWithAKeyFilledIn) {
@@ -138,7 +122,7 @@ TEST_F(BardWriterTest, SameKeyTwiceIsADuplicateCountedOnce) {
   EXPECT_THAT(DescribeReply(*second), HasSubstr("(already applied)"));
   EXPECT_THAT(ReplyToJson(*second), HasSubstr("\"duplicate\":true"));
   EXPECT_EQ(GoldCount("Gauls"), 1);
-  EXPECT_EQ(store_->head_seq(), 1);
+  EXPECT_EQ(backend_->store()->head_seq(), 1);
 }
 
 TEST_F(BardWriterTest, WrongTokenIsPermissionDeniedWithoutRetrying) {
@@ -174,7 +158,7 @@ TEST_F(BardWriterTest, RetriesUntilTheBackendComesUpAndAppliesOnce) {
   EXPECT_FALSE(reply->duplicate());
   EXPECT_GE(writer.retries(), 8);
   EXPECT_EQ(GoldCount("Romans"), 1);
-  EXPECT_EQ(store_->head_seq(), 1);
+  EXPECT_EQ(backend_->store()->head_seq(), 1);
   // Attempts come at most 200 ms apart; one of the first few after the
   // backend is back must get through.
   EXPECT_LT(done_at - up_at, absl::Seconds(3));

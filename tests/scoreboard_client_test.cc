@@ -19,14 +19,12 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "backend/backend_service.h"
 #include "backend/games.h"
-#include "backend/sqlite_store.h"
 #include "client/commands.h"
 #include "client/repeat.h"
-#include "common/server.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/in_process_backend.h"
 #include "tests/testing/temp_dir.h"
 
 namespace podium {
@@ -40,12 +38,13 @@ using ::testing::StartsWith;
 class ScoreboardClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<SqliteStore>> store =
-        SqliteStore::Open(dir_.path() + "/podium.db", Games::Default());
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = *std::move(store);
-    StartBackend("127.0.0.1:0");
-    address_ = absl::StrCat("127.0.0.1:", port_);
+    absl::StatusOr<std::unique_ptr<test::InProcessBackend>> backend =
+        test::InProcessBackend::Open(dir_.path(), "tok");
+    ASSERT_TRUE(backend.ok()) << backend.status();
+    backend_ = *std::move(backend);
+    absl::StatusOr<std::string> address = backend_->Serve();
+    ASSERT_TRUE(address.ok()) << address.status();
+    address_ = *address;
     absl::StatusOr<std::unique_ptr<ScoreboardClient>> client =
         ScoreboardClient::ConnectToBackend(address_);
     ASSERT_TRUE(client.ok()) << client.status();
@@ -53,23 +52,9 @@ class ScoreboardClientTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    StopBackend();
+    if (backend_ != nullptr) backend_->Stop(absl::Seconds(1));
     client_.reset();
-    store_.reset();
-  }
-
-  void StartBackend(const std::string& address) {
-    service_ = std::make_unique<BackendService>(store_.get(), "tok");
-    absl::StatusOr<std::unique_ptr<grpc::Server>> server =
-        StartServer(address, {service_.get()}, &port_);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-  }
-
-  void StopBackend() {
-    if (server_ != nullptr) ShutdownServer(server_.get(), absl::Seconds(1));
-    server_.reset();
-    service_.reset();
+    backend_.reset();
   }
 
   int64_t RecordScore(const std::string& key, const std::string& event,
@@ -84,7 +69,7 @@ class ScoreboardClientTest : public ::testing::Test {
       entry->set_points(value);
     }
     request.set_status(status);
-    absl::StatusOr<WriteResult> result = store_->RecordScore(request);
+    absl::StatusOr<WriteResult> result = backend_->store()->RecordScore(request);
     EXPECT_TRUE(result.ok()) << result.status();
     return result.ok() ? result->change.seq() : -1;
   }
@@ -95,16 +80,13 @@ class ScoreboardClientTest : public ::testing::Test {
     request.set_idempotency_key(key);
     request.set_team(team);
     request.set_medal(medal);
-    absl::StatusOr<WriteResult> result = store_->AwardMedal(request);
+    absl::StatusOr<WriteResult> result = backend_->store()->AwardMedal(request);
     EXPECT_TRUE(result.ok()) << result.status();
     return result.ok() ? result->change.seq() : -1;
   }
 
   test::ScopedTempDir dir_;
-  std::unique_ptr<SqliteStore> store_;
-  std::unique_ptr<BackendService> service_;
-  std::unique_ptr<grpc::Server> server_;
-  int port_ = 0;
+  std::unique_ptr<test::InProcessBackend> backend_;
   std::string address_;
   std::unique_ptr<ScoreboardClient> client_;
 };
@@ -234,12 +216,12 @@ TEST(ScoreboardClientOptionsTest, RejectsUnusableArguments) {
 
 TEST_F(ScoreboardClientTest, ReadsRecoverSoonAfterTheBackendRestarts) {
   ASSERT_TRUE(client_->GetBoard().ok());
-  StopBackend();
+  backend_->Stop(absl::Seconds(1));
   EXPECT_EQ(client_->GetBoard().status().code(),
             absl::StatusCode::kUnavailable);
   // Down long enough for several failed reconnection attempts.
   absl::SleepFor(absl::Milliseconds(1500));
-  StartBackend(address_);
+  ASSERT_TRUE(backend_->Serve(backend_->port()).ok());
   // In-process the server's threads poll the client's connection too, so
   // this checks recovery, not the connection watcher: that needs a backend
   // in another process.
