@@ -30,13 +30,32 @@ constexpr char kSchema[] = R"sql(
 constexpr int64_t kCompactEvery = 1024;
 
 // What identifies a request, to tell a retry from a different write that
-// reuses its idempotency key. A field number means different things in a
-// score and a medal, so a tag keeps equal bytes of the two apart. Never 0,
-// which stands for "not recorded".
-template <typename Request>
-int64_t Fingerprint(char tag, const Request& request) {
-  const uint64_t hash = Fnv1a64(std::string(1, tag) + request.SerializeAsString());
-  return static_cast<int64_t>(hash | 1);
+// reuses its idempotency key: its fields, each length-prefixed, rather than
+// its serialized bytes, which a newer build may order differently (fields
+// it used to keep as unknown). Never 0, which stands for "not recorded".
+class Fingerprinter {
+ public:
+  explicit Fingerprinter(char kind) : text_(1, kind) {}
+  Fingerprinter& Add(absl::string_view field) {
+    absl::StrAppend(&text_, field.size(), ":", field);
+    return *this;
+  }
+  Fingerprinter& Add(int64_t field) { return Add(absl::StrCat(field)); }
+  int64_t Done() const { return static_cast<int64_t>(Fnv1a64(text_) | 1); }
+
+ private:
+  std::string text_;
+};
+
+int64_t Fingerprint(const v1::RecordScoreRequest& request) {
+  Fingerprinter f('s');
+  f.Add(request.event()).Add(request.status()).Add(request.points_size());
+  for (const v1::TeamPoints& points : request.points()) f.Add(points.team()).Add(points.points());
+  return f.Done();
+}
+
+int64_t Fingerprint(const v1::AwardMedalRequest& request) {
+  return Fingerprinter('m').Add(request.team()).Add(request.medal()).Add(request.event()).Done();
 }
 
 }  // namespace
@@ -47,11 +66,11 @@ struct SqliteStore::PendingWrite {
   int64_t fingerprint = 0;
   void Set(const v1::RecordScoreRequest* request) {
     score = request;
-    fingerprint = Fingerprint('s', *request);
+    fingerprint = Fingerprint(*request);
   }
   void Set(const v1::AwardMedalRequest* request) {
     medal = request;
-    fingerprint = Fingerprint('m', *request);
+    fingerprint = Fingerprint(*request);
   }
   const std::string& key() const {
     return score != nullptr ? score->idempotency_key() : medal->idempotency_key();

@@ -120,7 +120,8 @@ TEST_F(SqliteStoreTest, AKeyReusedForADifferentWriteIsRefused) {
     // A score under a medal's key is a different request too.
     EXPECT_EQ(store->RecordScore(Score("same", "menhir-put", "Gauls", 1)).status().code(),
               absl::StatusCode::kAlreadyExists);
-    // Two writes with one key in the same batch: the first applies.
+    // Two writes with one key sent back to back, so that they may share a
+    // batch (either way, the first applies and the second is refused).
     absl::Mutex mu;
     std::vector<absl::Status> results;
     auto done = [&](absl::StatusOr<WriteResult> r) {
