@@ -12,14 +12,6 @@
 namespace podium {
 namespace {
 
-// The games' names can grow when the backend restarts with a new games
-// file. An unknown name sends the frontend back to the backend for them at
-// most once a second (so a client's typos cost the backend little), and a
-// board served from cache re-reads them when they are older than
-// kNamesMaxAge, so a new event shows up on boards too.
-constexpr absl::Duration kNamesRecheck = absl::Seconds(1);
-constexpr absl::Duration kNamesMaxAge = absl::Seconds(30);
-
 v1::Change AsChange(const v1::EventScore& score) {
   v1::Change change;
   change.set_seq(score.version());
@@ -39,6 +31,7 @@ v1::Change AsChange(const v1::MedalTally& tally) {
 Frontend::Frontend(FrontendOptions options)
     : options_(std::move(options)),
       backend_(v1::Backend::NewStub(CreateFastReconnectChannel(options_.backend))),
+      names_([this] { return FetchBoard(); }),
       membership_(
           [this] {
             v1::Member self;
@@ -125,6 +118,7 @@ void Frontend::OnMasterChanged(const MasterView& view) {
   {
     absl::MutexLock lock(&view_mu_);
     view_ = view;
+    resets_seen_ = 0;
     ++generation_;
     cache_.InvalidateAll(generation_);
     complete_seq = master_seq_;
@@ -199,16 +193,7 @@ absl::StatusOr<CachedValue> Frontend::Read(const std::string& key, const Fetch& 
   // first board read; should that fail, the backend judges instead. A name
   // not among them is checked with the backend again (rate-limited).
   LearnNames();
-  if (!KnownAfterRecheck(key)) {
-    absl::MutexLock lock(&view_mu_);
-    if (!known_keys_.empty()) {
-      const size_t colon = key.find(':');
-      return absl::NotFoundError(absl::StrCat(
-          "unknown ", key.substr(0, colon) == "team" ? "team" : "event", " '",
-          key.substr(colon + 1),
-          "': it is not in the games file the backend was started with"));
-    }
-  }
+  if (!names_.Known(key)) return UnknownName(key);
   MasterView view;
   int64_t generation;
   {
@@ -262,12 +247,16 @@ absl::StatusOr<CachedValue> Frontend::ReadKey(const std::string& key) {
 }
 
 void Frontend::LearnNames() {
-  bool known;
-  {
-    absl::MutexLock lock(&view_mu_);
-    known = !known_keys_.empty();
-  }
-  if (!known) GetBoard("").IgnoreError();
+  if (names_.empty()) GetBoard("").IgnoreError();
+}
+
+absl::Status Frontend::UnknownName(const std::string& key) {
+  const size_t colon = key.find(':');
+  return absl::NotFoundError(absl::StrCat(
+      "unknown ", key.substr(0, colon) == "team" ? "team" : "event", " '",
+      key.substr(colon + 1, 64),
+      "': it is not in the games file the backend was started with (names are read "
+      "again from the backend, in case its games file just grew)"));
 }
 
 absl::StatusOr<v1::EventScore> Frontend::GetScore(const std::string& event,
@@ -290,13 +279,9 @@ absl::StatusOr<v1::MedalTally> Frontend::GetMedals(const std::string& team,
 
 absl::StatusOr<v1::Board> Frontend::GetBoard(const std::string& client) {
   if (!client.empty()) clients_.Seen(client);
-  RefreshNames(kNamesMaxAge);
-  std::vector<std::string> events, teams;
-  {
-    absl::MutexLock lock(&view_mu_);
-    events = events_;
-    teams = teams_;
-  }
+  names_.RefreshIfOld();
+  const std::vector<std::string> events = names_.events();
+  const std::vector<std::string> teams = names_.teams();
   if (!events.empty() && options_.mode != v1::OFF) {
     v1::Board board;
     bool complete = true;
@@ -323,29 +308,34 @@ absl::StatusOr<v1::Board> Frontend::GetBoard(const std::string& client) {
     view = view_;
     generation = generation_;
   }
-  bool cacheable = true;
+  // In push mode only keys registered with the master before the read may
+  // be cached fresh: names the backend added meanwhile are served but not
+  // marked fresh, since no change of them would be pushed to us.
+  absl::flat_hash_set<std::string> registered;
   if (pusher_ != nullptr && !events.empty()) {
-    std::vector<std::string> keys;
-    for (const std::string& event : events) keys.push_back(EventKey(event));
-    for (const std::string& team : teams) keys.push_back(TeamKey(team));
-    cacheable = RegisterInterest(keys, view).ok();
-  } else if (pusher_ != nullptr) {
-    cacheable = false;  // names unknown until this read; cached next time
+    for (const std::string& event : events) registered.insert(EventKey(event));
+    for (const std::string& team : teams) registered.insert(TeamKey(team));
+    if (!RegisterInterest({registered.begin(), registered.end()}, view).ok()) {
+      registered.clear();
+    }
   }
+  const uint64_t names_ticket = names_.Ticket();
   absl::StatusOr<v1::Board> fetched = FetchBoard();
   if (!fetched.ok()) return fetched.status();
   v1::Board board;
   board.set_seq(fetched->seq());
-  const int64_t fill_generation = cacheable ? generation : -1;
+  // -1 matches no generation: served, not marked fresh.
+  auto fill = [&](const std::string& key, const v1::Change& value) {
+    const bool fresh = pusher_ == nullptr || registered.contains(key);
+    return cache_.Fill(key, value, fresh ? generation : -1);
+  };
   for (const v1::EventScore& event : fetched->events()) {
-    *board.add_events() =
-        cache_.Fill(EventKey(event.event()), AsChange(event), fill_generation)->event();
+    *board.add_events() = fill(EventKey(event.event()), AsChange(event))->event();
   }
   for (const v1::MedalTally& tally : fetched->medals()) {
-    *board.add_medals() =
-        cache_.Fill(TeamKey(tally.team()), AsChange(tally), fill_generation)->medals();
+    *board.add_medals() = fill(TeamKey(tally.team()), AsChange(tally))->medals();
   }
-  RememberNames(*fetched);
+  names_.Remember(*fetched, names_ticket);
   return board;
 }
 
@@ -356,51 +346,6 @@ absl::StatusOr<v1::Board> Frontend::FetchBoard() {
   grpc::Status status = backend_->GetBoard(&context, v1::GetBoardRequest(), &board);
   if (!status.ok()) return BackendError(status);
   return board;
-}
-
-void Frontend::RememberNames(const v1::Board& board) {
-  std::vector<std::string> events, teams;
-  absl::flat_hash_set<std::string> keys;
-  for (const v1::EventScore& event : board.events()) {
-    events.push_back(event.event());
-    keys.insert(EventKey(event.event()));
-  }
-  for (const v1::MedalTally& tally : board.medals()) {
-    teams.push_back(tally.team());
-    keys.insert(TeamKey(tally.team()));
-  }
-  absl::MutexLock lock(&view_mu_);
-  if (!known_keys_.empty() && keys != known_keys_) {
-    LOG(INFO) << "the games changed: now " << events.size() << " events and "
-              << teams.size() << " teams (were " << events_.size() << " and "
-              << teams_.size() << ")";
-  }
-  events_ = std::move(events);
-  teams_ = std::move(teams);
-  known_keys_ = std::move(keys);
-  names_read_ = absl::Now();
-}
-
-bool Frontend::RefreshNames(absl::Duration age) {
-  {
-    absl::MutexLock lock(&view_mu_);
-    if (known_keys_.empty() || absl::Now() - names_read_ < age) return false;
-    names_read_ = absl::Now();  // the others go on with the names they have
-  }
-  absl::StatusOr<v1::Board> board = FetchBoard();
-  if (!board.ok()) return false;
-  RememberNames(*board);
-  return true;
-}
-
-bool Frontend::KnownAfterRecheck(const std::string& key) {
-  {
-    absl::MutexLock lock(&view_mu_);
-    if (known_keys_.empty() || known_keys_.contains(key)) return true;
-  }
-  if (!RefreshNames(kNamesRecheck)) return false;
-  absl::MutexLock lock(&view_mu_);
-  return known_keys_.contains(key);
 }
 
 v1::ListFrontendsReply Frontend::ListFrontends() {
@@ -440,10 +385,16 @@ absl::Status Frontend::Invalidate(const v1::InvalidateRequest& request) {
         "invalidation from ", request.master(), " epoch ", request.epoch(),
         ", but this frontend follows ", view_.master, " epoch ", view_.epoch));
   }
+  if (request.resets() < resets_seen_) {
+    LOG(INFO) << "ignoring an invalidation from " << request.master()
+              << " that its reset overtook (" << request.changes_size() << " changes)";
+    return absl::OkStatus();
+  }
   if (request.reset()) {
     // The master dropped changes meant for us: as after a change of
     // master, nothing cached is trusted and subscriptions replay from the
     // last seq the master had read when it last reached us.
+    resets_seen_ = request.resets();
     ++generation_;
     cache_.InvalidateAll(generation_);
     LOG(WARNING) << "master " << request.master()

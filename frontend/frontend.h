@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "frontend/cache.h"
 #include "frontend/client_tracker.h"
+#include "frontend/game_names.h"
 #include "frontend/membership.h"
 #include "frontend/puller.h"
 #include "frontend/pusher.h"
@@ -103,21 +104,15 @@ class Frontend {
   absl::StatusOr<v1::Change> FetchMedals(const std::string& team);
   // Makes sure the games' names are known (one board read the first time).
   void LearnNames();
-  // Re-reads the games' names from the backend when they are older than
-  // `age` (one caller at a time); whether they were re-read.
-  bool RefreshNames(absl::Duration age);
-  // Whether `key` is a known name, re-reading the names (rate-limited)
-  // when it is not. True while no names are known: the backend judges.
-  bool KnownAfterRecheck(const std::string& key);
-  // Takes the games' names from a board the backend sent.
-  void RememberNames(const v1::Board& board) ABSL_LOCKS_EXCLUDED(view_mu_);
   absl::StatusOr<v1::Board> FetchBoard();
+  static absl::Status UnknownName(const std::string& key);
   void OnMasterChanged(const MasterView& view);
   void ApplyPulled(const v1::Change& change);
   LocalStatus Status() const;
 
   const FrontendOptions options_;
   std::unique_ptr<v1::Backend::Stub> backend_;
+  GameNames names_;  // reads through backend_, so it must go first
   Cache cache_;
   ClientTracker clients_;
   Membership membership_;
@@ -132,11 +127,8 @@ class Frontend {
   int64_t generation_ ABSL_GUARDED_BY(view_mu_) = 0;
   // Push mode: the master's watched seq as last told us.
   int64_t master_seq_ ABSL_GUARDED_BY(view_mu_) = 0;
-  // The games' names, as of the last board read from the backend.
-  std::vector<std::string> events_ ABSL_GUARDED_BY(view_mu_);
-  std::vector<std::string> teams_ ABSL_GUARDED_BY(view_mu_);
-  absl::flat_hash_set<std::string> known_keys_ ABSL_GUARDED_BY(view_mu_);
-  absl::Time names_read_ ABSL_GUARDED_BY(view_mu_) = absl::InfinitePast();
+  // Push mode: resets the current master has sent us (InvalidateRequest).
+  int64_t resets_seen_ ABSL_GUARDED_BY(view_mu_) = 0;
 };
 
 }  // namespace podium

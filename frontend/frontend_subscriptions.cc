@@ -13,38 +13,28 @@ absl::StatusOr<std::shared_ptr<Subscription>> Frontend::NewSubscription(
     const v1::SubscribeRequest& request, const std::string& client,
     Subscription::StartWrite start_write, int shard) {
   LearnNames();
-  for (const std::string& event : request.events()) KnownAfterRecheck(EventKey(event));
-  for (const std::string& team : request.teams()) KnownAfterRecheck(TeamKey(team));
+  if (names_.empty()) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot subscribe yet: the backend ", options_.backend,
+        " has not told this frontend the games' names"));
+  }
   std::vector<std::string> keys;
-  {
-    absl::MutexLock lock(&view_mu_);
-    if (known_keys_.empty()) {
-      return absl::UnavailableError(absl::StrCat(
-          "cannot subscribe yet: the backend ", options_.backend,
-          " has not told this frontend the games' names"));
-    }
-    auto add = [&](const std::string& key, absl::string_view what,
-                   absl::string_view name) -> absl::Status {
-      if (!known_keys_.contains(key)) {
-        return absl::NotFoundError(absl::StrCat(
-            "unknown ", what, " '", name.substr(0, 64),
-            "': it is not in the games file the backend was started with"));
-      }
-      keys.push_back(key);
-      return absl::OkStatus();
-    };
-    for (const std::string& event : request.all_events() ? events_
-                                                         : std::vector<std::string>(
-                                                               request.events().begin(),
-                                                               request.events().end())) {
-      if (absl::Status s = add(EventKey(event), "event", event); !s.ok()) return s;
-    }
-    for (const std::string& team : request.all_teams() ? teams_
-                                                       : std::vector<std::string>(
-                                                             request.teams().begin(),
-                                                             request.teams().end())) {
-      if (absl::Status s = add(TeamKey(team), "team", team); !s.ok()) return s;
-    }
+  auto add = [&](const std::string& key) -> absl::Status {
+    if (!names_.Known(key)) return UnknownName(key);
+    keys.push_back(key);
+    return absl::OkStatus();
+  };
+  for (const std::string& event :
+       request.all_events() ? names_.events()
+                            : std::vector<std::string>(request.events().begin(),
+                                                       request.events().end())) {
+    if (absl::Status s = add(EventKey(event)); !s.ok()) return s;
+  }
+  for (const std::string& team :
+       request.all_teams() ? names_.teams()
+                           : std::vector<std::string>(request.teams().begin(),
+                                                      request.teams().end())) {
+    if (absl::Status s = add(TeamKey(team)); !s.ok()) return s;
   }
   if (keys.empty()) {
     return absl::InvalidArgumentError(

@@ -41,8 +41,7 @@ void PeerSender::Enqueue(const v1::Change& change, int64_t watched_seq) {
                " changes behind");
     return;
   }
-  queue_.push_back(change);
-  watched_seq_ = watched_seq;
+  queue_.push_back(Queued{change, watched_seq});
 }
 
 bool PeerSender::healthy() const {
@@ -82,12 +81,13 @@ void PeerSender::Loop() {
           this));
       if (stopping_) return;
       reset = owes_reset_;
+      request.set_resets(resets_);
       if (!reset) {
         while (!queue_.empty() && request.changes_size() < kMaxBatch) {
-          *request.add_changes() = std::move(queue_.front());
+          *request.add_changes() = std::move(queue_.front().change);
+          request.set_watched_seq(queue_.front().watched_seq);
           queue_.pop_front();
         }
-        request.set_watched_seq(watched_seq_);
       }
     }
     if (reset) {
@@ -101,6 +101,7 @@ void PeerSender::Loop() {
         absl::MutexLock lock(&mu_);
         owes_reset_ = false;
         ++resets_;
+        request.set_resets(resets_);
       }
       LOG(INFO) << "member " << member_ << " answers again: sending it a reset";
       request.set_reset(true);

@@ -7,7 +7,10 @@
 // without bound, and the member is owed a reset: once it is seen alive
 // again, the next request carries `reset` and no changes, so the member
 // stops trusting what it cached and its subscriptions catch up from the
-// backend; later changes follow the reset in order. Only a member that
+// backend; later changes follow the reset in order. Every request carries
+// the number of resets sent before it, so that the member can discard a
+// batch that timed out here but reaches it after the reset that replaced
+// it. Only a member that
 // refuses our epoch (FAILED_PRECONDITION: it follows another master) is
 // given up for good; it registers its keys with whoever it follows next.
 #ifndef PODIUM_FRONTEND_PEER_SENDER_H_
@@ -71,8 +74,13 @@ class PeerSender {
   const PeerSenderOptions options_;
 
   mutable absl::Mutex mu_;
-  std::deque<v1::Change> queue_ ABSL_GUARDED_BY(mu_);
-  int64_t watched_seq_ ABSL_GUARDED_BY(mu_) = 0;
+  // Each change with the master's watched seq when it was queued: a batch
+  // vouches only for what it carries, so it reports its last change's.
+  struct Queued {
+    v1::Change change;
+    int64_t watched_seq;
+  };
+  std::deque<Queued> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool healthy_ ABSL_GUARDED_BY(mu_) = true;
   bool owes_reset_ ABSL_GUARDED_BY(mu_) = false;

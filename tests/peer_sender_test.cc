@@ -140,6 +140,23 @@ TEST_F(PeerSenderTest, DeliversEveryChangeInOrder) {
   EXPECT_EQ(sender_->resets(), 0);
 }
 
+// A member that catches up from a reset replays from the last watched seq
+// it was told; a batch must not vouch for changes still queued behind it.
+TEST_F(PeerSenderTest, EachBatchReportsTheWatchedSeqOfItsLastChange) {
+  member_.Hold(true);
+  StartSender();
+  sender_->Enqueue(ChangeAt(1), 1);
+  ASSERT_TRUE(member_.WaitForEntered(1));
+  for (int seq = 2; seq <= 600; ++seq) sender_->Enqueue(ChangeAt(seq), seq);
+  member_.Hold(false);
+  ASSERT_TRUE(member_.WaitForReceived(3));
+  const auto requests = member_.received();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[1].changes_size(), 512);
+  EXPECT_EQ(requests[1].watched_seq(), 513);
+  EXPECT_EQ(requests[2].watched_seq(), 600);
+}
+
 // The case that once left a member serving stale values: the master gave
 // up on it while it was only unreachable, and never told it.
 TEST_F(PeerSenderTest, AMemberDeclaredDeadGetsAResetWhenItAnswersAgain) {
@@ -163,6 +180,10 @@ TEST_F(PeerSenderTest, AMemberDeclaredDeadGetsAResetWhenItAnswersAgain) {
   sender_->Enqueue(ChangeAt(3), 3);
   ASSERT_TRUE(member_.WaitForReceived(2));
   EXPECT_EQ(Seqs(member_.received()), (std::vector<int64_t>{0, 3}));
+  // Both carry the reset's number, so the member can tell a batch that the
+  // reset overtook (it would carry 0) from one that follows it.
+  EXPECT_EQ(member_.received()[0].resets(), 1);
+  EXPECT_EQ(member_.received()[1].resets(), 1);
   EXPECT_EQ(sender_->resets(), 1);
   EXPECT_FALSE(sender_->owes_reset());
 }

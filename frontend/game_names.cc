@@ -1,0 +1,107 @@
+#include "frontend/game_names.h"
+
+#include "common/keys.h"
+#include "glog/logging.h"
+
+namespace podium {
+
+GameNames::GameNames(FetchBoard fetch, GameNamesOptions options)
+    : fetch_(std::move(fetch)), options_(options) {
+  reader_ = std::thread([this] { Loop(); });
+}
+
+GameNames::~GameNames() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  reader_.join();
+}
+
+bool GameNames::empty() const {
+  absl::MutexLock lock(&mu_);
+  return keys_.empty();
+}
+
+bool GameNames::Known(const std::string& key) {
+  absl::MutexLock lock(&mu_);
+  if (keys_.empty() || keys_.contains(key)) return true;
+  RequestLocked(options_.recheck);
+  return false;
+}
+
+std::vector<std::string> GameNames::events() const {
+  absl::MutexLock lock(&mu_);
+  return events_;
+}
+
+std::vector<std::string> GameNames::teams() const {
+  absl::MutexLock lock(&mu_);
+  return teams_;
+}
+
+void GameNames::RefreshIfOld() {
+  absl::MutexLock lock(&mu_);
+  if (!keys_.empty()) RequestLocked(options_.max_age);
+}
+
+void GameNames::RequestLocked(absl::Duration age) {
+  const absl::Time now = absl::Now();
+  if (now - requested_ < age) return;
+  requested_ = now;
+  wanted_ = true;
+}
+
+uint64_t GameNames::Ticket() {
+  absl::MutexLock lock(&mu_);
+  return ++next_ticket_;
+}
+
+void GameNames::Remember(const v1::Board& board, uint64_t ticket) {
+  std::vector<std::string> events, teams;
+  absl::flat_hash_set<std::string> keys;
+  for (const v1::EventScore& event : board.events()) {
+    events.push_back(event.event());
+    keys.insert(EventKey(event.event()));
+  }
+  for (const v1::MedalTally& tally : board.medals()) {
+    teams.push_back(tally.team());
+    keys.insert(TeamKey(tally.team()));
+  }
+  absl::MutexLock lock(&mu_);
+  if (ticket <= applied_ticket_) return;
+  applied_ticket_ = ticket;
+  if (!keys_.empty() && keys != keys_) {
+    LOG(INFO) << "the games changed: now " << events.size() << " events and " << teams.size()
+              << " teams (were " << events_.size() << " and " << teams_.size() << ")";
+  }
+  events_ = std::move(events);
+  teams_ = std::move(teams);
+  keys_ = std::move(keys);
+  requested_ = std::max(requested_, absl::Now());
+}
+
+void GameNames::Loop() {
+  while (true) {
+    uint64_t ticket;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](GameNames* n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(n->mu_) {
+            return n->wanted_ || n->stopping_;
+          },
+          this));
+      if (stopping_) return;
+      wanted_ = false;
+      ticket = ++next_ticket_;
+    }
+    absl::StatusOr<v1::Board> board = fetch_();
+    if (board.ok()) {
+      Remember(*board, ticket);
+    } else {
+      LOG(WARNING) << "cannot re-read the games' names: " << board.status();
+    }
+  }
+}
+
+}  // namespace podium

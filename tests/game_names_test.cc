@@ -1,0 +1,121 @@
+#include "frontend/game_names.h"
+
+#include <atomic>
+
+#include "absl/synchronization/mutex.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace podium {
+namespace {
+
+using ::testing::ElementsAre;
+
+v1::Board BoardOf(std::vector<std::string> events, std::vector<std::string> teams) {
+  v1::Board board;
+  for (const auto& event : events) board.add_events()->set_event(event);
+  for (const auto& team : teams) board.add_medals()->set_team(team);
+  return board;
+}
+
+// The backend's board as the fake serves it, and how often it was read.
+class FakeBackend {
+ public:
+  absl::StatusOr<v1::Board> Read() {
+    absl::MutexLock lock(&mu_);
+    ++reads_;
+    return board_;
+  }
+  void Set(absl::StatusOr<v1::Board> board) {
+    absl::MutexLock lock(&mu_);
+    board_ = std::move(board);
+  }
+  int reads() {
+    absl::MutexLock lock(&mu_);
+    return reads_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  absl::StatusOr<v1::Board> board_ ABSL_GUARDED_BY(mu_) = absl::UnavailableError("down");
+  int reads_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// Waits (bounded) until `names` knows `key` without asking again.
+bool EventuallyKnown(GameNames& names, const std::string& key) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline) {
+    for (const auto& event : names.events()) {
+      if ("event:" + event == key) return true;
+    }
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return false;
+}
+
+TEST(GameNamesTest, EverythingIsKnownUntilNamesArrive) {
+  FakeBackend backend;
+  GameNames names([&] { return backend.Read(); });
+  EXPECT_TRUE(names.empty());
+  EXPECT_TRUE(names.Known("event:anything"));  // the backend judges then
+}
+
+// Without a recheck interval, so that the first unknown name asks at once.
+GameNamesOptions NoRateLimit() {
+  GameNamesOptions options;
+  options.recheck = absl::ZeroDuration();
+  return options;
+}
+
+TEST(GameNamesTest, AnUnknownNameRereadsTheNamesInTheBackground) {
+  FakeBackend backend;
+  GameNames names([&] { return backend.Read(); }, NoRateLimit());
+  names.Remember(BoardOf({"javelin"}, {"Gauls"}), names.Ticket());
+  EXPECT_TRUE(names.Known("event:javelin"));
+  EXPECT_TRUE(names.Known("team:Gauls"));
+  backend.Set(BoardOf({"javelin", "discus"}, {"Gauls"}));
+  EXPECT_FALSE(names.Known("event:discus"));  // refused now, read again
+  ASSERT_TRUE(EventuallyKnown(names, "event:discus"));
+  EXPECT_TRUE(names.Known("event:discus"));
+  EXPECT_THAT(names.events(), ElementsAre("javelin", "discus"));
+  EXPECT_GE(backend.reads(), 1);
+}
+
+TEST(GameNamesTest, TyposDoNotHammerTheBackend) {
+  FakeBackend backend;
+  GameNamesOptions options;
+  options.recheck = absl::Hours(1);
+  GameNames names([&] { return backend.Read(); }, options);
+  names.Remember(BoardOf({"javelin"}, {"Gauls"}), names.Ticket());
+  backend.Set(BoardOf({"javelin"}, {"Gauls"}));
+  // Names read just now are not read again within the interval, however
+  // many unknown names come: the reader only ever reads when asked.
+  for (int i = 0; i < 1000; ++i) EXPECT_FALSE(names.Known("event:jav" + std::to_string(i)));
+  names.RefreshIfOld();  // 30 s by default: not due either
+  EXPECT_EQ(backend.reads(), 0);
+}
+
+TEST(GameNamesTest, AnOlderReadCannotBringBackOlderNames) {
+  FakeBackend backend;
+  GameNames names([&] { return backend.Read(); });
+  const uint64_t slow = names.Ticket();  // started before the restart
+  const uint64_t fresh = names.Ticket();
+  names.Remember(BoardOf({"javelin", "discus"}, {"Gauls"}), fresh);
+  names.Remember(BoardOf({"javelin"}, {"Gauls"}), slow);
+  EXPECT_THAT(names.events(), ElementsAre("javelin", "discus"));
+}
+
+TEST(GameNamesTest, AFailedReadKeepsTheNamesItHad) {
+  FakeBackend backend;  // down
+  GameNames names([&] { return backend.Read(); }, NoRateLimit());
+  names.Remember(BoardOf({"javelin"}, {"Gauls"}), names.Ticket());
+  EXPECT_FALSE(names.Known("event:discus"));
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (backend.reads() < 1 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+  ASSERT_EQ(backend.reads(), 1);
+  EXPECT_THAT(names.events(), ElementsAre("javelin"));
+  EXPECT_TRUE(names.Known("event:javelin"));
+}
+
+}  // namespace
+}  // namespace podium
