@@ -12,8 +12,11 @@ namespace podium {
 absl::StatusOr<std::shared_ptr<Subscription>> Frontend::NewSubscription(
     const v1::SubscribeRequest& request, const std::string& client,
     Subscription::StartWrite start_write, int shard) {
-  LearnNames();
-  if (names_.empty()) {
+  // This runs on a stream thread, which must not wait on the backend: the
+  // names are read in the background from the start, and a subscriber that
+  // comes before them waits a moment at most (there is nothing to fan out
+  // before the names are known: every subscription needs them).
+  if (!names_.WaitForNames(absl::Milliseconds(200))) {
     return absl::UnavailableError(absl::StrCat(
         "cannot subscribe yet: the backend ", options_.backend,
         " has not told this frontend the games' names"));

@@ -1,5 +1,6 @@
 #include "frontend/game_names.h"
 
+#include "common/backoff.h"
 #include "common/keys.h"
 #include "glog/logging.h"
 
@@ -21,6 +22,13 @@ GameNames::~GameNames() {
 bool GameNames::empty() const {
   absl::MutexLock lock(&mu_);
   return keys_.empty();
+}
+
+bool GameNames::WaitForNames(absl::Duration timeout) const {
+  absl::MutexLock lock(&mu_);
+  auto known = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !keys_.empty(); };
+  mu_.AwaitWithTimeout(absl::Condition(&known), timeout);
+  return !keys_.empty();
 }
 
 bool GameNames::Known(const std::string& key) {
@@ -82,6 +90,8 @@ void GameNames::Remember(const v1::Board& board, uint64_t ticket) {
 }
 
 void GameNames::Loop() {
+  Backoff backoff(absl::Milliseconds(20), options_.max_retry);
+  int failures = 0;
   while (true) {
     uint64_t ticket;
     {
@@ -98,8 +108,18 @@ void GameNames::Loop() {
     absl::StatusOr<v1::Board> board = fetch_();
     if (board.ok()) {
       Remember(*board, ticket);
-    } else {
-      LOG(WARNING) << "cannot re-read the games' names: " << board.status();
+      backoff.Reset();
+      failures = 0;
+      continue;
+    }
+    if (failures++ % 20 == 0) {
+      LOG(WARNING) << "cannot read the games' names: " << board.status();
+    }
+    absl::MutexLock lock(&mu_);
+    if (keys_.empty()) {
+      // Until the first names arrive, subscriptions wait for them: retry.
+      mu_.AwaitWithDeadline(absl::Condition(&stopping_), absl::Now() + backoff.Next());
+      wanted_ = true;
     }
   }
 }

@@ -4,8 +4,9 @@
 // accepts a games file that grew (when it restarts), so the names are read
 // again, in the background, whenever a name is not among them (at most
 // once per recheck interval: typos stay cheap) and when a board is served
-// from names older than the maximum age. Nothing here blocks a caller on
-// the backend.
+// from names older than the maximum age. The first read starts at once,
+// and is retried until the backend answers. Nothing here blocks a caller
+// on the backend.
 #ifndef PODIUM_FRONTEND_GAME_NAMES_H_
 #define PODIUM_FRONTEND_GAME_NAMES_H_
 
@@ -27,6 +28,8 @@ namespace podium {
 struct GameNamesOptions {
   absl::Duration recheck = absl::Seconds(1);
   absl::Duration max_age = absl::Seconds(30);
+  // Longest pause between attempts at the first read.
+  absl::Duration max_retry = absl::Seconds(1);
 };
 
 // Thread-safe.
@@ -43,6 +46,8 @@ class GameNames {
 
   // Whether any names are known yet.
   bool empty() const;
+  // Waits up to `timeout` for the first names; whether there are any.
+  bool WaitForNames(absl::Duration timeout) const;
   // Whether `key` ("event:NAME" / "team:NAME") is a known name; true while
   // none are known (the backend judges then). An unknown key asks for the
   // names to be read again in the background.
@@ -73,7 +78,7 @@ class GameNames {
   absl::Time requested_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   uint64_t next_ticket_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t applied_ticket_ ABSL_GUARDED_BY(mu_) = 0;
-  bool wanted_ ABSL_GUARDED_BY(mu_) = false;
+  bool wanted_ ABSL_GUARDED_BY(mu_) = true;  // the first read
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread reader_;
 };
