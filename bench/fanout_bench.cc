@@ -333,8 +333,8 @@ int Main() {
   }
   auto stub = backend.NewStub();
   {
-    // The frontend learns the games' names with its first board read;
-    // until then it cannot accept subscriptions.
+    // A board read makes sure the frontend has the games' names before the
+    // subscribers come (a Subscribe waits only briefly for them).
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
     v1::Board board;

@@ -189,9 +189,10 @@ absl::StatusOr<CachedValue> Frontend::Read(const std::string& key, const Fetch& 
   }
   if (CachedValue hit = cache_.Get(key)) return hit;
   // Unknown names are refused here, so that a client's typo (or garbage)
-  // never reaches the master's interest table. The names come with the
-  // first board read; should that fail, the backend judges instead. A name
-  // not among them is checked with the backend again (rate-limited).
+  // never reaches the master's interest table. GameNames reads them from
+  // the start; if none are in yet, this read fetches the board itself, and
+  // should that fail too, the backend judges. A name not among them is
+  // refused now and makes GameNames read the names again (rate-limited).
   LearnNames();
   if (!names_.Known(key)) return UnknownName(key);
   MasterView view;
