@@ -120,15 +120,18 @@ class Reader {
       return;
     }
     if (tag == &read_) {
-      if (update_.snapshot()) {
-        opened_->Add();
-      } else {
-        receipts_.emplace_back(update_.change().seq(), NowMicros());
-        max_seq_.store(update_.change().seq(), std::memory_order_release);
-        received_->Add();
+      const int64_t now = NowMicros();
+      for (const v1::SubscribeUpdate& update : message_.updates()) {
+        if (update.snapshot()) {
+          opened_->Add();
+        } else {
+          receipts_.emplace_back(update.change().seq(), now);
+          max_seq_.store(update.change().seq(), std::memory_order_release);
+          received_->Add();
+        }
       }
     }
-    stream_->Read(&update_, &read_);
+    stream_->Read(&message_, &read_);
   }
 
   void Cancel() { context_.TryCancel(); }
@@ -145,8 +148,8 @@ class Reader {
   std::atomic<int64_t> max_seq_{0};
   grpc::ClientContext context_;
   v1::SubscribeRequest request_;
-  std::unique_ptr<grpc::ClientAsyncReader<v1::SubscribeUpdate>> stream_;
-  v1::SubscribeUpdate update_;
+  std::unique_ptr<grpc::ClientAsyncReader<v1::SubscribeUpdates>> stream_;
+  v1::SubscribeUpdates message_;
   std::vector<std::pair<int64_t, int64_t>> receipts_;
   grpc::Status status_;
 };

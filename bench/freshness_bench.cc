@@ -28,6 +28,7 @@
 #include "common/channel.h"
 #include "tests/testing/cluster.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/update_reader.h"
 
 ABSL_FLAG(int, samples, 200, "writes measured per mode (fewer for slow polls)");
 ABSL_FLAG(std::string, modes, "push,pull:10ms,pull:100ms,pull:1000ms",
@@ -46,7 +47,7 @@ class StreamWatcher {
       : stub_(v1::Scoreboard::NewStub(CreateFastReconnectChannel(address))) {
     v1::SubscribeRequest request;
     request.add_events(kEvent);
-    reader_ = stub_->Subscribe(&context_, request);
+    reader_ = std::make_unique<test::UpdateReader>(stub_.get(), &context_, request);
     thread_ = std::thread([this] {
       v1::SubscribeUpdate update;
       while (reader_->Read(&update)) {
@@ -73,7 +74,7 @@ class StreamWatcher {
  private:
   std::unique_ptr<v1::Scoreboard::Stub> stub_;
   grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReader<v1::SubscribeUpdate>> reader_;
+  std::unique_ptr<test::UpdateReader> reader_;
   absl::Mutex mu_;
   std::map<int64_t, absl::Time> received_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;

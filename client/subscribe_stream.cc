@@ -63,7 +63,8 @@ void SubscribeStream::OnReadDone(bool ok) {
     if (!ok) {
       finished_ = true;
     } else {
-      more = ++queued_ < kWindow;
+      queued_ += buffer_.updates_size();
+      more = queued_ < kWindow;
       read_pending_ = more;
     }
   }
@@ -71,9 +72,11 @@ void SubscribeStream::OnReadDone(bool ok) {
     RemoveHold();
     return;
   }
-  v1::SubscribeUpdate update = std::move(buffer_);
+  v1::SubscribeUpdates message = std::move(buffer_);
   buffer_.Clear();
-  sink_->OnStreamUpdate(this, std::move(update));
+  for (v1::SubscribeUpdate& update : *message.mutable_updates()) {
+    sink_->OnStreamUpdate(this, std::move(update));
+  }
   if (more) StartRead(&buffer_);
 }
 

@@ -1,7 +1,8 @@
 // One Scoreboard.Subscribe call on gRPC's callback API: no thread per
 // stream (a client may hold several, a benchmark thousands). Its reactions
 // only hand what happened to a Sink; the owner consumes updates at its own
-// pace, and the stream reads ahead at most kWindow updates, so a slow
+// pace, and the stream reads ahead while fewer than kWindow updates wait
+// (a message may carry several), so a slow
 // consumer pushes back on the frontend (which then conflates) instead of
 // queueing without bound in the client.
 //
@@ -26,9 +27,11 @@
 namespace podium {
 
 class SubscribeStream final
-    : public grpc::ClientReadReactor<v1::SubscribeUpdate> {
+    : public grpc::ClientReadReactor<v1::SubscribeUpdates> {
  public:
-  // Updates a stream may have handed over and not yet had Consumed().
+  // Updates a stream may have handed over and not yet had Consumed() before
+  // it stops reading; one more message may add up to the frontend's batch
+  // size (64) on top.
   static constexpr int kWindow = 256;
 
   // Called on gRPC's threads; must not block.
@@ -72,7 +75,7 @@ class SubscribeStream final
   std::shared_ptr<v1::Scoreboard::Stub> stub_;
   grpc::ClientContext context_;
   v1::SubscribeRequest request_;
-  v1::SubscribeUpdate buffer_;
+  v1::SubscribeUpdates buffer_;
 
   absl::Mutex mu_;
   int queued_ ABSL_GUARDED_BY(mu_) = 0;

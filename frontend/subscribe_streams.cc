@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <functional>
+#include <string>
+#include <vector>
 
 #include <grpcpp/alarm.h>
 
@@ -116,7 +118,9 @@ class SubscribeStream {
     absl::StatusOr<std::shared_ptr<Subscription>> subscription =
         parsed.ok() ? owner_->frontend_->NewSubscription(
                           request, context_.peer(),
-                          [this](const OutgoingUpdate& update) { StartWrite(update); },
+                          [this](absl::Span<const OutgoingUpdate> updates) {
+                            StartWrite(updates);
+                          },
                           index_)
                     : absl::InvalidArgumentError("malformed SubscribeRequest: " +
                                                  parsed.error_message());
@@ -136,9 +140,15 @@ class SubscribeStream {
 
   // From the Subscription, on any thread, one write at a time; never after
   // OnCallDone closed the Subscription.
-  void StartWrite(const OutgoingUpdate& update) {
+  void StartWrite(absl::Span<const OutgoingUpdate> updates) {
     pending_.fetch_add(1, std::memory_order_relaxed);
-    writer_.Write(WireBuffer(update), written_.tag());  // takes its own reference
+    if (updates.size() == 1) {
+      writer_.Write(WireBuffer(updates[0]), written_.tag());  // takes its own reference
+      return;
+    }
+    grpc::ByteBuffer batch;
+    Encode(updates, &batch);
+    writer_.Write(batch, written_.tag());
   }
 
   void OnMetadataSent(bool) { Release(); }
@@ -174,10 +184,10 @@ class SubscribeStream {
     }
   }
 
-  // The wire form of `update`. A fan-out writes one change to a few hundred
-  // streams in a row on one thread, so the last buffer built on each thread
-  // is kept and reused; it holds the change, so that no other change can
-  // take its address while it is cached.
+  // The wire form of a message of `update` alone. A fan-out writes one
+  // change to a few hundred streams in a row on one thread, so the last
+  // buffer built on each thread is kept and reused; it holds the change, so
+  // that no other change can take its address while it is cached.
   static const grpc::ByteBuffer& WireBuffer(const OutgoingUpdate& update) {
     struct Cached {
       EncodedChangePtr change;
@@ -188,7 +198,7 @@ class SubscribeStream {
     thread_local Cached cached;
     if (cached.change != update.change || cached.snapshot != update.snapshot ||
         cached.conflated != update.conflated) {
-      Encode(update, &cached.buffer);
+      Encode(absl::MakeConstSpan(&update, 1), &cached.buffer);
       cached.change = update.change;
       cached.snapshot = update.snapshot;
       cached.conflated = update.conflated;
@@ -196,15 +206,20 @@ class SubscribeStream {
     return cached.buffer;
   }
 
-  // The shared bytes go out without a copy: the slice holds a reference to
-  // the encoded change until gRPC has sent it.
-  static void Encode(const OutgoingUpdate& update, grpc::ByteBuffer* out) {
-    auto* hold = new EncodedChangePtr(update.change);
-    grpc::Slice slices[2] = {
-        grpc::Slice(const_cast<char*>((*hold)->bytes.data()), (*hold)->bytes.size(),
-                    [](void* p) { delete static_cast<EncodedChangePtr*>(p); }, hold),
-        grpc::Slice(update.Flags())};
-    grpc::ByteBuffer buffer(slices, slices[1].size() > 0 ? 2 : 1);
+  // A SubscribeUpdates message of `updates`. The shared bytes go out
+  // without a copy: each such slice holds a reference to its encoded change
+  // until gRPC has sent it.
+  static void Encode(absl::Span<const OutgoingUpdate> updates, grpc::ByteBuffer* out) {
+    std::vector<grpc::Slice> slices;
+    slices.reserve(3 * updates.size());
+    for (const OutgoingUpdate& update : updates) {
+      slices.emplace_back(update.Header());
+      auto* hold = new EncodedChangePtr(update.change);
+      slices.emplace_back(const_cast<char*>((*hold)->bytes.data()), (*hold)->bytes.size(),
+                          [](void* p) { delete static_cast<EncodedChangePtr*>(p); }, hold);
+      if (std::string flags = update.Flags(); !flags.empty()) slices.emplace_back(flags);
+    }
+    grpc::ByteBuffer buffer(slices.data(), slices.size());
     out->Swap(&buffer);
   }
 

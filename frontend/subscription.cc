@@ -1,7 +1,6 @@
 #include "frontend/subscription.h"
 
 #include <algorithm>
-#include <optional>
 
 #include "common/keys.h"
 
@@ -25,6 +24,18 @@ std::string OutgoingUpdate::Flags() const {
   return flags;
 }
 
+std::string OutgoingUpdate::Header() const {
+  // Field 1, length-delimited, then the length as a varint.
+  std::string header(1, '\x0a');
+  size_t length = change->bytes.size() + (snapshot ? 2 : 0) + (conflated ? 2 : 0);
+  while (length >= 0x80) {
+    header.push_back(static_cast<char>((length & 0x7f) | 0x80));
+    length >>= 7;
+  }
+  header.push_back(static_cast<char>(length));
+  return header;
+}
+
 v1::SubscribeUpdate OutgoingUpdate::ToProto() const {
   v1::SubscribeUpdate update;
   update.ParseFromString(change->bytes + Flags());
@@ -44,7 +55,7 @@ Subscription::Subscription(std::vector<std::string> keys, std::string client,
       max_queued_(std::max<size_t>(max_queued, 1)) {}
 
 void Subscription::Publish(const EncodedChangePtr& change) {
-  std::optional<OutgoingUpdate> next;
+  Batch next;
   absl::ReleasableMutexLock lock(&mu_);
   if (closed_) return;
   if (catching_up_ > 0) {
@@ -74,13 +85,13 @@ void Subscription::Publish(const EncodedChangePtr& change) {
     if (!Admit(*change, /*snapshot=*/false)) return;
     writing_ = true;
     starting_.fetch_add(1, std::memory_order_relaxed);
-    next = OutgoingUpdate{change, false, false};
+    next.push_back(OutgoingUpdate{change, false, false});
   } else {
     Enqueue(change, false, false);
     next = TakeWrite();
   }
   lock.Release();
-  Write(std::move(next));
+  Write(next);
 }
 
 void Subscription::BeginCatchUp() {
@@ -89,18 +100,18 @@ void Subscription::BeginCatchUp() {
 }
 
 void Subscription::CatchUp(const EncodedChangePtr& change, bool snapshot) {
-  std::optional<OutgoingUpdate> next;
+  Batch next;
   {
     absl::MutexLock lock(&mu_);
     if (closed_) return;
     Enqueue(change, snapshot, false);
     next = TakeWrite();
   }
-  Write(std::move(next));
+  Write(next);
 }
 
 void Subscription::EndCatchUp() {
-  std::optional<OutgoingUpdate> next;
+  Batch next;
   {
     absl::MutexLock lock(&mu_);
     if (--catching_up_ > 0 || closed_) return;
@@ -111,7 +122,7 @@ void Subscription::EndCatchUp() {
     for (const auto& [change, conflated] : held) Enqueue(change, false, conflated);
     next = TakeWrite();
   }
-  Write(std::move(next));
+  Write(next);
 }
 
 bool Subscription::Admit(const EncodedChange& encoded, bool snapshot) {
@@ -140,31 +151,34 @@ void Subscription::Enqueue(const EncodedChangePtr& encoded, bool snapshot,
   newest_[key] = std::prev(queue_.end());
 }
 
-std::optional<OutgoingUpdate> Subscription::TakeWrite() {
-  if (writing_ || closed_ || queue_.empty()) return std::nullopt;
+Subscription::Batch Subscription::TakeWrite() {
+  Batch next;
+  if (writing_ || closed_ || queue_.empty()) return next;
   writing_ = true;
   starting_.fetch_add(1, std::memory_order_relaxed);
-  auto newest = newest_.find(queue_.front().change->key);
-  if (newest != newest_.end() && newest->second == queue_.begin()) newest_.erase(newest);
-  OutgoingUpdate next = std::move(queue_.front());
-  queue_.pop_front();
+  while (!queue_.empty() && next.size() < kMaxBatch) {
+    auto newest = newest_.find(queue_.front().change->key);
+    if (newest != newest_.end() && newest->second == queue_.begin()) newest_.erase(newest);
+    next.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
   return next;
 }
 
-void Subscription::Write(std::optional<OutgoingUpdate> next) {
-  if (!next.has_value()) return;
-  start_write_(*next);
+void Subscription::Write(const Batch& next) {
+  if (next.empty()) return;
+  start_write_(absl::MakeConstSpan(next));
   starting_.fetch_sub(1, std::memory_order_release);
 }
 
 void Subscription::WriteDone() {
-  std::optional<OutgoingUpdate> next;
+  Batch next;
   {
     absl::MutexLock lock(&mu_);
     writing_ = false;
     next = TakeWrite();
   }
-  Write(std::move(next));
+  Write(next);
 }
 
 void Subscription::Close() {

@@ -10,9 +10,10 @@
 // then holds at most max_queued plus one update per key, and the latest
 // value of every key is always delivered.
 //
-// Fan-out cost is per subscriber, so a change is encoded once
-// (EncodeChange) and every subscription shares those bytes; a write appends
-// at most two bytes of flags to them.
+// Fan-out cost is per subscriber and per message, so a change is encoded
+// once (EncodeChange) and every subscription shares those bytes (a write
+// appends at most two bytes of flags), and what waited while a write was in
+// flight leaves in one write (a batch, up to kMaxBatch updates).
 //
 // While the subscription catches up (replaying missed changes from the
 // backend after a resume or a change of master) live changes are held
@@ -26,14 +27,15 @@
 #include <functional>
 #include <list>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
 #include "podium/v1/scoreboard.pb.h"
 
 namespace podium {
@@ -43,7 +45,9 @@ struct EncodedChange {
   v1::Change change;
   std::string key;
   // A serialized SubscribeUpdate carrying only `change`; protobuf lets the
-  // flags follow as separately encoded fields (OutgoingUpdate::Flags).
+  // flags follow as separately encoded fields (OutgoingUpdate::Flags), and a
+  // SubscribeUpdates message is each update's bytes behind a field header
+  // (OutgoingUpdate::Header).
   std::string bytes;
 };
 using EncodedChangePtr = std::shared_ptr<const EncodedChange>;
@@ -56,6 +60,9 @@ struct OutgoingUpdate {
   bool conflated = false;
   // The encoded flag fields to append to change->bytes ("" when none).
   std::string Flags() const;
+  // What precedes this update's bytes and flags in a SubscribeUpdates
+  // message: the tag and length of its `updates` entry.
+  std::string Header() const;
   // The update as a message (for tests and logs; the hot path sends bytes).
   v1::SubscribeUpdate ToProto() const;
 };
@@ -63,13 +70,18 @@ struct OutgoingUpdate {
 // Thread-safe.
 class Subscription {
  public:
-  // Starts one write of `update`. It is called again only after
-  // WriteDone() (possibly while the previous call is still returning), and
-  // never once Close() has returned. Called without the subscription's lock,
-  // so that a write completing on another thread does not wait for it.
-  using StartWrite = std::function<void(const OutgoingUpdate& update)>;
+  // Starts one write of `updates` (one SubscribeUpdates message; never
+  // empty). It is called again only after WriteDone() (possibly while the
+  // previous call is still returning), and never once Close() has returned.
+  // Called without the subscription's lock, so that a write completing on
+  // another thread does not wait for it.
+  using StartWrite = std::function<void(absl::Span<const OutgoingUpdate> updates)>;
 
   static constexpr size_t kDefaultMaxQueued = 256;
+  // Updates one write carries at most: enough that a reader behind by a
+  // burst catches up in a few messages, few enough that a message stays a
+  // few kilobytes.
+  static constexpr size_t kMaxBatch = 64;
 
   Subscription(std::vector<std::string> keys, std::string client,
                StartWrite start_write, size_t max_queued = kDefaultMaxQueued);
@@ -112,10 +124,13 @@ class Subscription {
   // Queues `change` if it is newer than what was queued for its key.
   void Enqueue(const EncodedChangePtr& change, bool snapshot, bool conflated)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The next update to write, if one is waiting and none is in flight;
-  // Write() must follow, outside the lock.
-  std::optional<OutgoingUpdate> TakeWrite() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Write(std::optional<OutgoingUpdate> next) ABSL_LOCKS_EXCLUDED(mu_);
+  // One write's worth: usually a single update, kept off the heap.
+  using Batch = absl::InlinedVector<OutgoingUpdate, 1>;
+  // The next updates to write (oldest first, at most kMaxBatch), if any
+  // are waiting and no write is in flight; Write() must follow, outside the
+  // lock.
+  Batch TakeWrite() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Write(const Batch& next) ABSL_LOCKS_EXCLUDED(mu_);
 
   const std::vector<std::string> keys_;
   const absl::flat_hash_set<std::string> key_set_;

@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "tests/testing/cluster.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/update_reader.h"
 
 namespace podium::test {
 namespace {
@@ -133,7 +134,7 @@ TEST_F(FrontendCacheTest, AMemberTheMasterDroppedChangesForIsResetWhenItReturns)
   watch.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
   v1::SubscribeRequest subscribe;
   subscribe.add_events("javelin");
-  auto updates = member_stub->Subscribe(&watch, subscribe);
+  auto updates = std::make_unique<test::UpdateReader>(member_stub.get(), &watch, subscribe);
   v1::SubscribeUpdate update;
   ASSERT_TRUE(updates->Read(&update));  // the opening snapshot
   // Frozen, the member misses its heartbeats and the master's invalidation

@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "tests/testing/cluster.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/update_reader.h"
 
 namespace podium::test {
 namespace {
@@ -42,8 +43,7 @@ TEST(SlowSubscriberTest, StalledReaderKeepsFrontendMemoryBoundedAndGetsLatest) {
   grpc::ClientContext context;
   v1::SubscribeRequest request;
   for (const std::string& event : events) request.add_events(event);
-  std::unique_ptr<grpc::ClientReader<v1::SubscribeUpdate>> reader =
-      stub->Subscribe(&context, request);
+  auto reader = std::make_unique<test::UpdateReader>(stub.get(), &context, request);
   std::map<std::string, int64_t> latest_seen;
   v1::SubscribeUpdate update;
   for (size_t i = 0; i < events.size(); ++i) {

@@ -18,6 +18,7 @@
 #include "tests/testing/cluster.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/update_reader.h"
 
 namespace podium {
 namespace {
@@ -28,7 +29,7 @@ constexpr int kQueues = 4;
 // One open Subscribe stream of kEvent.
 struct Stream {
   grpc::ClientContext context;
-  std::unique_ptr<grpc::ClientReader<v1::SubscribeUpdate>> reader;
+  std::unique_ptr<test::UpdateReader> reader;
 };
 
 class SubscribeStreamsTest : public ::testing::Test {
@@ -74,7 +75,7 @@ class SubscribeStreamsTest : public ::testing::Test {
     stream->context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
     v1::SubscribeRequest request;
     request.add_events(kEvent);
-    stream->reader = stub_->Subscribe(&stream->context, request);
+    stream->reader = std::make_unique<test::UpdateReader>(stub_.get(), &stream->context, request);
     stream->reader->WaitForInitialMetadata();
     open_.push_back(std::move(stream));
   }

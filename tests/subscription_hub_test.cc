@@ -42,9 +42,9 @@ v1::Change Score(const std::string& event, int64_t seq) {
 class Recorder {
  public:
   Subscription::StartWrite writer() {
-    return [this](const OutgoingUpdate& update) {
+    return [this](absl::Span<const OutgoingUpdate> updates) {
       absl::MutexLock lock(&mu_);
-      seqs_.push_back(update.change->change.seq());
+      for (const OutgoingUpdate& update : updates) seqs_.push_back(update.change->change.seq());
     };
   }
   std::vector<int64_t> seqs() const {
@@ -149,7 +149,7 @@ TEST(SubscriptionHubTest, FanOutWritesEachClientsStreamsTogether) {
                              "ipv4:127.0.0.1:5003", "ipv4:127.0.0.1:5002"}) {
     subs.push_back(std::make_shared<Subscription>(
         std::vector<std::string>{EventKey("a")}, client,
-        [&mu, &order, client](const OutgoingUpdate&) {
+        [&mu, &order, client](absl::Span<const OutgoingUpdate>) {
           absl::MutexLock lock(&mu);
           order.push_back(client);
         }));

@@ -1,6 +1,7 @@
 #include "frontend/subscription.h"
 
 #include <algorithm>
+#include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -19,10 +20,20 @@ EncodedChangePtr Score(const std::string& event, int64_t seq) {
 // Records writes; the test decides when each write completes, as a slow
 // or fast network would.
 struct Sink {
-  std::vector<v1::SubscribeUpdate> written;
+  std::vector<v1::SubscribeUpdate> written;  // every update, in order
+  std::vector<size_t> messages;              // updates per write
   Subscription::StartWrite writer() {
-    // Decodes the bytes a stream would send, flags included.
-    return [this](const OutgoingUpdate& u) { written.push_back(u.ToProto()); };
+    return [this](absl::Span<const OutgoingUpdate> updates) {
+      // Decodes the message a stream would send: headers, shared bytes and
+      // flags, as frontend/subscribe_streams.cc lays them out.
+      std::string wire;
+      for (const OutgoingUpdate& u : updates) wire += u.Header() + u.change->bytes + u.Flags();
+      v1::SubscribeUpdates message;
+      ASSERT_TRUE(message.ParseFromString(wire));
+      ASSERT_EQ(message.updates_size(), static_cast<int>(updates.size()));
+      for (const auto& update : message.updates()) written.push_back(update);
+      messages.push_back(updates.size());
+    };
   }
 };
 
@@ -69,6 +80,41 @@ TEST(SubscriptionTest, BurstWithinTheBoundIsDeliveredWhole) {
   ASSERT_EQ(sink.written.size(), 50u) << "a reader that keeps up loses nothing";
   EXPECT_EQ(sub.conflated(), 0);
   for (const auto& update : sink.written) EXPECT_FALSE(update.conflated());
+}
+
+TEST(SubscriptionTest, WhatWaitedLeavesInBatchesInOrder) {
+  Sink sink;
+  Subscription sub({"event:a", "event:b"}, "c", sink.writer());
+  sub.Publish(Score("a", 1));  // straight out, alone
+  for (int seq = 2; seq <= 100; ++seq) sub.Publish(Score(seq % 2 ? "a" : "b", seq));
+  EXPECT_EQ(sink.messages, (std::vector<size_t>{1}));
+  sub.WriteDone();  // the 99 that waited: a full batch, then the rest
+  sub.WriteDone();
+  sub.WriteDone();  // nothing left: no empty write
+  EXPECT_EQ(sink.messages, (std::vector<size_t>{1, Subscription::kMaxBatch,
+                                                99 - Subscription::kMaxBatch}));
+  std::vector<int64_t> expected(100);
+  for (int i = 0; i < 100; ++i) expected[i] = i + 1;
+  EXPECT_EQ(Seqs(sink), expected);
+  EXPECT_EQ(sub.conflated(), 0);
+}
+
+TEST(SubscriptionTest, BatchesCarryEachUpdatesFlags) {
+  Sink sink;
+  Subscription sub({"event:a", "event:b"}, "c", sink.writer(), /*max_queued=*/2);
+  sub.BeginCatchUp();
+  sub.CatchUp(Score("a", 1), /*snapshot=*/true);  // in flight
+  sub.CatchUp(Score("b", 2), /*snapshot=*/true);
+  sub.EndCatchUp();
+  sub.Publish(Score("a", 3));
+  sub.Publish(Score("a", 4));  // the queue is full: replaces 3
+  sub.WriteDone();
+  ASSERT_EQ(sink.messages, (std::vector<size_t>{1, 2}));
+  ASSERT_EQ(Seqs(sink), (std::vector<int64_t>{1, 2, 4}));
+  EXPECT_TRUE(sink.written[1].snapshot());
+  EXPECT_FALSE(sink.written[1].conflated());
+  EXPECT_FALSE(sink.written[2].snapshot());
+  EXPECT_TRUE(sink.written[2].conflated());
 }
 
 TEST(SubscriptionTest, VersionsOfAKeyNeverGoBack) {
