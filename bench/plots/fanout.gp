@@ -2,7 +2,7 @@
 # against the number of subscribers of one key. Drawn by scripts/bench:
 #   gnuplot -e "data='bench/results/fanout.csv'; out='docs/img/fanout.png'" bench/plots/fanout.gp
 # data columns: subscribers,delivered_share,deliveries_per_s,p50_ack_us,
-#               p99_ack_us,p50_send_us,p99_send_us
+#               p99_ack_us,p50_send_us,p99_send_us,updates_per_message
 
 set datafile separator ','
 set terminal pngcairo size 1100,500 noenhanced
