@@ -1,7 +1,5 @@
 // Frontend's subscription entry points, kept apart from the read path in
 // frontend.cc: they resolve a request into keys and hand it to the hub.
-#include <algorithm>
-
 #include "absl/strings/str_cat.h"
 #include "common/keys.h"
 #include "frontend/frontend.h"
@@ -46,8 +44,6 @@ absl::StatusOr<std::shared_ptr<Subscription>> Frontend::NewSubscription(
   if (request.after_seq() < 0) {
     return absl::InvalidArgumentError("after_seq must not be negative");
   }
-  std::sort(keys.begin(), keys.end());
-  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   auto subscription =
       std::make_shared<Subscription>(std::move(keys), client, std::move(start_write));
   subscription->set_shard(shard);

@@ -46,9 +46,19 @@ v1::SubscribeUpdate OutgoingUpdate::ToProto() const {
 // catch-up of a slow backend must not buffer the world either.
 constexpr size_t kMaxHeld = 4096;
 
+namespace {
+
+std::vector<std::string> SortedDistinct(std::vector<std::string> keys) {
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  return keys;
+}
+
+}  // namespace
+
 Subscription::Subscription(std::vector<std::string> keys, std::string client,
                            StartWrite start_write, size_t max_queued)
-    : keys_(std::move(keys)),
+    : keys_(SortedDistinct(std::move(keys))),
       key_set_(keys_.begin(), keys_.end()),
       client_(std::move(client)),
       start_write_(std::move(start_write)),

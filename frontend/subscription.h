@@ -86,6 +86,7 @@ class Subscription {
   Subscription(std::vector<std::string> keys, std::string client,
                StartWrite start_write, size_t max_queued = kDefaultMaxQueued);
 
+  // Sorted, each once.
   const std::vector<std::string>& keys() const { return keys_; }
   bool Wants(const std::string& key) const { return key_set_.contains(key); }
   const std::string& client() const { return client_; }

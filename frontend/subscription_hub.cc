@@ -40,22 +40,31 @@ void SubscriptionHub::Add(std::shared_ptr<Subscription> subscription,
     // from 94-100% of deliveries to 90-91% (fanout_bench under perf stat,
     // three runs each); the kernel's send path is nearly half of the
     // frontend's time in fan-out.
-    auto at = std::upper_bound(subscriptions_.begin(), subscriptions_.end(),
-                               subscription->client(),
-                               [](const std::string& client, const auto& s) {
-                                 return client < s->client();
-                               });
-    subscriptions_.insert(at, subscription);
+    for (const std::string& key : subscription->keys()) {
+      std::vector<std::shared_ptr<Subscription>>& of_key = by_key_[key];
+      auto at = std::upper_bound(of_key.begin(), of_key.end(), subscription->client(),
+                                 [](const std::string& client, const auto& s) {
+                                   return client < s->client();
+                                 });
+      of_key.insert(at, subscription);
+    }
+    subscriptions_.push_back(subscription);
   }
   Schedule(std::move(subscription), after_seq, absl::Now());
 }
 
 void SubscriptionHub::Remove(const Subscription* subscription) {
+  auto is_it = [subscription](const auto& s) { return s.get() == subscription; };
   absl::MutexLock lock(&mu_);
-  subscriptions_.erase(
-      std::remove_if(subscriptions_.begin(), subscriptions_.end(),
-                     [&](const auto& s) { return s.get() == subscription; }),
-      subscriptions_.end());
+  for (const std::string& key : subscription->keys()) {
+    auto of_key = by_key_.find(key);
+    if (of_key == by_key_.end()) continue;
+    auto& list = of_key->second;
+    list.erase(std::remove_if(list.begin(), list.end(), is_it), list.end());
+    if (list.empty()) by_key_.erase(of_key);
+  }
+  subscriptions_.erase(std::remove_if(subscriptions_.begin(), subscriptions_.end(), is_it),
+                       subscriptions_.end());
 }
 
 void SubscriptionHub::SetShardRunner(ShardRunner runner) {
@@ -74,8 +83,9 @@ void SubscriptionHub::Publish(const v1::Change& change) {
     // start meanwhile should not wait for it.
     absl::MutexLock lock(&mu_);
     runner = runner_;
-    for (const auto& subscription : subscriptions_) {
-      if (!subscription->Wants(key)) continue;
+    auto of_key = by_key_.find(key);
+    if (of_key == by_key_.end()) return;
+    for (const auto& subscription : of_key->second) {
       const size_t shard = runner ? static_cast<size_t>(std::max(0, subscription->shard())) : 0;
       if (shard >= shards.size()) shards.resize(shard + 1);
       shards[shard].push_back(subscription);
@@ -114,12 +124,11 @@ void SubscriptionHub::CatchUpAll(int64_t complete_seq) {
 }
 
 std::vector<std::string> SubscriptionHub::Keys() const {
-  absl::flat_hash_set<std::string> keys;
+  std::vector<std::string> keys;
   absl::MutexLock lock(&mu_);
-  for (const auto& subscription : subscriptions_) {
-    keys.insert(subscription->keys().begin(), subscription->keys().end());
-  }
-  return std::vector<std::string>(keys.begin(), keys.end());
+  keys.reserve(by_key_.size());
+  for (const auto& [key, subscriptions] : by_key_) keys.push_back(key);
+  return keys;
 }
 
 size_t SubscriptionHub::size() const {

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -86,8 +86,13 @@ class SubscriptionHub {
   // Held through a Publish, so that changes go out in order; taken before mu_.
   absl::Mutex publish_mu_;
   mutable absl::Mutex mu_;
-  // Ordered by client(), so each client connection's streams are adjacent.
+  // Every subscription, and those of each key: a change visits only the
+  // subscriptions of its key, however many others the frontend holds.
+  // Each key's list is ordered by client(), so that a client connection's
+  // streams are adjacent (see Add).
   std::vector<std::shared_ptr<Subscription>> subscriptions_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::vector<std::shared_ptr<Subscription>>> by_key_
+      ABSL_GUARDED_BY(mu_);
   std::vector<Task> tasks_ ABSL_GUARDED_BY(mu_);
   ShardRunner runner_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

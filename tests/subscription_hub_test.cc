@@ -1,5 +1,6 @@
 #include "frontend/subscription_hub.h"
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <map>
@@ -136,6 +137,49 @@ TEST(SubscriptionHubTest, WithoutARunnerPublishWritesOnTheCallingThread) {
   s->WriteDone();
   hub.Publish(Score("a", 7));
   EXPECT_EQ(recorder.seqs(), (std::vector<int64_t>{0, 7}));
+}
+
+TEST(SubscriptionHubTest, AChangeReachesOnlyItsKeysSubscribersAndRemovedOnesNoMore) {
+  SubscriptionHub hub(EmptyBoard());
+  Recorder of_a, of_a_and_b, of_b;
+  auto a = std::make_shared<Subscription>(std::vector<std::string>{EventKey("a")}, "c1",
+                                          of_a.writer());
+  // Named twice: still one subscription of each key.
+  auto ab = std::make_shared<Subscription>(
+      std::vector<std::string>{EventKey("b"), EventKey("a"), EventKey("b")}, "c2",
+      of_a_and_b.writer());
+  auto b = std::make_shared<Subscription>(std::vector<std::string>{EventKey("b")}, "c3",
+                                          of_b.writer());
+  for (const auto& s : {a, ab, b}) hub.Add(s, 0);
+  for (const auto& s : {a, ab, b}) ASSERT_TRUE(WaitCaughtUp(*s));
+  // Snapshots: one value per key (the second of ab's waited for the first).
+  for (const auto& s : {a, ab, b}) s->WriteDone();
+  ASSERT_EQ(of_a.seqs().size(), 1u);
+  ASSERT_EQ(of_a_and_b.seqs().size(), 2u);
+  ASSERT_EQ(of_b.seqs().size(), 1u);
+  std::vector<std::string> keys = hub.Keys();
+  std::sort(keys.begin(), keys.end());
+  EXPECT_EQ(keys, (std::vector<std::string>{EventKey("a"), EventKey("b")}));
+
+  auto published = [&](const v1::Change& change) {
+    for (const auto& s : {a, ab, b}) s->WriteDone();
+    hub.Publish(change);
+  };
+  published(Score("a", 1));
+  published(Score("b", 2));
+  EXPECT_EQ(of_a.seqs(), (std::vector<int64_t>{0, 1}));
+  EXPECT_EQ(of_a_and_b.seqs(), (std::vector<int64_t>{0, 0, 1, 2}));
+  EXPECT_EQ(of_b.seqs(), (std::vector<int64_t>{0, 2}));
+
+  hub.Remove(ab.get());
+  hub.Remove(b.get());
+  published(Score("a", 3));
+  published(Score("b", 4));
+  EXPECT_EQ(of_a.seqs(), (std::vector<int64_t>{0, 1, 3}));
+  EXPECT_EQ(of_a_and_b.seqs(), (std::vector<int64_t>{0, 0, 1, 2}));
+  EXPECT_EQ(of_b.seqs(), (std::vector<int64_t>{0, 2}));
+  EXPECT_EQ(hub.Keys(), (std::vector<std::string>{EventKey("a")}));
+  EXPECT_EQ(hub.size(), 1u);
 }
 
 TEST(SubscriptionHubTest, FanOutWritesEachClientsStreamsTogether) {
