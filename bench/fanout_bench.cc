@@ -101,6 +101,7 @@ class Reader {
          Counter* done, Counter* received)
       : opened_(opened), done_(done), received_(received) {
     request_.add_events(kEvent);
+    request_.set_format(v1::SUBSCRIBE_FORMAT_BATCHES);
     receipts_.reserve(writes);
     // A connection that fails once under the load of opening thousands of
     // streams is retried rather than failing the stream.

@@ -1,10 +1,12 @@
 // One Scoreboard.Subscribe call on gRPC's callback API: no thread per
 // stream (a client may hold several, a benchmark thousands). Its reactions
 // only hand what happened to a Sink; the owner consumes updates at its own
-// pace, and the stream reads ahead while fewer than kWindow updates wait
-// (a message may carry several), so a slow
-// consumer pushes back on the frontend (which then conflates) instead of
-// queueing without bound in the client.
+// pace, and the stream reads ahead while fewer than kWindow updates wait (a
+// message may carry several), so a slow consumer pushes back on the
+// frontend (which then conflates) instead of queueing without bound in the
+// client. It reads only once the frontend's initial metadata says it sends
+// the message format this client reads; another format fails the stream
+// with FAILED_PRECONDITION.
 //
 // Lifetime: gRPC calls the sink's OnStreamDone last, after every update
 // and only once the owner can no longer start a read (a hold keeps the
@@ -81,6 +83,12 @@ class SubscribeStream final
   int queued_ ABSL_GUARDED_BY(mu_) = 0;
   bool read_pending_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;  // a read failed: no more
+  bool cancelling_ ABSL_GUARDED_BY(mu_) = false;
+  // What the frontend's initial metadata said of its message format:
+  // nothing yet (or the call failed first), the format this client reads
+  // (SUBSCRIBE_FORMAT_BATCHES), or another. Reads start once it matches.
+  enum class Format { kUnknown, kMatches, kDiffers };
+  Format format_ ABSL_GUARDED_BY(mu_) = Format::kUnknown;
 };
 
 }  // namespace podium

@@ -10,6 +10,12 @@ namespace podium {
 absl::StatusOr<std::shared_ptr<Subscription>> Frontend::NewSubscription(
     const v1::SubscribeRequest& request, const std::string& client,
     Subscription::StartWrite start_write, int shard) {
+  if (request.format() != v1::SUBSCRIBE_FORMAT_BATCHES) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "this frontend sends SubscribeUpdates messages (format SUBSCRIBE_FORMAT_BATCHES); the "
+        "client reads format ", v1::SubscribeFormat_Name(request.format()),
+        ", from an older Podium: upgrade the client"));
+  }
   // This runs on a stream thread, which must not wait on the backend: the
   // names are read in the background from the start, and a subscriber that
   // comes before them waits a moment at most (there is nothing to fan out

@@ -27,7 +27,7 @@ std::string OutgoingUpdate::Flags() const {
 std::string OutgoingUpdate::Header() const {
   // Field 1, length-delimited, then the length as a varint.
   std::string header(1, '\x0a');
-  size_t length = change->bytes.size() + (snapshot ? 2 : 0) + (conflated ? 2 : 0);
+  size_t length = change->bytes.size() + Flags().size();
   while (length >= 0x80) {
     header.push_back(static_cast<char>((length & 0x7f) | 0x80));
     length >>= 7;

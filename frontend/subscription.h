@@ -53,7 +53,7 @@ struct EncodedChange {
 using EncodedChangePtr = std::shared_ptr<const EncodedChange>;
 EncodedChangePtr EncodeChange(const v1::Change& change);
 
-// One write: shared bytes plus this subscriber's flags.
+// One update of a write: shared bytes plus this subscriber's flags.
 struct OutgoingUpdate {
   EncodedChangePtr change;
   bool snapshot = false;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
@@ -12,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/auth.h"
 #include "common/server.h"
+#include "common/subscribe_format.h"
 #include "frontend/frontend.h"
 #include "frontend/scoreboard_service.h"
 #include "gtest/gtest.h"
@@ -150,6 +152,29 @@ TEST_F(SubscribeStreamsTest, EveryStreamGetsTheSnapshotThenEachChange) {
     }
     EXPECT_EQ(gauls, 3);  // a score records the team's points, the last one stands
   }
+}
+
+// A client of an older Podium reads one SubscribeUpdate a message: it is
+// refused, saying why, rather than sent messages it would misread; a
+// current one is told the format it gets.
+TEST_F(SubscribeStreamsTest, TheMessageFormatIsCheckedBothWays) {
+  grpc::ClientContext old_client;
+  old_client.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  v1::SubscribeRequest request;
+  request.add_events(kEvent);  // format left at SUBSCRIBE_FORMAT_SINGLE
+  auto reader = stub_->Subscribe(&old_client, request);
+  v1::SubscribeUpdates message;
+  EXPECT_FALSE(reader->Read(&message));
+  const grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(status.error_message().find("upgrade the client"), std::string::npos)
+      << status.error_message();
+
+  Open();
+  const auto& metadata = open_.back()->context.GetServerInitialMetadata();
+  auto format = metadata.find(kSubscribeFormatKey);
+  ASSERT_NE(format, metadata.end());
+  EXPECT_EQ(std::string(format->second.data(), format->second.size()), kSubscribeFormatBatches);
 }
 
 }  // namespace

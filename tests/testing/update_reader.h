@@ -15,7 +15,8 @@ namespace podium::test {
 // Not thread-safe: one reading thread, like the gRPC reader it wraps.
 class UpdateReader {
  public:
-  // Starts Subscribe(request) on `stub`; `context` must outlive the reader.
+  // Starts Subscribe(request) on `stub`, asking for the format it reads
+  // (SUBSCRIBE_FORMAT_BATCHES); `context` must outlive the reader.
   UpdateReader(v1::Scoreboard::StubInterface* stub, grpc::ClientContext* context,
                const v1::SubscribeRequest& request);
 
