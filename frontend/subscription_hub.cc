@@ -41,30 +41,22 @@ void SubscriptionHub::Add(std::shared_ptr<Subscription> subscription,
     // three runs each); the kernel's send path is nearly half of the
     // frontend's time in fan-out.
     for (const std::string& key : subscription->keys()) {
-      std::vector<std::shared_ptr<Subscription>>& of_key = by_key_[key];
-      auto at = std::upper_bound(of_key.begin(), of_key.end(), subscription->client(),
-                                 [](const std::string& client, const auto& s) {
-                                   return client < s->client();
-                                 });
-      of_key.insert(at, subscription);
+      by_key_[key].emplace(IndexKey(*subscription), subscription);
     }
-    subscriptions_.push_back(subscription);
+    subscriptions_.emplace(subscription.get(), subscription);
   }
   Schedule(std::move(subscription), after_seq, absl::Now());
 }
 
 void SubscriptionHub::Remove(const Subscription* subscription) {
-  auto is_it = [subscription](const auto& s) { return s.get() == subscription; };
   absl::MutexLock lock(&mu_);
   for (const std::string& key : subscription->keys()) {
     auto of_key = by_key_.find(key);
     if (of_key == by_key_.end()) continue;
-    auto& list = of_key->second;
-    list.erase(std::remove_if(list.begin(), list.end(), is_it), list.end());
-    if (list.empty()) by_key_.erase(of_key);
+    of_key->second.erase(IndexKey(*subscription));
+    if (of_key->second.empty()) by_key_.erase(of_key);
   }
-  subscriptions_.erase(std::remove_if(subscriptions_.begin(), subscriptions_.end(), is_it),
-                       subscriptions_.end());
+  subscriptions_.erase(subscription);
 }
 
 void SubscriptionHub::SetShardRunner(ShardRunner runner) {
@@ -85,7 +77,7 @@ void SubscriptionHub::Publish(const v1::Change& change) {
     runner = runner_;
     auto of_key = by_key_.find(key);
     if (of_key == by_key_.end()) return;
-    for (const auto& subscription : of_key->second) {
+    for (const auto& [order, subscription] : of_key->second) {
       const size_t shard = runner ? static_cast<size_t>(std::max(0, subscription->shard())) : 0;
       if (shard >= shards.size()) shards.resize(shard + 1);
       shards[shard].push_back(subscription);
@@ -110,7 +102,8 @@ void SubscriptionHub::CatchUpAll(int64_t complete_seq) {
   std::vector<std::shared_ptr<Subscription>> all;
   {
     absl::MutexLock lock(&mu_);
-    all = subscriptions_;
+    all.reserve(subscriptions_.size());
+    for (const auto& [address, subscription] : subscriptions_) all.push_back(subscription);
   }
   for (auto& subscription : all) {
     subscription->BeginCatchUp();

@@ -17,7 +17,9 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -86,13 +88,20 @@ class SubscriptionHub {
   // Held through a Publish, so that changes go out in order; taken before mu_.
   absl::Mutex publish_mu_;
   mutable absl::Mutex mu_;
+  // Where a subscription sits in its keys' indexes: by client(), so that a
+  // client connection's streams are adjacent (see Add), then by address.
+  // The client string belongs to the subscription, which the index holds.
+  using IndexOrder = std::pair<absl::string_view, const Subscription*>;
+  static IndexOrder IndexKey(const Subscription& s) { return {s.client(), &s}; }
+
   // Every subscription, and those of each key: a change visits only the
-  // subscriptions of its key, however many others the frontend holds.
-  // Each key's list is ordered by client(), so that a client connection's
-  // streams are adjacent (see Add).
-  std::vector<std::shared_ptr<Subscription>> subscriptions_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, std::vector<std::shared_ptr<Subscription>>> by_key_
+  // subscriptions of its key, however many others the frontend holds, and
+  // adding or removing one costs a logarithm per key, so that thousands
+  // of clients arriving or leaving at once do not hold up fan-out.
+  absl::flat_hash_map<const Subscription*, std::shared_ptr<Subscription>> subscriptions_
       ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, absl::btree_map<IndexOrder, std::shared_ptr<Subscription>>>
+      by_key_ ABSL_GUARDED_BY(mu_);
   std::vector<Task> tasks_ ABSL_GUARDED_BY(mu_);
   ShardRunner runner_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
