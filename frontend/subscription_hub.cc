@@ -77,7 +77,7 @@ void SubscriptionHub::Publish(const v1::Change& change) {
     runner = runner_;
     auto of_key = by_key_.find(key);
     if (of_key == by_key_.end()) return;
-    for (const auto& [order, subscription] : of_key->second) {
+    for (const auto& [position, subscription] : of_key->second) {
       const size_t shard = runner ? static_cast<size_t>(std::max(0, subscription->shard())) : 0;
       if (shard >= shards.size()) shards.resize(shard + 1);
       shards[shard].push_back(subscription);
