@@ -59,7 +59,6 @@ std::vector<std::string> SortedDistinct(std::vector<std::string> keys) {
 Subscription::Subscription(std::vector<std::string> keys, std::string client,
                            StartWrite start_write, size_t max_queued)
     : keys_(SortedDistinct(std::move(keys))),
-      key_set_(keys_.begin(), keys_.end()),
       client_(std::move(client)),
       start_write_(std::move(start_write)),
       max_queued_(std::max<size_t>(max_queued, 1)) {}

@@ -22,6 +22,7 @@
 #ifndef PODIUM_FRONTEND_SUBSCRIPTION_H_
 #define PODIUM_FRONTEND_SUBSCRIPTION_H_
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -31,9 +32,8 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/inlined_vector.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "podium/v1/scoreboard.pb.h"
@@ -88,7 +88,9 @@ class Subscription {
 
   // Sorted, each once.
   const std::vector<std::string>& keys() const { return keys_; }
-  bool Wants(const std::string& key) const { return key_set_.contains(key); }
+  bool Wants(const std::string& key) const {
+    return std::binary_search(keys_.begin(), keys_.end(), key);
+  }
   const std::string& client() const { return client_; }
   // Which fan-out shard delivers its live changes (SubscriptionHub); set
   // before the subscription starts.
@@ -134,7 +136,6 @@ class Subscription {
   void Write(const Batch& next) ABSL_LOCKS_EXCLUDED(mu_);
 
   const std::vector<std::string> keys_;
-  const absl::flat_hash_set<std::string> key_set_;
   const std::string client_;
   const StartWrite start_write_;
   const size_t max_queued_;

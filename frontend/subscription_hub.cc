@@ -38,7 +38,7 @@ void SubscriptionHub::Add(std::shared_ptr<Subscription> subscription,
     // into one sendmsg; interleaved connections rarely meet that way.
     // With 10,000 subscribers over 64 connections this took sendmsg calls
     // from 94-100% of deliveries to 90-91% (fanout_bench under perf stat,
-    // three runs each); the kernel's send path is nearly half of the
+    // three runs each); the kernel's send path is about a third of the
     // frontend's time in fan-out.
     for (const std::string& key : subscription->keys()) {
       by_key_[key].emplace(IndexKey(*subscription), subscription);

@@ -11,12 +11,12 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
-#include "common/auth.h"
 #include "common/server.h"
 #include "common/subscribe_format.h"
 #include "frontend/frontend.h"
 #include "frontend/scoreboard_service.h"
 #include "gtest/gtest.h"
+#include "tests/client_testing.h"
 #include "tests/testing/cluster.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
@@ -83,22 +83,14 @@ class SubscribeStreamsTest : public ::testing::Test {
   }
 
   int64_t Write(int64_t points) {
-    grpc::ClientContext context;
-    AddBearerToken(&context, "test-token");
-    v1::RecordScoreRequest request;
-    request.set_idempotency_key(absl::StrCat("w-", points));
-    request.set_event(kEvent);
-    v1::TeamPoints* p = request.add_points();
-    p->set_team("Gauls");
-    p->set_points(points);
-    v1::WriteReply reply;
-    grpc::Status status = backend_.NewStub()->RecordScore(&context, request, &reply);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return reply.change().seq();
+    const int64_t seq = writer_.RecordScore(kEvent, "Gauls", points).seq();
+    EXPECT_GT(seq, 0) << "the write failed";
+    return seq;
   }
 
   test::ScopedTempDir dir_;
   test::BackendProcess backend_{dir_.path()};
+  test::BackendWriter writer_{backend_.NewStub()};
   std::unique_ptr<Frontend> frontend_;
   std::unique_ptr<ScoreboardService> scoreboard_;
   std::unique_ptr<SubscribeStreams> streams_;
