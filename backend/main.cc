@@ -40,11 +40,13 @@ int Fail(const absl::Status& status) {
 
 int main(int argc, char** argv) {
   podium::BlockTerminationSignals();
-  std::vector<std::string> args = podium::InitProcess(
+  podium::CommandLine command_line = podium::InitProcess(
       argc, argv,
       "podium-backend --listen=ADDR --db=PATH --write_token_file=FILE "
       "[--games=FILE]\n\nServes the scoreboard's durable store over gRPC "
       "(service podium.v1.Backend).");
+  if (command_line.exit_code) return *command_line.exit_code;
+  std::vector<std::string> args = std::move(command_line.args);
   if (!args.empty()) {
     return Fail(absl::InvalidArgumentError(
         absl::StrCat("unexpected argument '", args[0], "'; see --help")));

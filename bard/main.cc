@@ -51,6 +51,9 @@ ABSL_FLAG(absl::Duration, retry_budget, absl::Seconds(60),
           "how long a write keeps being retried while the backend is down");
 ABSL_FLAG(absl::Duration, attempt_timeout, absl::Seconds(5),
           "deadline of each attempt of a write");
+ABSL_FLAG(std::string, replay_name, "",
+          "replay: the name that, with each line, makes its idempotency key; "
+          "empty means the file's base name (docs/replay.md)");
 ABSL_FLAG(std::string, journal, "",
           "journal FILE: every write is recorded before it is sent and its "
           "answer after; on start, writes a killed bard left unanswered are "
@@ -213,7 +216,9 @@ int Simulate(podium::SimulatorOptions options, podium::BardWriter* reader,
 
 int main(int argc, char** argv) {
   podium::BlockTerminationSignals();
-  const std::vector<std::string> args = podium::InitProcess(argc, argv, kUsage);
+  podium::CommandLine command_line = podium::InitProcess(argc, argv, kUsage);
+  if (command_line.exit_code) return *command_line.exit_code;
+  const std::vector<std::string> args = std::move(command_line.args);
   if (args.empty()) return Usage("no command given");
   const std::string& command = args[0];
   if (!absl::GetFlag(FLAGS_status).empty() && command != "set-score") {
@@ -240,7 +245,7 @@ int main(int argc, char** argv) {
     }
   } else if (command == "replay") {
     if (args.size() != 2) return Usage("replay: expected one FILE");
-    replay = podium::LoadReplayFile(args[1]);
+    replay = podium::LoadReplayFile(args[1], absl::GetFlag(FLAGS_replay_name));
     if (!replay.ok()) return Fail(replay.status());
   } else if (command == "simulate") {
     if (args.size() != 1) {

@@ -52,6 +52,8 @@ absl::Status RunBoard(bool json, ScoreboardClient* client, std::string* out) {
     *out = BoardText(*board);
     return absl::OkStatus();
   }
+  // The seq the board is as of, as the text form's first line says.
+  absl::StrAppend(out, "{\"board_seq\":", board->seq(), "}\n");
   for (const v1::EventScore& score : board->events()) {
     absl::StrAppend(out, EventScoreJson(score), "\n");
   }
@@ -88,7 +90,11 @@ absl::Status RunFrontends(bool json, ScoreboardClient* client,
 }  // namespace
 
 bool NeedsFrontends(CommandKind kind) {
-  return kind == CommandKind::kFrontends || kind == CommandKind::kWatch;
+  return kind == CommandKind::kFrontends || RunsUntilStopped(kind);
+}
+
+bool RunsUntilStopped(CommandKind kind) {
+  return kind == CommandKind::kWatch || kind == CommandKind::kTop;
 }
 
 SubscriptionKeys WatchKeys(const Command& command) {
@@ -125,6 +131,9 @@ absl::StatusOr<Command> ParseCommand(absl::Span<const std::string> args) {
   } else if (name == "frontends") {
     if (operands != 0) return WrongArguments(name, "no arguments");
     command.kind = CommandKind::kFrontends;
+  } else if (name == "top") {
+    if (operands != 0) return WrongArguments(name, "no arguments");
+    command.kind = CommandKind::kTop;
   } else if (name == "watch") {
     command.kind = CommandKind::kWatch;
     command.events.assign(args.begin() + 1, args.end());
@@ -156,8 +165,9 @@ absl::Status RunCommand(const Command& command, bool json,
       status = RunFrontends(json, client, &text);
       break;
     case CommandKind::kWatch:
+    case CommandKind::kTop:
       return absl::InvalidArgumentError(
-          "'watch' runs until stopped; run it with RunWatch");
+          "'watch' and 'top' run until stopped; run them with RunWatch, RunTop");
   }
   if (!status.ok()) return status;
   *out << text << std::flush;

@@ -7,6 +7,7 @@
 //   health              whether the server reports SERVING
 //   frontends           the frontend tier's membership (through frontends)
 //   watch [EVENT...]    live updates until stopped (through frontends)
+//   top                 a full-screen live scoreboard (through frontends)
 #ifndef PODIUM_CLIENT_COMMANDS_H_
 #define PODIUM_CLIENT_COMMANDS_H_
 
@@ -29,7 +30,8 @@ enum class CommandKind {
   kBoard,
   kHealth,
   kFrontends,
-  kWatch
+  kWatch,
+  kTop
 };
 
 struct Command {
@@ -45,7 +47,7 @@ struct Command {
   bool medals = false;
 };
 
-// True for the commands that need --frontends.
+// True for the commands that need frontends (not --backend).
 bool NeedsFrontends(CommandKind kind);
 
 // What `watch` subscribes to.
@@ -56,7 +58,10 @@ SubscriptionKeys WatchKeys(const Command& command);
 // number of arguments.
 absl::StatusOr<Command> ParseCommand(absl::Span<const std::string> args);
 
-// Runs `command` (any but watch) once through `client` and writes the result to `out`:
+// Whether `command` runs until stopped (watch, top) rather than once.
+bool RunsUntilStopped(CommandKind kind);
+
+// Runs `command` (any but watch and top) once through `client` and writes the result to `out`:
 // with `json` one JSON object per line (see client/format.h), otherwise
 // text for people. On failure writes nothing and returns the client's
 // status, so output is never a half-printed board.

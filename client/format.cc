@@ -11,18 +11,6 @@
 namespace podium {
 namespace {
 
-// "Gauls 3 : Romans 1"; "-" for a score with no teams, so the column is
-// never empty.
-std::string PointsText(const v1::EventScore& score) {
-  if (score.points().empty()) return "-";
-  std::string out;
-  for (const v1::TeamPoints& points : score.points()) {
-    absl::StrAppend(&out, out.empty() ? "" : " : ", points.team(), " ",
-                    points.points());
-  }
-  return out;
-}
-
 std::string EventLine(const v1::EventScore& score, size_t event_width,
                       size_t status_width) {
   return absl::StrFormat("%-*s  %-*s  %s  (v%d)", static_cast<int>(event_width),
@@ -32,6 +20,16 @@ std::string EventLine(const v1::EventScore& score, size_t event_width,
 }
 
 }  // namespace
+
+std::string PointsText(const v1::EventScore& score) {
+  if (score.points().empty()) return "-";
+  std::string out;
+  for (const v1::TeamPoints& points : score.points()) {
+    absl::StrAppend(&out, out.empty() ? "" : " : ", points.team(), " ",
+                    points.points());
+  }
+  return out;
+}
 
 std::string EventScoreJson(const v1::EventScore& score) {
   std::string out = absl::StrCat(

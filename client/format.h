@@ -25,6 +25,9 @@ std::string MedalTallyJson(const v1::MedalTally& tally);
 
 // One line, no trailing newline: "menhir-put  live  Gauls 3 : Romans 1  (v17)".
 std::string EventScoreText(const v1::EventScore& score);
+// The points alone: "Gauls 3 : Romans 1"; "-" for a score with no teams,
+// so a column is never empty.
+std::string PointsText(const v1::EventScore& score);
 
 // One line, no trailing newline: "Gauls  gold 1  silver 0  bronze 2  (v9)".
 std::string MedalTallyText(const v1::MedalTally& tally);

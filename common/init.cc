@@ -2,12 +2,15 @@
 
 #include <stdlib.h>
 
+#include <iostream>
+
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
+#include "absl/flags/internal/usage.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
+#include "common/flag_parser.h"
 #include "glog/logging.h"
 
 ABSL_FLAG(int, verbose, 0,
@@ -15,8 +18,7 @@ ABSL_FLAG(int, verbose, 0,
 
 namespace podium {
 
-std::vector<std::string> InitProcess(int argc, char** argv,
-                                     const char* usage) {
+CommandLine InitProcess(int argc, char** argv, const char* usage) {
   // gRPC advances a reconnection only while some thread polls; with only
   // fail-fast calls in flight, its backup poller (every 5 s by default) is
   // what does. Must be set before gRPC initializes; an operator's setting
@@ -36,11 +38,23 @@ std::vector<std::string> InitProcess(int argc, char** argv,
   };
   config.contains_helpshort_flags = config.contains_help_flags;
   absl::SetFlagsUsageConfig(config);
-  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  CommandLine command_line;
+  absl::StatusOr<ParsedFlags> flags = ParseFlags(argc, argv);
+  if (!flags.ok()) {
+    std::cerr << argv[0] << ": " << flags.status().message() << "\n";
+    command_line.exit_code = 2;
+    return command_line;
+  }
+  if (flags->usage_requested) {
+    absl::flags_internal::HandleUsageFlags(std::cout, usage);
+    command_line.exit_code = 0;
+    return command_line;
+  }
   FLAGS_logtostderr = true;
   FLAGS_v = absl::GetFlag(FLAGS_verbose);
   google::InitGoogleLogging(argv[0]);
-  return std::vector<std::string>(positional.begin() + 1, positional.end());
+  command_line.args = std::move(flags->positional);
+  return command_line;
 }
 
 }  // namespace podium

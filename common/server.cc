@@ -48,12 +48,18 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 500);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+  // gRPC sets SO_REUSEPORT by default, which lets a second server bind a
+  // port already served and take half its connections: a second backend on
+  // another database would answer every other read. Binding must fail.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   if (configure) configure(&builder);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat(
         "cannot listen on '", address,
-        "': the address is malformed or the port is in use"));
+        "': the port is already in use (is another Podium server running "
+        "there? './scripts/run status' lists the local cluster) or the "
+        "address is malformed (expected HOST:PORT)"));
   }
   server->GetHealthCheckService()->SetServingStatus(true);
   if (bound_port != nullptr) *bound_port = port;

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -36,6 +37,10 @@ ABSL_FLAG(absl::Duration, failure_timeout, absl::Milliseconds(500),
 ABSL_FLAG(int, stream_threads, podium::SubscribeStreams::kDefaultQueues,
           "threads that write to Subscribe streams, each with its own gRPC "
           "completion queue; a change fans out on all of them at once");
+ABSL_FLAG(absl::Duration, names_max_age, absl::Seconds(10),
+          "how often the games' names are read again from the backend, so "
+          "that a backend restarted with a grown games file is noticed and "
+          "cached values refreshed");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(1),
           "how long in-flight calls may finish after SIGTERM");
 
@@ -50,12 +55,14 @@ int Fail(const std::string& message) {
 
 int main(int argc, char** argv) {
   podium::BlockTerminationSignals();
-  std::vector<std::string> args = podium::InitProcess(
+  podium::CommandLine command_line = podium::InitProcess(
       argc, argv,
       "podium-frontend --listen=ADDR --backend=ADDR --peers=A,B,C "
       "--cache=push|pull|off [--poll_interval=DURATION]\n\nServes the scoreboard "
       "(podium.v1.Scoreboard) from an in-memory cache kept fresh by push or "
       "pull, and elects a master with its peers (podium.v1.FrontendPeer).");
+  if (command_line.exit_code) return *command_line.exit_code;
+  std::vector<std::string> args = std::move(command_line.args);
   if (!args.empty()) return Fail("unexpected argument '" + args[0] + "'; see --help");
 
   podium::FrontendOptions options;
@@ -76,6 +83,10 @@ int main(int argc, char** argv) {
   options.poll_interval = absl::GetFlag(FLAGS_poll_interval);
   options.membership.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
   options.membership.failure_timeout = absl::GetFlag(FLAGS_failure_timeout);
+  options.names.max_age = absl::GetFlag(FLAGS_names_max_age);
+  if (options.names.max_age <= absl::ZeroDuration()) {
+    return Fail("--names_max_age must be positive");
+  }
   if (options.poll_interval <= absl::ZeroDuration() ||
       options.membership.heartbeat_interval <= absl::ZeroDuration() ||
       options.membership.failure_timeout <= options.membership.heartbeat_interval) {

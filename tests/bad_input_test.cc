@@ -153,6 +153,83 @@ TEST_F(BadInputTest, MalformedReplayWritesNothing) {
   ExpectUnchangedAndServing();
 }
 
+TEST_F(BadInputTest, AFixedReplayAppliesOnlyItsFixedLine) {
+  // The operator's mistake: line 2 is over the backend's limit. Nothing of
+  // the file may be written; once fixed, replaying it must not award the
+  // gold of line 1 a second time.
+  const std::string replay = dir_.path() + "/t.replay";
+  std::ofstream(replay) << "award Romans gold event=menhir-put\n"
+                           "score menhir-put Romans=30000000000\n";
+  auto [code, output] = RunBard({"replay", replay});
+  EXPECT_EQ(code, 1);
+  EXPECT_THAT(output, HasSubstr("t.replay:2: points for 'Romans' are 30000000000"));
+  ExpectUnchangedAndServing();
+
+  std::ofstream(replay) << "award Romans gold event=menhir-put\n"
+                           "score menhir-put Romans=3\n";
+  std::tie(code, output) = RunBard({"--json", "replay", replay});
+  EXPECT_EQ(code, 0) << output;
+  EXPECT_THAT(output, HasSubstr(R"({"applied":2,"duplicates":0})"));
+  // A third edit: a new line; the two applied lines are skipped.
+  std::ofstream(replay) << "# day one\naward Romans gold event=menhir-put\n"
+                           "score menhir-put Romans=3\naward Romans silver\n";
+  std::tie(code, output) = RunBard({"--json", "replay", replay});
+  EXPECT_EQ(code, 0) << output;
+  EXPECT_THAT(output, HasSubstr(R"({"applied":1,"duplicates":2})"));
+  v1::Board board = Board();
+  for (const v1::MedalTally& tally : board.medals()) {
+    if (tally.team() != "Romans") continue;
+    EXPECT_EQ(tally.gold(), 1);
+    EXPECT_EQ(tally.silver(), 1);
+  }
+}
+
+TEST_F(BadInputTest, ExitStatusesFollowTheDocs) {
+  // --help answers on stdout with 0; a flag value that does not parse is a
+  // usage error, 2, naming the flag.
+  auto [code, output] = RunBard({"--help"});
+  EXPECT_EQ(code, 0);
+  EXPECT_THAT(output, HasSubstr("podium-bard"));
+  EXPECT_THAT(output, HasSubstr("--retry_budget"));
+  std::tie(code, output) = RunBard({"--duration=abc", "simulate"});
+  EXPECT_EQ(code, 2);
+  EXPECT_THAT(output, HasSubstr("--duration"));
+  std::tie(code, output) = RunBard({"--no_such_flag", "simulate"});
+  EXPECT_EQ(code, 2);
+  EXPECT_THAT(output, HasSubstr("unknown flag '--no_such_flag'"));
+  for (const char* binary : {"backend/podium-backend", "frontend/podium-frontend",
+                             "client/podium-client", "tools/chaos/chaos_main"}) {
+    const std::string log = dir_.path() + "/help.log";
+    absl::StatusOr<Subprocess> process =
+        Subprocess::Start({BinaryPath(binary), "--help"}, log);
+    ASSERT_TRUE(process.ok()) << binary;
+    absl::StatusOr<int> status = process->Wait(absl::Seconds(30));
+    ASSERT_TRUE(status.ok()) << binary;
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << binary;
+    EXPECT_THAT(ReadFileOrEmpty(log), HasSubstr("Flags from")) << binary;
+  }
+}
+
+TEST_F(BadInputTest, ASecondServerOnTheSamePortRefusesToStart) {
+  // gRPC's default SO_REUSEPORT would let it bind and answer every other
+  // read from its own database.
+  ScopedTempDir other_dir;
+  const std::string log = other_dir.path() + "/second.log";
+  absl::StatusOr<Subprocess> process = Subprocess::Start(
+      {BinaryPath("backend/podium-backend"), "--listen=" + backend_.address(),
+       "--db=" + other_dir.path() + "/other.db",
+       "--write_token_file=" + backend_.token_file()},
+      log);
+  ASSERT_TRUE(process.ok());
+  absl::StatusOr<int> status = process->Wait(absl::Seconds(30));
+  ASSERT_TRUE(status.ok()) << "the second backend kept running";
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 1);
+  EXPECT_THAT(ReadFileOrEmpty(log),
+              HasSubstr(absl::StrCat("cannot listen on '", backend_.address(),
+                                     "': the port is already in use")));
+  ExpectUnchangedAndServing();
+}
+
 TEST_F(BadInputTest, BardReportsServerErrorsWithStatusAndExitCode) {
   auto [code, output] = RunBard({"award", "Goths", "gold"});
   EXPECT_NE(code, 0);

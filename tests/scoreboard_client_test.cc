@@ -290,8 +290,12 @@ TEST_F(ScoreboardClientTest, BoardCommandPrintsOneJsonLinePerKey) {
   std::vector<std::string> lines =
       absl::StrSplit(out.str(), '\n', absl::SkipEmpty());
   const Games games = Games::Default();
-  ASSERT_EQ(lines.size(), games.events().size() + games.teams().size());
-  EXPECT_THAT(lines[0], StartsWith(R"({"event":")"));
+  ASSERT_EQ(lines.size(), 1 + games.events().size() + games.teams().size());
+  // The seq the text form's first line shows, then every value.
+  absl::StatusOr<v1::Board> board = client_->GetBoard();
+  ASSERT_TRUE(board.ok());
+  EXPECT_EQ(lines[0], absl::StrCat(R"({"board_seq":)", board->seq(), "}"));
+  EXPECT_THAT(lines[1], StartsWith(R"({"event":")"));
   EXPECT_THAT(lines.back(), StartsWith(R"({"team":")"));
   EXPECT_THAT(out.str(), HasSubstr(R"({"event":"javelin","status":"live")"));
 }

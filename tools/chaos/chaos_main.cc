@@ -8,6 +8,7 @@
 #include <string>
 #include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -77,8 +78,9 @@ std::string MakeTempDir() {
 
 int main(int argc, char** argv) {
   podium::BlockTerminationSignals();
-  const std::vector<std::string> args =
-      podium::InitProcess(argc, argv, kUsage);
+  podium::CommandLine command_line = podium::InitProcess(argc, argv, kUsage);
+  if (command_line.exit_code) return *command_line.exit_code;
+  const std::vector<std::string> args = std::move(command_line.args);
   if (!args.empty()) {
     std::cerr << "chaos: unexpected argument '" << args[0] << "'\n";
     return 2;
