@@ -13,13 +13,11 @@
 #include "absl/strings/string_view.h"
 #include "backend/games.h"
 #include "common/keys.h"
+#include "common/names.h"
 #include "podium/v1/backend.pb.h"
 #include "podium/v1/types.pb.h"
 
 namespace podium {
-
-// Points above this are taken for a typo or an attack, not a score.
-inline constexpr int64_t kMaxPoints = 1'000'000'000;
 
 // Not thread-safe: the owning store serializes access.
 class BoardState {

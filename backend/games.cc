@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/names.h"
 
 namespace podium {
@@ -32,11 +33,14 @@ event 100m
 absl::StatusOr<Games> Games::Parse(absl::string_view text,
                                    absl::string_view source) {
   Games games;
+  // Some editors start a UTF-8 file with a byte-order mark.
+  absl::ConsumePrefix(&text, "\xEF\xBB\xBF");
   int line_number = 0;
   for (absl::string_view raw : absl::StrSplit(text, '\n')) {
     ++line_number;
-    absl::string_view line = absl::StripAsciiWhitespace(raw);
-    if (line.empty() || line[0] == '#') continue;
+    // Names never contain '#': from it on is a comment, as in replay files.
+    absl::string_view line = absl::StripAsciiWhitespace(raw.substr(0, raw.find('#')));
+    if (line.empty()) continue;
     auto where = [&] { return absl::StrCat(source, ":", line_number, ": "); };
     std::vector<absl::string_view> words =
         absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());

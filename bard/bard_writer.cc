@@ -1,5 +1,6 @@
 #include "bard/bard_writer.h"
 
+#include <algorithm>
 #include <random>
 #include <utility>
 
@@ -105,8 +106,11 @@ absl::Status BardWriter::CallWithRetries(
     absl::Status status = FromGrpcStatus(attempt(&context));
     if (status.ok() || !IsRetryable(status)) return status;
 
-    const absl::Duration delay = backoff.Next();
-    if (absl::Now() + delay > give_up) {
+    // The last pause is cut short so that an attempt is made at the end of
+    // the budget: the budget is how long a backend may stay down.
+    const absl::Duration left = give_up - absl::Now();
+    const absl::Duration delay = std::min(backoff.Next(), left);
+    if (left <= absl::ZeroDuration()) {
       return absl::Status(
           status.code(),
           absl::StrCat(what, " to ", address_, " gave up after ", attempts,

@@ -6,10 +6,13 @@
 #include <sstream>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_split.h"
 #include "bard/write_words.h"
 #include "common/fnv.h"
@@ -21,9 +24,7 @@ namespace {
 // games day's worth of writes.
 constexpr size_t kMaxReplayBytes = 64 << 20;
 
-std::string KeyPrefix(absl::string_view content) {
-  return absl::StrFormat("replay-%016x-", Fnv1a64(content));
-}
+constexpr absl::string_view kByteOrderMark = "\xEF\xBB\xBF";
 
 absl::Status AtLine(absl::string_view source, int line,
                     const absl::Status& status) {
@@ -31,10 +32,9 @@ absl::Status AtLine(absl::string_view source, int line,
                       absl::StrCat(source, ":", line, ": ", status.message()));
 }
 
-// One non-blank line, comment removed, into a request without its key.
-absl::StatusOr<ReplayWrite> ParseLine(absl::string_view text) {
-  std::vector<absl::string_view> words =
-      absl::StrSplit(text, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+// One non-blank line's words into a request without its key.
+absl::StatusOr<ReplayWrite> ParseLine(
+    const std::vector<absl::string_view>& words) {
   const absl::Span<const absl::string_view> rest =
       absl::MakeConstSpan(words).subspan(1);
   ReplayWrite write;
@@ -56,26 +56,38 @@ absl::StatusOr<ReplayWrite> ParseLine(absl::string_view text) {
 
 }  // namespace
 
-std::string ReplayKey(absl::string_view content, int line) {
-  return absl::StrCat(KeyPrefix(content), line);
+std::string ReplayKey(absl::string_view name, absl::string_view words,
+                      int occurrence) {
+  return absl::StrFormat("replay-%016x-%d",
+                         Fnv1a64(absl::StrCat(name, "\n", words)), occurrence);
 }
 
 absl::StatusOr<Replay> ParseReplay(absl::string_view content,
-                                   absl::string_view source) {
+                                   absl::string_view source,
+                                   absl::string_view name) {
   Replay replay;
   replay.source = std::string(source);
-  const std::string prefix = KeyPrefix(content);
+  if (name.empty()) {
+    const size_t slash = source.rfind('/');
+    name = slash == absl::string_view::npos ? source : source.substr(slash + 1);
+  }
+  replay.name = std::string(name);
+  absl::ConsumePrefix(&content, kByteOrderMark);
+  absl::flat_hash_map<std::string, int> occurrences;
   int line_number = 0;
   for (absl::string_view raw : absl::StrSplit(content, '\n')) {
     ++line_number;
     // Names never contain '#', so everything from it on is a comment.
-    absl::string_view line = raw.substr(0, raw.find('#'));
-    line = absl::StripAsciiWhitespace(line);
-    if (line.empty()) continue;
-    absl::StatusOr<ReplayWrite> write = ParseLine(line);
+    const std::vector<absl::string_view> words =
+        absl::StrSplit(raw.substr(0, raw.find('#')), absl::ByAnyChar(" \t\r"),
+                       absl::SkipEmpty());
+    if (words.empty()) continue;
+    absl::StatusOr<ReplayWrite> write = ParseLine(words);
     if (!write.ok()) return AtLine(source, line_number, write.status());
     write->line = line_number;
-    const std::string key = absl::StrCat(prefix, line_number);
+    const std::string joined = absl::StrJoin(words, " ");
+    const std::string key =
+        ReplayKey(replay.name, joined, ++occurrences[joined]);
     if (auto* score = std::get_if<v1::RecordScoreRequest>(&write->request)) {
       score->set_idempotency_key(key);
     } else {
@@ -86,7 +98,8 @@ absl::StatusOr<Replay> ParseReplay(absl::string_view content,
   return replay;
 }
 
-absl::StatusOr<Replay> LoadReplayFile(const std::string& path) {
+absl::StatusOr<Replay> LoadReplayFile(const std::string& path,
+                                      absl::string_view name) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::NotFoundError(absl::StrCat("cannot read replay file '", path,
@@ -104,7 +117,7 @@ absl::StatusOr<Replay> LoadReplayFile(const std::string& path) {
         absl::StrCat("replay file '", path, "' is ", text.size(),
                      " bytes; at most ", kMaxReplayBytes, " are allowed"));
   }
-  return ParseReplay(text, path);
+  return ParseReplay(text, path, name);
 }
 
 absl::Status CheckReplayNames(const Replay& replay, const v1::Board& board) {

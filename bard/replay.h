@@ -8,13 +8,16 @@
 // The whole file is parsed before anything is written, so a malformed file
 // writes nothing.
 //
-// Idempotency: the key of the write on line N is
-//   replay-<16 hex digits of the FNV-1a 64 hash of the whole file>-<N>
-// so it depends only on the file's bytes and the line. Replaying the same
-// file again, e.g. after the bard crashed or was stopped midway, re-sends
-// the lines already applied with their original keys and the backend skips
-// them: no line is ever applied twice. Editing the file changes every key,
-// so an edited file is a new replay (within the backend's retention of keys).
+// Idempotency: the key of each line's write is
+//   replay-<16 hex digits of FNV-1a 64 of NAME, '\n', WORDS>-<K>
+// where NAME is the replay's name (the file's base name unless given),
+// WORDS the line's words joined by single spaces (comment and extra spaces
+// gone) and K counts the identical lines up to this one (1 for the first).
+// So a key depends only on the line itself, not on the rest of the file:
+// replaying a file again, after a crash, a stop or a fix of one bad line,
+// re-sends every unchanged line with its original key and the backend
+// skips those it applied; only new or changed lines are applied. A line
+// repeated in one file is applied once per repetition.
 #ifndef PODIUM_BARD_REPLAY_H_
 #define PODIUM_BARD_REPLAY_H_
 
@@ -41,21 +44,29 @@ struct ReplayWrite {
 
 struct Replay {
   std::string source;  // names the file in errors: "FILE:LINE: ..."
+  std::string name;    // part of every key (see above)
   std::vector<ReplayWrite> writes;
 };
 
-// INVALID_ARGUMENT naming source:line and what was expected there.
+// INVALID_ARGUMENT naming source:line and what was expected there: a
+// malformed line, or points above the backend's kMaxPoints. `name` empty
+// means the base name of `source`. A UTF-8 byte-order mark is skipped.
 absl::StatusOr<Replay> ParseReplay(absl::string_view content,
-                                   absl::string_view source);
+                                   absl::string_view source,
+                                   absl::string_view name = "");
 // As ParseReplay; NOT_FOUND when the file cannot be read.
-absl::StatusOr<Replay> LoadReplayFile(const std::string& path);
+absl::StatusOr<Replay> LoadReplayFile(const std::string& path,
+                                      absl::string_view name = "");
 
-// The idempotency key of line `line` of a file with `content` (see above).
-std::string ReplayKey(absl::string_view content, int line);
+// The idempotency key of the `occurrence`-th line (1-based) with `words`
+// in the replay called `name` (see above).
+std::string ReplayKey(absl::string_view name, absl::string_view words,
+                      int occurrence);
 
 // NOT_FOUND naming source:line for the first event or team that `board`
-// (the backend's) does not have. Checking before writing extends "a
-// malformed file writes nothing" to names the games do not know.
+// (the backend's) does not have. With ParseReplay this is every check the
+// backend makes of a single write, so a file that passes both is refused
+// nothing for its content, and a bad file writes nothing.
 absl::Status CheckReplayNames(const Replay& replay, const v1::Board& board);
 
 struct ReplayProgress {

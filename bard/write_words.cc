@@ -1,7 +1,6 @@
 #include "bard/write_words.h"
 
 #include <cstdint>
-#include <limits>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
@@ -24,12 +23,12 @@ absl::StatusOr<int64_t> ParsePoints(absl::string_view team,
   int64_t value = 0;
   for (char c : text) {
     if (!absl::ascii_isdigit(c)) return bad();
-    const int64_t digit = c - '0';
-    if (value > (std::numeric_limits<int64_t>::max() - digit) / 10) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "points for '", team, "' are '", text, "'; that is too large"));
+    value = value * 10 + (c - '0');
+    if (value > kMaxPoints) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("points for '", team, "' are ", text,
+                       "; they must be 0 to ", kMaxPoints));
     }
-    value = value * 10 + digit;
   }
   return value;
 }

@@ -7,7 +7,7 @@
 //   award:  TEAM gold|silver|bronze [event=EVENT]
 //
 // Parsing checks everything that can be known without the backend (syntax,
-// name spelling, non-negative integer points, each team and the status given
+// name spelling, integer points from 0 to kMaxPoints, each team and the status given
 // once), so that a malformed batch is rejected before any of it is written.
 // Whether the names belong to the games is for the backend to say.
 #ifndef PODIUM_BARD_WRITE_WORDS_H_

@@ -2,6 +2,7 @@
 #ifndef PODIUM_COMMON_NAMES_H_
 #define PODIUM_COMMON_NAMES_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -12,6 +13,9 @@ namespace podium {
 
 // Limits every server enforces on names (events, teams, idempotency keys).
 inline constexpr size_t kMaxNameBytes = 128;
+// Points above this are taken for a typo or an attack, not a score; the
+// bard checks it too, so that a replay file is refused before any write.
+inline constexpr int64_t kMaxPoints = 1'000'000'000;
 
 // "scheduled", "live", "final"; "unspecified" for the zero value.
 std::string StatusName(v1::EventStatus status);

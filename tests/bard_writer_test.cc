@@ -232,6 +232,19 @@ TEST_F(BardWriterTest, GivesUpWithTheLastErrorWhenTheBudgetIsSpent) {
   EXPECT_GE(writer.retries(), 1);
 }
 
+TEST_F(BardWriterTest, KeepsTryingUntilTheWholeBudgetIsSpent) {
+  // The doubling backoff would overshoot the budget's end; the last pause
+  // is cut short instead, so the backend gets the whole budget to return.
+  BardWriterOptions options;
+  options.retry_budget = absl::Seconds(2);
+  BardWriter writer(absl::StrCat("127.0.0.1:", test::PickFreePort()), kToken,
+                    options);
+  const absl::Time start = absl::Now();
+  absl::StatusOr<v1::WriteReply> reply = writer.AwardMedal(Gold("Gauls", ""));
+  EXPECT_EQ(reply.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_GE(absl::Now() - start, options.retry_budget);
+}
+
 TEST_F(BardWriterTest, StopEndsRetryingWithCancelled) {
   absl::Notification stop;
   stop.Notify();

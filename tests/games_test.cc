@@ -25,6 +25,16 @@ TEST(GamesTest, ParsesTeamsAndEventsInOrder) {
   EXPECT_FALSE(games->HasEvent("Gauls"));
 }
 
+TEST(GamesTest, TrailingCommentsAndAByteOrderMarkAreIgnored) {
+  absl::StatusOr<Games> games = Games::Parse(
+      "\xEF\xBB\xBFteam Gauls # the home side\nteam Romans\t#\n"
+      "event menhir-put#no space\n",
+      "g.txt");
+  ASSERT_TRUE(games.ok()) << games.status();
+  EXPECT_THAT(games->teams(), ElementsAre("Gauls", "Romans"));
+  EXPECT_THAT(games->events(), ElementsAre("menhir-put"));
+}
+
 TEST(GamesTest, DefaultIsGaulsAgainstRomans) {
   Games games = Games::Default();
   EXPECT_TRUE(games.HasTeam("Gauls"));

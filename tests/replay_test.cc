@@ -26,6 +26,26 @@ constexpr char kGood[] =
     "award Gauls gold event=menhir-put\n"
     "award Romans silver\n";
 
+// The keys of kGood's five writes, parsed as "final.replay".
+std::vector<std::string> GoodKeys() {
+  return {ReplayKey("final.replay", "score menhir-put status=live", 1),
+          ReplayKey("final.replay", "score menhir-put Gauls=3 Romans=1", 1),
+          ReplayKey("final.replay", "score menhir-put Gauls=5 status=final", 1),
+          ReplayKey("final.replay", "award Gauls gold event=menhir-put", 1),
+          ReplayKey("final.replay", "award Romans silver", 1)};
+}
+
+std::string KeyOf(const ReplayWrite& write) {
+  return std::visit([](const auto& r) { return r.idempotency_key(); },
+                    write.request);
+}
+
+std::vector<std::string> KeysOf(const Replay& replay) {
+  std::vector<std::string> keys;
+  for (const ReplayWrite& write : replay.writes) keys.push_back(KeyOf(write));
+  return keys;
+}
+
 // Records what it is asked to write; fails the write whose key is `fail_key`.
 class FakeWriter : public ScoreWriter {
  public:
@@ -72,7 +92,7 @@ TEST(ReplayTest, GoodFileParsesToRequestsWithLineKeys) {
   EXPECT_EQ(live.event(), "menhir-put");
   EXPECT_EQ(live.status(), v1::LIVE);
   EXPECT_TRUE(live.points().empty());
-  EXPECT_EQ(live.idempotency_key(), ReplayKey(kGood, 3));
+  EXPECT_EQ(live.idempotency_key(), GoodKeys()[0]);
 
   const auto& points =
       std::get<v1::RecordScoreRequest>(replay->writes[1].request);
@@ -92,7 +112,7 @@ TEST(ReplayTest, GoodFileParsesToRequestsWithLineKeys) {
   EXPECT_EQ(gold.team(), "Gauls");
   EXPECT_EQ(gold.medal(), v1::GOLD);
   EXPECT_EQ(gold.event(), "menhir-put");
-  EXPECT_EQ(gold.idempotency_key(), ReplayKey(kGood, 6));
+  EXPECT_EQ(gold.idempotency_key(), GoodKeys()[3]);
 
   const auto& silver =
       std::get<v1::AwardMedalRequest>(replay->writes[4].request);
@@ -100,27 +120,72 @@ TEST(ReplayTest, GoodFileParsesToRequestsWithLineKeys) {
   EXPECT_EQ(silver.event(), "");
 }
 
-TEST(ReplayTest, KeysAreStableAndDependOnContentAndLine) {
-  const std::string key = ReplayKey(kGood, 4);
+TEST(ReplayTest, KeysAreStableAndDependOnTheLineAndTheReplayName) {
+  const std::string key = ReplayKey("final.replay", "award Romans silver", 4);
   EXPECT_THAT(key, ::testing::MatchesRegex("replay-[0-9a-f]{16}-4"));
   EXPECT_LE(key.size(), 128u);
-  // The same bytes give the same keys, parse after parse.
-  absl::StatusOr<Replay> first = ParseReplay(kGood, "a");
-  absl::StatusOr<Replay> second = ParseReplay(std::string(kGood), "b");
-  ASSERT_TRUE(first.ok() && second.ok());
-  auto bytes = [](const ReplayWrite& write) {
-    return std::visit([](const auto& r) { return r.SerializeAsString(); },
-                      write.request);
-  };
-  for (size_t i = 0; i < first->writes.size(); ++i) {
-    EXPECT_EQ(bytes(first->writes[i]), bytes(second->writes[i]));
+  // The same bytes give the same keys, parse after parse; the path's
+  // folder does not matter, its base name does.
+  absl::StatusOr<Replay> first = ParseReplay(kGood, "final.replay");
+  absl::StatusOr<Replay> moved = ParseReplay(kGood, "/tmp/x/final.replay");
+  absl::StatusOr<Replay> renamed = ParseReplay(kGood, "other.replay");
+  absl::StatusOr<Replay> named = ParseReplay(kGood, "other.replay", "final.replay");
+  ASSERT_TRUE(first.ok() && moved.ok() && renamed.ok() && named.ok());
+  EXPECT_EQ(KeysOf(*first), GoodKeys());
+  EXPECT_EQ(KeysOf(*moved), GoodKeys());
+  EXPECT_EQ(KeysOf(*named), GoodKeys());
+  for (const std::string& other : KeysOf(*renamed)) {
+    EXPECT_THAT(GoodKeys(), ::testing::Not(::testing::Contains(other)));
   }
-  // FNV-1a 64 of the empty file: the offset basis, fixed by the algorithm.
-  EXPECT_EQ(ReplayKey("", 1), "replay-cbf29ce484222325-1");
-  EXPECT_NE(ReplayKey(kGood, 4), ReplayKey(kGood, 5));
-  EXPECT_NE(ReplayKey(kGood, 4), ReplayKey(absl::StrCat(kGood, "\n"), 4));
-  EXPECT_NE(ReplayKey("award Gauls gold\n", 1),
-            ReplayKey("award Gauls silver\n", 1));
+  EXPECT_NE(ReplayKey("r", "award Gauls gold", 1),
+            ReplayKey("r", "award Gauls silver", 1));
+}
+
+TEST(ReplayTest, EditingOneLineChangesOnlyThatLinesKey) {
+  // The fix of a bad line, a new line on top, other spacing and comments:
+  // every unchanged line keeps its key, so a replay after the edit skips
+  // what the first run applied.
+  const std::string edited =
+      "\xEF\xBB\xBF# menhir-put, the final (fixed)\n"
+      "score menhir-put Gauls=0 Romans=0 status=scheduled\n"
+      "score   menhir-put status=live   # now live\r\n"
+      "score menhir-put Gauls=3 Romans=2\n"
+      "score menhir-put Gauls=5 status=final\n"
+      "award Gauls gold event=menhir-put\n"
+      "award Romans silver\n";
+  absl::StatusOr<Replay> replay = ParseReplay(edited, "final.replay");
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  const std::vector<std::string> keys = KeysOf(*replay);
+  ASSERT_EQ(keys.size(), 6u);
+  const std::vector<std::string> good = GoodKeys();
+  EXPECT_THAT(good, ::testing::Not(::testing::Contains(keys[0])));  // new
+  EXPECT_EQ(keys[1], good[0]);
+  EXPECT_THAT(good, ::testing::Not(::testing::Contains(keys[2])));  // fixed
+  EXPECT_EQ(keys[3], good[2]);
+  EXPECT_EQ(keys[4], good[3]);
+  EXPECT_EQ(keys[5], good[4]);
+}
+
+TEST(ReplayTest, ARepeatedLineIsAWriteOfItsOwn) {
+  absl::StatusOr<Replay> replay = ParseReplay(
+      "award Gauls bronze\naward Romans gold\naward Gauls bronze\n", "r");
+  ASSERT_TRUE(replay.ok());
+  EXPECT_THAT(KeysOf(*replay),
+              ::testing::ElementsAre(ReplayKey("r", "award Gauls bronze", 1),
+                                     ReplayKey("r", "award Romans gold", 1),
+                                     ReplayKey("r", "award Gauls bronze", 2)));
+}
+
+TEST(ReplayTest, PointsAboveTheBackendsLimitAreRefusedBeforeWriting) {
+  absl::StatusOr<Replay> replay = ParseReplay(
+      "award Gauls gold event=menhir-put\n"
+      "score menhir-put Gauls=30000000000\n",
+      "t.replay");
+  EXPECT_EQ(replay.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(replay.status().message(),
+              HasSubstr("t.replay:2: points for 'Gauls' are 30000000000; "
+                        "they must be 0 to 1000000000"));
+  EXPECT_TRUE(ParseReplay("score menhir-put Gauls=1000000000\n", "t").ok());
 }
 
 TEST(ReplayTest, CommentsAndBlankLinesOnlyGiveNoWrites) {
@@ -143,7 +208,8 @@ TEST(ReplayTest, EachMalformedLineIsInvalidArgumentNamingTheLine) {
       {"score menhir-put Gauls=-3", "expected a non-negative integer"},
       {"score menhir-put Gauls=2.5", "expected a non-negative integer"},
       {"score menhir-put Gauls=", "expected a non-negative integer"},
-      {"score menhir-put Gauls=99999999999999999999", "too large"},
+      {"score menhir-put Gauls=99999999999999999999", "must be 0 to"},
+      {"score menhir-put Gauls=1000000001", "must be 0 to 1000000000"},
       {"score menhir-put Gauls=1 Gauls=2", "'Gauls' is given twice"},
       {"score menhir-put status=halftime", "unknown status 'halftime'"},
       {"score menhir-put status=live status=final", "status is given twice"},
@@ -205,10 +271,7 @@ TEST(ReplayTest, RunWritesInOrderWithTheFileKeys) {
   FakeWriter writer;
   ReplayProgress progress;
   ASSERT_TRUE(RunReplay(*replay, &writer, nullptr, &progress).ok());
-  EXPECT_THAT(writer.keys,
-              ::testing::ElementsAre(ReplayKey(kGood, 3), ReplayKey(kGood, 4),
-                                     ReplayKey(kGood, 5), ReplayKey(kGood, 6),
-                                     ReplayKey(kGood, 7)));
+  EXPECT_EQ(writer.keys, GoodKeys());
   EXPECT_EQ(writer.scores.size(), 3u);
   EXPECT_EQ(writer.awards.size(), 2u);
   EXPECT_EQ(progress.applied, 5);
@@ -219,7 +282,7 @@ TEST(ReplayTest, RunStopsAtTheFirstFailureNamingItsLine) {
   absl::StatusOr<Replay> replay = ParseReplay(kGood, "final.replay");
   ASSERT_TRUE(replay.ok());
   FakeWriter writer;
-  writer.fail_key = ReplayKey(kGood, 5);
+  writer.fail_key = GoodKeys()[2];
   ReplayProgress progress;
   absl::Status status = RunReplay(*replay, &writer, nullptr, &progress);
   EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
