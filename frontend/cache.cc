@@ -44,6 +44,14 @@ bool Cache::Apply(const v1::Change& change, int64_t epoch) {
   return newer;
 }
 
+bool Cache::Refresh(const std::string& key, const v1::Change& value) {
+  absl::MutexLock lock(&mu_);
+  auto it = entries_.find(key);
+  if (it == entries_.end() || value.seq() < it->second.seq()) return false;
+  it->second.value = std::make_shared<const v1::Change>(value);
+  return true;
+}
+
 void Cache::InvalidateAll(int64_t epoch) {
   absl::MutexLock lock(&mu_);
   epoch_ = epoch;

@@ -45,6 +45,12 @@ class Cache {
   // Returns false when the epoch is stale or the change is not newer.
   bool Apply(const v1::Change& change, int64_t epoch);
 
+  // Replaces the value of a cached `key` with `value` read from the backend
+  // after the games changed, when it is at least as new: a value of the
+  // same version may differ (a team the games gained shows with 0 points).
+  // Freshness is unchanged; a key not cached stays so. Whether it replaced.
+  bool Refresh(const std::string& key, const v1::Change& value);
+
   // Starts `epoch`: every entry becomes stale (its version stays as a floor).
   void InvalidateAll(int64_t epoch);
 

@@ -31,7 +31,8 @@ v1::Change AsChange(const v1::MedalTally& tally) {
 Frontend::Frontend(FrontendOptions options)
     : options_(std::move(options)),
       backend_(v1::Backend::NewStub(CreateFastReconnectChannel(options_.backend))),
-      names_([this] { return FetchBoard(); }),
+      names_([this] { return FetchBoard(); }, options_.names,
+             [this](const v1::Board& board) { OnGamesChanged(board); }),
       membership_(
           [this] {
             v1::Member self;
@@ -245,6 +246,17 @@ absl::StatusOr<CachedValue> Frontend::ReadKey(const std::string& key) {
     return Read(key, [&] { return FetchMedals(name); });
   }
   return Read(key, [&] { return FetchEvent(name); });
+}
+
+void Frontend::OnGamesChanged(const v1::Board& board) {
+  int refreshed = 0;
+  for (const v1::EventScore& event : board.events()) {
+    refreshed += cache_.Refresh(EventKey(event.event()), AsChange(event));
+  }
+  for (const v1::MedalTally& tally : board.medals()) {
+    refreshed += cache_.Refresh(TeamKey(tally.team()), AsChange(tally));
+  }
+  LOG(INFO) << "games changed: " << refreshed << " cached values refreshed from the backend";
 }
 
 void Frontend::LearnNames() {

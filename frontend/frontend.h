@@ -39,6 +39,7 @@ struct FrontendOptions {
   v1::CacheMode mode = v1::PUSH;
   absl::Duration poll_interval = absl::Milliseconds(100);
   MembershipOptions membership;
+  GameNamesOptions names;
   absl::Duration backend_timeout = absl::Seconds(2);
 };
 
@@ -107,6 +108,9 @@ class Frontend {
   absl::StatusOr<v1::Board> FetchBoard();
   static absl::Status UnknownName(const std::string& key);
   void OnMasterChanged(const MasterView& view);
+  // The games' names changed: every cached value takes the shape of
+  // `board`, the backend's (e.g. a team added to every event).
+  void OnGamesChanged(const v1::Board& board);
   void ApplyPulled(const v1::Change& change);
   LocalStatus Status() const;
 

@@ -6,8 +6,8 @@
 
 namespace podium {
 
-GameNames::GameNames(FetchBoard fetch, GameNamesOptions options)
-    : fetch_(std::move(fetch)), options_(options) {
+GameNames::GameNames(FetchBoard fetch, GameNamesOptions options, OnChange on_change)
+    : fetch_(std::move(fetch)), options_(options), on_change_(std::move(on_change)) {
   reader_ = std::thread([this] { Loop(); });
 }
 
@@ -76,17 +76,23 @@ void GameNames::Remember(const v1::Board& board, uint64_t ticket) {
     teams.push_back(tally.team());
     keys.insert(TeamKey(tally.team()));
   }
-  absl::MutexLock lock(&mu_);
-  if (ticket <= applied_ticket_) return;
-  applied_ticket_ = ticket;
-  if (!keys_.empty() && keys != keys_) {
-    LOG(INFO) << "the games changed: now " << events.size() << " events and " << teams.size()
-              << " teams (were " << events_.size() << " and " << teams_.size() << ")";
+  bool changed = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (ticket <= applied_ticket_) return;
+    applied_ticket_ = ticket;
+    changed = !keys_.empty() && keys != keys_;
+    if (changed) {
+      LOG(INFO) << "the games changed: now " << events.size() << " events and "
+                << teams.size() << " teams (were " << events_.size() << " and "
+                << teams_.size() << "); cached values are read again";
+    }
+    events_ = std::move(events);
+    teams_ = std::move(teams);
+    keys_ = std::move(keys);
+    requested_ = std::max(requested_, absl::Now());
   }
-  events_ = std::move(events);
-  teams_ = std::move(teams);
-  keys_ = std::move(keys);
-  requested_ = std::max(requested_, absl::Now());
+  if (changed && on_change_) on_change_(board);
 }
 
 void GameNames::Loop() {
@@ -96,12 +102,16 @@ void GameNames::Loop() {
     uint64_t ticket;
     {
       absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](GameNames* n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(n->mu_) {
-            return n->wanted_ || n->stopping_;
-          },
-          this));
+      // Also unasked once the names are max_age old: a backend restarted
+      // with a grown games file says so to no one.
+      mu_.AwaitWithDeadline(absl::Condition(
+                                +[](GameNames* n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(n->mu_) {
+                                  return n->wanted_ || n->stopping_;
+                                },
+                                this),
+                            requested_ + options_.max_age);
       if (stopping_) return;
+      requested_ = std::max(requested_, absl::Now());
       wanted_ = false;
       ticket = ++next_ticket_;
     }

@@ -36,8 +36,12 @@ struct GameNamesOptions {
 class GameNames {
  public:
   using FetchBoard = std::function<absl::StatusOr<v1::Board>()>;
+  // Called, without locks held, with a board whose names differ from those
+  // known before (not for the first names).
+  using OnChange = std::function<void(const v1::Board&)>;
 
-  explicit GameNames(FetchBoard fetch, GameNamesOptions options = {});
+  explicit GameNames(FetchBoard fetch, GameNamesOptions options = {},
+                     OnChange on_change = nullptr);
   // Stops the background reader (waits for a read in progress).
   ~GameNames();
 
@@ -69,6 +73,7 @@ class GameNames {
 
   const FetchBoard fetch_;
   const GameNamesOptions options_;
+  const OnChange on_change_;
 
   mutable absl::Mutex mu_;
   std::vector<std::string> events_ ABSL_GUARDED_BY(mu_);

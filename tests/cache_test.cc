@@ -49,6 +49,30 @@ TEST(CacheTest, FillThatLostARaceWithAPushServesThePush) {
   EXPECT_EQ(cache.Get("team:Gauls")->seq(), 6);
 }
 
+TEST(CacheTest, RefreshReshapesAValueOfTheSameVersionButNeverGoesBack) {
+  Cache cache;
+  cache.InvalidateAll(1);
+  cache.Fill("event:javelin", [] {
+    v1::Change change;
+    change.set_seq(8);
+    change.mutable_event()->set_event("javelin");
+    change.mutable_event()->add_points()->set_team("Gauls");
+    return change;
+  }(), 1);
+  v1::Change grown = *cache.Get("event:javelin");
+  grown.mutable_event()->add_points()->set_team("Britons");
+  EXPECT_TRUE(cache.Refresh("event:javelin", grown));
+  ASSERT_NE(cache.Get("event:javelin"), nullptr) << "still fresh";
+  EXPECT_EQ(cache.Get("event:javelin")->event().points_size(), 2);
+  v1::Change older = grown;
+  older.set_seq(7);
+  older.mutable_event()->mutable_points()->RemoveLast();
+  EXPECT_FALSE(cache.Refresh("event:javelin", older));
+  EXPECT_EQ(cache.Get("event:javelin")->event().points_size(), 2);
+  EXPECT_FALSE(cache.Refresh("team:Gauls", Tally("Gauls", 9, 1))) << "not cached";
+  EXPECT_EQ(cache.Get("team:Gauls"), nullptr);
+}
+
 TEST(CacheTest, InvalidationKeepsVersionsAsFloors) {
   Cache cache;
   cache.InvalidateAll(1);

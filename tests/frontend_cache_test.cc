@@ -233,6 +233,43 @@ TEST_F(FrontendCacheTest, AnEventAddedToTheGamesIsServedAfterTheBackendRestarts)
   EXPECT_EQ(board.events(1).event(), "discus");
 }
 
+// A games file that gained a team changes the shape of every value of the
+// same version: the backend pads each event with the new team at 0. The
+// frontend's fresh cached copies must take that shape too, without a write.
+TEST_F(FrontendCacheTest, ATeamAddedToTheGamesReachesEveryCachedValue) {
+  const std::string games = dir_.path() + "/games.txt";
+  std::ofstream(games) << "team Gauls\nteam Romans\nevent javelin\n";
+  BackendProcess backend(dir_.path(), {"--games=" + games});
+  ASSERT_TRUE(backend.Start().ok()) << backend.log();
+  backend_stub_ = backend.NewStub();
+  FrontendCluster frontends(dir_.path(), backend.address(), 1, "push",
+                            {"--names_max_age=200ms"});
+  ASSERT_TRUE(frontends.StartAll().ok());
+  ASSERT_TRUE(frontends.WaitForMaster(frontends.address(0), absl::Seconds(15)).ok());
+  Write("javelin", 3);
+  auto stub = frontends.NewStub(0);
+  v1::EventScore score;
+  ASSERT_TRUE(Read(stub.get(), "javelin", &score).ok());
+  ASSERT_EQ(score.points_size(), 2);
+
+  std::ofstream(games) << "team Gauls\nteam Romans\nteam Britons\nevent javelin\n";
+  ASSERT_TRUE(backend.Restart().ok()) << backend.log();
+  const absl::Time deadline = absl::Now() + absl::Seconds(15);
+  while (absl::Now() < deadline) {
+    if (Read(stub.get(), "javelin", &score).ok() && score.points_size() == 3) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_EQ(score.points_size(), 3) << frontends.log(0);
+  EXPECT_EQ(score.points(0).points(), 3);
+  EXPECT_EQ(score.points(2).team(), "Britons");
+  EXPECT_THAT(frontends.log(0), HasSubstr("cached values refreshed"));
+  grpc::ClientContext context;
+  v1::Board board;
+  ASSERT_TRUE(stub->GetBoard(&context, v1::GetScoreboardRequest(), &board).ok());
+  EXPECT_EQ(board.medals_size(), 3);
+  EXPECT_EQ(board.events(0).points_size(), 3);
+}
+
 // Readers on every frontend race fills against pushes while the bard
 // writes and the master is killed and revived twice (each master change
 // invalidates every cache, so fills happen throughout). No reader may ever

@@ -136,5 +136,33 @@ TEST(GameNamesTest, AFailedRereadKeepsTheNamesItHad) {
   EXPECT_TRUE(names.Known("event:javelin"));
 }
 
+TEST(GameNamesTest, OldNamesAreReadAgainUnaskedAndAChangeIsHandedOn) {
+  // A backend restarted with a grown games file tells no one: the names
+  // are read again once max_age old, and the owner hears of the change.
+  FakeBackend backend;
+  backend.Set(BoardOf({"javelin"}, {"Gauls"}));
+  absl::Mutex mu;
+  std::vector<v1::Board> changes;
+  GameNamesOptions options;
+  options.max_age = absl::Milliseconds(20);
+  GameNames names([&] { return backend.Read(); }, options, [&](const v1::Board& board) {
+    absl::MutexLock lock(&mu);
+    changes.push_back(board);
+  });
+  ASSERT_TRUE(names.WaitForNames(absl::Seconds(10)));
+  const int first_reads = backend.reads();
+  ASSERT_TRUE(ReadAtLeast(backend, first_reads + 2));  // unasked, twice
+  {
+    absl::MutexLock lock(&mu);
+    EXPECT_TRUE(changes.empty()) << "the same names are no change";
+  }
+  backend.Set(BoardOf({"javelin"}, {"Gauls", "Britons"}));
+  absl::MutexLock lock(&mu);
+  auto heard = [&] { return !changes.empty(); };
+  ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&heard), absl::Seconds(10)));
+  EXPECT_EQ(changes[0].medals_size(), 2);
+  EXPECT_THAT(names.teams(), ElementsAre("Gauls", "Britons"));
+}
+
 }  // namespace
 }  // namespace podium
