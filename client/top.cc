@@ -89,6 +89,11 @@ class ScreenSession {
 
 absl::Status RunTop(ScoreboardClient* client, const absl::Notification* stop,
                     const TopOptions& options) {
+  if (!::isatty(options.output_fd)) {
+    return absl::FailedPreconditionError(
+        "top draws a full screen and needs a terminal; for a log or a pipe use "
+        "'watch' or 'board --interval=2s'");
+  }
   LiveBoard board;
   // The board first fixes the games' order; the snapshot that starts the
   // subscription brings every value anyway, so a failed read is no loss.

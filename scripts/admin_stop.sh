@@ -11,16 +11,18 @@
 #   add --graceful anywhere for SIGTERM
 #
 # Revive a process with ./scripts/run revive NAME (e.g. frontend-2).
+# PODIUM_VAR, PODIUM_PORT and PODIUM_BUILD mean what they mean to
+# ./scripts/run.
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-RUN=$ROOT/var/run
+source "$(dirname "$0")/lib.sh"
+RUN=${PODIUM_VAR:-$PODIUM_ROOT/var}/run
 
 signal=KILL
 args=()
 for arg in "$@"; do
   case "$arg" in
     --graceful) signal=TERM ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) args+=("$arg") ;;
   esac
 done
@@ -40,12 +42,16 @@ case "$what" in
   master)
     port=${PODIUM_PORT:-7100}
     frontends=127.0.0.1:$((port + 1)),127.0.0.1:$((port + 2)),127.0.0.1:$((port + 3))
-    line=$("$ROOT/build/client/podium-client" --frontends="$frontends" frontends --json |
-      grep '"master":true' | head -n 1) || { echo "admin_stop: no frontend answers as master" >&2; exit 1; }
+    client=$PODIUM_BUILD/client/podium-client
+    [ -x "$client" ] || { echo "admin_stop: $client is not built; run ./scripts/run first" >&2; exit 1; }
+    line=$("$client" --frontends="$frontends" frontends --json |
+      grep '"master":true' | head -n 1) || { echo "admin_stop: no frontend of $frontends answers as master" >&2; exit 1; }
     address=$(sed 's/.*"address":"\([^"]*\)".*/\1/' <<<"$line")
     names=("frontend-$(( ${address##*:} - port ))") ;;
   all)
-    for f in "$RUN"/*.pid; do [ -e "$f" ] && names+=("$(basename "$f" .pid)"); done ;;
+    for f in "$RUN"/*.pid; do
+      [ -e "$f" ] && podium_alive "$(cat "$f")" && names+=("$(basename "$f" .pid)")
+    done ;;
   *) echo "usage: scripts/admin_stop.sh backend|frontend [N]|master|client [N]|bard|all [--graceful]" >&2
      exit 2 ;;
 esac
@@ -54,7 +60,7 @@ esac
 status=0
 for name in "${names[@]}"; do
   file=$RUN/$name.pid
-  if [ -f "$file" ] && pid=$(cat "$file") && kill -0 "$pid" 2>/dev/null; then
+  if [ -f "$file" ] && pid=$(cat "$file") && podium_alive "$pid"; then
     kill -s "$signal" "$pid"
     echo "SIG$signal $name (pid $pid)"
   else

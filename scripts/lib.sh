@@ -15,6 +15,35 @@ PODIUM_PACKAGES=(
 
 podium_log() { printf '[podium] %s\n' "$*" >&2; }
 
+# podium_alive PID: the process exists and is not a zombie (kill -0 alone
+# succeeds on a killed process its parent has not reaped yet).
+podium_alive() {
+  local state
+  state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "${state:0:1}" != Z ]
+}
+
+# podium_capped_log FILE MAX_BYTES: copies stdin to stdout and appends it
+# to FILE; once FILE would pass MAX_BYTES it becomes FILE.1 (replacing the
+# previous one) and a new FILE starts, so a log never holds more than
+# twice MAX_BYTES on disk.
+podium_capped_log() {
+  local file=$1 max=$2 size=0 line_by_line=()
+  [ -f "$file" ] && size=$(stat -c %s "$file")
+  # mawk (Debian's awk) reads a pipe in blocks unless told otherwise.
+  awk -W version 2>&1 | grep -q mawk && line_by_line=(-W interactive)
+  awk "${line_by_line[@]}" -v file="$file" -v max="$max" -v size="$size" '{
+    print; fflush()
+    size += length($0) + 1
+    if (size > max) {
+      close(file)
+      system("mv -f \"" file "\" \"" file ".1\"")
+      size = length($0) + 1
+    }
+    print >> file; fflush(file)
+  }'
+}
+
 podium_install_deps() {
   local missing=()
   local pkg

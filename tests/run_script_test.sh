@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# ./scripts/run and scripts/admin_stop.sh as an operator uses them: in a
+# terminal (a tmux server of the test's own, so an operator's session
+# "podium" is never touched), on free ports, with state in a temp folder.
+#
+#   tests/run_script_test.sh BUILD_DIR
+#
+# Checks: panes show their titles and the live board; logs are calm and
+# capped; status sees a killed process as stopped at once; a restart after
+# admin_stop.sh all works; admin_stop.sh master and --help; revive's usage.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+export PODIUM_BUILD=${1:?usage: run_script_test.sh BUILD_DIR}
+TMP=$(mktemp -d)
+export PODIUM_VAR=$TMP/var TMUX_TMPDIR=$TMP PODIUM_LOG_MAX_BYTES=1500
+unset TMUX
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+cleanup() {
+  "$ROOT/scripts/run" stop >/dev/null 2>&1 || true
+  tmux kill-server 2>/dev/null || true
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# Four consecutive free ports (the backend's and three frontends').
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for _ in $(seq 1 50); do
+  base=$((20000 + RANDOM % 30000))
+  port_free "$base" && port_free $((base + 1)) && port_free $((base + 2)) &&
+    port_free $((base + 3)) && break
+done
+export PODIUM_PORT=$base
+
+# wait_for SECONDS COMMAND...: polls COMMAND every 0.2 s.
+wait_for() {
+  local limit=$1 i
+  shift
+  for i in $(seq 1 $((limit * 5))); do "$@" && return 0; sleep 0.2; done
+  return 1
+}
+
+# ./scripts/run with a terminal: in a pane of a driver session, its exit
+# status written to a file, its output read back from the pane.
+start_in_terminal() {
+  rm -f "$TMP/run.rc"
+  tmux new-session -d -s "driver$1" -x 200 -y 50 \
+    "$ROOT/scripts/run; echo \$? > $TMP/run.rc; sleep 600"
+  wait_for 120 test -s "$TMP/run.rc" || fail "./scripts/run did not finish"
+  tmux capture-pane -p -S - -t "driver$1" > "$TMP/run$1.out"
+  tmux kill-session -t "driver$1"
+  [ "$(cat "$TMP/run.rc")" = 0 ] || fail "./scripts/run failed: $(cat "$TMP/run$1.out")"
+}
+
+start_in_terminal 1
+tmux has-session -t podium || fail "no tmux session 'podium'"
+[ "$(tmux show-options -v -t podium pane-border-status)" = top ] ||
+  fail "pane titles are not shown"
+titles=$(tmux list-panes -t podium -F '#{pane_title}' | sort | tr '\n' ' ')
+[ "$titles" = "backend bard client-1 client-2 frontend-1 frontend-2 frontend-3 " ] ||
+  fail "pane titles: $titles"
+
+# The board pane is the live board, redrawn in place.
+client1_pane=$(cat "$PODIUM_VAR/run/client-1.pane")
+wait_for 30 bash -c "tmux capture-pane -p -t '$client1_pane' | grep -q 'Podium live'" ||
+  fail "client-1 does not show the live board: $(tmux capture-pane -p -t "$client1_pane")"
+
+# Calm logs: the bard's writes and the frontends' pushes are not logged one
+# by one at the default level (a --verbose=1 backend logs every write).
+wait_for 30 bash -c "grep -q '(v[0-9]' '$PODIUM_VAR/log/client-2.log'" ||
+  fail "client-2 shows no updates"
+if grep -q "RecordScore\|AwardMedal" "$PODIUM_VAR/log/backend.log"; then
+  fail "the backend logs every write: $(tail -3 "$PODIUM_VAR/log/backend.log")"
+fi
+# Capped logs: some log soon passes the 1500-byte cap and is rotated; none
+# is ever longer than the cap and a line.
+wait_for 60 bash -c "ls '$PODIUM_VAR'/log/*.log.1 >/dev/null 2>&1" || fail "no log was ever rotated"
+for log in "$PODIUM_VAR"/log/*.log; do
+  size=$(stat -c %s "$log")
+  [ "$size" -le 2000 ] || fail "$log is $size bytes, over its 1500-byte cap"
+done
+
+# admin_stop.sh: help ends with the help; master kills the master.
+help=$("$ROOT/scripts/admin_stop.sh" --help)
+grep -q "set -euo" <<<"$help" && fail "admin_stop.sh --help prints code: $help"
+grep -q "frontend \[N\]" <<<"$help" || fail "admin_stop.sh --help: $help"
+out=$("$ROOT/scripts/admin_stop.sh" master) || fail "admin_stop.sh master: $out"
+grep -q "^SIGKILL frontend-[123] (pid" <<<"$out" || fail "admin_stop.sh master: $out"
+killed=$(sed 's/^SIGKILL \(frontend-[123]\).*/\1/' <<<"$out")
+# Stopped at once, not while the killed process waits to be reaped.
+grep -q "^$killed  *stopped" <<<"$("$ROOT/scripts/run" status)" ||
+  fail "status does not see $killed stopped: $("$ROOT/scripts/run" status)"
+
+# revive: a usage message without a name; then the killed frontend is back.
+set +e
+out=$("$ROOT/scripts/run" revive 2>&1)
+rc=$?
+set -e
+[ "$rc" = 2 ] || fail "revive without a name exited $rc"
+grep -q "usage: ./scripts/run revive NAME; names: backend frontend-1" <<<"$out" ||
+  fail "revive without a name: $out"
+"$ROOT/scripts/run" revive "$killed" 2>/dev/null
+wait_for 10 bash -c "'$ROOT/scripts/run' status | grep -q '^$killed  *running'" ||
+  fail "$killed not revived"
+
+# Everything killed, then started again in a terminal.
+"$ROOT/scripts/admin_stop.sh" all >/dev/null
+wait_for 5 bash -c "! '$ROOT/scripts/run' status >/dev/null" ||
+  fail "status after admin_stop.sh all: $("$ROOT/scripts/run" status)"
+start_in_terminal 2
+grep -q "removing the stale tmux session" "$TMP/run2.out" || fail "$(cat "$TMP/run2.out")"
+"$ROOT/scripts/run" status >/dev/null || fail "not running after the restart"
+"$ROOT/scripts/run" stop 2>/dev/null
+echo "run_script_test: 1 passed, 0 failed"
