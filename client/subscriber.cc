@@ -239,8 +239,9 @@ void Subscriber::HandleDone(SubscribeStream* stream, const grpc::Status& status)
   }
   active_ = nullptr;
   if (IsRefusal(status.error_code())) {
-    LOG(WARNING) << "subscription " << id_ << ": " << done->address
-                 << " refused it: " << why;
+    // The owner gets this as status() and reports it; logging it too
+    // made the CLI say it twice.
+    VLOG(1) << "subscription " << id_ << ": " << done->address << " refused it: " << why;
     Stop(absl::Status(why.code(), absl::StrCat(done->address, ": ", why.message())));
     return;
   }

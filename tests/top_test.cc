@@ -1,6 +1,7 @@
 // `podium-client top` in a real terminal: tmux runs it at the sizes of an
 // 80x24 terminal and of a ./scripts/run pane, types keys into it and reads
 // its screen back.
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <grpcpp/grpcpp.h>
@@ -164,6 +165,24 @@ TEST_F(TopTest, CtrlCEndsItCleanlyIn80x24) {
   Tmux({"send-keys", "-t", "term", "C-c"});
   EXPECT_EQ(WaitForExit("term"), "exit 0\n")
       << ReadFileOrEmpty(dir_.path() + "/term.err");
+}
+
+// Not top, but the same client against the same cluster: a refusal is
+// said once, with the frontend's code, and the exit status is 1.
+TEST_F(TopTest, WatchOfAnUnknownEventSaysSoOnceAndExits1) {
+  const std::string log = dir_.path() + "/watch.err";
+  absl::StatusOr<Subprocess> watch = Subprocess::Start(
+      {BinaryPath("client/podium-client"), "--frontends=" + frontends_->address(0),
+       "watch", "discus"},
+      log);
+  ASSERT_TRUE(watch.ok());
+  absl::StatusOr<int> status = watch->Wait(absl::Seconds(30));
+  ASSERT_TRUE(status.ok());
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 1);
+  const std::string output = ReadFileOrEmpty(log);
+  EXPECT_THAT(output, HasSubstr("NOT_FOUND"));
+  std::vector<std::string> mentions = absl::StrSplit(output, "unknown event 'discus'");
+  EXPECT_EQ(mentions.size(), 2u) << output;
 }
 
 }  // namespace
