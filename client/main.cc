@@ -109,13 +109,13 @@ int UsageError(const absl::Status& status) {
 
 // The flags that cannot go together, as a usage error.
 absl::Status CheckFlagCombinations(const podium::Command& command,
-                                   bool through_frontends,
+                                   bool frontends_given, bool backend_given,
                                    const podium::RepeatOptions& repeat) {
-  if (through_frontends && !absl::GetFlag(FLAGS_backend).empty()) {
+  if (frontends_given && backend_given) {
     return absl::InvalidArgumentError(
         "--frontends and --backend are mutually exclusive");
   }
-  if (podium::NeedsFrontends(command.kind) && !through_frontends) {
+  if (podium::NeedsFrontends(command.kind) && backend_given) {
     return absl::InvalidArgumentError(
         "this command is served by frontends: give --frontends, not --backend");
   }
@@ -148,8 +148,8 @@ int main(int argc, char** argv) {
   }
   const std::string backend = absl::GetFlag(FLAGS_backend);
   std::vector<std::string> frontends = absl::GetFlag(FLAGS_frontends);
-  if (absl::Status s =
-          CheckFlagCombinations(*command, !frontends.empty(), repeat);
+  if (absl::Status s = CheckFlagCombinations(*command, !frontends.empty(),
+                                              !backend.empty(), repeat);
       !s.ok()) {
     return UsageError(s);
   }

@@ -185,5 +185,38 @@ TEST_F(TopTest, WatchOfAnUnknownEventSaysSoOnceAndExits1) {
   EXPECT_EQ(mentions.size(), 2u) << output;
 }
 
+// Runs podium-client with `args`; its exit status and output.
+std::pair<int, std::string> RunClient(const std::string& dir,
+                                      const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {BinaryPath("client/podium-client")};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const std::string log = dir + "/client.out";
+  std::remove(log.c_str());
+  absl::StatusOr<Subprocess> client = Subprocess::Start(argv, log);
+  if (!client.ok()) return {-1, ""};
+  absl::StatusOr<int> status = client->Wait(absl::Seconds(60));
+  if (!status.ok()) return {-1, ReadFileOrEmpty(log)};
+  return {WIFEXITED(*status) ? WEXITSTATUS(*status) : -1, ReadFileOrEmpty(log)};
+}
+
+TEST_F(TopTest, WithoutFlagsTheClientGoesThroughPodiumFrontends) {
+  // $PODIUM_FRONTENDS stands in for the local cluster's fixed addresses.
+  setenv("PODIUM_FRONTENDS", frontends_->address(0).c_str(), 1);
+  auto [code, output] = RunClient(dir_.path(), {"frontends"});
+  unsetenv("PODIUM_FRONTENDS");
+  EXPECT_EQ(code, 0) << output;
+  EXPECT_THAT(output, HasSubstr(frontends_->address(0)));
+  EXPECT_THAT(output, HasSubstr("master"));
+}
+
+TEST_F(TopTest, AWatchNoFrontendEverAnswersGivesUpWithExit1) {
+  const std::string nobody = absl::StrCat("127.0.0.1:", PickFreePort());
+  auto [code, output] = RunClient(
+      dir_.path(), {"--frontends=" + nobody, "--wait_for_frontends=1s", "watch"});
+  EXPECT_EQ(code, 1) << output;
+  EXPECT_THAT(output, HasSubstr("gave up after"));
+  EXPECT_THAT(output, HasSubstr("no server ever answered"));
+}
+
 }  // namespace
 }  // namespace podium::test
