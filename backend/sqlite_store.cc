@@ -283,9 +283,18 @@ absl::Status SqliteStore::ApplyBatch(const std::vector<std::unique_ptr<PendingWr
     if (!found.ok()) return found.status();
     if (*found) {
       v1::Change original;
-      original.ParseFromString(std::string(find_applied_->ColumnBlob(0)));
+      const bool parsed = original.ParseFromString(std::string(find_applied_->ColumnBlob(0)));
       const int64_t fingerprint = find_applied_->ColumnInt(1);  // 0 when NULL
       find_applied_->Reset();
+      if (!parsed) {
+        // As Init does for kv and changes rows: a damaged row is said so,
+        // not answered with an empty change as if it were the original;
+        // and this write alone fails, for good: a retry would find it again.
+        write->result = absl::DataLossError(absl::StrCat(
+            "the applied row of idempotency key '", write->key(),
+            "' does not parse: the database is damaged; restore it from a backup"));
+        continue;
+      }
       write->result = Duplicate(*write, std::move(original), fingerprint);
       continue;
     }

@@ -32,8 +32,10 @@ class Store {
 
   using WriteDone = std::function<void(absl::StatusOr<WriteResult>)>;
 
-  // Writes. `done` runs once the write is durable (or has failed), on a
-  // thread of the store's: it must not block. The request must stay valid
+  // Writes. `done` runs exactly once, when the write is durable or has
+  // failed: on the calling thread before the call returns when the write
+  // is refused at once (invalid, or the store is shutting down), otherwise
+  // on a thread of the store's. Either way it must not block. The request must stay valid
   // until then. Invalid writes (unknown names, bad values, no key) fail
   // with INVALID_ARGUMENT or NOT_FOUND and change nothing. A key already
   // applied answers with that application (duplicate), or ALREADY_EXISTS

@@ -94,10 +94,10 @@ class SubscribeStreams::Queue {
 // Thread-safe: completions arrive on its queue's thread; writes start on
 // whichever thread publishes a change, one at a time (the Subscription sees
 // to that).
-class SubscribeStream {
+class ServedSubscribeCall {
  public:
   // Asks gRPC for the next Subscribe call on queue `index`.
-  SubscribeStream(SubscribeStreams* owner, int index)
+  ServedSubscribeCall(SubscribeStreams* owner, int index)
       : owner_(owner), index_(index), queue_(owner->queues_[index]->cq()) {
     // Must precede the request; it fires only if a call is matched.
     context_.AsyncNotifyWhenDone(call_done_.tag());
@@ -112,7 +112,7 @@ class SubscribeStream {
       return;
     }
     owner_->queues_[index_]->live.fetch_add(1, std::memory_order_relaxed);
-    new SubscribeStream(owner_, owner_->NextQueue());  // the next caller's
+    new ServedSubscribeCall(owner_, owner_->NextQueue());  // the next caller's
     v1::SubscribeRequest request;
     grpc::Status parsed =
         grpc::SerializationTraits<v1::SubscribeRequest>::Deserialize(&request_, &request);
@@ -233,11 +233,11 @@ class SubscribeStream {
   grpc::ByteBuffer request_;
   grpc::ServerAsyncWriter<grpc::ByteBuffer> writer_{&context_};
   std::shared_ptr<Subscription> subscription_;  // set once, before any write
-  MemberTag<SubscribeStream> requested_{this, &SubscribeStream::OnRequested};
-  MemberTag<SubscribeStream> metadata_sent_{this, &SubscribeStream::OnMetadataSent};
-  MemberTag<SubscribeStream> written_{this, &SubscribeStream::OnWritten};
-  MemberTag<SubscribeStream> finished_{this, &SubscribeStream::OnFinished};
-  MemberTag<SubscribeStream> call_done_{this, &SubscribeStream::OnCallDone};
+  MemberTag<ServedSubscribeCall> requested_{this, &ServedSubscribeCall::OnRequested};
+  MemberTag<ServedSubscribeCall> metadata_sent_{this, &ServedSubscribeCall::OnMetadataSent};
+  MemberTag<ServedSubscribeCall> written_{this, &ServedSubscribeCall::OnWritten};
+  MemberTag<ServedSubscribeCall> finished_{this, &ServedSubscribeCall::OnFinished};
+  MemberTag<ServedSubscribeCall> call_done_{this, &ServedSubscribeCall::OnCallDone};
 
   // Operations started and not yet completed (requested_ counts from the
   // constructor; call_done_ is tracked by call_over_ instead). Writes add
@@ -272,7 +272,7 @@ void SubscribeStreams::AddTo(grpc::ServerBuilder* builder) {
 void SubscribeStreams::Start() {
   for (int i = 0; i < static_cast<int>(queues_.size()); ++i) {
     // A waiting request per queue; each matched call posts the next.
-    new SubscribeStream(this, i);
+    new ServedSubscribeCall(this, i);
     threads_.emplace_back([queue = queues_[i].get()] { queue->Drain(); });
   }
   running_.store(true, std::memory_order_release);

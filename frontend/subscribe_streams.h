@@ -79,7 +79,7 @@ class SubscribeStreams {
   class Tag;  // what the queues' tags point at
 
  private:
-  friend class SubscribeStream;
+  friend class ServedSubscribeCall;
   class Queue;
 
   // Where the next call request goes. gRPC hands a new call to the first

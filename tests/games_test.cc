@@ -44,9 +44,16 @@ TEST(GamesTest, DefaultIsGaulsAgainstRomans) {
 }
 
 struct BadGames {
+  const char* name;  // the test's name: stable from build to build
   const char* text;
   const char* message;
 };
+
+std::string CaseName(const ::testing::TestParamInfo<BadGames>& info) {
+  return info.param.name;
+}
+// What ctest lists beside the name, instead of the struct's bytes.
+void PrintTo(const BadGames& bad, std::ostream* os) { *os << bad.name; }
 
 class GamesErrorTest : public ::testing::TestWithParam<BadGames> {};
 
@@ -60,15 +67,16 @@ TEST_P(GamesErrorTest, RejectsWithLineAndReason) {
 INSTANTIATE_TEST_SUITE_P(
     Malformed, GamesErrorTest,
     ::testing::Values(
-        BadGames{"team Gauls\nplayer Asterix\nevent x\n",
+        BadGames{"UnknownDeclaration", "team Gauls\nplayer Asterix\nevent x\n",
                  "g.txt:2: expected 'team NAME' or 'event NAME'"},
-        BadGames{"team Gauls\nevent a b\n", "g.txt:2: expected"},
-        BadGames{"team Gauls\nteam Gauls\nevent x\n",
+        BadGames{"TwoNames", "team Gauls\nevent a b\n", "g.txt:2: expected"},
+        BadGames{"DeclaredTwice", "team Gauls\nteam Gauls\nevent x\n",
                  "g.txt:2: team 'Gauls' is declared twice"},
-        BadGames{"team Ga/uls\nevent x\n", "g.txt:1: team name 'Ga/uls'"},
-        BadGames{"team Gauls\n", "at least one team and one event"},
-        BadGames{"", "at least one team and one event"},
-        BadGames{"event x\n", "at least one team and one event"}));
+        BadGames{"BadCharacter", "team Ga/uls\nevent x\n", "g.txt:1: team name 'Ga/uls'"},
+        BadGames{"NoEvent", "team Gauls\n", "at least one team and one event"},
+        BadGames{"Empty", "", "at least one team and one event"},
+        BadGames{"NoTeam", "event x\n", "at least one team and one event"}),
+    CaseName);
 
 TEST(GamesTest, RejectsOversizedName) {
   std::string text = "team " + std::string(1 << 20, 'a') + "\nevent x\n";

@@ -186,6 +186,27 @@ TEST_F(SqliteStoreTest, ADatabaseWithoutFingerprintsIsUpgraded) {
   EXPECT_EQ(store->GetMedals("Gauls")->gold(), 2);
 }
 
+TEST_F(SqliteStoreTest, ADamagedAppliedRowIsDataLossForItsKeyAlone) {
+  {
+    auto store = Open();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->AwardMedal(Award("damaged", "Gauls", v1::GOLD)).ok());
+  }
+  {
+    absl::StatusOr<std::unique_ptr<SqliteDb>> db = SqliteDb::Open(db_path_);
+    ASSERT_TRUE(db.ok()) << db.status();
+    // Bytes that are no protobuf message: a field of wire type 7.
+    ASSERT_TRUE((*db)->Exec("UPDATE applied SET change = x'0f0f0f' WHERE key = 'damaged'").ok());
+  }
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  absl::StatusOr<WriteResult> retry = store->AwardMedal(Award("damaged", "Gauls", v1::GOLD));
+  EXPECT_EQ(retry.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(retry.status().message(), HasSubstr("'damaged' does not parse"));
+  EXPECT_TRUE(store->AwardMedal(Award("fine", "Gauls", v1::GOLD)).ok());
+  EXPECT_EQ(store->GetMedals("Gauls")->gold(), 2);
+}
+
 TEST_F(SqliteStoreTest, StateAndChangeLogSurviveReopen) {
   {
     auto store = Open();
