@@ -11,6 +11,8 @@ PODIUM_PACKAGES=(
   libabsl-dev libgoogle-glog-dev libgflags-dev
   libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev
   tmux procps
+  # tests/blackbox: Debian's Python gRPC (use /usr/bin/python3)
+  python3-grpcio python3-grpc-tools python3-protobuf
 )
 
 podium_log() { printf '[podium] %s\n' "$*" >&2; }
