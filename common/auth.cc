@@ -13,11 +13,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 
 namespace podium {
 namespace {
 
-constexpr absl::string_view kBearerPrefix = "Bearer ";
+constexpr absl::string_view kBearerScheme = "Bearer";
 
 bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
   unsigned char diff = a.size() == b.size() ? 0 : 1;
@@ -30,24 +31,46 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
 
 }  // namespace
 
-absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
+absl::StatusOr<std::string> ReadTokenFile(const std::string& path,
+                                          absl::string_view flag) {
   if (path.empty()) {
     return absl::InvalidArgumentError(
-        "no write token file given: pass --write_token_file=PATH");
+        absl::StrCat("no token file given: pass ", flag, "=PATH"));
   }
   std::ifstream in(path);
   if (!in) {
-    return absl::NotFoundError(absl::StrCat("cannot read write token file '",
-                                            path, "': ", std::strerror(errno)));
+    return absl::NotFoundError(absl::StrCat("cannot read the token file '", path,
+                                            "' (", flag, "): ", std::strerror(errno)));
   }
   std::string line;
   std::getline(in, line);
   std::string token(absl::StripAsciiWhitespace(line));
   if (token.empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("write token file '", path, "' is empty"));
+        absl::StrCat("the token file '", path, "' (", flag, ") is empty"));
   }
   return token;
+}
+
+absl::StatusOr<absl::string_view> BearerToken(
+    const std::multimap<grpc::string_ref, grpc::string_ref>& metadata) {
+  auto it = metadata.find("authorization");
+  if (it == metadata.end()) {
+    return absl::UnauthenticatedError("no 'authorization: Bearer <token>' metadata");
+  }
+  absl::string_view value =
+      absl::StripAsciiWhitespace(absl::string_view(it->second.data(), it->second.size()));
+  // The scheme is case-insensitive (RFC 7235), then at least one space.
+  if (value.size() <= kBearerScheme.size() ||
+      !absl::EqualsIgnoreCase(value.substr(0, kBearerScheme.size()), kBearerScheme) ||
+      !absl::ascii_isspace(static_cast<unsigned char>(value[kBearerScheme.size()]))) {
+    return absl::UnauthenticatedError("authorization metadata must be 'Bearer <token>'");
+  }
+  return absl::StripLeadingAsciiWhitespace(value.substr(kBearerScheme.size()));
+}
+
+bool TokenMatches(absl::string_view given, absl::string_view expected) {
+  return !expected.empty() && ConstantTimeEquals(given, expected);
 }
 
 absl::Status CreateTokenFileIfMissing(const std::string& path) {
@@ -74,19 +97,13 @@ absl::Status CreateTokenFileIfMissing(const std::string& path) {
 absl::Status CheckBearerToken(
     const std::multimap<grpc::string_ref, grpc::string_ref>& metadata,
     const std::string& expected_token) {
-  auto it = metadata.find("authorization");
-  if (it == metadata.end()) {
-    return absl::UnauthenticatedError(
-        "writes need 'authorization: Bearer <token>' metadata; give the "
-        "writer --write_token_file");
+  absl::StatusOr<absl::string_view> token = BearerToken(metadata);
+  if (!token.ok()) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "writes need 'authorization: Bearer <token>' metadata (",
+        token.status().message(), "); give the writer --write_token_file"));
   }
-  absl::string_view value(it->second.data(), it->second.size());
-  if (!absl::StartsWith(value, kBearerPrefix)) {
-    return absl::UnauthenticatedError(
-        "authorization metadata must be 'Bearer <token>'");
-  }
-  value.remove_prefix(kBearerPrefix.size());
-  if (!ConstantTimeEquals(value, expected_token)) {
+  if (!TokenMatches(*token, expected_token)) {
     return absl::PermissionDeniedError(
         "wrong write token: check that writer and backend use the same "
         "--write_token_file");
@@ -95,7 +112,7 @@ absl::Status CheckBearerToken(
 }
 
 void AddBearerToken(grpc::ClientContext* context, const std::string& token) {
-  context->AddMetadata("authorization", absl::StrCat(kBearerPrefix, token));
+  context->AddMetadata("authorization", absl::StrCat(kBearerScheme, " ", token));
 }
 
 }  // namespace podium

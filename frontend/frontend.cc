@@ -38,6 +38,9 @@ Frontend::Frontend(FrontendOptions options)
             v1::Member self;
             self.set_address(options_.address);
             self.set_pid(options_.pid);
+            self.set_public_address(options_.public_address.empty()
+                                        ? options_.address
+                                        : options_.public_address);
             return self;
           }(),
           options_.peers, options_.mode, options_.membership,
@@ -175,6 +178,7 @@ absl::Status Frontend::RegisterInterest(const std::vector<std::string>& keys,
   for (const std::string& key : keys) request.add_keys(key);
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+  membership_.Authorize(&context);
   v1::InterestReply reply;
   grpc::Status status = stub->Interest(&context, request, &reply);
   VLOG(1) << "Interest in " << keys.size() << " keys sent to master "
@@ -366,7 +370,8 @@ v1::ListFrontendsReply Frontend::ListFrontends() {
   for (v1::FrontendInfo& info : membership_.Frontends()) {
     *reply.add_frontends() = std::move(info);
   }
-  reply.set_answered_by(options_.address);
+  reply.set_answered_by(options_.public_address.empty() ? options_.address
+                                                       : options_.public_address);
   return reply;
 }
 
@@ -381,6 +386,21 @@ v1::CoordinatorReply Frontend::Coordinator(const v1::CoordinatorRequest& request
 absl::StatusOr<v1::InterestReply> Frontend::Interest(const v1::InterestRequest& request) {
   if (pusher_ == nullptr) {
     return absl::FailedPreconditionError("this frontend runs in pull mode");
+  }
+  if (!membership_.IsPeer(request.from().address())) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "'", request.from().address().substr(0, 64), "' is not a configured peer"));
+  }
+  // Only names of the games: the master's interest table is then bounded
+  // by the games, however many keys a member sends.
+  if (names_.empty()) {
+    return absl::UnavailableError("the games' names are not known yet; retry");
+  }
+  for (const std::string& key : request.keys()) {
+    if (!names_.Known(key)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "interest in '", key.substr(0, 64), "', which is no key of the games"));
+    }
   }
   std::vector<std::string> keys(request.keys().begin(), request.keys().end());
   absl::StatusOr<int64_t> watched =
@@ -416,6 +436,16 @@ absl::Status Frontend::Invalidate(const v1::InvalidateRequest& request) {
                  << master_seq_;
     hub_->CatchUpAll(master_seq_);
     return absl::OkStatus();
+  }
+  for (const v1::Change& change : request.changes()) {
+    // A change of no key of the games, or past what the master says it
+    // has read, is not one a master sends.
+    if (change.seq() < 0 || change.seq() > request.watched_seq() ||
+        (!names_.empty() && !names_.Known(ChangeKey(change)))) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "invalidation carries a change (seq ", change.seq(), ", key '",
+          ChangeKey(change).substr(0, 64), "') that no master sends; nothing applied"));
+    }
   }
   for (const v1::Change& change : request.changes()) {
     cache_.Apply(change, generation_);

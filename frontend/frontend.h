@@ -32,13 +32,16 @@
 namespace podium {
 
 struct FrontendOptions {
-  std::string address;  // as listed in `peers`
+  std::string address;  // its peer-plane address, as listed in `peers`
+  // Where clients reach it, as ListFrontends tells them; empty: `address`
+  // (a frontend whose peer and public planes share a port, in tests).
+  std::string public_address;
   int64_t pid = 0;
   std::string backend;
   std::vector<std::string> peers;  // every frontend, this one included
   v1::CacheMode mode = v1::PUSH;
   absl::Duration poll_interval = absl::Milliseconds(100);
-  MembershipOptions membership;
+  MembershipOptions membership;  // its cluster_token guards the peer plane
   GameNamesOptions names;
   absl::Duration backend_timeout = absl::Seconds(2);
 };
@@ -80,7 +83,11 @@ class Frontend {
     hub_->SetShardRunner(std::move(runner));
   }
 
-  // FrontendPeer calls.
+  // FrontendPeer calls, from callers that proved they hold the cluster
+  // token. Even so, Interest takes only configured peers and names of the
+  // games (so its table stays bounded by them), and Invalidate only
+  // changes of the games' keys from the master this frontend follows;
+  // the cache never takes a version back.
   v1::PingReply Ping(const v1::PingRequest& request);
   v1::CoordinatorReply Coordinator(const v1::CoordinatorRequest& request);
   absl::StatusOr<v1::InterestReply> Interest(const v1::InterestRequest& request);

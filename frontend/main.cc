@@ -9,6 +9,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/auth.h"
 #include "common/init.h"
 #include "common/server.h"
 #include "frontend/frontend.h"
@@ -18,10 +19,19 @@
 #include "glog/logging.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7101",
-          "address to serve on, host:port; must appear in --peers as written");
+          "the public address clients read and subscribe at, host:port");
+ABSL_FLAG(std::string, peer_listen, "",
+          "the peer-plane address other frontends reach this one at (election "
+          "and push, podium.v1.FrontendPeer), host:port; must appear in --peers "
+          "as written; never the same as --listen");
+ABSL_FLAG(std::string, cluster_token_file, "",
+          "file whose first line is the cluster token: every peer call carries "
+          "it and a call without it is refused; the same file for every "
+          "frontend of the cluster");
 ABSL_FLAG(std::string, backend, "127.0.0.1:7100", "the backend's address");
 ABSL_FLAG(std::vector<std::string>, peers, {},
-          "every frontend's address, this one included, comma-separated");
+          "every frontend's --peer_listen address, this one's included, "
+          "comma-separated");
 ABSL_FLAG(std::string, cache, "push",
           "push: the elected master pushes each change to the frontends that "
           "need it; pull: poll the backend every --poll_interval; off: no "
@@ -57,16 +67,31 @@ int main(int argc, char** argv) {
   podium::BlockTerminationSignals();
   podium::CommandLine command_line = podium::InitProcess(
       argc, argv,
-      "podium-frontend --listen=ADDR --backend=ADDR --peers=A,B,C "
-      "--cache=push|pull|off [--poll_interval=DURATION]\n\nServes the scoreboard "
-      "(podium.v1.Scoreboard) from an in-memory cache kept fresh by push or "
-      "pull, and elects a master with its peers (podium.v1.FrontendPeer).");
+      "podium-frontend --listen=ADDR --peer_listen=ADDR --peers=A,B,C "
+      "--cluster_token_file=FILE --backend=ADDR --cache=push|pull|off\n\nServes the "
+      "scoreboard (podium.v1.Scoreboard) on --listen from an in-memory cache kept "
+      "fresh by push or pull, and elects a master with its peers "
+      "(podium.v1.FrontendPeer) on --peer_listen, where only holders of the "
+      "cluster token are heard.");
   if (command_line.exit_code) return *command_line.exit_code;
   std::vector<std::string> args = std::move(command_line.args);
   if (!args.empty()) return Fail("unexpected argument '" + args[0] + "'; see --help");
 
   podium::FrontendOptions options;
-  options.address = absl::GetFlag(FLAGS_listen);
+  options.public_address = absl::GetFlag(FLAGS_listen);
+  options.address = absl::GetFlag(FLAGS_peer_listen);
+  if (options.address.empty()) {
+    return Fail("give --peer_listen=HOST:PORT, the address other frontends reach this "
+                "one at; it is not the public --listen");
+  }
+  if (options.address == options.public_address) {
+    return Fail("--peer_listen must differ from --listen: the peer plane is not "
+                "served where the public connects");
+  }
+  absl::StatusOr<std::string> cluster_token = podium::ReadTokenFile(
+      absl::GetFlag(FLAGS_cluster_token_file), "--cluster_token_file");
+  if (!cluster_token.ok()) return Fail(std::string(cluster_token.status().message()));
+  options.membership.cluster_token = *cluster_token;
   options.pid = getpid();
   options.backend = absl::GetFlag(FLAGS_backend);
   options.peers = absl::GetFlag(FLAGS_peers);
@@ -99,17 +124,22 @@ int main(int argc, char** argv) {
   if (options.peers.empty()) options.peers = {options.address};
   if (std::find(options.peers.begin(), options.peers.end(), options.address) ==
       options.peers.end()) {
-    return Fail("--peers must list this frontend's --listen address (" +
+    return Fail("--peers must list this frontend's --peer_listen address (" +
                 options.address + ") as the others will reach it");
   }
 
   podium::Frontend frontend(options);
   podium::ScoreboardService scoreboard(&frontend);
-  podium::PeerService peer(&frontend);
+  podium::PeerService peer(&frontend, options.membership.cluster_token);
   podium::SubscribeStreams streams(&frontend, &scoreboard, absl::GetFlag(FLAGS_stream_threads));
+  // Two servers: the peer plane never shares the public port, so nothing a
+  // stranger reaches there speaks for the cluster.
+  absl::StatusOr<std::unique_ptr<grpc::Server>> peer_server =
+      podium::StartServer(options.address, {&peer});
+  if (!peer_server.ok()) return Fail(std::string(peer_server.status().message()));
   int port = 0;
   absl::StatusOr<std::unique_ptr<grpc::Server>> server = podium::StartServer(
-      options.address, {&scoreboard, &peer}, &port,
+      options.public_address, {&scoreboard}, &port,
       [&streams](grpc::ServerBuilder* builder) { streams.AddTo(builder); });
   if (!server.ok()) return Fail(std::string(server.status().message()));
   streams.Start();
@@ -119,13 +149,14 @@ int main(int argc, char** argv) {
   });
   frontend.Start();
   LOG(INFO) << "podium-frontend pid " << options.pid << " serving on "
-            << options.address << ", cache " << cache << ", backend "
+            << options.public_address << " (peers on " << options.address << "), cache " << cache << ", backend "
             << options.backend << ", " << options.peers.size() << " frontends";
 
   int signal_number = podium::WaitForTerminationSignal();
   LOG(INFO) << "signal " << signal_number << ": shutting down";
   frontend.Stop();
   podium::ShutdownServer(server->get(), absl::GetFlag(FLAGS_shutdown_grace));
+  podium::ShutdownServer(peer_server->get(), absl::ZeroDuration());
   streams.Stop();
   LOG(INFO) << "podium-frontend stopped cleanly";
   return 0;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
+#include "common/auth.h"
 #include "common/channel.h"
 #include "glog/logging.h"
 
@@ -84,6 +86,7 @@ void Membership::SendPings() {
     auto* call = new Call;
     call->context.set_deadline(
         absl::ToChronoTime(absl::Now() + options_.failure_timeout));
+    Authorize(&call->context);
     *call->request.mutable_from() = self_;
     call->request.set_master(master_);
     call->request.set_epoch(epoch_);
@@ -100,6 +103,7 @@ void Membership::SendPings() {
               const bool was_alive = AliveLocked(*target);
               target->last_heard = absl::Now();
               target->pid = call->reply.member().pid();
+              target->public_address = call->reply.member().public_address();
               target->last_reply = call->reply;
               max_epoch_seen_ = std::max(max_epoch_seen_, call->reply.epoch());
               if (!was_alive) {
@@ -168,6 +172,7 @@ void Membership::BecomeMaster() {
     auto* call = new Call;
     call->context.set_deadline(
         absl::ToChronoTime(absl::Now() + options_.failure_timeout));
+    Authorize(&call->context);
     *call->request.mutable_master() = self_;
     call->request.set_epoch(epoch);
     ++in_flight_;
@@ -225,10 +230,11 @@ v1::PingReply Membership::HandlePing(const v1::PingRequest& request) {
   {
     absl::MutexLock lock(&mu_);
     auto it = peers_.find(request.from().address());
-    if (it != peers_.end()) {
-      // Being pinged is as good a sign of life as an answer.
+    // Being pinged is as good a sign of life as an answer, from the pid
+    // our own pings found there: only an answer at the peer's address
+    // tells its pid, so no caller can make up a live one.
+    if (it != peers_.end() && it->second.pid == request.from().pid()) {
       it->second.last_heard = absl::Now();
-      it->second.pid = request.from().pid();
     }
     max_epoch_seen_ = std::max(max_epoch_seen_, request.epoch());
     *reply.mutable_member() = self_;
@@ -248,12 +254,21 @@ v1::CoordinatorReply Membership::HandleCoordinator(
   {
     absl::MutexLock lock(&mu_);
     const v1::Member& claimant = request.master();
-    max_epoch_seen_ = std::max(max_epoch_seen_, request.epoch());
+    // Only heartbeats vouch for a peer: a claim for an address that is not
+    // configured, or a pid its heartbeats do not show alive, is refused
+    // before its epoch can be remembered.
     auto it = peers_.find(claimant.address());
-    if (it != peers_.end()) {
-      it->second.last_heard = absl::Now();
-      it->second.pid = claimant.pid();
+    if (it == peers_.end()) {
+      reply.set_reason(claimant.address() + " is not a configured peer");
+    } else if (!AliveLocked(it->second) || it->second.pid != claimant.pid()) {
+      reply.set_reason(absl::StrCat(claimant.address(), " pid ", claimant.pid(),
+                                    " is not alive by its heartbeats"));
     }
+    if (!reply.reason().empty()) {
+      LOG_EVERY_T(WARNING, 10) << "Coordinator refused: " << reply.reason();
+      return reply;
+    }
+    max_epoch_seen_ = std::max(max_epoch_seen_, request.epoch());
     if (Outranks(self_.pid(), self_.address(), claimant.pid(), claimant.address())) {
       reply.set_reason("my pid " + std::to_string(self_.pid()) + " is higher");
     } else {
@@ -296,7 +311,7 @@ std::vector<v1::FrontendInfo> Membership::Frontends() const {
   std::vector<v1::FrontendInfo> out;
   absl::MutexLock lock(&mu_);
   v1::FrontendInfo& me = out.emplace_back();
-  me.set_address(self_.address());
+  me.set_address(self_.public_address());
   me.set_pid(self_.pid());
   me.set_master(master_ == self_.address());
   me.set_cache_mode(mode_);
@@ -305,7 +320,7 @@ std::vector<v1::FrontendInfo> Membership::Frontends() const {
   for (const std::string& address : peer_order_) {
     const Peer& peer = peers_.at(address);
     v1::FrontendInfo& info = out.emplace_back();
-    info.set_address(address);
+    info.set_address(peer.public_address.empty() ? address : peer.public_address);
     info.set_pid(peer.pid);
     info.set_alive(AliveLocked(peer));
     info.set_master(info.alive() && master_ == address);
@@ -322,6 +337,15 @@ std::vector<int64_t> Membership::LiveAppliedSeqs() const {
     if (AliveLocked(peer)) out.push_back(peer.last_reply.applied_seq());
   }
   return out;
+}
+
+bool Membership::IsPeer(const std::string& address) const {
+  absl::MutexLock lock(&mu_);
+  return peers_.count(address) > 0;
+}
+
+void Membership::Authorize(grpc::ClientContext* context) const {
+  if (!options_.cluster_token.empty()) AddBearerToken(context, options_.cluster_token);
 }
 
 v1::FrontendPeer::Stub* Membership::Stub(const std::string& address) const {

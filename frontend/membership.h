@@ -12,6 +12,11 @@
 // Every change of the master (including "no master" while the dead one is
 // being replaced) is reported to the owner, in order, so it can invalidate
 // its cache and start or stop pushing.
+//
+// Members are known by their peer-plane address. A claim of mastership is
+// believed only from a configured peer whose own heartbeats show it alive
+// with the pid it claims, so even a caller holding the cluster token
+// cannot install a master that does not exist.
 #ifndef PODIUM_FRONTEND_MEMBERSHIP_H_
 #define PODIUM_FRONTEND_MEMBERSHIP_H_
 
@@ -35,6 +40,8 @@ struct MembershipOptions {
   absl::Duration heartbeat_interval = absl::Milliseconds(100);
   // With the default interval, a dead master is replaced within about 0.6 s.
   absl::Duration failure_timeout = absl::Milliseconds(500);
+  // Sent with every peer call (Authorize); empty sends none.
+  std::string cluster_token;
 };
 
 struct MasterView {
@@ -55,7 +62,8 @@ class Membership {
   using MasterChanged = std::function<void(const MasterView&)>;
   using StatusFn = std::function<LocalStatus()>;
 
-  // `peers` lists every frontend; our own address among them is skipped.
+  // `peers` lists every frontend's peer address; our own among them is
+  // skipped. `self.public_address` is what ListFrontends shows clients.
   Membership(v1::Member self, const std::vector<std::string>& peers,
              v1::CacheMode mode, MembershipOptions options,
              MasterChanged on_master_changed, StatusFn local_status);
@@ -74,7 +82,12 @@ class Membership {
 
   MasterView master() const;
   bool IsAlive(const std::string& address) const;
-  // Every frontend, self first, then peers in configuration order.
+  // Whether `address` is one of the configured peers (self excluded).
+  bool IsPeer(const std::string& address) const;
+  // Adds the cluster token to a call to a peer.
+  void Authorize(grpc::ClientContext* context) const;
+  // Every frontend, self first, then peers in configuration order, each
+  // with its public address (a peer never heard from: its peer address).
   std::vector<v1::FrontendInfo> Frontends() const;
   // The newest seq each live frontend (self included) has applied.
   std::vector<int64_t> LiveAppliedSeqs() const;
@@ -87,6 +100,7 @@ class Membership {
     std::unique_ptr<v1::FrontendPeer::Stub> stub;
     absl::Time last_heard = absl::InfinitePast();
     int64_t pid = 0;
+    std::string public_address;  // as it last told us
     v1::PingReply last_reply;
     bool ping_in_flight = false;
   };

@@ -119,6 +119,7 @@ bool PeerSender::Deliver(const v1::InvalidateRequest& request) {
   while (true) {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + options_.send_timeout));
+    if (options_.authorize) options_.authorize(&context);
     v1::InvalidateReply reply;
     grpc::Status status = stub_->Invalidate(&context, request, &reply);
     if (status.ok()) {

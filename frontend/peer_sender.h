@@ -35,6 +35,8 @@ struct PeerSenderOptions {
   size_t max_queued = 65536;
   // One Invalidate's deadline.
   absl::Duration send_timeout = absl::Seconds(1);
+  // Adds the cluster credential to each Invalidate; may be empty.
+  std::function<void(grpc::ClientContext*)> authorize;
 };
 
 // Thread-safe.

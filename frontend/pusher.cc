@@ -58,15 +58,22 @@ absl::StatusOr<int64_t> Pusher::AddInterest(const std::string& member,
     return absl::FailedPreconditionError(
         "this frontend is not master of epoch " + std::to_string(epoch));
   }
+  // Looked up before senders_ gets an entry: a made-up member must not
+  // grow the table.
+  v1::FrontendPeer::Stub* stub = membership_->Stub(member);
+  if (stub == nullptr) {
+    return absl::InvalidArgumentError("'" + member.substr(0, 64) +
+                                      "' is not a configured peer");
+  }
   auto& sender = senders_[member];
   if (sender == nullptr || !sender->healthy()) {
-    v1::FrontendPeer::Stub* stub = membership_->Stub(member);
-    if (stub == nullptr) {
-      return absl::InvalidArgumentError(member + " is not a configured peer");
-    }
+    PeerSenderOptions options;
+    options.authorize = [membership = membership_](grpc::ClientContext* context) {
+      membership->Authorize(context);
+    };
     sender = std::make_unique<PeerSender>(
         self_address_, epoch, member, stub,
-        [this, member] { return membership_->IsAlive(member); });
+        [this, member] { return membership_->IsAlive(member); }, options);
   }
   if (sender->owes_reset()) {
     // Changes for it were dropped; a value it read now could miss one. It

@@ -47,6 +47,8 @@ class FrontendTest : public ::testing::Test {
     request.set_master(view.master);
     request.set_epoch(view.epoch);
     request.set_resets(resets);
+    // A master has read at least as far as every change it sends.
+    request.set_watched_seq(100);
     return request;
   }
 
@@ -83,6 +85,26 @@ TEST_F(FrontendTest, ABatchOvertakenByAResetIsIgnored) {
   *next.add_changes() = JavelinAt(6);
   ASSERT_TRUE(frontend_->Invalidate(next).ok());
   EXPECT_EQ(CachedJavelin(), 6);
+}
+
+TEST_F(FrontendTest, AnInvalidationNoMasterWouldSendIsRefusedWhole) {
+  // Even from the master it follows (a forger with the cluster token who
+  // learned master and epoch from a Ping): a change past the seq it says
+  // it has read, or of a key outside the games, applies nothing at all.
+  v1::InvalidateRequest ahead = Request(0);
+  *ahead.add_changes() = JavelinAt(5);
+  *ahead.add_changes() = JavelinAt(1'000'000);
+  EXPECT_EQ(frontend_->Invalidate(ahead).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CachedJavelin(), 0);
+}
+
+TEST_F(FrontendTest, InterestFromAStrangerOrInJunkIsRefused) {
+  v1::InterestRequest request;
+  request.mutable_from()->set_address("10.9.9.9:1");
+  request.set_epoch(frontend_->master().epoch);
+  request.add_keys("event:javelin");
+  EXPECT_EQ(frontend_->Interest(request).status().code(),
+            absl::StatusCode::kPermissionDenied);
 }
 
 TEST_F(FrontendTest, AnInvalidationFromAnotherMasterIsRefused) {

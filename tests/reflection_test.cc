@@ -17,6 +17,7 @@ namespace podium::test {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // ServerReflectionRequest{list_services: "*"} (field 7, length-delimited).
 std::string ListServicesRequest() { return std::string("\x3a\x01*", 3); }
@@ -69,10 +70,15 @@ TEST(ReflectionTest, BackendAndFrontendListTheirServices) {
   EXPECT_THAT(backend_services, HasSubstr("podium.v1.Backend"));
   EXPECT_THAT(backend_services, HasSubstr("grpc.health.v1.Health"));
 
+  // The public port lists what the public may call; the peer plane is on
+  // its own port.
   const std::string frontend_services = AskReflection(frontends.address(0));
   EXPECT_THAT(frontend_services, HasSubstr("podium.v1.Scoreboard"));
-  EXPECT_THAT(frontend_services, HasSubstr("podium.v1.FrontendPeer"));
+  EXPECT_THAT(frontend_services, Not(HasSubstr("podium.v1.FrontendPeer")));
   EXPECT_THAT(frontend_services, HasSubstr("grpc.health.v1.Health"));
+  const std::string peer_services = AskReflection(frontends.peer_address(0));
+  EXPECT_THAT(peer_services, HasSubstr("podium.v1.FrontendPeer"));
+  EXPECT_THAT(peer_services, Not(HasSubstr("podium.v1.Scoreboard")));
 }
 
 }  // namespace

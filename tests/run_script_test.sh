@@ -23,12 +23,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Four consecutive free ports (the backend's and three frontends').
+# The ports ./scripts/run takes from PODIUM_PORT: the backend's, three
+# frontends' and their three peer ports, PORT+11 to PORT+13.
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+ports_free() {
+  local p
+  for p in 0 1 2 3 11 12 13; do port_free $(($1 + p)) || return 1; done
+}
 for _ in $(seq 1 50); do
   base=$((20000 + RANDOM % 30000))
-  port_free "$base" && port_free $((base + 1)) && port_free $((base + 2)) &&
-    port_free $((base + 3)) && break
+  ports_free "$base" && break
 done
 export PODIUM_PORT=$base
 

@@ -74,7 +74,13 @@ FrontendCluster::FrontendCluster(std::string dir, std::string backend, int count
       processes_(count) {
   for (int i = 0; i < count; ++i) {
     addresses_.push_back(absl::StrCat("127.0.0.1:", PickFreePort()));
+    peer_addresses_.push_back(absl::StrCat("127.0.0.1:", PickFreePort()));
   }
+  std::ofstream(cluster_token_file()) << cluster_token() << "\n";
+}
+
+std::string FrontendCluster::cluster_token_file() const {
+  return dir_ + "/cluster.token";
 }
 
 void FrontendCluster::AddFlags(int i, std::vector<std::string> flags) {
@@ -91,7 +97,8 @@ absl::Status FrontendCluster::StartAll() {
 absl::Status FrontendCluster::Start(int i) {
   std::vector<std::string> argv = {
       BinaryPath("frontend/podium-frontend"), "--listen=" + addresses_[i],
-      "--backend=" + backend_, "--peers=" + absl::StrJoin(addresses_, ","),
+      "--peer_listen=" + peer_addresses_[i], "--cluster_token_file=" + cluster_token_file(),
+      "--backend=" + backend_, "--peers=" + absl::StrJoin(peer_addresses_, ","),
       "--cache=" + mode_};
   argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
   argv.insert(argv.end(), own_flags_[i].begin(), own_flags_[i].end());

@@ -63,7 +63,12 @@ class FrontendCluster {
   void Kill(int i, int signal);
 
   int size() const { return static_cast<int>(addresses_.size()); }
+  // The public address (Scoreboard) and the peer-plane one (FrontendPeer).
   const std::string& address(int i) const { return addresses_[i]; }
+  const std::string& peer_address(int i) const { return peer_addresses_[i]; }
+  // What every frontend of the cluster is started with.
+  static std::string cluster_token() { return "test-cluster-token"; }
+  std::string cluster_token_file() const;
   pid_t pid(int i) const { return processes_[i].pid(); }
   bool running(int i) const { return processes_[i].running(); }
   std::string log(int i) const;
@@ -81,6 +86,7 @@ class FrontendCluster {
   const std::string mode_;
   const std::vector<std::string> extra_flags_;
   std::vector<std::string> addresses_;
+  std::vector<std::string> peer_addresses_;
   std::vector<std::vector<std::string>> own_flags_;
   std::vector<Subprocess> processes_;
 };
