@@ -54,6 +54,9 @@ absl::Status BoardState::Validate(const v1::RecordScoreRequest& request) const {
   if (absl::Status s = ValidateKey(request.idempotency_key()); !s.ok()) {
     return s;
   }
+  // Spelling before membership, as the frontends check it: a malformed
+  // name is INVALID_ARGUMENT with the same message everywhere.
+  if (absl::Status s = ValidateName("event", request.event()); !s.ok()) return s;
   if (!games_.HasEvent(request.event())) {
     return UnknownName("event", request.event());
   }
@@ -68,6 +71,7 @@ absl::Status BoardState::Validate(const v1::RecordScoreRequest& request) const {
   }
   absl::flat_hash_set<absl::string_view> seen;
   for (const v1::TeamPoints& points : request.points()) {
+    if (absl::Status s = ValidateName("team", points.team()); !s.ok()) return s;
     if (!games_.HasTeam(points.team())) return UnknownName("team", points.team());
     if (!seen.insert(points.team()).second) {
       return absl::InvalidArgumentError(
@@ -86,14 +90,16 @@ absl::Status BoardState::Validate(const v1::AwardMedalRequest& request) const {
   if (absl::Status s = ValidateKey(request.idempotency_key()); !s.ok()) {
     return s;
   }
+  if (absl::Status s = ValidateName("team", request.team()); !s.ok()) return s;
   if (!games_.HasTeam(request.team())) return UnknownName("team", request.team());
   if (request.medal() != v1::GOLD && request.medal() != v1::SILVER &&
       request.medal() != v1::BRONZE) {
     return absl::InvalidArgumentError(
         "medal must be gold, silver or bronze");
   }
-  if (!request.event().empty() && !games_.HasEvent(request.event())) {
-    return UnknownName("event", request.event());
+  if (!request.event().empty()) {
+    if (absl::Status s = ValidateName("event", request.event()); !s.ok()) return s;
+    if (!games_.HasEvent(request.event())) return UnknownName("event", request.event());
   }
   return absl::OkStatus();
 }
@@ -138,6 +144,7 @@ v1::MedalTally BoardState::ApplyMedal(const v1::MedalTally& current,
 
 absl::StatusOr<v1::EventScore> BoardState::GetEvent(
     absl::string_view event) const {
+  if (absl::Status s = ValidateName("event", event); !s.ok()) return s;
   auto it = events_.find(event);
   if (it == events_.end()) return UnknownName("event", event);
   return it->second;
@@ -145,6 +152,7 @@ absl::StatusOr<v1::EventScore> BoardState::GetEvent(
 
 absl::StatusOr<v1::MedalTally> BoardState::GetMedals(
     absl::string_view team) const {
+  if (absl::Status s = ValidateName("team", team); !s.ok()) return s;
   auto it = medals_.find(team);
   if (it == medals_.end()) return UnknownName("team", team);
   return it->second;

@@ -28,8 +28,9 @@ class BoardState {
 
   const Games& games() const { return games_; }
 
-  // OK, or INVALID_ARGUMENT / NOT_FOUND naming the offending field. A write
-  // that passes cannot fail to apply.
+  // OK, or INVALID_ARGUMENT (malformed: a bad name's spelling, values,
+  // missing fields) / NOT_FOUND (a well-formed name outside the games)
+  // naming the offending field. A write that passes cannot fail to apply.
   absl::Status Validate(const v1::RecordScoreRequest& request) const;
   absl::Status Validate(const v1::AwardMedalRequest& request) const;
 
@@ -41,7 +42,8 @@ class BoardState {
                                    const v1::AwardMedalRequest& request,
                                    int64_t seq);
 
-  // NOT_FOUND for names outside the games.
+  // INVALID_ARGUMENT for a malformed name, NOT_FOUND for one outside the
+  // games.
   absl::StatusOr<v1::EventScore> GetEvent(absl::string_view event) const;
   absl::StatusOr<v1::MedalTally> GetMedals(absl::string_view team) const;
 

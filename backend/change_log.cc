@@ -28,6 +28,11 @@ int64_t ChangeLog::head_seq() const {
 
 absl::StatusOr<std::vector<v1::Change>> ChangeLog::Since(
     int64_t after_seq, size_t max_changes) const {
+  if (after_seq < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "seq ", after_seq, " is negative: seqs start at 1; ask after seq 0 for "
+        "everything retained"));
+  }
   absl::MutexLock lock(&mu_);
   std::vector<v1::Change> out;
   if (after_seq >= head_seq_) return out;

@@ -1,6 +1,7 @@
 #include "common/names.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
 namespace podium {
@@ -61,8 +62,10 @@ absl::Status ValidateName(absl::string_view what, absl::string_view name) {
   for (char c : name) {
     if (!absl::ascii_isalnum(c) && c != '_' && c != '-' && c != '.' &&
         c != '\'') {
+      // Escaped: the name may hold control bytes or broken UTF-8.
       return absl::InvalidArgumentError(absl::StrCat(
-          what, " name '", name, "' has character '", std::string(1, c),
+          what, " name '", absl::CHexEscape(name), "' has character '",
+          absl::CHexEscape(std::string(1, c)),
           "'; use letters, digits, '_', '-', '.' or '''"));
     }
   }

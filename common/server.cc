@@ -5,8 +5,13 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/impl/server_builder_option.h>
+#include <grpcpp/impl/server_builder_plugin.h>
+#include <grpcpp/impl/server_initializer.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/call_conventions.h"
+#include "grpc/health/v1/health.pb.h"
 #include "glog/logging.h"
 
 namespace podium {
@@ -35,12 +40,57 @@ int WaitForTerminationSignal() {
   return signal_number;
 }
 
+namespace {
+
+// Learns the names of the services a server registers (ServerInitializer
+// knows them once the server is built), so that health can answer for each
+// by name as well as for "" (grpc.health.v1's convention).
+class ServiceNamesPlugin final : public grpc::ServerBuilderPlugin {
+ public:
+  explicit ServiceNamesPlugin(std::shared_ptr<std::vector<std::string>> names)
+      : names_(std::move(names)) {}
+  std::string name() override { return "podium_service_names"; }
+  void InitServer(grpc::ServerInitializer*) override {}
+  void Finish(grpc::ServerInitializer* initializer) override {
+    if (const std::vector<std::string>* names = initializer->GetServiceList()) *names_ = *names;
+  }
+  void ChangeArguments(const std::string&, void*) override {}
+
+ private:
+  const std::shared_ptr<std::vector<std::string>> names_;
+};
+
+class ServiceNamesOption final : public grpc::ServerBuilderOption {
+ public:
+  explicit ServiceNamesOption(std::shared_ptr<std::vector<std::string>> names)
+      : names_(std::move(names)) {}
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    plugins->push_back(std::make_unique<ServiceNamesPlugin>(names_));
+  }
+
+ private:
+  const std::shared_ptr<std::vector<std::string>> names_;
+};
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
     const std::string& address, const std::vector<grpc::Service*>& services,
     int* bound_port, const std::function<void(grpc::ServerBuilder*)>& configure) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  // gRPC's health service is built on its own small protobuf runtime; this
+  // links the descriptor of grpc.health.v1 into the binary, so that
+  // reflection, which lists the service, can also describe it.
+  grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::ServerBuilder builder;
+  auto service_names = std::make_shared<std::vector<std::string>>();
+  builder.SetOption(std::make_unique<ServiceNamesOption>(service_names));
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(NewCallConventionsInterceptorFactory(service_names));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   int port = 0;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
   for (grpc::Service* service : services) builder.RegisterService(service);
@@ -62,6 +112,9 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
         "address is malformed (expected HOST:PORT)"));
   }
   server->GetHealthCheckService()->SetServingStatus(true);
+  for (const std::string& name : *service_names) {
+    server->GetHealthCheckService()->SetServingStatus(name, true);
+  }
   if (bound_port != nullptr) *bound_port = port;
   return server;
 }

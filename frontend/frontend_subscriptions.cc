@@ -2,6 +2,7 @@
 // frontend.cc: they resolve a request into keys and hand it to the hub.
 #include "absl/strings/str_cat.h"
 #include "common/keys.h"
+#include "common/names.h"
 #include "frontend/frontend.h"
 #include "glog/logging.h"
 
@@ -10,11 +11,12 @@ namespace podium {
 absl::StatusOr<std::shared_ptr<Subscription>> Frontend::NewSubscription(
     const v1::SubscribeRequest& request, const std::string& client,
     Subscription::StartWrite start_write, int shard) {
-  if (request.format() != v1::SUBSCRIBE_FORMAT_BATCHES) {
+  if (request.format() != v1::SUBSCRIBE_FORMAT_CURRENT &&
+      request.format() != v1::SUBSCRIBE_FORMAT_BATCHES) {
     return absl::FailedPreconditionError(absl::StrCat(
         "this frontend sends SubscribeUpdates messages (format SUBSCRIBE_FORMAT_BATCHES); the "
-        "client reads format ", v1::SubscribeFormat_Name(request.format()),
-        ", from an older Podium: upgrade the client"));
+        "client asks for format ", request.format(),
+        ", which this Podium does not know: upgrade the frontend, or leave format unset"));
   }
   // This runs on a stream thread, which must not wait on the backend: the
   // names are read in the background from the start, and a subscriber that
@@ -27,6 +29,12 @@ absl::StatusOr<std::shared_ptr<Subscription>> Frontend::NewSubscription(
   }
   std::vector<std::string> keys;
   auto add = [&](const std::string& key) -> absl::Status {
+    // The spelling first, as every read checks it: a malformed name is the
+    // caller's mistake (INVALID_ARGUMENT), not a name the games lack.
+    const size_t colon = key.find(':');
+    if (absl::Status s = ValidateName(key.substr(0, colon), key.substr(colon + 1)); !s.ok()) {
+      return s;
+    }
     if (!names_.Known(key)) return UnknownName(key);
     keys.push_back(key);
     return absl::OkStatus();

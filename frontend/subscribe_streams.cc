@@ -123,8 +123,10 @@ class ServedSubscribeCall {
                             StartWrite(updates);
                           },
                           index_)
-                    : absl::InvalidArgumentError("malformed SubscribeRequest: " +
-                                                 parsed.error_message());
+                    : absl::InvalidArgumentError(
+                          "the SubscribeRequest does not parse as its protobuf message "
+                          "(malformed bytes, or a string that is not UTF-8): check the "
+                          "client's copy of the protos");
     // pending_ stays 1: finished_ or metadata_sent_ takes requested_'s place.
     if (!subscription.ok()) {
       LOG(INFO) << "Subscribe from " << context_.peer()

@@ -5,9 +5,11 @@
 
 #include <fstream>
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "common/auth.h"
 #include "common/health.h"
 #include "gmock/gmock.h"
@@ -114,17 +116,53 @@ TEST_F(BadInputTest, NegativeAndAbsurdPointsAreInvalid) {
 }
 
 TEST_F(BadInputTest, MegabyteNameIsRejectedBriefly) {
+  // A malformed name is the caller's mistake, INVALID_ARGUMENT, as the
+  // frontends say; the answer does not echo the megabyte.
   v1::WriteReply reply;
   const std::string huge(1 << 20, 'G');
   grpc::Status s = Write(Score("javelin", huge, 1), &reply);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_LT(s.error_message().size(), 300u);
   grpc::ClientContext context;
   v1::GetEventRequest get;
   get.set_event(huge);
   v1::EventScore score;
   EXPECT_EQ(stub_->GetEvent(&context, get, &score).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+            grpc::StatusCode::INVALID_ARGUMENT);
+  ExpectUnchangedAndServing();
+}
+
+TEST_F(BadInputTest, NegativeSeqsAndUnparsableBodiesAreInvalidArgument) {
+  grpc::ClientContext since_context;
+  v1::ChangesSinceRequest since;
+  since.set_after_seq(-1);
+  v1::ChangesSinceReply changes;
+  grpc::Status s = stub_->ChangesSince(&since_context, since, &changes);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("negative"));
+  // A body that is no GetEventRequest (field 1 of wire type 7), on a
+  // synchronous and on a callback method: gRPC alone would answer INTERNAL
+  // and UNIMPLEMENTED, both without a word.
+  auto channel = grpc::CreateChannel(backend_.address(), grpc::InsecureChannelCredentials());
+  grpc::GenericStub generic(channel);
+  for (const char* method : {"/podium.v1.Backend/GetEvent", "/podium.v1.Backend/RecordScore"}) {
+    const std::string garbage = "\x0f\xff\xff";
+    grpc::Slice slice(garbage);
+    grpc::ByteBuffer request(&slice, 1);
+    grpc::ByteBuffer response;
+    grpc::ClientContext context;
+    AddBearerToken(&context, "test-token");
+    absl::Notification done;
+    grpc::Status status;
+    generic.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
+                      [&](grpc::Status st) {
+                        status = std::move(st);
+                        done.Notify();
+                      });
+    ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10))) << method;
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << method;
+    EXPECT_THAT(status.error_message(), HasSubstr("does not parse")) << method;
+  }
   ExpectUnchangedAndServing();
 }
 

@@ -146,21 +146,33 @@ TEST_F(SubscribeStreamsTest, EveryStreamGetsTheSnapshotThenEachChange) {
   }
 }
 
-// A client of an older Podium reads one SubscribeUpdate a message: it is
-// refused, saying why, rather than sent messages it would misread; a
-// current one is told the format it gets.
+// A client of another Podium, asking for a format this frontend does not
+// send, is refused, saying why, rather than sent messages it would
+// misread; one that leaves the format unset (written from the proto alone)
+// gets the current one; either is told the format it gets.
 TEST_F(SubscribeStreamsTest, TheMessageFormatIsCheckedBothWays) {
-  grpc::ClientContext old_client;
-  old_client.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  grpc::ClientContext other_client;
+  other_client.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
   v1::SubscribeRequest request;
-  request.add_events(kEvent);  // format left at SUBSCRIBE_FORMAT_SINGLE
-  auto reader = stub_->Subscribe(&old_client, request);
+  request.add_events(kEvent);
+  request.set_format(static_cast<v1::SubscribeFormat>(7));  // a later Podium's
+  auto reader = stub_->Subscribe(&other_client, request);
   v1::SubscribeUpdates message;
   EXPECT_FALSE(reader->Read(&message));
   const grpc::Status status = reader->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_NE(status.error_message().find("upgrade the client"), std::string::npos)
+  EXPECT_NE(status.error_message().find("does not know"), std::string::npos)
       << status.error_message();
+
+  grpc::ClientContext plain_client;
+  plain_client.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  v1::SubscribeRequest plain;
+  plain.add_events(kEvent);  // format unset: the current one
+  auto plain_reader = stub_->Subscribe(&plain_client, plain);
+  ASSERT_TRUE(plain_reader->Read(&message)) << "the snapshot";
+  ASSERT_EQ(message.updates_size(), 1);
+  EXPECT_TRUE(message.updates(0).snapshot());
+  plain_client.TryCancel();
 
   Open();
   const auto& metadata = open_.back()->context.GetServerInitialMetadata();

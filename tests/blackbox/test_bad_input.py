@@ -126,10 +126,6 @@ class BadInputTest(harness.StatusAssertions):
         self.write(award_medal(team=UNKNOWN_TEAM), NOT_FOUND, "AwardMedal team")
         self.write(award_medal(event=UNKNOWN_EVENT), NOT_FOUND, "AwardMedal event")
 
-    # fixed by BoardState::Validate checking names with ValidateName before
-    # looking them up: today every one of these is NOT_FOUND "unknown
-    # event/team '...'" (the 3 MB one too, with a 64-byte echo).
-    @unittest.expectedFailure
     def test_writes_with_malformed_names_are_invalid_argument(self):
         """An empty, over-long, oddly spelled or 3 MB event or team in
         RecordScore or AwardMedal is INVALID_ARGUMENT (a 3 MB one may be
@@ -155,11 +151,6 @@ class BadInputTest(harness.StatusAssertions):
                 with self.subTest(write=where, key=label):
                     self.check_brief(self.write(request, codes, where), where)
 
-    # fixed by BoardState::Validate refusing an empty event or team as
-    # INVALID_ARGUMENT: today a missing event, a TeamPoints without a team
-    # and an AwardMedal without a team are NOT_FOUND "unknown event ''" /
-    # "unknown team ''".
-    @unittest.expectedFailure
     def test_writes_missing_a_field_are_invalid_argument(self):
         """A write without its event, a team, its idempotency key, its medal,
         or anything to record is INVALID_ARGUMENT."""
@@ -270,9 +261,6 @@ class BadInputTest(harness.StatusAssertions):
         self.assertFails(stub.GetMedals, pb.backend.GetMedalsRequest(team=UNKNOWN_TEAM),
                          NOT_FOUND, where="GetMedals")
 
-    # fixed by the backend's GetEvent and GetMedals checking names with
-    # ValidateName: today all NOT_FOUND "unknown event/team '...'".
-    @unittest.expectedFailure
     def test_backend_reads_of_missing_or_malformed_names_are_invalid_argument(self):
         """GetEvent and GetMedals with an empty, over-long, oddly spelled or
         3 MB name are INVALID_ARGUMENT (3 MB: or RESOURCE_EXHAUSTED)."""
@@ -330,9 +318,6 @@ class BadInputTest(harness.StatusAssertions):
             self.subscribe_fails(i, NOT_FOUND, "unknown event", events=[EVENT, UNKNOWN_EVENT])
             self.subscribe_fails(i, NOT_FOUND, "unknown team", teams=[UNKNOWN_TEAM])
 
-    # fixed by Frontend::NewSubscription checking names with ValidateName:
-    # today every one is NOT_FOUND "unknown event/team '...'".
-    @unittest.expectedFailure
     def test_subscribing_to_missing_or_malformed_names_is_invalid_argument(self):
         """Subscribe naming an empty, over-long, oddly spelled or 3 MB event
         or team is INVALID_ARGUMENT (3 MB: or RESOURCE_EXHAUSTED)."""
@@ -348,10 +333,6 @@ class BadInputTest(harness.StatusAssertions):
 
     # --- bytes that do not parse ----------------------------------------
 
-    # fixed by answering a request that does not parse with INVALID_ARGUMENT
-    # and a message: today the backend's writes answer UNIMPLEMENTED and
-    # every read INTERNAL, all with an empty message.
-    @unittest.expectedFailure
     def test_strings_that_are_not_utf8_are_invalid_argument(self):
         """A string field holding bytes that are not UTF-8 (proto3 strings
         must be), in each unary method that takes a string, is
@@ -384,9 +365,6 @@ class BadInputTest(harness.StatusAssertions):
                 self.assertFails(self.cluster.raw(address, method), body, INVALID_ARGUMENT,
                                  metadata=metadata, where=method)
 
-    # fixed by Watch answering a request that does not parse with
-    # INVALID_ARGUMENT and a message: today INTERNAL with an empty message.
-    @unittest.expectedFailure
     def test_a_watch_request_that_does_not_parse_is_invalid_argument(self):
         """Garbage bytes as a WatchRequest end the stream at once with
         INVALID_ARGUMENT and a message."""
@@ -397,9 +375,6 @@ class BadInputTest(harness.StatusAssertions):
                                             "/podium.v1.Backend/Watch"),
                     garbage, INVALID_ARGUMENT, where="Watch")
 
-    # fixed by a message that says what is wrong: today it is "malformed
-    # SubscribeRequest: " (the parser's reason is empty), ending in a space.
-    @unittest.expectedFailure
     def test_a_subscribe_request_that_does_not_parse_is_invalid_argument(self):
         """Garbage bytes, or an event name that is not UTF-8, as a
         SubscribeRequest end the stream with INVALID_ARGUMENT and a message

@@ -46,10 +46,6 @@ class ConventionsTest(harness.StatusAssertions):
 
     # --- zero values ----------------------------------------------------
 
-    # fixed by a zero SubscribeRequest.format meaning the current format:
-    # today it means SUBSCRIBE_FORMAT_SINGLE and the stream is refused with
-    # FAILED_PRECONDITION.
-    @unittest.expectedFailure
     def test_a_subscribe_request_with_only_events_set_streams(self):
         """DESIGN: "Enum zero values mean the current default: a request with
         only its required fields set works". A SubscribeRequest naming one
@@ -76,19 +72,12 @@ class ConventionsTest(harness.StatusAssertions):
                                      INVALID_ARGUMENT, metadata=metadata,
                                      where="%s %r" % (method, garbage))
 
-    # fixed by answering a request that does not parse with INVALID_ARGUMENT
-    # and a message: today the writes (callback API) answer UNIMPLEMENTED
-    # and the reads INTERNAL, all with an empty message.
-    @unittest.expectedFailure
     def test_garbage_bodies_to_the_backend_are_invalid_argument(self):
         """Bytes that are no protobuf message, sent to each unary method of
         podium.v1.Backend (writes with the write token), are refused as
         INVALID_ARGUMENT with a message saying so."""
         self.check_garbage(self.cluster.backend.address, harness.BACKEND_SERVICE)
 
-    # fixed by answering a request that does not parse with INVALID_ARGUMENT
-    # and a message: today INTERNAL with an empty message.
-    @unittest.expectedFailure
     def test_garbage_bodies_to_the_scoreboard_are_invalid_argument(self):
         """The same for each unary method of podium.v1.Scoreboard."""
         self.check_garbage(self.frontend(), harness.SCOREBOARD_SERVICE)
@@ -101,9 +90,6 @@ class ConventionsTest(harness.StatusAssertions):
             with self.subTest(server=name):
                 self.assertEqual(harness.health_status(address, ""), harness.SERVING)
 
-    # fixed by setting a serving status for each service name: today Check
-    # answers NOT_FOUND "service name unknown" for them.
-    @unittest.expectedFailure
     def test_health_per_service_is_serving(self):
         """DESIGN: health "overall and per service": Check answers SERVING for
         podium.v1.Backend on the backend and podium.v1.Scoreboard on the
@@ -127,10 +113,6 @@ class ConventionsTest(harness.StatusAssertions):
             with self.subTest(server=name):
                 self.assertLessEqual(common | {service}, set(self.listed_services(address)))
 
-    # fixed by putting grpc/health/v1/health.proto's descriptor into the
-    # servers' descriptor pool: today describing grpc.health.v1.Health
-    # gets an error_response (the symbol is not found).
-    @unittest.expectedFailure
     def test_reflection_describes_every_listed_service(self):
         """Every service reflection lists can be described: asking for the
         file containing it returns file descriptors that define it, so a
@@ -153,10 +135,6 @@ class ConventionsTest(harness.StatusAssertions):
 
     # --- seqs -----------------------------------------------------------
 
-    # fixed by refusing a negative seq before reading the change log: today
-    # both answer OUT_OF_RANGE "changes after seq -1 were compacted", which
-    # sends a client to GetBoard for a seq that cannot exist.
-    @unittest.expectedFailure
     def test_negative_seqs_on_the_backend_are_invalid_argument(self):
         """ChangesSince(after_seq=-1) and Watch(from_seq=-1) are
         INVALID_ARGUMENT: no seq is negative."""
@@ -176,11 +154,6 @@ class ConventionsTest(harness.StatusAssertions):
 
     # --- one answer for one bad name ------------------------------------
 
-    # fixed by the backend validating names as the frontend does
-    # (ValidateName): today the backend answers NOT_FOUND "unknown event
-    # 'bad name!'" and the frontend INVALID_ARGUMENT "event name 'bad name!'
-    # has character ' '".
-    @unittest.expectedFailure
     def test_a_bad_name_gets_the_same_answer_from_backend_and_frontend(self):
         """A syntactically invalid name gets the same code (INVALID_ARGUMENT)
         and the same message from the backend's GetEvent/GetMedals and the
