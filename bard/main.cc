@@ -30,6 +30,7 @@
 #include "common/auth.h"
 #include "common/init.h"
 #include "common/server.h"
+#include "common/tls.h"
 #include "glog/logging.h"
 
 ABSL_FLAG(std::string, backend, "127.0.0.1:7100", "backend address, host:port");
@@ -89,7 +90,8 @@ constexpr char kUsage[] =
 constexpr int kFailed = 1;
 constexpr int kUsageError = 2;
 
-int Fail(const absl::Status& status, int exit_code = kFailed) {
+int Fail(const absl::Status& raw, int exit_code = kFailed) {
+  const absl::Status status = podium::ExplainTlsMismatch(raw);
   std::cerr << "podium-bard: " << absl::StatusCodeToString(status.code())
             << ": " << status.message() << std::endl;
   return exit_code;

@@ -23,6 +23,7 @@
 #include "common/init.h"
 #include "common/server.h"
 #include "common/status_util.h"
+#include "common/tls.h"
 
 ABSL_FLAG(std::vector<std::string>, frontends, {},
           "frontends to read and watch through, host:port,host:port,... "
@@ -96,7 +97,8 @@ constexpr char kUsage[] =
     "  podium-client --backend=127.0.0.1:7100 get-medals Gauls\n"
     "  podium-client top\n";
 
-void PrintError(const absl::Status& status) {
+void PrintError(const absl::Status& raw) {
+  const absl::Status status = podium::ExplainTlsMismatch(raw);
   std::cerr << "podium-client: " << absl::StatusCodeToString(status.code())
             << ": " << status.message() << std::endl;
 }

@@ -1,5 +1,7 @@
 #include "common/channel.h"
 
+#include "common/tls.h"
+
 #include <algorithm>
 
 namespace podium {
@@ -21,7 +23,7 @@ std::shared_ptr<grpc::Channel> CreateFastReconnectChannel(
   // other channel to the same address in this process, so that clients
   // simulated side by side (tests, benchmarks) behave like separate ones.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(address, ChannelCredentials(), args);
 }
 
 }  // namespace podium

@@ -1,5 +1,7 @@
 #include "common/health.h"
 
+#include "common/tls.h"
+
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
@@ -14,7 +16,7 @@ using grpc::health::v1::HealthCheckResponse;
 
 absl::Status CheckHealth(const std::string& address, absl::Duration timeout) {
   auto channel =
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+      grpc::CreateChannel(address, ChannelCredentials());
   auto stub = Health::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));

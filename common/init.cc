@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
 #include "common/flag_parser.h"
+#include "common/tls.h"
 #include "glog/logging.h"
 
 ABSL_FLAG(int, verbose, 0,
@@ -48,6 +49,11 @@ CommandLine InitProcess(int argc, char** argv, const char* usage) {
   if (flags->usage_requested) {
     absl::flags_internal::HandleUsageFlags(std::cout, usage);
     command_line.exit_code = 0;
+    return command_line;
+  }
+  if (absl::Status tls = ConfigureTlsFromFlags(); !tls.ok()) {
+    std::cerr << argv[0] << ": " << tls.message() << "\n";
+    command_line.exit_code = 1;
     return command_line;
   }
   FLAGS_logtostderr = true;

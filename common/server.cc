@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/call_conventions.h"
+#include "common/tls.h"
 #include "grpc/health/v1/health.pb.h"
 #include "glog/logging.h"
 
@@ -77,7 +78,8 @@ class ServiceNamesOption final : public grpc::ServerBuilderOption {
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
     const std::string& address, const std::vector<grpc::Service*>& services,
-    int* bound_port, const std::function<void(grpc::ServerBuilder*)>& configure) {
+    int* bound_port, const std::function<void(grpc::ServerBuilder*)>& configure,
+    bool require_client_certificate) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   // gRPC's health service is built on its own small protobuf runtime; this
@@ -91,8 +93,11 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
       interceptors;
   interceptors.push_back(NewCallConventionsInterceptorFactory(service_names));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      ServerCredentials(require_client_certificate);
+  if (!credentials.ok()) return credentials.status();
   int port = 0;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(address, *credentials, &port);
   for (grpc::Service* service : services) builder.RegisterService(service);
   // Clients ping idle streams to notice a dead server quickly; allow it.
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);

@@ -27,11 +27,14 @@ int WaitForTerminationSignal();
 // `services`, gRPC health (reported SERVING) and server reflection. Returns
 // UNAVAILABLE with the address when it cannot bind. `*bound_port` receives
 // the port actually bound. `configure`, if set, sees the builder last before
-// the server starts (to add completion queues for async methods).
+// the server starts (to add completion queues for async methods). Under
+// TLS (common/tls.h) it presents the process's certificate and, with
+// `require_client_certificate`, accepts only callers with one the CA signed.
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
     const std::string& address, const std::vector<grpc::Service*>& services,
     int* bound_port = nullptr,
-    const std::function<void(grpc::ServerBuilder*)>& configure = nullptr);
+    const std::function<void(grpc::ServerBuilder*)>& configure = nullptr,
+    bool require_client_certificate = false);
 
 // Reports NOT_SERVING, then lets in-flight calls finish for up to `grace`
 // before cancelling what remains.

@@ -134,8 +134,9 @@ int main(int argc, char** argv) {
   podium::SubscribeStreams streams(&frontend, &scoreboard, absl::GetFlag(FLAGS_stream_threads));
   // Two servers: the peer plane never shares the public port, so nothing a
   // stranger reaches there speaks for the cluster.
-  absl::StatusOr<std::unique_ptr<grpc::Server>> peer_server =
-      podium::StartServer(options.address, {&peer});
+  // Under TLS the peer plane is mutual TLS: callers show a certificate too.
+  absl::StatusOr<std::unique_ptr<grpc::Server>> peer_server = podium::StartServer(
+      options.address, {&peer}, nullptr, nullptr, /*require_client_certificate=*/true);
   if (!peer_server.ok()) return Fail(std::string(peer_server.status().message()));
   int port = 0;
   absl::StatusOr<std::unique_ptr<grpc::Server>> server = podium::StartServer(

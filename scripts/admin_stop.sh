@@ -15,7 +15,9 @@
 # ./scripts/run.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-RUN=${PODIUM_VAR:-$PODIUM_ROOT/var}/run
+source "$(dirname "$0")/tls.sh"
+VAR=${PODIUM_VAR:-$PODIUM_ROOT/var}
+RUN=$VAR/run
 
 signal=KILL
 args=()
@@ -44,7 +46,8 @@ case "$what" in
     frontends=127.0.0.1:$((port + 1)),127.0.0.1:$((port + 2)),127.0.0.1:$((port + 3))
     client=$PODIUM_BUILD/client/podium-client
     [ -x "$client" ] || { echo "admin_stop: $client is not built; run ./scripts/run first" >&2; exit 1; }
-    line=$("$client" --frontends="$frontends" frontends --json |
+    # shellcheck disable=SC2046 # the flags are words
+    line=$("$client" --frontends="$frontends" $(podium_tls_flags "$VAR") frontends --json |
       grep '"master":true' | head -n 1) || { echo "admin_stop: no frontend of $frontends answers as master" >&2; exit 1; }
     address=$(sed 's/.*"address":"\([^"]*\)".*/\1/' <<<"$line")
     names=("frontend-$(( ${address##*:} - port ))") ;;

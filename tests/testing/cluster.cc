@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/health.h"
+#include "common/tls.h"
 
 namespace podium::test {
 
@@ -61,7 +62,7 @@ void BackendProcess::Kill(int signal) { process_.Kill(signal); }
 
 std::unique_ptr<v1::Backend::Stub> BackendProcess::NewStub() const {
   return v1::Backend::NewStub(
-      grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(address_, ChannelCredentials()));
 }
 
 FrontendCluster::FrontendCluster(std::string dir, std::string backend, int count,
@@ -117,7 +118,7 @@ std::string FrontendCluster::log(int i) const {
 
 std::unique_ptr<v1::Scoreboard::Stub> FrontendCluster::NewStub(int i) const {
   return v1::Scoreboard::NewStub(
-      grpc::CreateChannel(addresses_[i], grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(addresses_[i], ChannelCredentials()));
 }
 
 int FrontendCluster::HighestPid() const {
