@@ -7,7 +7,8 @@
 #
 # Checks: panes show their titles and the live board; logs are calm and
 # capped; status sees a killed process as stopped at once; a restart after
-# admin_stop.sh all works; admin_stop.sh master and --help; revive's usage.
+# admin_stop.sh all works; admin_stop.sh master and --help; revive's usage;
+# --tls runs the cluster over TLS that a plaintext client cannot read.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export PODIUM_BUILD=${1:?usage: run_script_test.sh BUILD_DIR}
@@ -114,5 +115,19 @@ wait_for 5 bash -c "! '$ROOT/scripts/run' status >/dev/null" ||
 start_in_terminal 2
 grep -q "removing the stale tmux session" "$TMP/run2.out" || fail "$(cat "$TMP/run2.out")"
 "$ROOT/scripts/run" status >/dev/null || fail "not running after the restart"
+"$ROOT/scripts/run" stop 2>/dev/null
+
+# --tls: a local CA under var/tls/, every process over TLS.
+"$ROOT/scripts/run" --tls --background >"$TMP/tls.out" 2>&1 || fail "--tls: $(cat "$TMP/tls.out")"
+[ -s "$PODIUM_VAR/tls/ca.pem" ] || fail "--tls made no CA"
+client=$PODIUM_BUILD/client/podium-client
+frontend=127.0.0.1:$((PODIUM_PORT + 1))
+"$client" --frontends="$frontend" --tls_ca="$PODIUM_VAR/tls/ca.pem" board >"$TMP/board.out" 2>&1 ||
+  fail "no board over TLS: $(cat "$TMP/board.out")"
+if "$client" --frontends="$frontend" board >"$TMP/plain.out" 2>&1; then
+  fail "a plaintext client read a TLS cluster"
+fi
+grep -q "if the cluster runs TLS, give --tls_ca" "$TMP/plain.out" || fail "$(cat "$TMP/plain.out")"
+"$ROOT/scripts/admin_stop.sh" master >/dev/null || fail "admin_stop.sh master under TLS"
 "$ROOT/scripts/run" stop 2>/dev/null
 echo "run_script_test: 1 passed, 0 failed"
