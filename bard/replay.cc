@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <utility>
@@ -67,13 +68,14 @@ absl::StatusOr<Replay> ParseReplay(absl::string_view content,
                                    absl::string_view name) {
   Replay replay;
   replay.source = std::string(source);
-  if (name.empty()) {
-    const size_t slash = source.rfind('/');
-    name = slash == absl::string_view::npos ? source : source.substr(slash + 1);
-  }
-  replay.name = std::string(name);
+  replay.name = std::string(name.empty() ? source : name);
   absl::ConsumePrefix(&content, kByteOrderMark);
   absl::flat_hash_map<std::string, int> occurrences;
+  // Per event, the key of its last score line: a score line's key covers
+  // every score line of its event before it, so that after an edit the
+  // changed line and all that follow it in that event are written again,
+  // in order, and the event ends as the file says.
+  absl::flat_hash_map<std::string, std::string> event_chain;
   int line_number = 0;
   for (absl::string_view raw : absl::StrSplit(content, '\n')) {
     ++line_number;
@@ -85,11 +87,14 @@ absl::StatusOr<Replay> ParseReplay(absl::string_view content,
     absl::StatusOr<ReplayWrite> write = ParseLine(words);
     if (!write.ok()) return AtLine(source, line_number, write.status());
     write->line = line_number;
-    const std::string joined = absl::StrJoin(words, " ");
-    const std::string key =
-        ReplayKey(replay.name, joined, ++occurrences[joined]);
-    if (auto* score = std::get_if<v1::RecordScoreRequest>(&write->request)) {
+    std::string keyed = absl::StrJoin(words, " ");
+    auto* score = std::get_if<v1::RecordScoreRequest>(&write->request);
+    std::string* chain = score != nullptr ? &event_chain[score->event()] : nullptr;
+    if (chain != nullptr) keyed = absl::StrCat(*chain, "\n", keyed);
+    const std::string key = ReplayKey(replay.name, keyed, ++occurrences[keyed]);
+    if (score != nullptr) {
       score->set_idempotency_key(key);
+      *chain = key;
     } else {
       std::get<v1::AwardMedalRequest>(write->request).set_idempotency_key(key);
     }
@@ -112,6 +117,16 @@ absl::StatusOr<Replay> LoadReplayFile(const std::string& path,
         absl::StrCat("error reading replay file '", path, "'"));
   }
   const std::string text = content.str();
+  // By default a replay is its file: the same path is the same replay; a
+  // file of the same name in another folder is another (a moved file too,
+  // unless --replay_name says otherwise).
+  std::string default_name;
+  if (name.empty()) {
+    std::error_code error;
+    default_name = std::filesystem::weakly_canonical(std::filesystem::absolute(path), error);
+    if (error) default_name = path;
+    name = default_name;
+  }
   if (text.size() > kMaxReplayBytes) {
     return absl::InvalidArgumentError(
         absl::StrCat("replay file '", path, "' is ", text.size(),

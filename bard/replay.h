@@ -10,14 +10,18 @@
 //
 // Idempotency: the key of each line's write is
 //   replay-<16 hex digits of FNV-1a 64 of NAME, '\n', WORDS>-<K>
-// where NAME is the replay's name (the file's base name unless given),
-// WORDS the line's words joined by single spaces (comment and extra spaces
-// gone) and K counts the identical lines up to this one (1 for the first).
-// So a key depends only on the line itself, not on the rest of the file:
-// replaying a file again, after a crash, a stop or a fix of one bad line,
-// re-sends every unchanged line with its original key and the backend
-// skips those it applied; only new or changed lines are applied. A line
-// repeated in one file is applied once per repetition.
+// where NAME is the replay's name (by default the file's absolute path;
+// --replay_name to choose), WORDS the line's words joined by single spaces
+// (comment and extra spaces gone) and K counts the identical WORDS up to
+// this line (1 for the first). A `score` line's WORDS are prefixed with the
+// key of the previous score line of the same event, so its key covers that
+// event's history in the file. So:
+//  - replaying a file again, after a crash, a stop or a fix, re-sends
+//    every unchanged line with its original key and the backend skips
+//    those it applied;
+//  - an award line is applied once however the rest of the file changes;
+//  - after an edit of a score line, it and every later score line of its
+//    event are applied again, in order, so the event ends as the file says.
 #ifndef PODIUM_BARD_REPLAY_H_
 #define PODIUM_BARD_REPLAY_H_
 
@@ -50,11 +54,12 @@ struct Replay {
 
 // INVALID_ARGUMENT naming source:line and what was expected there: a
 // malformed line, or points above the backend's kMaxPoints. `name` empty
-// means the base name of `source`. A UTF-8 byte-order mark is skipped.
+// means `source` as given. A UTF-8 byte-order mark is skipped.
 absl::StatusOr<Replay> ParseReplay(absl::string_view content,
                                    absl::string_view source,
                                    absl::string_view name = "");
-// As ParseReplay; NOT_FOUND when the file cannot be read.
+// As ParseReplay, `name` empty meaning the file's absolute path; NOT_FOUND
+// when the file cannot be read.
 absl::StatusOr<Replay> LoadReplayFile(const std::string& path,
                                       absl::string_view name = "");
 

@@ -26,13 +26,16 @@ constexpr char kGood[] =
     "award Gauls gold event=menhir-put\n"
     "award Romans silver\n";
 
-// The keys of kGood's five writes, parsed as "final.replay".
+// The keys of kGood's five writes, parsed as "final.replay": each score
+// line's key covers the score lines of its event before it.
 std::vector<std::string> GoodKeys() {
-  return {ReplayKey("final.replay", "score menhir-put status=live", 1),
-          ReplayKey("final.replay", "score menhir-put Gauls=3 Romans=1", 1),
-          ReplayKey("final.replay", "score menhir-put Gauls=5 status=final", 1),
-          ReplayKey("final.replay", "award Gauls gold event=menhir-put", 1),
-          ReplayKey("final.replay", "award Romans silver", 1)};
+  const std::string name = "final.replay";
+  const std::string live = ReplayKey(name, "\nscore menhir-put status=live", 1);
+  const std::string points = ReplayKey(name, live + "\nscore menhir-put Gauls=3 Romans=1", 1);
+  const std::string final_score =
+      ReplayKey(name, points + "\nscore menhir-put Gauls=5 status=final", 1);
+  return {live, points, final_score, ReplayKey(name, "award Gauls gold event=menhir-put", 1),
+          ReplayKey(name, "award Romans silver", 1)};
 }
 
 std::string KeyOf(const ReplayWrite& write) {
@@ -124,46 +127,58 @@ TEST(ReplayTest, KeysAreStableAndDependOnTheLineAndTheReplayName) {
   const std::string key = ReplayKey("final.replay", "award Romans silver", 4);
   EXPECT_THAT(key, ::testing::MatchesRegex("replay-[0-9a-f]{16}-4"));
   EXPECT_LE(key.size(), 128u);
-  // The same bytes give the same keys, parse after parse; the path's
-  // folder does not matter, its base name does.
+  // The same bytes give the same keys, parse after parse; another replay
+  // name (by default the file's path) gives other keys, unless it is named.
   absl::StatusOr<Replay> first = ParseReplay(kGood, "final.replay");
-  absl::StatusOr<Replay> moved = ParseReplay(kGood, "/tmp/x/final.replay");
-  absl::StatusOr<Replay> renamed = ParseReplay(kGood, "other.replay");
-  absl::StatusOr<Replay> named = ParseReplay(kGood, "other.replay", "final.replay");
-  ASSERT_TRUE(first.ok() && moved.ok() && renamed.ok() && named.ok());
+  absl::StatusOr<Replay> again = ParseReplay(std::string(kGood), "final.replay");
+  absl::StatusOr<Replay> elsewhere = ParseReplay(kGood, "/tmp/day2/final.replay");
+  absl::StatusOr<Replay> named =
+      ParseReplay(kGood, "/tmp/day2/final.replay", "final.replay");
+  ASSERT_TRUE(first.ok() && again.ok() && elsewhere.ok() && named.ok());
   EXPECT_EQ(KeysOf(*first), GoodKeys());
-  EXPECT_EQ(KeysOf(*moved), GoodKeys());
+  EXPECT_EQ(KeysOf(*again), GoodKeys());
   EXPECT_EQ(KeysOf(*named), GoodKeys());
-  for (const std::string& other : KeysOf(*renamed)) {
+  for (const std::string& other : KeysOf(*elsewhere)) {
     EXPECT_THAT(GoodKeys(), ::testing::Not(::testing::Contains(other)));
   }
   EXPECT_NE(ReplayKey("r", "award Gauls gold", 1),
             ReplayKey("r", "award Gauls silver", 1));
 }
 
-TEST(ReplayTest, EditingOneLineChangesOnlyThatLinesKey) {
-  // The fix of a bad line, a new line on top, other spacing and comments:
-  // every unchanged line keeps its key, so a replay after the edit skips
-  // what the first run applied.
+TEST(ReplayTest, SpacingCommentsAndAnotherEventLeaveEveryKey) {
   const std::string edited =
-      "\xEF\xBB\xBF# menhir-put, the final (fixed)\n"
-      "score menhir-put Gauls=0 Romans=0 status=scheduled\n"
+      "\xEF\xBB\xBF# menhir-put, the final (checked)\n"
+      "score   boar-hunt Gauls=1\n"
       "score   menhir-put status=live   # now live\r\n"
-      "score menhir-put Gauls=3 Romans=2\n"
-      "score menhir-put Gauls=5 status=final\n"
+      "score menhir-put Gauls=3 Romans=1\n"
+      "\tscore menhir-put Gauls=5 status=final\n"
       "award Gauls gold event=menhir-put\n"
       "award Romans silver\n";
   absl::StatusOr<Replay> replay = ParseReplay(edited, "final.replay");
   ASSERT_TRUE(replay.ok()) << replay.status();
-  const std::vector<std::string> keys = KeysOf(*replay);
+  std::vector<std::string> keys = KeysOf(*replay);
   ASSERT_EQ(keys.size(), 6u);
+  EXPECT_THAT(GoodKeys(), ::testing::Not(::testing::Contains(keys[0])));  // new
+  keys.erase(keys.begin());
+  EXPECT_EQ(keys, GoodKeys());
+}
+
+TEST(ReplayTest, FixingAScoreLineReappliesItsEventFromThereOnly) {
+  // Skipping the unchanged later score lines would leave the event at the
+  // fixed line's values, not at the file's last ones.
+  std::string fixed = kGood;
+  const std::string from = "Gauls=3 Romans=1";
+  fixed.replace(fixed.find(from), from.size(), "Gauls=3 Romans=2");
+  absl::StatusOr<Replay> replay = ParseReplay(fixed, "final.replay");
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  const std::vector<std::string> keys = KeysOf(*replay);
   const std::vector<std::string> good = GoodKeys();
-  EXPECT_THAT(good, ::testing::Not(::testing::Contains(keys[0])));  // new
-  EXPECT_EQ(keys[1], good[0]);
-  EXPECT_THAT(good, ::testing::Not(::testing::Contains(keys[2])));  // fixed
-  EXPECT_EQ(keys[3], good[2]);
-  EXPECT_EQ(keys[4], good[3]);
-  EXPECT_EQ(keys[5], good[4]);
+  ASSERT_EQ(keys.size(), 5u);
+  EXPECT_EQ(keys[0], good[0]);  // before the fix
+  EXPECT_NE(keys[1], good[1]);  // the fix
+  EXPECT_NE(keys[2], good[2]);  // after it, same event: written again
+  EXPECT_EQ(keys[3], good[3]);  // awards: once, whatever else changed
+  EXPECT_EQ(keys[4], good[4]);
 }
 
 TEST(ReplayTest, ARepeatedLineIsAWriteOfItsOwn) {
