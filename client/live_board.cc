@@ -102,7 +102,7 @@ std::vector<std::string> LiveBoard::Render(int width, int height,
   const int all_teams = static_cast<int>(teams_.size());
   // Share the rows: the medal table gets what the events leave, but at
   // least a third when both do not fit.
-  int team_rows = std::min(all_teams, std::max(rows / 3, rows - all_events));
+  int team_rows = std::min(all_teams, std::max((rows + 2) / 3, rows - all_events));
   int event_rows = std::min(all_events, rows - team_rows);
   team_rows = std::min(all_teams, rows - event_rows);
 

@@ -5,6 +5,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/live_board.h"
 #include "client/subscriber.h"
+#include "glog/logging.h"
 
 namespace podium {
 namespace {
@@ -66,13 +69,20 @@ class ScreenSession {
   }
 
   // Waits up to `timeout` for a key; true when 'q' or 'Q' was pressed.
-  bool QuitPressed(absl::Duration timeout) const {
+  bool QuitPressed(absl::Duration timeout) {
+    if (input_closed_) {
+      // No keys will come (stdin at its end): wait without polling it, or
+      // poll would answer at once, for ever.
+      absl::SleepFor(timeout);
+      return false;
+    }
     pollfd fd{options_.input_fd, POLLIN, 0};
     if (::poll(&fd, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) <= 0) {
       return false;
     }
     char keys[64];
     const ssize_t n = ::read(options_.input_fd, keys, sizeof(keys));
+    if (n <= 0 && (n == 0 || errno != EINTR)) input_closed_ = true;
     for (ssize_t i = 0; i < n; ++i) {
       if (keys[i] == 'q' || keys[i] == 'Q') return true;
     }
@@ -83,6 +93,7 @@ class ScreenSession {
   const TopOptions options_;
   termios saved_{};
   bool restore_ = false;
+  bool input_closed_ = false;
 };
 
 }  // namespace
@@ -105,6 +116,15 @@ absl::Status RunTop(ScoreboardClient* client, const absl::Notification* stop,
       [&board](const v1::SubscribeUpdate& update) { board.Apply(update, absl::Now()); });
   if (!subscription.ok()) return subscription.status();
 
+  // Log lines on the terminal would scroll the board away: while it is
+  // drawn, only errors reach a stderr that is the screen too.
+  struct QuietLogs {
+    int saved = FLAGS_minloglevel;
+    QuietLogs() {
+      if (::isatty(STDERR_FILENO)) FLAGS_minloglevel = std::max(saved, google::GLOG_ERROR);
+    }
+    ~QuietLogs() { FLAGS_minloglevel = saved; }
+  } quiet_logs;
   ScreenSession screen(options);
   std::pair<int, int> drawn_size{0, 0};
   std::string drawn_frontend;

@@ -33,25 +33,29 @@ class CallConventionsInterceptor final : public grpc::experimental::Interceptor 
 class CallConventionsFactory final
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit CallConventionsFactory(std::shared_ptr<const std::vector<std::string>> services)
-      : services_(std::move(services)) {}
+  explicit CallConventionsFactory(std::function<bool(absl::string_view)> served)
+      : served_(std::move(served)) {}
 
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
+    // "/podium.v1.Backend/GetBoard" belongs to "podium.v1.Backend"; a path
+    // of another shape (a raw HTTP/2 client may send anything) is left as
+    // gRPC answers it.
+    const absl::string_view method = info->method() == nullptr ? "" : info->method();
+    const size_t slash = method.rfind('/');
+    if (method.size() < 3 || method[0] != '/' || slash == 0 || slash == absl::string_view::npos) {
+      return nullptr;
+    }
     // Subscribe streams carry the fan-out: an interceptor there would run
     // on every message written. Their statuses are built with care instead
     // (SubscribeStreams).
-    if (absl::EndsWith(info->method(), "/Subscribe")) return nullptr;
-    // "/podium.v1.Backend/GetBoard" belongs to "podium.v1.Backend".
-    const absl::string_view method = info->method();
-    const absl::string_view service = method.substr(1, method.rfind('/') - 1);
-    bool served = false;
-    for (const std::string& name : *services_) served = served || name == service;
-    return new CallConventionsInterceptor(info->method(), served);
+    if (absl::EndsWith(method, "/Subscribe")) return nullptr;
+    return new CallConventionsInterceptor(std::string(method),
+                                          served_(method.substr(1, slash - 1)));
   }
 
  private:
-  const std::shared_ptr<const std::vector<std::string>> services_;
+  const std::function<bool(absl::string_view)> served_;
 };
 
 }  // namespace
@@ -78,8 +82,8 @@ grpc::Status ConventionalStatus(absl::string_view method, bool served,
 }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-NewCallConventionsInterceptorFactory(std::shared_ptr<const std::vector<std::string>> services) {
-  return std::make_unique<CallConventionsFactory>(std::move(services));
+NewCallConventionsInterceptorFactory(std::function<bool(absl::string_view)> served) {
+  return std::make_unique<CallConventionsFactory>(std::move(served));
 }
 
 }  // namespace podium

@@ -13,6 +13,7 @@
 #ifndef PODIUM_COMMON_CALL_CONVENTIONS_H_
 #define PODIUM_COMMON_CALL_CONVENTIONS_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,11 +30,11 @@ namespace podium {
 grpc::Status ConventionalStatus(absl::string_view method, bool served,
                                 const grpc::Status& status);
 
-// Rewrites each call's final status with ConventionalStatus. `services`
-// (full names, e.g. "podium.v1.Backend") may be filled in after this is
-// made, before the server starts.
+// Rewrites each call's final status with ConventionalStatus. `served`
+// says whether the server serves a service ("podium.v1.Backend"); it is
+// asked once per call, from gRPC's threads.
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-NewCallConventionsInterceptorFactory(std::shared_ptr<const std::vector<std::string>> services);
+NewCallConventionsInterceptorFactory(std::function<bool(absl::string_view)> served);
 
 }  // namespace podium
 

@@ -5,7 +5,10 @@
 //
 // Accepted forms, as Abseil's: --name=value, --name value (not for bool
 // flags), --name and --noname for bool flags, one or two dashes, flags
-// before or after positional arguments, and "--" ending the flags.
+// before or after positional arguments, "--" ending the flags,
+// --flagfile=FILE[,FILE] (one argument a line, '#' comments) and
+// --undefok=NAME[,NAME] (unknown flags of those names ignored). Not
+// --fromenv or --tryfromenv: refused, saying so.
 #ifndef PODIUM_COMMON_FLAG_PARSER_H_
 #define PODIUM_COMMON_FLAG_PARSER_H_
 

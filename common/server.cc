@@ -3,13 +3,17 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
+
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/impl/server_builder_option.h>
 #include <grpcpp/impl/server_builder_plugin.h>
 #include <grpcpp/impl/server_initializer.h>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/call_conventions.h"
 #include "common/tls.h"
 #include "grpc/health/v1/health.pb.h"
@@ -43,35 +47,56 @@ int WaitForTerminationSignal() {
 
 namespace {
 
-// Learns the names of the services a server registers (ServerInitializer
-// knows them once the server is built), so that health can answer for each
-// by name as well as for "" (grpc.health.v1's convention).
+// The names of the services a server registers. gRPC's initializer knows
+// them when the server is built, while calls may already arrive: the
+// interceptor reads them under the lock.
+class ServiceNames {
+ public:
+  void Set(const std::vector<std::string>& names) {
+    absl::MutexLock lock(&mu_);
+    names_ = names;
+  }
+  std::vector<std::string> Get() const {
+    absl::MutexLock lock(&mu_);
+    return names_;
+  }
+  bool Contains(absl::string_view name) const {
+    absl::MutexLock lock(&mu_);
+    return std::find(names_.begin(), names_.end(), name) != names_.end();
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<std::string> names_ ABSL_GUARDED_BY(mu_);
+};
+
+// Learns the names (so that health answers for each by name as well as for
+// "", grpc.health.v1's convention), as early as the initializer has them.
 class ServiceNamesPlugin final : public grpc::ServerBuilderPlugin {
  public:
-  explicit ServiceNamesPlugin(std::shared_ptr<std::vector<std::string>> names)
-      : names_(std::move(names)) {}
+  explicit ServiceNamesPlugin(std::shared_ptr<ServiceNames> names) : names_(std::move(names)) {}
   std::string name() override { return "podium_service_names"; }
-  void InitServer(grpc::ServerInitializer*) override {}
-  void Finish(grpc::ServerInitializer* initializer) override {
-    if (const std::vector<std::string>* names = initializer->GetServiceList()) *names_ = *names;
-  }
+  void InitServer(grpc::ServerInitializer* initializer) override { Learn(initializer); }
+  void Finish(grpc::ServerInitializer* initializer) override { Learn(initializer); }
   void ChangeArguments(const std::string&, void*) override {}
 
  private:
-  const std::shared_ptr<std::vector<std::string>> names_;
+  void Learn(grpc::ServerInitializer* initializer) {
+    if (const std::vector<std::string>* names = initializer->GetServiceList()) names_->Set(*names);
+  }
+  const std::shared_ptr<ServiceNames> names_;
 };
 
 class ServiceNamesOption final : public grpc::ServerBuilderOption {
  public:
-  explicit ServiceNamesOption(std::shared_ptr<std::vector<std::string>> names)
-      : names_(std::move(names)) {}
+  explicit ServiceNamesOption(std::shared_ptr<ServiceNames> names) : names_(std::move(names)) {}
   void UpdateArguments(grpc::ChannelArguments*) override {}
   void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
     plugins->push_back(std::make_unique<ServiceNamesPlugin>(names_));
   }
 
  private:
-  const std::shared_ptr<std::vector<std::string>> names_;
+  const std::shared_ptr<ServiceNames> names_;
 };
 
 }  // namespace
@@ -87,11 +112,12 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
   // reflection, which lists the service, can also describe it.
   grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::ServerBuilder builder;
-  auto service_names = std::make_shared<std::vector<std::string>>();
+  auto service_names = std::make_shared<ServiceNames>();
   builder.SetOption(std::make_unique<ServiceNamesOption>(service_names));
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
-  interceptors.push_back(NewCallConventionsInterceptorFactory(service_names));
+  interceptors.push_back(NewCallConventionsInterceptorFactory(
+      [service_names](absl::string_view service) { return service_names->Contains(service); }));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
       ServerCredentials(require_client_certificate);
@@ -117,7 +143,7 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(
         "address is malformed (expected HOST:PORT)"));
   }
   server->GetHealthCheckService()->SetServingStatus(true);
-  for (const std::string& name : *service_names) {
+  for (const std::string& name : service_names->Get()) {
     server->GetHealthCheckService()->SetServingStatus(name, true);
   }
   if (bound_port != nullptr) *bound_port = port;

@@ -438,16 +438,20 @@ absl::Status Frontend::Invalidate(const v1::InvalidateRequest& request) {
     return absl::OkStatus();
   }
   for (const v1::Change& change : request.changes()) {
-    // A change of no key of the games, or past what the master says it
-    // has read, is not one a master sends.
-    if (change.seq() < 0 || change.seq() > request.watched_seq() ||
-        (!names_.empty() && !names_.Known(ChangeKey(change)))) {
+    // A change past what the master says it has read is not one a master
+    // sends.
+    if (change.seq() < 0 || change.seq() > request.watched_seq()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "invalidation carries a change (seq ", change.seq(), ", key '",
-          ChangeKey(change).substr(0, 64), "') that no master sends; nothing applied"));
+          ChangeKey(change).substr(0, 64), "') past the seq its master has read (",
+          request.watched_seq(), ") that no master sends; nothing applied"));
     }
   }
   for (const v1::Change& change : request.changes()) {
+    // A key outside the games (one a smaller games file dropped, replayed
+    // from the retained log) is nobody's: skipped, so the table stays
+    // bounded by the games and the rest of the batch still applies.
+    if (!names_.empty() && !names_.Known(ChangeKey(change))) continue;
     cache_.Apply(change, generation_);
     hub_->Publish(change);
   }

@@ -123,8 +123,9 @@ class Frontend {
 
   const FrontendOptions options_;
   std::unique_ptr<v1::Backend::Stub> backend_;
-  GameNames names_;  // reads through backend_, so it must go first
+  // Before names_, whose reader refreshes it until names_ is destroyed.
   Cache cache_;
+  GameNames names_;  // reads through backend_, so it must come after it
   ClientTracker clients_;
   Membership membership_;
   std::unique_ptr<Pusher> pusher_;  // push mode only

@@ -229,14 +229,10 @@ v1::PingReply Membership::HandlePing(const v1::PingRequest& request) {
   v1::PingReply reply;
   {
     absl::MutexLock lock(&mu_);
-    auto it = peers_.find(request.from().address());
-    // Being pinged is as good a sign of life as an answer, from the pid
-    // our own pings found there: only an answer at the peer's address
-    // tells its pid, so no caller can make up a live one.
-    if (it != peers_.end() && it->second.pid == request.from().pid()) {
-      it->second.last_heard = absl::Now();
-    }
-    max_epoch_seen_ = std::max(max_epoch_seen_, request.epoch());
+    // Only a peer's answers to our own pings, at its own address, say it
+    // lives, which pid it has and which epochs exist: a caller (even one
+    // holding the cluster token) can neither keep a dead master alive nor
+    // push epochs up by pinging in its name.
     *reply.mutable_member() = self_;
     reply.set_master(master_);
     reply.set_epoch(epoch_);

@@ -148,6 +148,13 @@ bool PeerSender::Deliver(const v1::InvalidateRequest& request) {
                  std::to_string(request.changes_size()) + " more were in flight");
       return false;
     }
+    if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
+        status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+      // Sending the same batch again would be refused again, for ever: the
+      // member resets instead (and a wrong cluster token is said loudly).
+      LoseLocked("it refused a batch: " + status.error_message());
+      return false;
+    }
     LOG(WARNING) << "Invalidate to " << member_ << " failed (" << status.error_message()
                  << "); retrying";
     mu_.AwaitWithDeadline(absl::Condition(&stopping_), absl::Now() + backoff.Next());

@@ -11,8 +11,14 @@ podium_tls_dir() { echo "$1/tls"; }
 podium_make_tls() {
   local dir
   dir=$(podium_tls_dir "$1")
-  [ -s "$dir/node.pem" ] && [ -s "$dir/ca.pem" ] && return 0
   podium_install_deps openssl
+  # Kept while good for another day; made anew before they expire.
+  if [ -s "$dir/node.pem" ] && [ -s "$dir/ca.pem" ] &&
+    openssl x509 -checkend 86400 -noout -in "$dir/node.pem" >/dev/null 2>&1 &&
+    openssl x509 -checkend 86400 -noout -in "$dir/ca.pem" >/dev/null 2>&1; then
+    return 0
+  fi
+  rm -f "$dir"/*.pem "$dir"/*.key "$dir"/*.csr "$dir"/*.srl
   mkdir -p "$dir"
   (
     umask 077

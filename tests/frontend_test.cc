@@ -98,7 +98,7 @@ TEST_F(FrontendTest, AnInvalidationNoMasterWouldSendIsRefusedWhole) {
   EXPECT_EQ(CachedJavelin(), 0);
 }
 
-TEST_F(FrontendTest, InterestFromAStrangerOrInJunkIsRefused) {
+TEST_F(FrontendTest, InterestFromAStrangerIsRefused) {
   v1::InterestRequest request;
   request.mutable_from()->set_address("10.9.9.9:1");
   request.set_epoch(frontend_->master().epoch);

@@ -1,7 +1,12 @@
 // The peer plane is the cluster's own: forged FrontendPeer calls, with and
 // without the cluster token, change nothing anyone reads, and every
 // frontend keeps following the real master (guarantee 9).
+#include <signal.h>
+
 #include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <thread>
 
 #include <memory>
 #include <string>
@@ -189,20 +194,57 @@ TEST_F(PeerPlaneTest, EvenWithTheTokenInterestIsBoundedByTheGames) {
 TEST_F(PeerPlaneTest, EvenWithTheTokenAnInvalidationNoMasterSendsAppliesNothing) {
   const std::string token = FrontendCluster::cluster_token();
   const v1::PingReply view = PingMember(token);
-  for (const bool past_watched : {true, false}) {
-    v1::InvalidateRequest invalidate;
-    invalidate.set_master(view.master());
-    invalidate.set_epoch(view.epoch());
-    invalidate.set_watched_seq(past_watched ? 1 : 1'000);
-    v1::Change* forged = invalidate.add_changes();
-    forged->set_seq(past_watched ? 999 : 5);
-    forged->mutable_event()->set_event(past_watched ? "javelin" : "no-such-event");
-    v1::InvalidateReply ignored;
-    grpc::Status s = Peer(member_)->Invalidate(Context(token).get(), invalidate, &ignored);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-    EXPECT_THAT(s.error_message(), HasSubstr("no master sends"));
-  }
+  // A change past the seq the master says it has read: the batch is refused.
+  v1::InvalidateRequest ahead;
+  ahead.set_master(view.master());
+  ahead.set_epoch(view.epoch());
+  ahead.set_watched_seq(1);
+  v1::Change* forged = ahead.add_changes();
+  forged->set_seq(999);
+  forged->mutable_event()->set_event("javelin");
+  v1::InvalidateReply ignored;
+  grpc::Status s = Peer(member_)->Invalidate(Context(token).get(), ahead, &ignored);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("no master sends"));
+  // A key outside the games is nobody's: skipped, nothing cached for it.
+  v1::InvalidateRequest junk = ahead;
+  junk.set_watched_seq(1'000);
+  junk.mutable_changes(0)->set_seq(5);
+  junk.mutable_changes(0)->mutable_event()->set_event("no-such-event");
+  EXPECT_TRUE(Peer(member_)->Invalidate(Context(token).get(), junk, &ignored).ok());
   ExpectUntouched();
+}
+
+TEST_F(PeerPlaneTest, EvenWithTheTokenADeadMasterCannotBeKeptAlive) {
+  // The master's address and pid are public (ListFrontends); pings in its
+  // name must not keep the members from replacing it.
+  const std::string token = FrontendCluster::cluster_token();
+  const std::string dead = frontends_->peer_address(master_);
+  const pid_t dead_pid = frontends_->pid(master_);
+  frontends_->Kill(master_, SIGKILL);
+  std::atomic<bool> done{false};
+  std::thread forger([&] {
+    const absl::Time end = absl::Now() + absl::Seconds(8);
+    while (!done.load() && absl::Now() < end) {
+      for (int i = 0; i < 3; ++i) {
+        if (i == master_) continue;
+        v1::PingRequest ping;
+        ping.mutable_from()->set_address(dead);
+        ping.mutable_from()->set_pid(dead_pid);
+        ping.set_master(dead);
+        ping.set_epoch(1'000'000);
+        v1::PingReply reply;
+        Peer(i)->Ping(Context(token).get(), ping, &reply).IgnoreError();
+      }
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+  });
+  const int next = frontends_->HighestPid();
+  const absl::Status elected =
+      frontends_->WaitForMaster(frontends_->address(next), absl::Seconds(5));
+  done = true;
+  forger.join();
+  EXPECT_TRUE(elected.ok()) << elected;
 }
 
 TEST_F(PeerPlaneTest, ThePublicPortServesNoPeerCalls) {

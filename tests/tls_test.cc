@@ -108,8 +108,19 @@ TEST_F(TlsTest, AClusterRunsOverTlsAndAPlaintextClientIsToldWhy) {
   AddBearerToken(&context, FrontendCluster::cluster_token());
   v1::PingRequest ping;
   v1::PingReply pong;
-  EXPECT_EQ(peer->Ping(&context, ping, &pong).error_code(), grpc::StatusCode::UNAVAILABLE);
+  const grpc::Status refused = peer->Ping(&context, ping, &pong);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(pong.master(), "");
+  // The same call with the certificate is answered: the port was up, and
+  // what was missing was the certificate.
+  auto member_peer = v1::FrontendPeer::NewStub(
+      grpc::CreateChannel(frontends.peer_address(member), ChannelCredentials()));
+  grpc::ClientContext with_certificate;
+  with_certificate.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  AddBearerToken(&with_certificate, FrontendCluster::cluster_token());
+  const grpc::Status answered = member_peer->Ping(&with_certificate, ping, &pong);
+  EXPECT_TRUE(answered.ok()) << answered.error_message();
+  EXPECT_EQ(pong.master(), frontends.peer_address(master));
 }
 
 }  // namespace
