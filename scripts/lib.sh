@@ -11,6 +11,8 @@ PODIUM_PACKAGES=(
   libabsl-dev libgoogle-glog-dev libgflags-dev
   libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev
   tmux procps
+  # tls_test and ./scripts/run --tls make certificates with it.
+  openssl
   # tests/blackbox: Debian's Python gRPC (use /usr/bin/python3)
   python3-grpcio python3-grpc-tools python3-protobuf
 )
@@ -34,12 +36,13 @@ podium_capped_log() {
   [ -f "$file" ] && size=$(stat -c %s "$file")
   # mawk (Debian's awk) reads a pipe in blocks unless told otherwise.
   awk -W version 2>&1 | grep -q mawk && line_by_line=(-W interactive)
-  awk "${line_by_line[@]}" -v file="$file" -v max="$max" -v size="$size" '{
+  PODIUM_LOG_FILE=$file awk "${line_by_line[@]}" -v file="$file" -v max="$max" -v size="$size" '{
     print; fflush()
     size += length($0) + 1
     if (size > max) {
       close(file)
-      system("mv -f \"" file "\" \"" file ".1\"")
+      # The path reaches sh through the environment, never as code.
+      system("mv -f \"$PODIUM_LOG_FILE\" \"$PODIUM_LOG_FILE.1\"")
       size = length($0) + 1
     }
     print >> file; fflush(file)
