@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +18,17 @@
 #include "glog/logging.h"
 
 namespace podium::test {
+namespace {
+
+// Between fork and exec: async-signal-safe calls only.
+void CloseFdsFrom(int first) {
+  if (::syscall(SYS_close_range, first, ~0U, 0) == 0) return;
+  // Kernels before 5.9 have no close_range.
+  const long max = ::sysconf(_SC_OPEN_MAX);
+  for (long fd = first; fd < (max > 0 ? max : 1024); ++fd) ::close(static_cast<int>(fd));
+}
+
+}  // namespace
 
 absl::StatusOr<Subprocess> Subprocess::Start(
     const std::vector<std::string>& argv, const std::string& log_path,
@@ -50,8 +62,12 @@ absl::StatusOr<Subprocess> Subprocess::Start(
     sigprocmask(SIG_UNBLOCK, &all, nullptr);
     ::dup2(log_fd, STDOUT_FILENO);
     ::dup2(err_fd, STDERR_FILENO);
+    // Nothing else of the test's: a server that outlives a test killed by a
+    // crash or a sanitizer must not hold the test's pipes (ctest's output,
+    // the sanitizer's symbolizer), or ctest waits for it until its timeout.
+    CloseFdsFrom(STDERR_FILENO + 1);
     ::execv(args[0], args.data());
-    ::dprintf(err_fd, "exec %s: %s\n", args[0], std::strerror(errno));
+    ::dprintf(STDERR_FILENO, "exec %s: %s\n", args[0], std::strerror(errno));
     ::_exit(127);
   }
   ::close(log_fd);
