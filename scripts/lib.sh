@@ -13,6 +13,9 @@ PODIUM_PACKAGES=(
   tmux procps
   # tls_test and ./scripts/run --tls make certificates with it.
   openssl
+  # scripts/test --sanitize=... and scripts/fuzz: clang, its sanitizer and
+  # libFuzzer runtimes, and llvm-symbolizer for reports with file:line.
+  clang libclang-rt-14-dev llvm-14
   # tests/blackbox: Debian's Python gRPC (use /usr/bin/python3)
   python3-grpcio python3-grpc-tools python3-protobuf
 )
@@ -80,4 +83,89 @@ podium_build() {
   fi
   podium_log "building ${*:-everything} (the first build takes a few minutes)"
   ninja -C "$PODIUM_BUILD" --quiet "$@"
+}
+
+# --- clang builds with sanitizers: scripts/test --sanitize=..., scripts/fuzz
+
+# podium_sanitize_dir KIND: the build directory of a sanitizer kind, each
+# its own, so that switching never rebuilds the gcc build in build/.
+podium_sanitize_dir() {
+  case "$1" in
+    address,undefined) echo "$PODIUM_ROOT/build-asan" ;;
+    thread) echo "$PODIUM_ROOT/build-tsan" ;;
+    *)
+      podium_log "unknown sanitizer '$1': expected address,undefined or thread"
+      return 2
+      ;;
+  esac
+}
+
+# podium_configure_sanitized KIND: configures $PODIUM_BUILD with clang,
+# -Wthread-safety -Werror (CMakeLists.txt adds them for clang) and the
+# sanitizers KIND. The address,undefined directory also holds the fuzz
+# targets (PODIUM_FUZZ), so scripts/fuzz and scripts/test share one clang
+# build. Run every time: a no-op when nothing changed, and it repairs a
+# directory configured with other options.
+podium_configure_sanitized() {
+  local fuzz=OFF
+  [ "$1" = address,undefined ] && fuzz=ON
+  if [ -f "$PODIUM_BUILD/CMakeCache.txt" ] &&
+    ! grep -q '^CMAKE_CXX_COMPILER:.*clang' "$PODIUM_BUILD/CMakeCache.txt"; then
+    podium_log "$PODIUM_BUILD was configured with another compiler; remove it and retry"
+    return 1
+  fi
+  podium_log "configuring $PODIUM_BUILD (clang, -fsanitize=$1)"
+  cmake -S "$PODIUM_ROOT" -B "$PODIUM_BUILD" -G Ninja \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+    -DPODIUM_SANITIZE="$1" -DPODIUM_FUZZ="$fuzz" >/dev/null
+}
+
+# podium_sanitizer_env REPORT_DIR: exports the sanitizers' options. Every
+# report goes to REPORT_DIR/report.PID rather than to stderr, because the
+# tests' child processes write stderr into temporary logs that are deleted
+# with the test, and a child is usually SIGKILLed before its exit status
+# could tell; the caller fails when the directory is not empty. Options
+# already in the environment come last, so they win.
+podium_sanitizer_env() {
+  local dir=$1 symbolizer
+  symbolizer=$(command -v llvm-symbolizer-14 || command -v llvm-symbolizer || true)
+  local common="log_path=$dir/report"
+  [ -n "$symbolizer" ] && common+=":external_symbolizer_path=$symbolizer"
+  # Leaks, and globals initialised from another file's not-yet-initialised
+  # global, are findings too.
+  export ASAN_OPTIONS="$common:detect_leaks=1:check_initialization_order=1:strict_init_order=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+  export UBSAN_OPTIONS="$common:halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+  export TSAN_OPTIONS="$common:halt_on_error=1:second_deadlock_stack=1:suppressions=$PODIUM_ROOT/sanitizers/tsan.supp${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
+}
+
+# podium_sanitizer_reports REPORT_DIR: prints every report and returns 1 if
+# there is one.
+podium_sanitizer_reports() {
+  local dir=$1 f n=0
+  for f in "$dir"/report.*; do
+    [ -e "$f" ] || continue
+    n=$((n + 1))
+    printf '\n===== %s =====\n' "$f" >&2
+    cat "$f" >&2
+  done
+  [ "$n" -eq 0 ] && return 0
+  podium_log "$n sanitizer report(s) in $dir (above); each is a finding"
+  return 1
+}
+
+# podium_reap_orphans: SIGKILLs the servers a test left behind. A sanitizer
+# that stops a test process (halt_on_error) skips the destructors that kill
+# its children, and they would keep running, and holding ports and CPU,
+# long after ctest. They are the processes running a binary of
+# $PODIUM_BUILD whose parent is gone (adopted by init).
+podium_reap_orphans() {
+  local proc pid exe n=0
+  for proc in /proc/[0-9]*; do
+    pid=${proc#/proc/}
+    exe=$(readlink "$proc/exe" 2>/dev/null) || continue
+    [[ "$exe" == "$PODIUM_BUILD"/* ]] || continue
+    [ "$(awk '{print $4}' "$proc/stat" 2>/dev/null)" = 1 ] || continue
+    kill -KILL "$pid" 2>/dev/null && n=$((n + 1))
+  done
+  [ "$n" -eq 0 ] || podium_log "killed $n process(es) that stopped tests left running"
 }
