@@ -38,10 +38,17 @@ bool Cache::Apply(const v1::Change& change, int64_t epoch) {
   if (epoch != epoch_) return false;
   Entry& entry = entries_[ChangeKey(change)];
   if (entry.value != nullptr && change.seq() < entry.seq()) return false;
-  const bool newer = entry.value == nullptr || change.seq() > entry.seq();
+  if (entry.value != nullptr && change.seq() == entry.seq()) {
+    // The same version again (a change log replayed after a restart, a
+    // board re-sent) keeps the stored value: Refresh may have reshaped it
+    // after the games gained a team, while a logged change keeps the shape
+    // it had when it was written.
+    entry.fresh = true;
+    return false;
+  }
   entry.value = std::make_shared<const v1::Change>(change);
   entry.fresh = true;
-  return newer;
+  return true;
 }
 
 bool Cache::Refresh(const std::string& key, const v1::Change& value) {

@@ -41,8 +41,10 @@ class Cache {
   CachedValue Fill(const std::string& key, const v1::Change& value, int64_t epoch);
 
   // Applies a change pushed by the master of `epoch` or pulled from the
-  // change log: stores it, fresh, unless the stored version is newer.
-  // Returns false when the epoch is stale or the change is not newer.
+  // change log: stores it, fresh, unless the stored version is as new (a
+  // stored value of the same version stays, as Refresh may have reshaped
+  // it, and becomes fresh). Returns false when the epoch is stale or the
+  // change is not newer.
   bool Apply(const v1::Change& change, int64_t epoch);
 
   // Replaces the value of a cached `key` with `value` read from the backend

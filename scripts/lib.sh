@@ -134,6 +134,7 @@ podium_sanitizer_env() {
   # Leaks, and globals initialised from another file's not-yet-initialised
   # global, are findings too.
   export ASAN_OPTIONS="$common:detect_leaks=1:check_initialization_order=1:strict_init_order=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+  export LSAN_OPTIONS="suppressions=$PODIUM_ROOT/sanitizers/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
   export UBSAN_OPTIONS="$common:halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
   export TSAN_OPTIONS="$common:halt_on_error=1:second_deadlock_stack=1:suppressions=$PODIUM_ROOT/sanitizers/tsan.supp${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
 }

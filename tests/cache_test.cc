@@ -73,6 +73,28 @@ TEST(CacheTest, RefreshReshapesAValueOfTheSameVersionButNeverGoesBack) {
   EXPECT_EQ(cache.Get("team:Gauls"), nullptr);
 }
 
+// A pull after a backend restart replays the logged change of a version
+// the cache already holds, in the shape it had before the games gained a
+// team: the reshaped value stays.
+TEST(CacheTest, AReplayedChangeOfTheSameVersionKeepsTheReshapedValue) {
+  Cache cache;
+  cache.InvalidateAll(1);
+  v1::Change logged;
+  logged.set_seq(8);
+  logged.mutable_event()->set_event("javelin");
+  logged.mutable_event()->add_points()->set_team("Gauls");
+  ASSERT_TRUE(cache.Apply(logged, 1));
+  v1::Change grown = logged;
+  grown.mutable_event()->add_points()->set_team("Britons");
+  ASSERT_TRUE(cache.Refresh("event:javelin", grown));
+  EXPECT_FALSE(cache.Apply(logged, 1)) << "not newer";
+  EXPECT_EQ(cache.Get("event:javelin")->event().points_size(), 2);
+  cache.InvalidateAll(2);
+  EXPECT_FALSE(cache.Apply(logged, 2));
+  ASSERT_NE(cache.Get("event:javelin"), nullptr) << "fresh again in the new epoch";
+  EXPECT_EQ(cache.Get("event:javelin")->event().points_size(), 2);
+}
+
 TEST(CacheTest, InvalidationKeepsVersionsAsFloors) {
   Cache cache;
   cache.InvalidateAll(1);
