@@ -10,6 +10,11 @@
 
 namespace podium {
 
+// Where a change a frontend applies comes from: the change log (every
+// change, in order) or a whole board (current values, with the history
+// between them and what came before missing).
+enum class ChangeSource { kLog, kBoard };
+
 inline std::vector<v1::Change> BoardAsChanges(const v1::Board& board) {
   std::vector<v1::Change> changes;
   changes.reserve(board.events_size() + board.medals_size());

@@ -71,13 +71,15 @@ Frontend::Frontend(FrontendOptions options)
     if (!status.ok()) return BackendError(status);
     return reply;
   };
-  hub_ = std::make_unique<SubscriptionHub>(std::move(hooks));
+  hub_ = std::make_unique<SubscriptionHub>(std::move(hooks), /*workers=*/2,
+                                           options_.recent_changes);
   if (options_.mode == v1::PUSH) {
     pusher_ = std::make_unique<Pusher>(
         options_.address, backend_.get(), &membership_,
-        [this](const v1::Change& change) {
+        [this](const v1::Change& change, ChangeSource source) {
           absl::MutexLock lock(&view_mu_);
           if (!view_.self_is_master) return;
+          if (source == ChangeSource::kBoard) hub_->ForgetHistory();
           cache_.Apply(change, generation_);
           master_seq_ = std::max(master_seq_, change.seq());
           hub_->Publish(change);
@@ -85,7 +87,7 @@ Frontend::Frontend(FrontendOptions options)
   } else if (options_.mode == v1::PULL) {
     puller_ = std::make_unique<Puller>(
         backend_.get(), options_.poll_interval,
-        [this](const v1::Change& change) { ApplyPulled(change); });
+        [this](const v1::Change& change, ChangeSource source) { ApplyPulled(change, source); });
   }
 }
 
@@ -118,23 +120,27 @@ LocalStatus Frontend::Status() const {
 }
 
 void Frontend::OnMasterChanged(const MasterView& view) {
-  int64_t complete_seq;
   {
     absl::MutexLock lock(&view_mu_);
     view_ = view;
     resets_seen_ = 0;
     ++generation_;
     cache_.InvalidateAll(generation_);
-    complete_seq = master_seq_;
+    // Pushes in flight from the old master may be lost: subscriptions
+    // re-register with the new one and replay what they may have missed.
+    // Marked here, under the lock Invalidate takes, so that no change of
+    // the new master reaches a subscription before its replay.
+    if (pusher_ != nullptr && !view.self_is_master && !view.master.empty()) {
+      hub_->CatchUpAll(master_seq_);
+    } else {
+      hub_->ForgetHistory();
+    }
   }
   LOG(INFO) << "master is now " << (view.master.empty() ? "(none)" : view.master)
             << " (epoch " << view.epoch << "); cache invalidated";
   if (pusher_ == nullptr) return;
   if (!view.self_is_master) {
     pusher_->Stop();
-    // Pushes in flight from the old master may be lost: subscriptions
-    // re-register with the new one and replay what they may have missed.
-    if (!view.master.empty()) hub_->CatchUpAll(complete_seq);
     return;
   }
   // Resume where the old master left off: the least any live frontend has
@@ -146,8 +152,9 @@ void Frontend::OnMasterChanged(const MasterView& view) {
   pusher_->Start(view.epoch, from);
 }
 
-void Frontend::ApplyPulled(const v1::Change& change) {
+void Frontend::ApplyPulled(const v1::Change& change, ChangeSource source) {
   absl::MutexLock lock(&view_mu_);
+  if (source == ChangeSource::kBoard) hub_->ForgetHistory();
   cache_.Apply(change, generation_);
   hub_->Publish(change);
 }

@@ -23,6 +23,7 @@
 #include "frontend/membership.h"
 #include "frontend/puller.h"
 #include "frontend/pusher.h"
+#include "frontend/recent_changes.h"
 #include "frontend/subscription.h"
 #include "frontend/subscription_hub.h"
 #include "podium/v1/backend.grpc.pb.h"
@@ -44,6 +45,7 @@ struct FrontendOptions {
   MembershipOptions membership;  // its cluster_token guards the peer plane
   GameNamesOptions names;
   absl::Duration backend_timeout = absl::Seconds(2);
+  size_t recent_changes = RecentChanges::kDefaultCapacity;  // SubscriptionHub
 };
 
 // Thread-safe.
@@ -118,7 +120,7 @@ class Frontend {
   // The games' names changed: every cached value takes the shape of
   // `board`, the backend's (e.g. a team added to every event).
   void OnGamesChanged(const v1::Board& board);
-  void ApplyPulled(const v1::Change& change);
+  void ApplyPulled(const v1::Change& change, ChangeSource source);
   LocalStatus Status() const;
 
   const FrontendOptions options_;

@@ -51,6 +51,11 @@ ABSL_FLAG(absl::Duration, names_max_age, absl::Seconds(10),
           "how often the games' names are read again from the backend, so "
           "that a backend restarted with a grown games file is noticed and "
           "cached values refreshed");
+ABSL_FLAG(int, recent_changes, static_cast<int>(podium::RecentChanges::kDefaultCapacity),
+          "changes kept in memory so that subscriptions resuming from a "
+          "recent seq (after a change of master, or a dead frontend's clients "
+          "arriving here) replay from memory instead of the backend; each "
+          "takes a few hundred bytes");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(1),
           "how long in-flight calls may finish after SIGTERM");
 
@@ -109,6 +114,10 @@ int main(int argc, char** argv) {
   options.membership.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
   options.membership.failure_timeout = absl::GetFlag(FLAGS_failure_timeout);
   options.names.max_age = absl::GetFlag(FLAGS_names_max_age);
+  if (absl::GetFlag(FLAGS_recent_changes) < 1) {
+    return Fail("--recent_changes must be at least 1");
+  }
+  options.recent_changes = static_cast<size_t>(absl::GetFlag(FLAGS_recent_changes));
   if (options.names.max_age <= absl::ZeroDuration()) {
     return Fail("--names_max_age must be positive");
   }

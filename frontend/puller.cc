@@ -39,7 +39,7 @@ absl::Status Puller::ApplyBoard() {
   v1::Board board;
   grpc::Status status = backend_->GetBoard(&context, v1::GetBoardRequest(), &board);
   if (!status.ok()) return FromGrpcStatus(status);
-  for (const v1::Change& change : BoardAsChanges(board)) apply_(change);
+  for (const v1::Change& change : BoardAsChanges(board)) apply_(change, ChangeSource::kBoard);
   absl::MutexLock lock(&mu_);
   applied_seq_ = board.seq();
   have_board_ = true;
@@ -69,7 +69,7 @@ absl::Status Puller::PollOnce() {
       return ApplyBoard();
     }
     if (!status.ok()) return FromGrpcStatus(status);
-    for (const v1::Change& change : reply.changes()) apply_(change);
+    for (const v1::Change& change : reply.changes()) apply_(change, ChangeSource::kLog);
     if (!reply.changes().empty()) {
       absl::MutexLock lock(&mu_);
       applied_seq_ = reply.changes().rbegin()->seq();

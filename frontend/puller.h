@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
+#include "common/board_changes.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -20,7 +21,7 @@ namespace podium {
 // Thread-safe.
 class Puller {
  public:
-  using Apply = std::function<void(const v1::Change&)>;
+  using Apply = std::function<void(const v1::Change&, ChangeSource)>;
 
   // `backend` must outlive the puller.
   Puller(v1::Backend::Stub* backend, absl::Duration interval, Apply apply);

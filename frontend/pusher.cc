@@ -113,7 +113,7 @@ grpc::Status Pusher::CatchUpFromBoard() {
   grpc::Status status = backend_->GetBoard(&context, v1::GetBoardRequest(), &board);
   if (!status.ok()) return status;
   const std::vector<v1::Change> values = BoardAsChanges(board);
-  for (const v1::Change& change : values) apply_local_(change);
+  for (const v1::Change& change : values) apply_local_(change, ChangeSource::kBoard);
   absl::MutexLock lock(&mu_);
   watched_seq_ = board.seq();
   for (const v1::Change& change : values) Forward(change);
@@ -150,7 +150,7 @@ void Pusher::WatchLoop(int64_t epoch) {
     v1::Change change;
     while (reader->Read(&change)) {
       backoff.Reset();
-      apply_local_(change);
+      apply_local_(change, ChangeSource::kLog);
       absl::MutexLock lock(&mu_);
       watched_seq_ = change.seq();
       Forward(change);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "common/board_changes.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -30,7 +31,7 @@ namespace podium {
 // Thread-safe.
 class Pusher {
  public:
-  using ApplyLocal = std::function<void(const v1::Change&)>;
+  using ApplyLocal = std::function<void(const v1::Change&, ChangeSource)>;
 
   // `backend` and `membership` must outlive the pusher.
   Pusher(std::string self_address, v1::Backend::Stub* backend,

@@ -109,11 +109,15 @@ void Subscription::BeginCatchUp() {
 }
 
 void Subscription::CatchUp(const EncodedChangePtr& change, bool snapshot) {
+  CatchUp(absl::MakeConstSpan(&change, 1), snapshot);
+}
+
+void Subscription::CatchUp(absl::Span<const EncodedChangePtr> changes, bool snapshot) {
   Batch next;
   {
     absl::MutexLock lock(&mu_);
     if (closed_) return;
-    Enqueue(change, snapshot, false);
+    for (const EncodedChangePtr& change : changes) Enqueue(change, snapshot, false);
     next = TakeWrite();
   }
   Write(next);

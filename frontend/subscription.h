@@ -104,6 +104,8 @@ class Subscription {
   // EndCatchUp(); CatchUp() queues replayed changes or snapshot values.
   void BeginCatchUp();
   void CatchUp(const EncodedChangePtr& change, bool snapshot);
+  // The same for several, oldest first, under one lock and one write.
+  void CatchUp(absl::Span<const EncodedChangePtr> changes, bool snapshot);
   void EndCatchUp();
 
   // The write in flight has completed.

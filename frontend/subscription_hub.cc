@@ -1,6 +1,11 @@
 #include "frontend/subscription_hub.h"
 
 #include <algorithm>
+#include <iterator>
+#include <optional>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_join.h"
 
 #include "common/keys.h"
 #include "glog/logging.h"
@@ -12,8 +17,8 @@ constexpr absl::Duration kRetryAfter = absl::Milliseconds(200);
 
 }  // namespace
 
-SubscriptionHub::SubscriptionHub(SubscriptionHooks hooks, int workers)
-    : hooks_(std::move(hooks)) {
+SubscriptionHub::SubscriptionHub(SubscriptionHooks hooks, int workers, size_t recent_changes)
+    : hooks_(std::move(hooks)), recent_(recent_changes) {
   for (int i = 0; i < workers; ++i) {
     workers_.emplace_back([this] { WorkerLoop(); });
   }
@@ -45,7 +50,9 @@ void SubscriptionHub::Add(std::shared_ptr<Subscription> subscription,
     }
     subscriptions_.emplace(subscription.get(), subscription);
   }
-  Schedule(std::move(subscription), after_seq, absl::Now());
+  std::vector<Task> task;
+  task.push_back(Task{std::move(subscription), after_seq});
+  Schedule(std::move(task), absl::Now());
 }
 
 void SubscriptionHub::Remove(const Subscription* subscription) {
@@ -65,9 +72,12 @@ void SubscriptionHub::SetShardRunner(ShardRunner runner) {
 }
 
 void SubscriptionHub::Publish(const v1::Change& change) {
-  const std::string key = ChangeKey(change);
+  // Encoded once: for the recent changes, and for every subscriber.
+  const EncodedChangePtr encoded = EncodeChange(change);
+  const std::string& key = encoded->key;
   // Changes reach every subscription in the order they arrive here.
   absl::MutexLock order(&publish_mu_);
+  recent_.Add(encoded);
   std::vector<std::vector<std::shared_ptr<Subscription>>> shards;
   ShardRunner runner;
   {
@@ -84,7 +94,6 @@ void SubscriptionHub::Publish(const v1::Change& change) {
     }
   }
   if (shards.empty()) return;
-  const EncodedChangePtr encoded = EncodeChange(change);  // once for everyone
   for (size_t shard = 0; shard < shards.size(); ++shard) {
     if (shards[shard].empty()) continue;
     auto fan_out = [targets = std::move(shards[shard]), encoded] {
@@ -99,21 +108,32 @@ void SubscriptionHub::Publish(const v1::Change& change) {
 }
 
 void SubscriptionHub::CatchUpAll(int64_t complete_seq) {
-  std::vector<std::shared_ptr<Subscription>> all;
+  std::vector<Task> tasks;
   {
+    // Every subscription holds its live changes before any catch-up
+    // registers at the new master, whose first pushes would otherwise reach
+    // subscriptions not yet marked and make the version filter drop the
+    // older changes their replay brings. One pass under mu_ (Publish waits
+    // for it), none under publish_mu_.
     absl::MutexLock lock(&mu_);
-    all.reserve(subscriptions_.size());
-    for (const auto& [address, subscription] : subscriptions_) all.push_back(subscription);
+    recent_.Forget();
+    tasks.reserve(subscriptions_.size());
+    for (const auto& [address, subscription] : subscriptions_) {
+      subscription->BeginCatchUp();
+      tasks.push_back(Task{subscription, std::min(subscription->high_seq(), complete_seq)});
+    }
   }
-  for (auto& subscription : all) {
-    subscription->BeginCatchUp();
-    const int64_t from = std::min(subscription->high_seq(), complete_seq);
-    Schedule(std::move(subscription), from, absl::Now());
-  }
-  if (!all.empty()) {
-    LOG(INFO) << all.size() << " subscriptions catch up from the backend after seq "
-              << complete_seq << " or older";
-  }
+  if (tasks.empty()) return;
+  LOG(INFO) << tasks.size() << " subscriptions catch up after seq " << complete_seq
+            << " or older";
+  Schedule(std::move(tasks), absl::Now());
+}
+
+void SubscriptionHub::ForgetHistory() { recent_.Forget(); }
+
+SubscriptionHub::Stats SubscriptionHub::stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
 }
 
 std::vector<std::string> SubscriptionHub::Keys() const {
@@ -129,76 +149,204 @@ size_t SubscriptionHub::size() const {
   return subscriptions_.size();
 }
 
-void SubscriptionHub::Schedule(std::shared_ptr<Subscription> subscription,
-                               int64_t after_seq, absl::Time not_before) {
+void SubscriptionHub::Schedule(std::vector<Task> tasks, absl::Time not_before) {
   absl::MutexLock lock(&mu_);
-  tasks_.push_back(Task{subscription, after_seq, not_before});
+  if (not_before <= absl::Now()) {
+    if (due_.empty()) {
+      due_ = std::move(tasks);
+    } else {
+      due_.insert(due_.end(), std::make_move_iterator(tasks.begin()),
+                  std::make_move_iterator(tasks.end()));
+    }
+    return;
+  }
+  for (Task& task : tasks) later_.emplace(not_before, std::move(task));
 }
 
 void SubscriptionHub::WorkerLoop() {
   while (true) {
-    Task task;
+    std::vector<Task> tasks;
     {
       absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        if (stopping_) return true;
+      while (true) {
+        if (stopping_) return;
         const absl::Time now = absl::Now();
-        return std::any_of(tasks_.begin(), tasks_.end(),
-                           [now](const Task& t) { return t.not_before <= now; });
-      };
-      // Wake at least every retry period so delayed tasks become due.
-      while (!mu_.AwaitWithTimeout(absl::Condition(&ready), kRetryAfter)) {
+        while (!later_.empty() && later_.begin()->first <= now) {
+          due_.push_back(std::move(later_.begin()->second));
+          later_.erase(later_.begin());
+        }
+        if (!due_.empty()) break;
+        const absl::Duration wait =
+            later_.empty() ? kRetryAfter : later_.begin()->first - now;
+        auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return stopping_ || !due_.empty();
+        };
+        mu_.AwaitWithTimeout(absl::Condition(&ready), wait);
       }
-      if (stopping_) return;
-      const absl::Time now = absl::Now();
-      auto it = std::find_if(tasks_.begin(), tasks_.end(),
-                             [now](const Task& t) { return t.not_before <= now; });
-      task = std::move(*it);
-      tasks_.erase(it);
+      // Everything due at once: one batch, one read for all of it.
+      tasks.swap(due_);
     }
-    std::shared_ptr<Subscription> subscription = task.subscription.lock();
-    if (subscription == nullptr) continue;  // it ended meanwhile
-    absl::Status status = CatchUp(subscription.get(), task.after_seq);
-    if (status.ok()) {
-      subscription->EndCatchUp();
-      continue;
+    std::vector<Item> items;
+    items.reserve(tasks.size());
+    for (Task& task : tasks) {
+      std::shared_ptr<Subscription> subscription = task.subscription.lock();
+      if (subscription == nullptr) continue;  // it ended meanwhile
+      items.push_back(Item{std::move(subscription), task.after_seq});
     }
-    LOG_EVERY_N(WARNING, 20) << "catch-up of a subscription of "
-                             << subscription->client() << " failed (" << status
-                             << "); retrying";
-    Schedule(std::move(subscription), task.after_seq, absl::Now() + kRetryAfter);
+    if (!items.empty()) RunBatch(std::move(items));
   }
 }
 
-absl::Status SubscriptionHub::Snapshot(Subscription* subscription) {
-  for (const std::string& key : subscription->keys()) {
-    absl::StatusOr<v1::Change> value = hooks_.read(key);
-    if (!value.ok()) return value.status();
-    subscription->CatchUp(EncodeChange(*value), /*snapshot=*/true);
+void SubscriptionHub::Retry(const std::vector<Item>& items, const absl::Status& why) {
+  LOG_EVERY_T(WARNING, 10) << "catch-up of " << items.size() << " subscriptions (of "
+                           << items.front().subscription->client() << " and others) failed ("
+                           << why << "); retrying";
+  std::vector<Task> tasks;
+  tasks.reserve(items.size());
+  for (const Item& item : items) tasks.push_back(Task{item.subscription, item.after_seq});
+  Schedule(std::move(tasks), absl::Now() + kRetryAfter);
+}
+
+void SubscriptionHub::RunBatch(std::vector<Item> items) {
+  // The recent changes vouch for this batch's keys only if no gap comes
+  // between the feed's registration below and the end of the replay.
+  const int64_t generation = recent_.generation();
+  absl::flat_hash_set<std::string> key_set;
+  for (const Item& item : items) key_set.insert(item.subscription->keys().begin(),
+                                                 item.subscription->keys().end());
+  std::vector<std::string> keys(key_set.begin(), key_set.end());
+  std::sort(keys.begin(), keys.end());
+  if (absl::Status s = hooks_.ensure_feed(keys); !s.ok()) return Retry(items, s);
+
+  std::vector<Item> snapshots, replays;
+  for (Item& item : items) {
+    (item.after_seq == 0 ? snapshots : replays).push_back(std::move(item));
+  }
+  if (!replays.empty()) {
+    if (absl::Status s = Replay(replays, generation, &snapshots); !s.ok()) {
+      Retry(replays, s);
+      replays.clear();
+    }
+  }
+  if (!snapshots.empty()) {
+    if (absl::Status s = Snapshot(snapshots); !s.ok()) {
+      Retry(snapshots, s);
+      snapshots.clear();
+    }
+  }
+  for (const std::vector<Item>* done : {&replays, &snapshots}) {
+    for (const Item& item : *done) item.subscription->EndCatchUp();
+  }
+  const size_t caught_up = replays.size() + snapshots.size();
+  {
+    absl::MutexLock lock(&mu_);
+    ++stats_.batches;
+    stats_.catch_ups += static_cast<int64_t>(caught_up);
+  }
+  if (caught_up >= 100) {
+    LOG(INFO) << "caught up " << caught_up << " subscriptions over " << keys.size()
+              << " keys in one batch";
+  }
+}
+
+absl::Status SubscriptionHub::Snapshot(const std::vector<Item>& items) {
+  // One read of each key, shared by every subscription that wants it.
+  absl::flat_hash_map<std::string, EncodedChangePtr> values;
+  for (const Item& item : items) {
+    for (const std::string& key : item.subscription->keys()) values.try_emplace(key);
+  }
+  for (auto& [key, value] : values) {
+    absl::StatusOr<v1::Change> read = hooks_.read(key);
+    if (!read.ok()) return read.status();
+    value = EncodeChange(*read);
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    stats_.key_reads += static_cast<int64_t>(values.size());
+  }
+  std::vector<EncodedChangePtr> mine;
+  for (const Item& item : items) {
+    mine.clear();
+    for (const std::string& key : item.subscription->keys()) mine.push_back(values[key]);
+    item.subscription->CatchUp(absl::MakeConstSpan(mine), /*snapshot=*/true);
   }
   return absl::OkStatus();
 }
 
-absl::Status SubscriptionHub::CatchUp(Subscription* subscription, int64_t after_seq) {
-  if (absl::Status s = hooks_.ensure_feed(subscription->keys()); !s.ok()) return s;
-  if (after_seq == 0) return Snapshot(subscription);
-  int64_t next = after_seq;
+absl::Status SubscriptionHub::Replay(std::vector<Item>& items, int64_t generation,
+                                     std::vector<Item>* compacted) {
+  // Subscriptions with the same keys share one filtered list of the
+  // changes; each takes the part above its own seq.
+  struct KeySet {
+    absl::flat_hash_set<std::string> keys;
+    std::vector<Item*> items;
+    std::vector<EncodedChangePtr> changes;  // of these keys, oldest first
+  };
+  absl::flat_hash_map<std::string, KeySet> key_sets;
+  absl::flat_hash_set<std::string> all_keys;
+  int64_t from = items.front().after_seq;
+  for (Item& item : items) {
+    from = std::min(from, item.after_seq);
+    const std::vector<std::string>& keys = item.subscription->keys();
+    KeySet& set = key_sets[absl::StrJoin(keys, ",")];
+    if (set.keys.empty()) set.keys.insert(keys.begin(), keys.end());
+    set.items.push_back(&item);
+    all_keys.insert(keys.begin(), keys.end());
+  }
+  auto deliver = [&](const std::vector<EncodedChangePtr>& changes) {
+    for (auto& [name, set] : key_sets) {
+      set.changes.clear();
+      for (const EncodedChangePtr& change : changes) {
+        if (set.keys.contains(change->key)) set.changes.push_back(change);
+      }
+      if (set.changes.empty()) continue;
+      for (Item* item : set.items) {
+        auto above = std::upper_bound(
+            set.changes.begin(), set.changes.end(), item->after_seq,
+            [](int64_t seq, const EncodedChangePtr& change) { return seq < change->change.seq(); });
+        if (above == set.changes.end()) continue;
+        item->subscription->CatchUp(
+            absl::MakeConstSpan(&*above, static_cast<size_t>(set.changes.end() - above)),
+            /*snapshot=*/false);
+      }
+    }
+  };
+
+  if (std::optional<std::vector<EncodedChangePtr>> held = recent_.Since(all_keys, from)) {
+    deliver(*held);
+    absl::MutexLock lock(&mu_);
+    ++stats_.from_memory;
+    return absl::OkStatus();
+  }
+  int64_t next = from;
   while (true) {
     absl::StatusOr<v1::ChangesSinceReply> reply = hooks_.changes_since(next);
+    {
+      absl::MutexLock lock(&mu_);
+      ++stats_.backend_pages;
+    }
     if (reply.status().code() == absl::StatusCode::kOutOfRange) {
-      VLOG(1) << "history after " << after_seq << " compacted: snapshot for "
-              << subscription->client();
-      return Snapshot(subscription);
+      VLOG(1) << "history after " << from << " compacted: " << items.size()
+              << " subscriptions start from a snapshot";
+      for (Item& item : items) compacted->push_back(std::move(item));
+      items.clear();
+      return absl::OkStatus();
     }
     if (!reply.ok()) return reply.status();
+    std::vector<EncodedChangePtr> page;
+    page.reserve(static_cast<size_t>(reply->changes_size()));
     for (const v1::Change& change : reply->changes()) {
-      if (subscription->Wants(ChangeKey(change))) {
-        subscription->CatchUp(EncodeChange(change), false);
-      }
+      page.push_back(EncodeChange(change));
+      recent_.Add(page.back());
       next = change.seq();
     }
-    if (reply->changes().empty() || next >= reply->head_seq()) return absl::OkStatus();
+    deliver(page);
+    if (reply->changes().empty() || next >= reply->head_seq()) break;
   }
+  // The log after `from` is held now, and the feed registered before the
+  // read brings what follows.
+  recent_.Cover(std::vector<std::string>(all_keys.begin(), all_keys.end()), from, generation);
+  return absl::OkStatus();
 }
 
 }  // namespace podium

@@ -1,16 +1,25 @@
 // Every live subscription of one frontend: fans each change out to the
-// subscriptions that want its key, and brings subscriptions up to date from
-// the backend when they start (with the client's resume seq) and whenever
-// this frontend may have missed changes (a change of master).
+// subscriptions that want its key, and brings subscriptions up to date when
+// they start (with the client's resume seq) and whenever this frontend may
+// have missed changes (a change of master, a reset).
 //
 // Catch-up runs on the hub's own worker threads, never on gRPC's: it talks
 // to the master and the backend, and retries until it succeeds or the
 // subscription ends, holding the subscription's live changes meanwhile.
+// Its cost grows with the keys served, not with the subscriptions: a worker
+// takes every catch-up that is due at once (thousands after a change of
+// master or when a dead frontend's clients arrive) and serves them with one
+// registration of their keys at the master, one read of each key for those
+// that start from a snapshot, and one replay, from the oldest seq any of
+// them needs, which each takes from above its own seq. The replay comes
+// from the frontend's recent changes (RecentChanges) when they hold all of
+// it, else from the backend's change log, once for the whole batch.
 #ifndef PODIUM_FRONTEND_SUBSCRIPTION_HUB_H_
 #define PODIUM_FRONTEND_SUBSCRIPTION_HUB_H_
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -23,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "frontend/recent_changes.h"
 #include "frontend/subscription.h"
 #include "podium/v1/backend.pb.h"
 
@@ -42,7 +52,8 @@ struct SubscriptionHooks {
 // Thread-safe.
 class SubscriptionHub {
  public:
-  explicit SubscriptionHub(SubscriptionHooks hooks, int workers = 2);
+  explicit SubscriptionHub(SubscriptionHooks hooks, int workers = 2,
+                           size_t recent_changes = RecentChanges::kDefaultCapacity);
   ~SubscriptionHub();
 
   // Registers a subscription and schedules its catch-up: a snapshot of its
@@ -63,8 +74,23 @@ class SubscriptionHub {
 
   // This frontend may have missed changes after `complete_seq` (its master
   // changed): every subscription replays from there, or from the newest
-  // seq it has, whichever is older.
+  // seq it has, whichever is older. Every subscription holds its live
+  // changes from this call on, so the caller must make it before it
+  // accepts a change of the new master.
   void CatchUpAll(int64_t complete_seq);
+  // The frontend applied a whole board instead of the change log (after
+  // compaction): its recent changes have a gap, and serve no replay until
+  // the backend's log covers their keys again.
+  void ForgetHistory();
+
+  struct Stats {
+    int64_t batches = 0;          // catch-up batches run
+    int64_t catch_ups = 0;        // subscriptions caught up
+    int64_t backend_pages = 0;    // ChangesSince calls
+    int64_t from_memory = 0;      // replays served from recent changes
+    int64_t key_reads = 0;        // snapshot reads, one per key per batch
+  };
+  Stats stats() const;
 
   // The union of subscribed keys, to register with a new master.
   std::vector<std::string> Keys() const;
@@ -74,14 +100,24 @@ class SubscriptionHub {
   struct Task {
     std::weak_ptr<Subscription> subscription;
     int64_t after_seq = 0;
-    absl::Time not_before;
+  };
+  // A subscription of a batch, and the seq its catch-up starts after.
+  struct Item {
+    std::shared_ptr<Subscription> subscription;
+    int64_t after_seq = 0;
   };
 
-  void Schedule(std::shared_ptr<Subscription> subscription, int64_t after_seq,
-                absl::Time not_before);
+  void Schedule(std::vector<Task> tasks, absl::Time not_before) ABSL_LOCKS_EXCLUDED(mu_);
   void WorkerLoop();
-  absl::Status CatchUp(Subscription* subscription, int64_t after_seq);
-  absl::Status Snapshot(Subscription* subscription);
+  // Catches up every subscription of `items`; those that could not be are
+  // scheduled again.
+  void RunBatch(std::vector<Item> items);
+  // Replays the changes after each item's seq; items whose history is
+  // compacted move to `compacted`.
+  absl::Status Replay(std::vector<Item>& items, int64_t generation,
+                      std::vector<Item>* compacted);
+  absl::Status Snapshot(const std::vector<Item>& items);
+  void Retry(const std::vector<Item>& items, const absl::Status& why);
 
   const SubscriptionHooks hooks_;
 
@@ -102,9 +138,13 @@ class SubscriptionHub {
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, absl::btree_map<IndexOrder, std::shared_ptr<Subscription>>>
       by_key_ ABSL_GUARDED_BY(mu_);
-  std::vector<Task> tasks_ ABSL_GUARDED_BY(mu_);
+  // Catch-ups due now, and those retried later by when.
+  std::vector<Task> due_ ABSL_GUARDED_BY(mu_);
+  std::multimap<absl::Time, Task> later_ ABSL_GUARDED_BY(mu_);
+  Stats stats_ ABSL_GUARDED_BY(mu_);
   ShardRunner runner_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  RecentChanges recent_;
   std::vector<std::thread> workers_;
 };
 
