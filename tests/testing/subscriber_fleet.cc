@@ -75,6 +75,13 @@ class SubscriberFleet::Stream {
     return static_cast<int>(std::count_if(receipts_.begin(), receipts_.end(),
                                           [](const Receipt& r) { return r.snapshot; }));
   }
+  absl::Time FirstAbove(int64_t seq) const {
+    absl::MutexLock lock(&mu_);
+    for (const Receipt& r : receipts_) {
+      if (r.seq > seq) return r.at;
+    }
+    return absl::InfiniteFuture();
+  }
   // The highest seq received of `key`.
   int64_t high(const std::string& key) const {
     absl::MutexLock lock(&mu_);
@@ -158,6 +165,11 @@ int SubscriberFleet::size() const {
 std::vector<Receipt> SubscriberFleet::receipts(int i) const {
   absl::MutexLock lock(&mu_);
   return streams_[static_cast<size_t>(i)]->receipts();
+}
+
+absl::Time SubscriberFleet::FirstAbove(int i, int64_t seq) const {
+  absl::MutexLock lock(&mu_);
+  return streams_[static_cast<size_t>(i)]->FirstAbove(seq);
 }
 
 std::vector<grpc::Status> SubscriberFleet::ended() const {

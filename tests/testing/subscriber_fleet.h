@@ -60,6 +60,9 @@ class SubscriberFleet {
   int size() const;
   // Copies of what stream i received so far, in order.
   std::vector<Receipt> receipts(int i) const;
+  // When stream i received its first change with a seq above `seq`;
+  // InfiniteFuture if it has not.
+  absl::Time FirstAbove(int i, int64_t seq) const;
   // Streams that ended (by the frontend's doing), and how.
   std::vector<grpc::Status> ended() const;
 

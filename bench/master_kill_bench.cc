@@ -1,0 +1,278 @@
+// A change of master at scale (issue 12, figure (a)): N subscriptions on a
+// member frontend, then the master is SIGKILLed while a writer keeps
+// changing every key; how long until each subscription has its first
+// change written after the kill.
+//
+// One backend (--verbose=1, so that its log counts the reads it served)
+// and three push-mode frontends, real processes on loopback; the
+// subscriptions live in this process (SubscriberFleet: async API, 64
+// connections, 16 completion queues). Subscription i wants event i % K of
+// the games' first K events, so there are K key sets. Each round: fresh
+// processes, every subscription opened and snapshotted, writes to every
+// key each --write_interval, the kill after 2 s of writing, 10 s more of
+// writing. Per round:
+//   p50/p99/max  from the kill to each subscription's first update with a
+//                seq above the last write acknowledged before the kill
+//   never        subscriptions without one within 30 s
+//   reads        ChangesSince, GetEvent and GetMedals calls the backend
+//                served from the kill to the end (its log)
+//   cpu          member's user+system seconds over the same time
+//   rss          member's resident memory before the kill and its peak
+//                after (sampled every 50 ms)
+//
+//   build/bench/master_kill_bench [--subscriptions=1000,10000] [--keys=1,6]
+//                                 [--write_interval=200ms] [--rounds=3]
+//                                 [--csv=FILE]
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "common/auth.h"
+#include "common/keys.h"
+#include "tests/testing/cluster.h"
+#include "tests/testing/subscriber_fleet.h"
+#include "tests/testing/temp_dir.h"
+
+ABSL_FLAG(std::string, subscriptions, "1000,10000", "subscription counts to measure");
+ABSL_FLAG(std::string, keys, "1,6", "key counts to measure (subscription i wants key i % K)");
+ABSL_FLAG(absl::Duration, write_interval, absl::Milliseconds(200),
+          "pause between rounds of writes, one to every key");
+ABSL_FLAG(int, rounds, 3, "kills per configuration");
+ABSL_FLAG(std::string, csv, "", "also append rows to this CSV file");
+
+namespace podium {
+namespace {
+
+const std::vector<std::string> kEvents = {"menhir-put", "boar-hunt", "chariot-race",
+                                          "javelin",    "wrestling", "100m"};
+
+struct ProcessSample {
+  double cpu_seconds = 0;
+  int64_t rss_kib = 0;
+};
+
+ProcessSample Sample(pid_t pid) {
+  ProcessSample sample;
+  std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
+  std::string line;
+  std::getline(stat, line);
+  // Fields after the command's closing parenthesis; utime and stime are
+  // the 12th and 13th of them.
+  std::istringstream rest(line.substr(line.rfind(')') + 2));
+  std::vector<std::string> fields;
+  for (std::string f; rest >> f;) fields.push_back(f);
+  if (fields.size() > 12) {
+    sample.cpu_seconds = (std::stod(fields[11]) + std::stod(fields[12])) /
+                         static_cast<double>(sysconf(_SC_CLK_TCK));
+  }
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) sample.rss_kib = std::stoll(line.substr(6));
+  }
+  return sample;
+}
+
+size_t Count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = 0; (at = text.find(what, at)) != std::string::npos; at += what.size()) ++n;
+  return n;
+}
+
+struct Round {
+  double p50_ms = 0, p99_ms = 0, max_ms = 0;
+  int never = 0;
+  size_t reads = 0;
+  double cpu_seconds = 0;
+  int64_t rss_before_kib = 0, rss_peak_kib = 0;
+};
+
+double Percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  return values[std::min(values.size() - 1, static_cast<size_t>(values.size() * p))];
+}
+
+absl::StatusOr<Round> Measure(int subscriptions, int keys) {
+  test::ScopedTempDir dir;
+  test::BackendProcess backend(dir.path(), {"--verbose=1"});
+  if (absl::Status s = backend.Start(); !s.ok()) return s;
+  test::FrontendCluster frontends(dir.path(), backend.address(), 3, "push");
+  if (absl::Status s = frontends.StartAll(); !s.ok()) return s;
+  const int master = frontends.HighestPid();
+  if (absl::Status s = frontends.WaitForMaster(frontends.address(master), absl::Seconds(15));
+      !s.ok()) {
+    return s;
+  }
+  int member = -1;  // the lowest pid stays a member
+  for (int i = 0; i < frontends.size(); ++i) {
+    if (member < 0 || frontends.pid(i) < frontends.pid(member)) member = i;
+  }
+  auto stub = backend.NewStub();
+  std::atomic<int> written{0};
+  auto write = [&](const std::string& event) -> int64_t {
+    grpc::ClientContext context;
+    AddBearerToken(&context, "test-token");
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    v1::RecordScoreRequest request;
+    request.set_idempotency_key(absl::StrCat("kill-", written.fetch_add(1)));
+    request.set_event(event);
+    v1::TeamPoints* points = request.add_points();
+    points->set_team("Gauls");
+    points->set_points(written.load());
+    v1::WriteReply reply;
+    return stub->RecordScore(&context, request, &reply).ok() ? reply.change().seq() : 0;
+  };
+  for (int k = 0; k < keys; ++k) write(kEvents[k]);
+
+  test::SubscriberFleet fleet(frontends.address(member), {/*channels=*/64, /*queues=*/16});
+  for (int i = 0; i < subscriptions; ++i) {
+    v1::SubscribeRequest request;
+    request.add_events(kEvents[i % keys]);
+    fleet.Add(request);
+  }
+  if (absl::Status s = fleet.WaitForSnapshots(absl::Seconds(120)); !s.ok()) return s;
+
+  std::atomic<int64_t> acked{0};
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    // Bounded: 10 minutes of writes at most, whatever the interval.
+    const absl::Time end = absl::Now() + absl::Minutes(10);
+    while (!stop.load() && absl::Now() < end) {
+      for (int k = 0; k < keys; ++k) {
+        const int64_t seq = write(kEvents[k]);
+        int64_t seen = acked.load();
+        while (seq > seen && !acked.compare_exchange_weak(seen, seq)) {
+        }
+      }
+      absl::SleepFor(absl::GetFlag(FLAGS_write_interval));
+    }
+  });
+  absl::SleepFor(absl::Seconds(2));
+  const pid_t member_pid = frontends.pid(member);
+  const ProcessSample before = Sample(member_pid);
+  const size_t reads_before = Count(backend.log(), "ChangesSince after=") +
+                              Count(backend.log(), "GetEvent ") +
+                              Count(backend.log(), "GetMedals ");
+  const int64_t kill_seq = acked.load();
+  const absl::Time killed = absl::Now();
+  frontends.Kill(master, SIGKILL);
+  Round round;
+  round.rss_before_kib = before.rss_kib;
+  round.rss_peak_kib = before.rss_kib;
+  // Wait until every subscription has a post-kill update, up to 30 s,
+  // sampling the member's memory meanwhile.
+  std::vector<double> latency_ms(static_cast<size_t>(subscriptions), -1);
+  int pending = subscriptions;
+  while (pending > 0 && absl::Now() < killed + absl::Seconds(30)) {
+    absl::SleepFor(absl::Milliseconds(50));
+    round.rss_peak_kib = std::max(round.rss_peak_kib, Sample(member_pid).rss_kib);
+    pending = 0;
+    for (int i = 0; i < subscriptions; ++i) {
+      if (latency_ms[i] >= 0) continue;
+      const absl::Time first = fleet.FirstAbove(i, kill_seq);
+      if (first == absl::InfiniteFuture()) {
+        ++pending;
+      } else {
+        latency_ms[i] = absl::ToDoubleMilliseconds(first - killed);
+      }
+    }
+  }
+  // Ten seconds of writing after the kill in all, for the reads and CPU.
+  const absl::Time end = killed + absl::Seconds(10);
+  while (absl::Now() < end) {
+    absl::SleepFor(absl::Milliseconds(50));
+    round.rss_peak_kib = std::max(round.rss_peak_kib, Sample(member_pid).rss_kib);
+  }
+  stop = true;
+  writer.join();
+  const ProcessSample after = Sample(member_pid);
+  round.cpu_seconds = after.cpu_seconds - before.cpu_seconds;
+  const std::string log = backend.log();
+  round.reads = Count(log, "ChangesSince after=") + Count(log, "GetEvent ") +
+                Count(log, "GetMedals ") - reads_before;
+  std::vector<double> got;
+  for (double ms : latency_ms) {
+    if (ms >= 0) {
+      got.push_back(ms);
+    } else {
+      ++round.never;
+    }
+  }
+  round.p50_ms = Percentile(got, 0.5);
+  round.p99_ms = Percentile(got, 0.99);
+  round.max_ms = got.empty() ? 0 : *std::max_element(got.begin(), got.end());
+  return round;
+}
+
+std::vector<int> ParseCounts(const std::string& flag) {
+  std::vector<int> counts;
+  for (absl::string_view n : absl::StrSplit(flag, ',')) {
+    int count = 0;
+    if (absl::SimpleAtoi(n, &count) && count > 0) counts.push_back(count);
+  }
+  return counts;
+}
+
+int Main() {
+  const std::vector<int> counts = ParseCounts(absl::GetFlag(FLAGS_subscriptions));
+  const std::vector<int> key_counts = ParseCounts(absl::GetFlag(FLAGS_keys));
+  if (counts.empty() || key_counts.empty() ||
+      *std::max_element(key_counts.begin(), key_counts.end()) > static_cast<int>(kEvents.size())) {
+    std::fprintf(stderr, "master_kill_bench: --subscriptions and --keys want positive counts, "
+                         "keys at most 6\n");
+    return 2;
+  }
+  std::ofstream csv;
+  if (!absl::GetFlag(FLAGS_csv).empty()) csv.open(absl::GetFlag(FLAGS_csv), std::ios::app);
+  std::printf("write interval %s\n\n",
+              absl::FormatDuration(absl::GetFlag(FLAGS_write_interval)).c_str());
+  std::printf("| subscriptions | keys | round | p50 ms | p99 ms | max ms | never | backend reads "
+              "| member cpu s | member rss MB before → peak |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
+  for (int n : counts) {
+    for (int keys : key_counts) {
+      for (int r = 1; r <= absl::GetFlag(FLAGS_rounds); ++r) {
+        absl::StatusOr<Round> round = Measure(n, keys);
+        if (!round.ok()) {
+          std::fprintf(stderr, "master_kill_bench: %s\n", round.status().ToString().c_str());
+          return 1;
+        }
+        std::printf("| %d | %d | %d | %.0f | %.0f | %.0f | %d | %zu | %.1f | %.0f → %.0f |\n", n,
+                    keys, r, round->p50_ms, round->p99_ms, round->max_ms, round->never,
+                    round->reads, round->cpu_seconds, round->rss_before_kib / 1024.0,
+                    round->rss_peak_kib / 1024.0);
+        std::fflush(stdout);
+        if (csv.is_open()) {
+          csv << n << "," << keys << "," << r << "," << round->p50_ms << "," << round->p99_ms
+              << "," << round->max_ms << "," << round->never << "," << round->reads << ","
+              << round->cpu_seconds << "," << round->rss_before_kib << ","
+              << round->rss_peak_kib << "\n";
+        }
+      }
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace podium
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  // As in every Podium binary (common/init.cc): no lock-graph bookkeeping.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  return podium::Main();
+}
