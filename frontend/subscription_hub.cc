@@ -229,7 +229,7 @@ void SubscriptionHub::RunBatch(std::vector<Item> items) {
     }
   }
   if (!snapshots.empty()) {
-    if (absl::Status s = Snapshot(snapshots); !s.ok()) {
+    if (absl::Status s = Snapshot(snapshots, generation); !s.ok()) {
       Retry(snapshots, s);
       snapshots.clear();
     }
@@ -249,7 +249,7 @@ void SubscriptionHub::RunBatch(std::vector<Item> items) {
   }
 }
 
-absl::Status SubscriptionHub::Snapshot(const std::vector<Item>& items) {
+absl::Status SubscriptionHub::Snapshot(const std::vector<Item>& items, int64_t generation) {
   // One read of each key, shared by every subscription that wants it.
   absl::flat_hash_map<std::string, EncodedChangePtr> values;
   for (const Item& item : items) {
@@ -259,6 +259,10 @@ absl::Status SubscriptionHub::Snapshot(const std::vector<Item>& items) {
     absl::StatusOr<v1::Change> read = hooks_.read(key);
     if (!read.ok()) return read.status();
     value = EncodeChange(*read);
+    // Read after the key's feed was registered: every later change of it
+    // comes through the feed, so the recent changes hold its history from
+    // this version on (a resume after it needs no backend read).
+    recent_.Cover({key}, read->seq(), generation);
   }
   {
     absl::MutexLock lock(&mu_);

@@ -116,7 +116,7 @@ class SubscriptionHub {
   // compacted move to `compacted`.
   absl::Status Replay(std::vector<Item>& items, int64_t generation,
                       std::vector<Item>* compacted);
-  absl::Status Snapshot(const std::vector<Item>& items);
+  absl::Status Snapshot(const std::vector<Item>& items, int64_t generation);
   void Retry(const std::vector<Item>& items, const absl::Status& why);
 
   const SubscriptionHooks hooks_;

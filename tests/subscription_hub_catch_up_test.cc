@@ -253,6 +253,38 @@ TEST(SubscriptionHubCatchUpTest, LaterResumesComeFromRecentChangesUntilAGap) {
   EXPECT_EQ(backend.pages(), 3);
 }
 
+// A snapshot read after the feed's registration vouches for the key's
+// history from its version on: the clients of a dead frontend resuming
+// here after it replay from memory.
+TEST(SubscriptionHubCatchUpTest, ResumesAfterASnapshotComeFromRecentChanges) {
+  FakeBackend backend;
+  for (int64_t seq = 1; seq <= 10; ++seq) backend.Write(Score("a", seq));
+  SubscriptionHub hub(backend.Hooks());
+  std::vector<std::unique_ptr<Reader>> readers;
+  readers.push_back(std::make_unique<Reader>(std::vector<std::string>{EventKey("a")}));
+  hub.Add(readers.back()->subscription(), 0);
+  ASSERT_TRUE(WaitCaughtUp(readers));
+  EXPECT_EQ(readers[0]->seqs(), (std::vector<int64_t>{10}));
+  for (int64_t seq = 11; seq <= 13; ++seq) {
+    backend.Write(Score("a", seq));
+    hub.Publish(Score("a", seq));
+  }
+  for (int64_t after : {10, 12}) {
+    readers.push_back(std::make_unique<Reader>(std::vector<std::string>{EventKey("a")}));
+    hub.Add(readers.back()->subscription(), after);
+  }
+  ASSERT_TRUE(WaitCaughtUp(readers));
+  EXPECT_EQ(readers[1]->seqs(), Range(11, 13));
+  EXPECT_EQ(readers[2]->seqs(), (std::vector<int64_t>{13}));
+  EXPECT_EQ(backend.pages(), 0) << "no backend replay";
+  // Before the snapshot's version the memory cannot vouch.
+  readers.push_back(std::make_unique<Reader>(std::vector<std::string>{EventKey("a")}));
+  hub.Add(readers.back()->subscription(), 9);
+  ASSERT_TRUE(WaitCaughtUp(readers));
+  EXPECT_EQ(readers[3]->seqs(), Range(10, 13));
+  EXPECT_EQ(backend.pages(), 1);
+}
+
 // Snapshots for many subscriptions read each key once.
 TEST(SubscriptionHubCatchUpTest, SnapshotsReadEachKeyOncePerBatch) {
   FakeBackend backend;
