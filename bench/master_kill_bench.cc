@@ -23,6 +23,9 @@
 //   build/bench/master_kill_bench [--subscriptions=1000,10000] [--keys=1,6]
 //                                 [--write_interval=200ms] [--rounds=3]
 //                                 [--csv=FILE]
+//
+// Rows of --csv: interval_ms,subscriptions,keys,round,p50_ms,p99_ms,max_ms,
+// never,reads,cpu_s,rss_before_kib,rss_peak_kib.
 #include <signal.h>
 #include <unistd.h>
 
@@ -75,8 +78,8 @@ ProcessSample Sample(pid_t pid) {
   std::vector<std::string> fields;
   for (std::string f; rest >> f;) fields.push_back(f);
   if (fields.size() > 12) {
-    sample.cpu_seconds = (std::stod(fields[11]) + std::stod(fields[12])) /
-                         static_cast<double>(sysconf(_SC_CLK_TCK));
+    sample.cpu_seconds =
+        (std::stod(fields[11]) + std::stod(fields[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
   }
   std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
   while (std::getline(status, line)) {
@@ -231,16 +234,18 @@ int Main() {
   const std::vector<int> key_counts = ParseCounts(absl::GetFlag(FLAGS_keys));
   if (counts.empty() || key_counts.empty() ||
       *std::max_element(key_counts.begin(), key_counts.end()) > static_cast<int>(kEvents.size())) {
-    std::fprintf(stderr, "master_kill_bench: --subscriptions and --keys want positive counts, "
-                         "keys at most 6\n");
+    std::fprintf(stderr,
+                 "master_kill_bench: --subscriptions and --keys want positive counts, "
+                 "keys at most 6\n");
     return 2;
   }
   std::ofstream csv;
   if (!absl::GetFlag(FLAGS_csv).empty()) csv.open(absl::GetFlag(FLAGS_csv), std::ios::app);
   std::printf("write interval %s\n\n",
               absl::FormatDuration(absl::GetFlag(FLAGS_write_interval)).c_str());
-  std::printf("| subscriptions | keys | round | p50 ms | p99 ms | max ms | never | backend reads "
-              "| member cpu s | member rss MB before → peak |\n");
+  std::printf(
+      "| subscriptions | keys | round | p50 ms | p99 ms | max ms | never | backend reads "
+      "| member cpu s | member rss MB before → peak |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
   for (int n : counts) {
     for (int keys : key_counts) {
@@ -256,10 +261,11 @@ int Main() {
                     round->rss_peak_kib / 1024.0);
         std::fflush(stdout);
         if (csv.is_open()) {
-          csv << n << "," << keys << "," << r << "," << round->p50_ms << "," << round->p99_ms
-              << "," << round->max_ms << "," << round->never << "," << round->reads << ","
-              << round->cpu_seconds << "," << round->rss_before_kib << ","
-              << round->rss_peak_kib << "\n";
+          csv << absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_write_interval)) << "," << n << ","
+              << keys << "," << r << "," << round->p50_ms << "," << round->p99_ms << ","
+              << round->max_ms << "," << round->never << "," << round->reads << ","
+              << round->cpu_seconds << "," << round->rss_before_kib << "," << round->rss_peak_kib
+              << "\n";
         }
       }
     }

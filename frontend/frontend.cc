@@ -132,7 +132,10 @@ void Frontend::OnMasterChanged(const MasterView& view) {
     // the new master reaches a subscription before its replay.
     if (pusher_ != nullptr && !view.self_is_master && !view.master.empty()) {
       hub_->CatchUpAll(master_seq_);
-    } else {
+    } else if (pusher_ != nullptr) {
+      // Our own watch takes over from where the old master left off: the
+      // push feed changed hands, so nothing is vouched for across it.
+      // (Pull mode polls the backend whoever is master.)
       hub_->ForgetHistory();
     }
   }

@@ -96,7 +96,12 @@ class Frontend {
   absl::Status Invalidate(const v1::InvalidateRequest& request);
 
   const Cache& cache() const { return cache_; }
-  MasterView master() const { return membership_.master(); }
+  // The master this frontend follows, once it has acted on the election
+  // (cache invalidated, subscriptions catching up): what Invalidate checks.
+  MasterView master() const {
+    absl::MutexLock lock(&view_mu_);
+    return view_;
+  }
 
  private:
   using Fetch = std::function<absl::StatusOr<v1::Change>()>;

@@ -10,10 +10,10 @@
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
-#include "common/board_changes.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/board_changes.h"
 #include "podium/v1/backend.grpc.pb.h"
 
 namespace podium {

@@ -18,10 +18,10 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "common/board_changes.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/board_changes.h"
 #include "frontend/membership.h"
 #include "frontend/peer_sender.h"
 #include "podium/v1/backend.grpc.pb.h"

@@ -6,7 +6,6 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_join.h"
-
 #include "common/keys.h"
 #include "glog/logging.h"
 
@@ -32,8 +31,7 @@ SubscriptionHub::~SubscriptionHub() {
   for (std::thread& worker : workers_) worker.join();
 }
 
-void SubscriptionHub::Add(std::shared_ptr<Subscription> subscription,
-                          int64_t after_seq) {
+void SubscriptionHub::Add(std::shared_ptr<Subscription> subscription, int64_t after_seq) {
   subscription->BeginCatchUp();
   {
     absl::MutexLock lock(&mu_);
@@ -77,7 +75,7 @@ void SubscriptionHub::Publish(const v1::Change& change) {
   const std::string& key = encoded->key;
   // Changes reach every subscription in the order they arrive here.
   absl::MutexLock order(&publish_mu_);
-  recent_.Add(encoded);
+  recent_.AddLive(encoded);
   std::vector<std::vector<std::shared_ptr<Subscription>>> shards;
   ShardRunner runner;
   {
@@ -124,8 +122,7 @@ void SubscriptionHub::CatchUpAll(int64_t complete_seq) {
     }
   }
   if (tasks.empty()) return;
-  LOG(INFO) << tasks.size() << " subscriptions catch up after seq " << complete_seq
-            << " or older";
+  LOG(INFO) << tasks.size() << " subscriptions catch up after seq " << complete_seq << " or older";
   Schedule(std::move(tasks), absl::Now());
 }
 
@@ -176,11 +173,9 @@ void SubscriptionHub::WorkerLoop() {
           later_.erase(later_.begin());
         }
         if (!due_.empty()) break;
-        const absl::Duration wait =
-            later_.empty() ? kRetryAfter : later_.begin()->first - now;
-        auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-          return stopping_ || !due_.empty();
-        };
+        const absl::Duration wait = later_.empty() ? kRetryAfter : later_.begin()->first - now;
+        auto ready = [this]()
+                         ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !due_.empty(); };
         mu_.AwaitWithTimeout(absl::Condition(&ready), wait);
       }
       // Everything due at once: one batch, one read for all of it.
@@ -199,8 +194,8 @@ void SubscriptionHub::WorkerLoop() {
 
 void SubscriptionHub::Retry(const std::vector<Item>& items, const absl::Status& why) {
   LOG_EVERY_T(WARNING, 10) << "catch-up of " << items.size() << " subscriptions (of "
-                           << items.front().subscription->client() << " and others) failed ("
-                           << why << "); retrying";
+                           << items.front().subscription->client() << " and others) failed (" << why
+                           << "); retrying";
   std::vector<Task> tasks;
   tasks.reserve(items.size());
   for (const Item& item : items) tasks.push_back(Task{item.subscription, item.after_seq});
@@ -212,27 +207,37 @@ void SubscriptionHub::RunBatch(std::vector<Item> items) {
   // between the feed's registration below and the end of the replay.
   const int64_t generation = recent_.generation();
   absl::flat_hash_set<std::string> key_set;
-  for (const Item& item : items) key_set.insert(item.subscription->keys().begin(),
-                                                 item.subscription->keys().end());
+  for (const Item& item : items)
+    key_set.insert(item.subscription->keys().begin(), item.subscription->keys().end());
   std::vector<std::string> keys(key_set.begin(), key_set.end());
   std::sort(keys.begin(), keys.end());
-  if (absl::Status s = hooks_.ensure_feed(keys); !s.ok()) return Retry(items, s);
+  if (absl::Status s = hooks_.ensure_feed(keys); !s.ok()) {
+    // One key the master refuses (a name the games dropped, names newer
+    // here than there) must not hold up everyone else: each key set on
+    // its own, and only those that fail again wait.
+    absl::flat_hash_map<std::string, std::vector<Item>> by_key_set;
+    for (Item& item : items) {
+      by_key_set[absl::StrJoin(item.subscription->keys(), ",")].push_back(std::move(item));
+    }
+    if (by_key_set.size() == 1) return Retry(by_key_set.begin()->second, s);
+    for (auto& [name, group] : by_key_set) RunBatch(std::move(group));
+    return;
+  }
 
   std::vector<Item> snapshots, replays;
   for (Item& item : items) {
     (item.after_seq == 0 ? snapshots : replays).push_back(std::move(item));
   }
   if (!replays.empty()) {
-    if (absl::Status s = Replay(replays, generation, &snapshots); !s.ok()) {
+    if (absl::Status s = Replay(&replays, generation, &snapshots); !s.ok()) {
       Retry(replays, s);
       replays.clear();
     }
   }
   if (!snapshots.empty()) {
-    if (absl::Status s = Snapshot(snapshots, generation); !s.ok()) {
-      Retry(snapshots, s);
-      snapshots.clear();
-    }
+    absl::Status why;
+    std::vector<Item> unread = Snapshot(&snapshots, generation, &why);
+    if (!unread.empty()) Retry(unread, why);
   }
   for (const std::vector<Item>* done : {&replays, &snapshots}) {
     for (const Item& item : *done) item.subscription->EndCatchUp();
@@ -249,36 +254,49 @@ void SubscriptionHub::RunBatch(std::vector<Item> items) {
   }
 }
 
-absl::Status SubscriptionHub::Snapshot(const std::vector<Item>& items, int64_t generation) {
+std::vector<SubscriptionHub::Item> SubscriptionHub::Snapshot(std::vector<Item>* items,
+                                                             int64_t generation,
+                                                             absl::Status* why) {
   // One read of each key, shared by every subscription that wants it.
   absl::flat_hash_map<std::string, EncodedChangePtr> values;
-  for (const Item& item : items) {
+  for (const Item& item : *items) {
     for (const std::string& key : item.subscription->keys()) values.try_emplace(key);
   }
   for (auto& [key, value] : values) {
     absl::StatusOr<v1::Change> read = hooks_.read(key);
-    if (!read.ok()) return read.status();
+    if (!read.ok()) {
+      *why = read.status();  // value stays null: its subscriptions wait
+      continue;
+    }
     value = EncodeChange(*read);
     // Read after the key's feed was registered: every later change of it
     // comes through the feed, so the recent changes hold its history from
     // this version on (a resume after it needs no backend read).
-    recent_.Cover({key}, read->seq(), generation);
+    recent_.Cover({key}, read->seq(), read->seq(), generation);
   }
   {
     absl::MutexLock lock(&mu_);
     stats_.key_reads += static_cast<int64_t>(values.size());
   }
+  std::vector<Item> read, unread;
   std::vector<EncodedChangePtr> mine;
-  for (const Item& item : items) {
+  for (Item& item : *items) {
     mine.clear();
     for (const std::string& key : item.subscription->keys()) mine.push_back(values[key]);
+    if (std::find(mine.begin(), mine.end(), nullptr) != mine.end()) {
+      unread.push_back(std::move(item));
+      continue;
+    }
     item.subscription->CatchUp(absl::MakeConstSpan(mine), /*snapshot=*/true);
+    read.push_back(std::move(item));
   }
-  return absl::OkStatus();
+  items->swap(read);
+  return unread;
 }
 
-absl::Status SubscriptionHub::Replay(std::vector<Item>& items, int64_t generation,
+absl::Status SubscriptionHub::Replay(std::vector<Item>* batch, int64_t generation,
                                      std::vector<Item>* compacted) {
+  std::vector<Item>& items = *batch;
   // Subscriptions with the same keys share one filtered list of the
   // changes; each takes the part above its own seq.
   struct KeySet {
@@ -323,6 +341,7 @@ absl::Status SubscriptionHub::Replay(std::vector<Item>& items, int64_t generatio
     return absl::OkStatus();
   }
   int64_t next = from;
+  int64_t head = from;
   while (true) {
     absl::StatusOr<v1::ChangesSinceReply> reply = hooks_.changes_since(next);
     {
@@ -341,15 +360,16 @@ absl::Status SubscriptionHub::Replay(std::vector<Item>& items, int64_t generatio
     page.reserve(static_cast<size_t>(reply->changes_size()));
     for (const v1::Change& change : reply->changes()) {
       page.push_back(EncodeChange(change));
-      recent_.Add(page.back());
+      recent_.AddHistory(page.back());
       next = change.seq();
     }
     deliver(page);
+    head = std::max(next, reply->head_seq());
     if (reply->changes().empty() || next >= reply->head_seq()) break;
   }
   // The log after `from` is held now, and the feed registered before the
   // read brings what follows.
-  recent_.Cover(std::vector<std::string>(all_keys.begin(), all_keys.end()), from, generation);
+  recent_.Cover(std::vector<std::string>(all_keys.begin(), all_keys.end()), from, head, generation);
   return absl::OkStatus();
 }
 

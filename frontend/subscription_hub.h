@@ -28,8 +28,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "frontend/recent_changes.h"
@@ -80,15 +80,15 @@ class SubscriptionHub {
   void CatchUpAll(int64_t complete_seq);
   // The frontend applied a whole board instead of the change log (after
   // compaction): its recent changes have a gap, and serve no replay until
-  // the backend's log covers their keys again.
+  // a backend read or a snapshot covers their keys again.
   void ForgetHistory();
 
   struct Stats {
-    int64_t batches = 0;          // catch-up batches run
-    int64_t catch_ups = 0;        // subscriptions caught up
-    int64_t backend_pages = 0;    // ChangesSince calls
-    int64_t from_memory = 0;      // replays served from recent changes
-    int64_t key_reads = 0;        // snapshot reads, one per key per batch
+    int64_t batches = 0;        // catch-up batches run
+    int64_t catch_ups = 0;      // subscriptions caught up
+    int64_t backend_pages = 0;  // ChangesSince calls
+    int64_t from_memory = 0;    // replays served from recent changes
+    int64_t key_reads = 0;      // snapshot reads, one per key per batch
   };
   Stats stats() const;
 
@@ -114,9 +114,10 @@ class SubscriptionHub {
   void RunBatch(std::vector<Item> items);
   // Replays the changes after each item's seq; items whose history is
   // compacted move to `compacted`.
-  absl::Status Replay(std::vector<Item>& items, int64_t generation,
-                      std::vector<Item>* compacted);
-  absl::Status Snapshot(const std::vector<Item>& items, int64_t generation);
+  absl::Status Replay(std::vector<Item>* items, int64_t generation, std::vector<Item>* compacted);
+  // Sends each item a snapshot of its keys; returns those with a key that
+  // could not be read (why: the last error), leaving the others in `items`.
+  std::vector<Item> Snapshot(std::vector<Item>* items, int64_t generation, absl::Status* why);
   void Retry(const std::vector<Item>& items, const absl::Status& why);
 
   const SubscriptionHooks hooks_;

@@ -67,6 +67,7 @@ std::string Check(const std::vector<Receipt>& receipts,
     }
     const std::vector<int64_t>& seqs = log.at(r.key);
     auto skipped = std::upper_bound(seqs.begin(), seqs.end(), previous->second);
+    if (skipped == seqs.end()) return absl::StrCat(r.key, ": ", r.seq, " is not in the log");
     if (*skipped != r.seq && !r.conflated) {
       return absl::StrCat(r.key, ": ", *skipped, " missing between ", previous->second, " and ",
                           r.seq, ", not flagged conflated");
@@ -95,7 +96,8 @@ TEST(FailoverAtScaleTest, AMasterKillWithThousandsOfSubscriptionsLosesNoChange) 
     if (member < 0 || frontends.pid(i) < frontends.pid(member)) member = i;
   }
   BackendWriter writer(backend.NewStub());
-  for (const std::string& event : kEvents) ASSERT_GT(writer.RecordScore(event, "Gauls", 1).seq(), 0);
+  for (const std::string& event : kEvents)
+    ASSERT_GT(writer.RecordScore(event, "Gauls", 1).seq(), 0);
 
   SubscriberFleet fleet(frontends.address(member), SubscriberFleet::Options{});
   for (int i = 0; i < kSubscriptions; ++i) {
@@ -147,8 +149,7 @@ TEST(FailoverAtScaleTest, AMasterKillWithThousandsOfSubscriptionsLosesNoChange) 
   // The member caught its subscriptions up in a few batches, not one read
   // each: its log says how many it took at once.
   const std::string member_log = frontends.log(member).substr(log_before_kill.size());
-  EXPECT_NE(member_log.find("subscriptions catch up after seq"), std::string::npos)
-      << member_log;
+  EXPECT_NE(member_log.find("subscriptions catch up after seq"), std::string::npos) << member_log;
   size_t replays = 0;
   for (size_t at = 0; (at = backend.log().find("ChangesSince after=", at)) != std::string::npos;
        ++at) {
@@ -175,7 +176,8 @@ TEST(FailoverAtScaleTest, ADeadFrontendsClientsResumeAtASurvivorWithoutLoss) {
   const int victim = (master + 1) % 3;
   const int survivor = (master + 2) % 3;
   BackendWriter writer(backend.NewStub());
-  for (const std::string& event : kEvents) ASSERT_GT(writer.RecordScore(event, "Gauls", 1).seq(), 0);
+  for (const std::string& event : kEvents)
+    ASSERT_GT(writer.RecordScore(event, "Gauls", 1).seq(), 0);
 
   auto request = [](int i, int64_t after_seq) {
     v1::SubscribeRequest r;
@@ -188,8 +190,8 @@ TEST(FailoverAtScaleTest, ADeadFrontendsClientsResumeAtASurvivorWithoutLoss) {
   SubscriberFleet local(frontends.address(survivor), SubscriberFleet::Options{2, 2});
   for (int i = 0; i < 10; ++i) local.Add(request(i, 0));
   ASSERT_TRUE(local.WaitForSnapshots(absl::Seconds(30)).ok());
-  auto doomed = std::make_unique<SubscriberFleet>(frontends.address(victim),
-                                                  SubscriberFleet::Options{});
+  auto doomed =
+      std::make_unique<SubscriberFleet>(frontends.address(victim), SubscriberFleet::Options{});
   for (int i = 0; i < kSubscriptions; ++i) doomed->Add(request(i, 0));
   ASSERT_TRUE(doomed->WaitForSnapshots(absl::Seconds(60)).ok());
 
@@ -225,6 +227,7 @@ TEST(FailoverAtScaleTest, ADeadFrontendsClientsResumeAtASurvivorWithoutLoss) {
   ASSERT_EQ(failed.load(), 0);
 
   const std::map<std::string, std::vector<int64_t>> log = ChangeLog(backend.NewStub().get());
+  ASSERT_EQ(log.size(), 2u);
   const absl::Status caught_up =
       resumed.WaitForSeqs({{EventKey(kEvents[0]), log.at(EventKey(kEvents[0])).back()},
                            {EventKey(kEvents[1]), log.at(EventKey(kEvents[1])).back()}},

@@ -1,6 +1,7 @@
 // Catch-up at scale: a change of master with thousands of subscriptions,
 // and resumes arriving together, cost reads per key set, not per
 // subscription, and lose nothing.
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -283,6 +284,72 @@ TEST(SubscriptionHubCatchUpTest, ResumesAfterASnapshotComeFromRecentChanges) {
   ASSERT_TRUE(WaitCaughtUp(readers));
   EXPECT_EQ(readers[3]->seqs(), Range(10, 13));
   EXPECT_EQ(backend.pages(), 1);
+}
+
+// A key the master refuses holds up only the subscriptions that want it;
+// they catch up once it is accepted.
+TEST(SubscriptionHubCatchUpTest, AKeyTheMasterRefusesHoldsUpOnlyItsOwnSubscriptions) {
+  FakeBackend backend;
+  backend.Write(Score("a", 1));
+  backend.Write(Score("b", 2));
+  std::atomic<bool> refuse_b{true};
+  absl::Notification open;
+  backend.OnFeed([&](const std::vector<std::string>& keys) {
+    // Held until every subscription is due, so that both key sets share
+    // batches.
+    open.WaitForNotificationWithTimeout(absl::Seconds(10));
+    if (refuse_b.load() && std::find(keys.begin(), keys.end(), EventKey("b")) != keys.end()) {
+      return absl::InvalidArgumentError("interest in 'event:b', which is no key of the games");
+    }
+    return absl::OkStatus();
+  });
+  SubscriptionHub hub(backend.Hooks());
+  std::vector<std::unique_ptr<Reader>> of_a, of_b;
+  for (int i = 0; i < 50; ++i) {
+    of_a.push_back(std::make_unique<Reader>(std::vector<std::string>{EventKey("a")}));
+    of_b.push_back(std::make_unique<Reader>(std::vector<std::string>{EventKey("b")}));
+  }
+  for (size_t i = 0; i < of_a.size(); ++i) {
+    hub.Add(of_b[i]->subscription(), 0);
+    hub.Add(of_a[i]->subscription(), 0);
+  }
+  open.Notify();
+  ASSERT_TRUE(WaitCaughtUp(of_a));
+  for (auto& reader : of_a) ASSERT_EQ(reader->seqs(), (std::vector<int64_t>{1}));
+  for (auto& reader : of_b) {
+    EXPECT_TRUE(reader->subscription()->catching_up());
+    EXPECT_EQ(reader->seqs(), (std::vector<int64_t>{}));
+  }
+  refuse_b = false;
+  ASSERT_TRUE(WaitCaughtUp(of_b));
+  for (auto& reader : of_b) ASSERT_EQ(reader->seqs(), (std::vector<int64_t>{2}));
+}
+
+// A key that cannot be read delays only the snapshots that need it.
+TEST(SubscriptionHubCatchUpTest, AKeyThatCannotBeReadDelaysOnlyItsSnapshots) {
+  FakeBackend backend;
+  backend.Write(Score("a", 1));
+  backend.Write(Score("b", 2));
+  SubscriptionHooks hooks = backend.Hooks();
+  std::atomic<bool> fail_b{true};
+  auto read = hooks.read;
+  hooks.read = [&, read](const std::string& key) -> absl::StatusOr<v1::Change> {
+    if (fail_b.load() && key == EventKey("b")) return absl::UnavailableError("backend down");
+    return read(key);
+  };
+  SubscriptionHub hub(hooks);
+  std::vector<std::unique_ptr<Reader>> of_a, of_ab;
+  of_a.push_back(std::make_unique<Reader>(std::vector<std::string>{EventKey("a")}));
+  of_ab.push_back(std::make_unique<Reader>(std::vector<std::string>{EventKey("a"), EventKey("b")}));
+  hub.Add(of_a[0]->subscription(), 0);
+  hub.Add(of_ab[0]->subscription(), 0);
+  ASSERT_TRUE(WaitCaughtUp(of_a));
+  EXPECT_EQ(of_a[0]->seqs(), (std::vector<int64_t>{1}));
+  EXPECT_TRUE(of_ab[0]->subscription()->catching_up());
+  EXPECT_EQ(of_ab[0]->seqs(), (std::vector<int64_t>{})) << "no half snapshot";
+  fail_b = false;
+  ASSERT_TRUE(WaitCaughtUp(of_ab));
+  EXPECT_EQ(of_ab[0]->seqs(), (std::vector<int64_t>{1, 2}));
 }
 
 // Snapshots for many subscriptions read each key once.

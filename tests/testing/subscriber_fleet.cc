@@ -139,8 +139,7 @@ SubscriberFleet::~SubscriberFleet() {
   while (absl::Now() < deadline) {
     {
       absl::MutexLock lock(&mu_);
-      if (std::all_of(streams_.begin(), streams_.end(),
-                      [](const auto& s) { return s->done(); })) {
+      if (std::all_of(streams_.begin(), streams_.end(), [](const auto& s) { return s->done(); })) {
         break;
       }
     }
@@ -189,8 +188,8 @@ absl::Status SubscriberFleet::WaitForSnapshots(absl::Duration timeout) {
       absl::MutexLock lock(&mu_);
       for (const auto& stream : streams_) {
         if (stream->done()) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("a stream ended before its snapshot: ", stream->status().error_message()));
+          return absl::FailedPreconditionError(absl::StrCat("a stream ended before its snapshot: ",
+                                                            stream->status().error_message()));
         }
         if (stream->snapshots() < stream->keys()) ++missing;
       }

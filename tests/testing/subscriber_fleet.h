@@ -10,14 +10,14 @@
 #ifndef PODIUM_TESTS_TESTING_SUBSCRIBER_FLEET_H_
 #define PODIUM_TESTS_TESTING_SUBSCRIBER_FLEET_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
