@@ -7,7 +7,7 @@ PODIUM_BUILD=${PODIUM_BUILD:-$PODIUM_ROOT/build}
 # Debian packages the build, the tests and the local cluster need.
 PODIUM_PACKAGES=(
   g++ cmake ninja-build pkg-config
-  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libssl-dev
   libabsl-dev libgoogle-glog-dev libgflags-dev
   libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev
   tmux procps
