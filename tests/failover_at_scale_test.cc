@@ -82,6 +82,32 @@ std::string Check(const std::vector<Receipt>& receipts,
   return "";
 }
 
+// The log of stream i's keys: every stream wants the first event, odd ones
+// the second too.
+std::map<std::string, std::vector<int64_t>> LogOfStream(
+    int i, const std::map<std::string, std::vector<int64_t>>& log) {
+  std::map<std::string, std::vector<int64_t>> mine = {
+      {EventKey(kEvents[0]), log.at(EventKey(kEvents[0]))}};
+  if (i % 2) mine[EventKey(kEvents[1])] = log.at(EventKey(kEvents[1]));
+  return mine;
+}
+
+// The last seq of every key, for SubscriberFleet::WaitForSeqs.
+std::vector<std::pair<std::string, int64_t>> Finals(
+    const std::map<std::string, std::vector<int64_t>>& log) {
+  std::vector<std::pair<std::string, int64_t>> finals;
+  for (const auto& [key, seqs] : log) finals.emplace_back(key, seqs.back());
+  return finals;
+}
+
+// ChangesSince calls the backend served so far (it logs each at --verbose=1).
+size_t ChangesSinceCalls(const BackendProcess& backend) {
+  const std::string log = backend.log();
+  size_t n = 0;
+  for (size_t at = 0; (at = log.find("ChangesSince after=", at)) != std::string::npos; ++at) ++n;
+  return n;
+}
+
 TEST(FailoverAtScaleTest, AMasterKillWithThousandsOfSubscriptionsLosesNoChange) {
   ScopedTempDir dir;
   BackendProcess backend(dir.path(), {"--verbose=1"});  // logs each ChangesSince
@@ -128,20 +154,14 @@ TEST(FailoverAtScaleTest, AMasterKillWithThousandsOfSubscriptionsLosesNoChange) 
   const std::map<std::string, std::vector<int64_t>> log = ChangeLog(backend.NewStub().get());
   ASSERT_EQ(log.size(), 2u);
   // Each stream waits only for the keys it asked for.
-  const absl::Status caught_up =
-      fleet.WaitForSeqs({{EventKey(kEvents[0]), log.at(EventKey(kEvents[0])).back()},
-                         {EventKey(kEvents[1]), log.at(EventKey(kEvents[1])).back()}},
-                        absl::Seconds(60));
+  const absl::Status caught_up = fleet.WaitForSeqs(Finals(log), absl::Seconds(60));
   ASSERT_TRUE(caught_up.ok()) << caught_up << "\n" << frontends.log(member);
   EXPECT_TRUE(fleet.ended().empty()) << fleet.ended().front().error_message();
 
   int wrong = 0;
   std::string first;
   for (int i = 0; i < kSubscriptions; ++i) {
-    std::map<std::string, std::vector<int64_t>> mine = {
-        {EventKey(kEvents[0]), log.at(EventKey(kEvents[0]))}};
-    if (i % 2) mine[EventKey(kEvents[1])] = log.at(EventKey(kEvents[1]));
-    const std::string problem = Check(fleet.receipts(i), mine);
+    const std::string problem = Check(fleet.receipts(i), LogOfStream(i, log));
     if (!problem.empty() && wrong++ == 0) first = absl::StrCat("stream ", i, ": ", problem);
   }
   EXPECT_EQ(wrong, 0) << first;
@@ -150,11 +170,7 @@ TEST(FailoverAtScaleTest, AMasterKillWithThousandsOfSubscriptionsLosesNoChange) 
   // each: its log says how many it took at once.
   const std::string member_log = frontends.log(member).substr(log_before_kill.size());
   EXPECT_NE(member_log.find("subscriptions catch up after seq"), std::string::npos) << member_log;
-  size_t replays = 0;
-  for (size_t at = 0; (at = backend.log().find("ChangesSince after=", at)) != std::string::npos;
-       ++at) {
-    ++replays;
-  }
+  const size_t replays = ChangesSinceCalls(backend);
   std::cout << "backend ChangesSince calls: " << replays << "\n";
   EXPECT_LT(replays, 50u) << "ChangesSince calls at the backend, for " << kSubscriptions
                           << " subscriptions";
@@ -213,12 +229,7 @@ TEST(FailoverAtScaleTest, ADeadFrontendsClientsResumeAtASurvivorWithoutLoss) {
     for (const Receipt& r : before[i]) resume[i] = std::max(resume[i], r.seq);
   }
   doomed.reset();
-  const size_t replays_before = [&] {
-    size_t n = 0;
-    const std::string log = backend.log();
-    for (size_t at = 0; (at = log.find("ChangesSince after=", at)) != std::string::npos; ++at) ++n;
-    return n;
-  }();
+  const size_t replays_before = ChangesSinceCalls(backend);
   SubscriberFleet resumed(frontends.address(survivor), SubscriberFleet::Options{});
   for (int i = 0; i < kSubscriptions; ++i) resumed.Add(request(i, resume[i]));
   absl::SleepFor(absl::Milliseconds(500));
@@ -228,31 +239,20 @@ TEST(FailoverAtScaleTest, ADeadFrontendsClientsResumeAtASurvivorWithoutLoss) {
 
   const std::map<std::string, std::vector<int64_t>> log = ChangeLog(backend.NewStub().get());
   ASSERT_EQ(log.size(), 2u);
-  const absl::Status caught_up =
-      resumed.WaitForSeqs({{EventKey(kEvents[0]), log.at(EventKey(kEvents[0])).back()},
-                           {EventKey(kEvents[1]), log.at(EventKey(kEvents[1])).back()}},
-                          absl::Seconds(60));
+  const absl::Status caught_up = resumed.WaitForSeqs(Finals(log), absl::Seconds(60));
   ASSERT_TRUE(caught_up.ok()) << caught_up << "\n" << frontends.log(survivor);
   int wrong = 0;
   std::string first;
   for (int i = 0; i < kSubscriptions; ++i) {
-    std::map<std::string, std::vector<int64_t>> mine = {
-        {EventKey(kEvents[0]), log.at(EventKey(kEvents[0]))}};
-    if (i % 2) mine[EventKey(kEvents[1])] = log.at(EventKey(kEvents[1]));
     // Both streams together, as the client's filter sees them: the
     // resumed one continues where the dead one stopped.
     std::vector<Receipt> all = before[i];
     for (const Receipt& r : resumed.receipts(i)) all.push_back(r);
-    const std::string problem = Check(all, mine);
+    const std::string problem = Check(all, LogOfStream(i, log));
     if (!problem.empty() && wrong++ == 0) first = absl::StrCat("stream ", i, ": ", problem);
   }
   EXPECT_EQ(wrong, 0) << first;
-  size_t replays = 0;
-  const std::string backend_log = backend.log();
-  for (size_t at = 0; (at = backend_log.find("ChangesSince after=", at)) != std::string::npos;
-       ++at) {
-    ++replays;
-  }
+  const size_t replays = ChangesSinceCalls(backend);
   std::cout << "backend ChangesSince calls for " << kSubscriptions
             << " resumes: " << replays - replays_before << "\n";
   EXPECT_LE(replays - replays_before, 5u);
