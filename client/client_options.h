@@ -27,6 +27,10 @@ struct ScoreboardClientOptions {
   absl::Duration keepalive_timeout = absl::Seconds(1);
   // While away from home, how often home's health is probed.
   absl::Duration home_probe_interval = absl::Milliseconds(500);
+  // While at home, how often the membership is asked for again, so that a
+  // frontend started after the client was placed is known by the time the
+  // client must fail over to it.
+  absl::Duration membership_refresh_interval = absl::Seconds(10);
   // Seeds the random choice among equally loaded frontends (0: at random);
   // tests fix it to place clients reproducibly.
   uint64_t placement_seed = 0;

@@ -55,7 +55,7 @@ absl::StatusOr<std::shared_ptr<FrontendPicker>> FrontendPicker::Create(
   }
   VLOG(1) << "placed at " << *home << " (membership from "
           << reply->answered_by() << ")";
-  picker->prober_ = std::thread([p = picker.get()] { p->ProbeHome(); });
+  picker->prober_ = std::thread([p = picker.get()] { p->ProbeHomeAndLearn(); });
   return picker;
 }
 
@@ -86,6 +86,11 @@ std::string FrontendPicker::home() const {
 std::string FrontendPicker::current() const {
   absl::MutexLock lock(&mu_);
   return current_;
+}
+
+std::vector<std::string> FrontendPicker::known() const {
+  absl::MutexLock lock(&mu_);
+  return known_;
 }
 
 FrontendPicker::Connection& FrontendPicker::ConnectionTo(
@@ -146,7 +151,7 @@ absl::StatusOr<v1::ListFrontendsReply> FrontendPicker::ListFrontends(
     const grpc::Status status = Stub(address)->ListFrontends(
         &context, v1::ListFrontendsRequest(), &reply);
     if (!status.ok()) {
-      failures.push_back(absl::StrCat(address, ": ", status.error_message()));
+      failures.push_back(absl::StrCat(address, ": ", FromGrpcStatus(status).ToString()));
       continue;
     }
     if (reply.answered_by().empty()) reply.set_answered_by(address);
@@ -218,16 +223,28 @@ void FrontendPicker::RemoveListener(int id) {
   listeners_.erase(id);
 }
 
-void FrontendPicker::ProbeHome() {
+void FrontendPicker::ProbeHomeAndLearn() {
   const absl::Duration probe_timeout =
       std::min(options_.home_probe_interval, options_.timeout);
-  while (!stopping_.WaitForNotificationWithTimeout(options_.home_probe_interval)) {
+  const absl::Duration tick =
+      std::min(options_.home_probe_interval, options_.membership_refresh_interval);
+  absl::Time learned = absl::Now();  // Create() just listed the membership
+  while (!stopping_.WaitForNotificationWithTimeout(tick)) {
     std::string home, away;
     {
       absl::MutexLock lock(&mu_);
-      if (current_ == home_) continue;
       home = home_;
       away = current_;
+    }
+    if (away == home) {
+      if (absl::Now() - learned < options_.membership_refresh_interval) continue;
+      learned = absl::Now();
+      // Only for what it adds to known_; a failure is the next failover's
+      // business.
+      absl::StatusOr<v1::ListFrontendsReply> reply = ListFrontends();
+      VLOG(2) << "membership refresh: "
+              << (reply.ok() ? "ok" : reply.status().ToString());
+      continue;
     }
     const absl::Status health = CheckHealth(home, probe_timeout);
     VLOG(2) << "probe of home " << home << ": " << health;

@@ -12,6 +12,9 @@
 //   * Return home: while away, a thread probes home's standard health
 //     service every `home_probe_interval`; when it answers SERVING the
 //     client moves back.
+//   * Learning: while at home, the same thread asks for the membership
+//     every `membership_refresh_interval`, so that frontends started after
+//     the placement are among those a failover asks and chooses from.
 //
 // Every move is logged at INFO and announced to listeners (subscriptions,
 // which then move their streams; reads simply go to current()).
@@ -63,8 +66,8 @@ class FrontendPicker {
 
   FrontendPicker(const FrontendPicker&) = delete;
   FrontendPicker& operator=(const FrontendPicker&) = delete;
-  // Stops probing home (waits for a probe in progress, at most
-  // home_probe_interval).
+  // Stops probing home and learning (waits for a call in progress, at most
+  // the client's timeout).
   ~FrontendPicker();
 
   std::string home() const;
@@ -73,6 +76,10 @@ class FrontendPicker {
   // The stub for the frontend at `address`, on the client's one channel to
   // it. Stays usable after the picker replaces that channel.
   std::shared_ptr<v1::Scoreboard::Stub> Stub(const std::string& address);
+
+  // Every frontend heard of, in the order ListFrontends asks them after
+  // current and home: the seeds, then those learned from listings.
+  std::vector<std::string> known() const;
 
   // The membership as reported by the first frontend that answers, asked
   // in this order: current, home, the seeds, the others learned from
@@ -112,7 +119,8 @@ class FrontendPicker {
   void MoveTo(const std::string& to, const std::string& what,
               absl::string_view why)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(failover_mu_);
-  void ProbeHome();
+  // The thread behind return home and learning.
+  void ProbeHomeAndLearn();
 
   const std::vector<std::string> seeds_;
   const ScoreboardClientOptions options_;

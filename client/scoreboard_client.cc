@@ -18,6 +18,7 @@ absl::Status ValidateOptions(const ScoreboardClientOptions& options) {
       {"keep-alive time", options.keepalive_time},
       {"keep-alive timeout", options.keepalive_timeout},
       {"home probe interval", options.home_probe_interval},
+      {"membership refresh interval", options.membership_refresh_interval},
   };
   for (const auto& [what, value] : durations) {
     if (value <= absl::ZeroDuration()) {

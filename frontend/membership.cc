@@ -315,8 +315,11 @@ std::vector<v1::FrontendInfo> Membership::Frontends() const {
   me.set_alive(true);
   for (const std::string& address : peer_order_) {
     const Peer& peer = peers_.at(address);
+    // A peer never heard from has not told us its public address, and its
+    // peer address would send clients to a port that serves them nothing.
+    if (peer.public_address.empty()) continue;
     v1::FrontendInfo& info = out.emplace_back();
-    info.set_address(peer.public_address.empty() ? address : peer.public_address);
+    info.set_address(peer.public_address);
     info.set_pid(peer.pid);
     info.set_alive(AliveLocked(peer));
     info.set_master(info.alive() && master_ == address);

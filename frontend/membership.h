@@ -87,7 +87,8 @@ class Membership {
   // Adds the cluster token to a call to a peer.
   void Authorize(grpc::ClientContext* context) const;
   // Every frontend, self first, then peers in configuration order, each
-  // with its public address (a peer never heard from: its peer address).
+  // with its public address; a peer never heard from is left out (its
+  // public address is unknown).
   std::vector<v1::FrontendInfo> Frontends() const;
   // The newest seq each live frontend (self included) has applied.
   std::vector<int64_t> LiveAppliedSeqs() const;

@@ -1,7 +1,8 @@
 // Reading through frontends with real processes (guarantee 8 from the
 // client's side): the `frontends` listing matches the cluster, a new client
 // is placed on the least-loaded frontend, reads fail over when the
-// client's frontend is SIGKILLed and return home when it revives.
+// client's frontend is SIGKILLed and return home when it revives; a
+// client learns of frontends that started after it was placed.
 #include <signal.h>
 
 #include <memory>
@@ -14,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "client/commands.h"
+#include "client/frontend_picker.h"
 #include "client/scoreboard_client.h"
 #include "common/auth.h"
 #include "gmock/gmock.h"
@@ -24,7 +26,11 @@
 namespace podium::test {
 namespace {
 
+using ::testing::AnyOf;
+using ::testing::ElementsAre;
+using ::testing::Eq;
 using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAre;
 using ::testing::UnorderedElementsAreArray;
 
 class ClientFailoverTest : public ::testing::Test {
@@ -202,6 +208,44 @@ TEST_F(ClientFailoverTest, EveryFrontendDownIsUnavailableNamingThem) {
       ScoreboardClient::ConnectToFrontends(Seeds());
   EXPECT_EQ(late.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(late.status().message()), HasSubstr(frontends_.address(2)));
+}
+
+// Frontends that start after a client was placed, as when an operator
+// brings the tier up one at a time: the client learns of them while at
+// home, and fails over to them when the only frontend it was given dies.
+TEST(LateFrontendsTest, AClientPlacedOnALoneFrontendLearnsOfLaterOnesAndFailsOverToThem) {
+  ScopedTempDir dir;
+  BackendProcess backend(dir.path());
+  ASSERT_TRUE(backend.Start().ok()) << backend.log();
+  FrontendCluster frontends(dir.path(), backend.address(), 3, "push");
+  ASSERT_TRUE(frontends.Start(0).ok()) << frontends.log(0);
+  ASSERT_TRUE(frontends.WaitForMaster(frontends.address(0), absl::Seconds(15)).ok())
+      << frontends.log(0);
+  ScoreboardClientOptions options;
+  options.membership_refresh_interval = absl::Milliseconds(200);
+  absl::StatusOr<std::shared_ptr<FrontendPicker>> picker =
+      FrontendPicker::Create({frontends.address(0)}, options);
+  ASSERT_TRUE(picker.ok()) << picker.status();
+  // Peers never heard from are not listed: their peer addresses serve no
+  // client.
+  EXPECT_THAT((*picker)->known(), ElementsAre(frontends.address(0)));
+
+  ASSERT_TRUE(frontends.Start(1).ok()) << frontends.log(1);
+  ASSERT_TRUE(frontends.Start(2).ok()) << frontends.log(2);
+  ASSERT_TRUE(frontends.WaitForMaster(frontends.address(frontends.HighestPid()),
+                                      absl::Seconds(15)).ok());
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while ((*picker)->known().size() < 3 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_THAT((*picker)->known(), UnorderedElementsAre(frontends.address(0), frontends.address(1),
+                                                       frontends.address(2)));
+
+  frontends.Kill(0, SIGKILL);
+  absl::StatusOr<std::string> to =
+      (*picker)->FailOver(frontends.address(0), absl::UnavailableError("killed by the test"));
+  ASSERT_TRUE(to.ok()) << to.status();
+  EXPECT_THAT(*to, AnyOf(Eq(frontends.address(1)), Eq(frontends.address(2))));
 }
 
 }  // namespace
