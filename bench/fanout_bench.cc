@@ -45,6 +45,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "bench/measurements.h"
 #include "common/auth.h"
 #include "common/channel.h"
 #include "podium/v1/scoreboard.grpc.pb.h"
@@ -62,6 +63,8 @@ ABSL_FLAG(std::vector<std::string>, frontend_flags, {},
 
 namespace podium {
 namespace {
+
+using bench::Percentile;
 
 constexpr char kEvent[] = "menhir-put";
 
@@ -262,13 +265,6 @@ struct Result {
   double updates_per_message = 0;  // in the burst
   double delivered_share = 0;
 };
-
-double Percentile(std::vector<double>& values, double p) {
-  if (values.empty()) return 0;
-  const size_t i = std::min(values.size() - 1, static_cast<size_t>(values.size() * p));
-  std::nth_element(values.begin(), values.begin() + i, values.end());
-  return values[i];
-}
 
 absl::StatusOr<Result> Measure(const std::string& frontend, v1::Backend::Stub* backend,
                                int subscribers, int* write_number) {

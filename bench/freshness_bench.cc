@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "bench/measurements.h"
 #include "common/auth.h"
 #include "common/channel.h"
 #include "tests/testing/cluster.h"
@@ -37,6 +38,8 @@ ABSL_FLAG(std::string, csv, "", "also append rows to this CSV file");
 
 namespace podium {
 namespace {
+
+using bench::Percentile;
 
 constexpr char kEvent[] = "javelin";
 
@@ -79,12 +82,6 @@ class StreamWatcher {
   std::map<int64_t, absl::Time> received_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
-}
 
 int Main() {
   std::ofstream csv;

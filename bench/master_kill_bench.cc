@@ -27,23 +27,18 @@
 // Rows of --csv: interval_ms,subscriptions,keys,round,p50_ms,p99_ms,max_ms,
 // never,reads,cpu_s,rss_before_kib,rss_peak_kib.
 #include <signal.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
 #include <fstream>
-#include <sstream>
-#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "common/auth.h"
+#include "bench/measurements.h"
+#include "bench/paced_writer.h"
 #include "common/keys.h"
 #include "tests/testing/cluster.h"
 #include "tests/testing/subscriber_fleet.h"
@@ -56,43 +51,11 @@ ABSL_FLAG(absl::Duration, write_interval, absl::Milliseconds(200),
 ABSL_FLAG(int, rounds, 3, "kills per configuration");
 ABSL_FLAG(std::string, csv, "", "also append rows to this CSV file");
 
-namespace podium {
+namespace podium::bench {
 namespace {
 
 const std::vector<std::string> kEvents = {"menhir-put", "boar-hunt", "chariot-race",
                                           "javelin",    "wrestling", "100m"};
-
-struct ProcessSample {
-  double cpu_seconds = 0;
-  int64_t rss_kib = 0;
-};
-
-ProcessSample Sample(pid_t pid) {
-  ProcessSample sample;
-  std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
-  std::string line;
-  std::getline(stat, line);
-  // Fields after the command's closing parenthesis; utime and stime are
-  // the 12th and 13th of them.
-  std::istringstream rest(line.substr(line.rfind(')') + 2));
-  std::vector<std::string> fields;
-  for (std::string f; rest >> f;) fields.push_back(f);
-  if (fields.size() > 12) {
-    sample.cpu_seconds =
-        (std::stod(fields[11]) + std::stod(fields[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
-  }
-  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) sample.rss_kib = std::stoll(line.substr(6));
-  }
-  return sample;
-}
-
-size_t Count(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = 0; (at = text.find(what, at)) != std::string::npos; at += what.size()) ++n;
-  return n;
-}
 
 struct Round {
   double p50_ms = 0, p99_ms = 0, max_ms = 0;
@@ -101,12 +64,6 @@ struct Round {
   double cpu_seconds = 0;
   int64_t rss_before_kib = 0, rss_peak_kib = 0;
 };
-
-double Percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  return values[std::min(values.size() - 1, static_cast<size_t>(values.size() * p))];
-}
 
 absl::StatusOr<Round> Measure(int subscriptions, int keys) {
   test::ScopedTempDir dir;
@@ -123,22 +80,10 @@ absl::StatusOr<Round> Measure(int subscriptions, int keys) {
   for (int i = 0; i < frontends.size(); ++i) {
     if (member < 0 || frontends.pid(i) < frontends.pid(member)) member = i;
   }
-  auto stub = backend.NewStub();
-  std::atomic<int> written{0};
-  auto write = [&](const std::string& event) -> int64_t {
-    grpc::ClientContext context;
-    AddBearerToken(&context, "test-token");
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-    v1::RecordScoreRequest request;
-    request.set_idempotency_key(absl::StrCat("kill-", written.fetch_add(1)));
-    request.set_event(event);
-    v1::TeamPoints* points = request.add_points();
-    points->set_team("Gauls");
-    points->set_points(written.load());
-    v1::WriteReply reply;
-    return stub->RecordScore(&context, request, &reply).ok() ? reply.change().seq() : 0;
-  };
-  for (int k = 0; k < keys; ++k) write(kEvents[k]);
+  PacedWriter writer(backend.NewStub(), "test-token",
+                    std::vector<std::string>(kEvents.begin(), kEvents.begin() + keys),
+                    absl::GetFlag(FLAGS_write_interval));
+  writer.WriteEach();
 
   test::SubscriberFleet fleet(frontends.address(member), {/*channels=*/64, /*queues=*/16});
   for (int i = 0; i < subscriptions; ++i) {
@@ -148,28 +93,12 @@ absl::StatusOr<Round> Measure(int subscriptions, int keys) {
   }
   if (absl::Status s = fleet.WaitForSnapshots(absl::Seconds(120)); !s.ok()) return s;
 
-  std::atomic<int64_t> acked{0};
-  std::atomic<bool> stop{false};
-  std::thread writer([&] {
-    // Bounded: 10 minutes of writes at most, whatever the interval.
-    const absl::Time end = absl::Now() + absl::Minutes(10);
-    while (!stop.load() && absl::Now() < end) {
-      for (int k = 0; k < keys; ++k) {
-        const int64_t seq = write(kEvents[k]);
-        int64_t seen = acked.load();
-        while (seq > seen && !acked.compare_exchange_weak(seen, seq)) {
-        }
-      }
-      absl::SleepFor(absl::GetFlag(FLAGS_write_interval));
-    }
-  });
+  writer.Start();
   absl::SleepFor(absl::Seconds(2));
   const pid_t member_pid = frontends.pid(member);
-  const ProcessSample before = Sample(member_pid);
-  const size_t reads_before = Count(backend.log(), "ChangesSince after=") +
-                              Count(backend.log(), "GetEvent ") +
-                              Count(backend.log(), "GetMedals ");
-  const int64_t kill_seq = acked.load();
+  const ProcessSample before = SampleProcess(member_pid);
+  const size_t reads_before = BackendReads(backend.log());
+  const int64_t kill_seq = writer.acked();
   const absl::Time killed = absl::Now();
   frontends.Kill(master, SIGKILL);
   Round round;
@@ -181,7 +110,7 @@ absl::StatusOr<Round> Measure(int subscriptions, int keys) {
   int pending = subscriptions;
   while (pending > 0 && absl::Now() < killed + absl::Seconds(30)) {
     absl::SleepFor(absl::Milliseconds(50));
-    round.rss_peak_kib = std::max(round.rss_peak_kib, Sample(member_pid).rss_kib);
+    round.rss_peak_kib = std::max(round.rss_peak_kib, SampleProcess(member_pid).rss_kib);
     pending = 0;
     for (int i = 0; i < subscriptions; ++i) {
       if (latency_ms[i] >= 0) continue;
@@ -197,15 +126,12 @@ absl::StatusOr<Round> Measure(int subscriptions, int keys) {
   const absl::Time end = killed + absl::Seconds(10);
   while (absl::Now() < end) {
     absl::SleepFor(absl::Milliseconds(50));
-    round.rss_peak_kib = std::max(round.rss_peak_kib, Sample(member_pid).rss_kib);
+    round.rss_peak_kib = std::max(round.rss_peak_kib, SampleProcess(member_pid).rss_kib);
   }
-  stop = true;
-  writer.join();
-  const ProcessSample after = Sample(member_pid);
+  writer.Stop();
+  const ProcessSample after = SampleProcess(member_pid);
   round.cpu_seconds = after.cpu_seconds - before.cpu_seconds;
-  const std::string log = backend.log();
-  round.reads = Count(log, "ChangesSince after=") + Count(log, "GetEvent ") +
-                Count(log, "GetMedals ") - reads_before;
+  round.reads = BackendReads(backend.log()) - reads_before;
   std::vector<double> got;
   for (double ms : latency_ms) {
     if (ms >= 0) {
@@ -218,15 +144,6 @@ absl::StatusOr<Round> Measure(int subscriptions, int keys) {
   round.p99_ms = Percentile(got, 0.99);
   round.max_ms = got.empty() ? 0 : *std::max_element(got.begin(), got.end());
   return round;
-}
-
-std::vector<int> ParseCounts(const std::string& flag) {
-  std::vector<int> counts;
-  for (absl::string_view n : absl::StrSplit(flag, ',')) {
-    int count = 0;
-    if (absl::SimpleAtoi(n, &count) && count > 0) counts.push_back(count);
-  }
-  return counts;
 }
 
 int Main() {
@@ -274,11 +191,11 @@ int Main() {
 }
 
 }  // namespace
-}  // namespace podium
+}  // namespace podium::bench
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   // As in every Podium binary (common/init.cc): no lock-graph bookkeeping.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  return podium::Main();
+  return podium::bench::Main();
 }

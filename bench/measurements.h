@@ -1,0 +1,44 @@
+// What the benchmarks compute from what they measure, and how they look at
+// the processes they start: percentiles, a process's CPU time and resident
+// memory, the reads a backend's log shows it served. One definition each,
+// so that two benchmarks quoting "p99" or "backend reads" mean the same.
+#ifndef PODIUM_BENCH_MEASUREMENTS_H_
+#define PODIUM_BENCH_MEASUREMENTS_H_
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+
+namespace podium::bench {
+
+// The value at fraction `p` (0.5: median, 1.0: maximum) of `values`,
+// nearest rank below; 0 for none.
+double Percentile(std::vector<double> values, double p);
+
+// A process's CPU time (user + system) and resident memory, from /proc;
+// zeros for a process that is gone.
+struct ProcessSample {
+  double cpu_seconds = 0;
+  int64_t rss_kib = 0;
+};
+ProcessSample SampleProcess(pid_t pid);
+
+// How often `what` occurs in `text`.
+size_t CountOf(absl::string_view text, absl::string_view what);
+
+// The reads a backend started with --verbose=1 logged having served
+// (ChangesSince, GetEvent and GetMedals), in `backend_log`.
+size_t BackendReads(absl::string_view backend_log);
+
+// "1000,10000" as {1000, 10000}; entries that are not positive integers
+// are left out.
+std::vector<int> ParseCounts(absl::string_view list);
+
+}  // namespace podium::bench
+
+#endif  // PODIUM_BENCH_MEASUREMENTS_H_
