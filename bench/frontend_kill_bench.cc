@@ -27,12 +27,19 @@
 //   spread       subscriptions on each survivor at the end
 //
 //   build/bench/frontend_kill_bench [--subscriptions=1000,10000] [--keys=1,6]
-//                                   [--clients=100] [--write_interval=200ms]
+//                                   [--harness=client|fleet] [--clients=100]
+//                                   [--write_interval=200ms]
 //                                   [--rounds=3] [--csv=FILE]
+//
+// With --harness=fleet the subscriptions are async-API streams instead
+// (test::SubscriberFleet, 64 connections): at the kill each is opened
+// again at once on a survivor, alternately, with after_seq its last seq,
+// which is what the library does, without the library's cost in this
+// process (a thread per subscription and a wake-up per update).
 //
 // Rows of --csv: interval_ms,subscriptions,keys,round,p50_ms,p99_ms,max_ms,
 // never,reads,cpu_s,client_cpu_s,rss_before_kib,rss_peak_kib (the larger
-// survivor growth's pair),on_a,on_b.
+// survivor growth's pair),on_a,on_b,harness.
 #include <signal.h>
 #include <unistd.h>
 
@@ -51,10 +58,14 @@
 #include "bench/paced_writer.h"
 #include "client/scoreboard_client.h"
 #include "tests/testing/cluster.h"
+#include "tests/testing/subscriber_fleet.h"
 #include "tests/testing/temp_dir.h"
 
 ABSL_FLAG(std::string, subscriptions, "1000,10000", "subscription counts to measure");
 ABSL_FLAG(std::string, keys, "1,6", "key counts to measure (subscription i wants key i % K)");
+ABSL_FLAG(std::string, harness, "client",
+          "client: podium_client subscriptions that fail over by themselves; fleet: async-API "
+          "streams opened again at the survivors at the kill");
 ABSL_FLAG(int, clients, 100, "ScoreboardClient instances the subscriptions are spread over");
 ABSL_FLAG(absl::Duration, write_interval, absl::Milliseconds(200),
           "pause between rounds of writes, one to every key");
@@ -67,11 +78,135 @@ namespace {
 const std::vector<std::string> kEvents = {"menhir-put", "boar-hunt", "chariot-race",
                                           "javelin",    "wrestling", "100m"};
 
-// One subscription's view: its snapshot arrived; when its first update
-// above the threshold (set at the kill) arrived.
-struct Probe {
-  std::atomic<bool> snapshotted{false};
-  std::atomic<int64_t> first_above_ns{0};
+// The subscriptions under test, and how they move when the victim dies.
+class Harness {
+ public:
+  virtual ~Harness() = default;
+  // Opens subscription i, of `event`, at the victim.
+  virtual absl::Status Open(int i, const std::string& event) = 0;
+  virtual bool AllSnapshotted() const = 0;
+  // Just before the kill: the last seq written before it, which "after
+  // the kill" is above.
+  virtual void BeforeKill(int64_t kill_seq) = 0;
+  // Just after it.
+  virtual void AfterKill() {}
+  // When subscription i first had an update above the kill's seq, Unix
+  // ns; 0 while it has none.
+  virtual int64_t FirstAboveNs(int i) const = 0;
+  // The frontend subscription i is on now.
+  virtual std::string FrontendOf(int i) const = 0;
+};
+
+// podium_client subscriptions over `clients` ScoreboardClients, given all
+// three frontends; they notice the kill and fail over by themselves.
+class ClientHarness : public Harness {
+ public:
+  ClientHarness(std::vector<std::string> frontends, int subscriptions, int clients)
+      : frontends_(std::move(frontends)),
+        client_count_(clients),
+        probes_(static_cast<size_t>(subscriptions)) {}
+  ~ClientHarness() override { subscribers_.clear(); }  // before the probes
+
+  absl::Status Open(int i, const std::string& event) override {
+    if (clients_.empty()) {
+      for (int c = 0; c < client_count_; ++c) {
+        absl::StatusOr<std::unique_ptr<ScoreboardClient>> client =
+            ScoreboardClient::ConnectToFrontends(frontends_);
+        if (!client.ok()) return client.status();
+        clients_.push_back(*std::move(client));
+      }
+    }
+    SubscriptionKeys wanted;
+    wanted.events = {event};
+    Probe* probe = &probes_[i];
+    const std::atomic<int64_t>* threshold = &threshold_;
+    absl::StatusOr<std::unique_ptr<Subscriber>> subscriber = clients_[i % client_count_]->Subscribe(
+        wanted, [probe, threshold](const v1::SubscribeUpdate& update) {
+          if (update.snapshot()) probe->snapshotted = true;
+          if (update.change().seq() > threshold->load() && probe->first_above_ns.load() == 0) {
+            probe->first_above_ns = absl::ToUnixNanos(absl::Now());
+          }
+        });
+    if (!subscriber.ok()) return subscriber.status();
+    subscribers_.push_back(*std::move(subscriber));
+    return absl::OkStatus();
+  }
+  bool AllSnapshotted() const override {
+    return std::all_of(probes_.begin(), probes_.end(),
+                       [](const Probe& p) { return p.snapshotted.load(); });
+  }
+  void BeforeKill(int64_t kill_seq) override { threshold_ = kill_seq; }
+  int64_t FirstAboveNs(int i) const override { return probes_[i].first_above_ns.load(); }
+  std::string FrontendOf(int i) const override { return subscribers_[i]->frontend(); }
+
+ private:
+  struct Probe {
+    std::atomic<bool> snapshotted{false};
+    std::atomic<int64_t> first_above_ns{0};
+  };
+  const std::vector<std::string> frontends_;
+  const int client_count_;
+  std::atomic<int64_t> threshold_{INT64_MAX};
+  std::vector<Probe> probes_;
+  std::vector<std::unique_ptr<ScoreboardClient>> clients_;
+  std::vector<std::unique_ptr<Subscriber>> subscribers_;
+};
+
+// Subscribe streams on gRPC's async API (test::SubscriberFleet, light
+// enough that the frontends, not this process, are the bottleneck). At the
+// kill each stream is opened again at once on a survivor, alternately,
+// with after_seq the last seq it had received, as the client library
+// would; the survivors' side of a failover without the library's cost.
+class FleetHarness : public Harness {
+ public:
+  FleetHarness(std::string victim, std::vector<std::string> survivors)
+      : victim_address_(victim),
+        survivors_(std::move(survivors)),
+        victim_(std::make_unique<test::SubscriberFleet>(
+            victim, test::SubscriberFleet::Options{/*channels=*/64, /*queues=*/16})) {
+    for (const std::string& survivor : survivors_) {
+      moved_.push_back(std::make_unique<test::SubscriberFleet>(
+          survivor, test::SubscriberFleet::Options{/*channels=*/32, /*queues=*/8}));
+    }
+  }
+  absl::Status Open(int, const std::string& event) override {
+    v1::SubscribeRequest request;
+    request.add_events(event);
+    requests_.push_back(request);
+    victim_->Add(request);
+    return absl::OkStatus();
+  }
+  bool AllSnapshotted() const override {
+    return victim_->WaitForSnapshots(absl::ZeroDuration()).ok();
+  }
+  void BeforeKill(int64_t kill_seq) override { kill_seq_ = kill_seq; }
+  void AfterKill() override {
+    moved_yet_ = true;
+    for (size_t i = 0; i < requests_.size(); ++i) {
+      v1::SubscribeRequest request = requests_[i];
+      for (const test::Receipt& r : victim_->receipts(static_cast<int>(i))) {
+        request.set_after_seq(std::max(request.after_seq(), r.seq));
+      }
+      moved_[i % moved_.size()]->Add(request);
+    }
+  }
+  int64_t FirstAboveNs(int i) const override {
+    const absl::Time at = moved_[i % moved_.size()]->FirstAbove(
+        i / static_cast<int>(moved_.size()), kill_seq_);
+    return at == absl::InfiniteFuture() ? 0 : absl::ToUnixNanos(at);
+  }
+  std::string FrontendOf(int i) const override {
+    return moved_yet_ ? survivors_[i % survivors_.size()] : victim_address_;
+  }
+
+ private:
+  const std::string victim_address_;
+  const std::vector<std::string> survivors_;
+  std::unique_ptr<test::SubscriberFleet> victim_;
+  std::vector<std::unique_ptr<test::SubscriberFleet>> moved_;
+  std::vector<v1::SubscribeRequest> requests_;
+  int64_t kill_seq_ = 0;
+  bool moved_yet_ = false;
 };
 
 struct Round {
@@ -112,39 +247,22 @@ absl::StatusOr<Round> Measure(int subscriptions, int keys, int client_count) {
                      absl::GetFlag(FLAGS_write_interval));
   writer.WriteEach();
 
-  std::vector<std::unique_ptr<ScoreboardClient>> clients;
-  for (int c = 0; c < client_count; ++c) {
-    absl::StatusOr<std::unique_ptr<ScoreboardClient>> client =
-        ScoreboardClient::ConnectToFrontends(
-            {frontends.address(0), frontends.address(1), frontends.address(2)});
-    if (!client.ok()) return client.status();
-    clients.push_back(*std::move(client));
+  std::unique_ptr<Harness> harness;
+  if (absl::GetFlag(FLAGS_harness) == "fleet") {
+    harness = std::make_unique<FleetHarness>(
+        frontends.address(kVictim),
+        std::vector<std::string>{frontends.address(1), frontends.address(2)});
+  } else {
+    harness = std::make_unique<ClientHarness>(
+        std::vector<std::string>{frontends.address(0), frontends.address(1),
+                                 frontends.address(2)},
+        subscriptions, client_count);
   }
-  std::atomic<int64_t> threshold{INT64_MAX};
-  std::vector<Probe> probes(static_cast<size_t>(subscriptions));
-  // Declared after the clients and probes: destroyed (cancelled) first.
-  std::vector<std::unique_ptr<Subscriber>> subscribers;
   for (int i = 0; i < subscriptions; ++i) {
-    SubscriptionKeys wanted;
-    wanted.events = {kEvents[i % keys]};
-    Probe* probe = &probes[i];
-    absl::StatusOr<std::unique_ptr<Subscriber>> subscriber =
-        clients[i % client_count]->Subscribe(wanted, [probe, &threshold](
-                                                         const v1::SubscribeUpdate& update) {
-          if (update.snapshot()) probe->snapshotted = true;
-          if (update.change().seq() > threshold.load() && probe->first_above_ns.load() == 0) {
-            probe->first_above_ns = absl::ToUnixNanos(absl::Now());
-          }
-        });
-    if (!subscriber.ok()) return subscriber.status();
-    subscribers.push_back(*std::move(subscriber));
+    if (absl::Status s = harness->Open(i, kEvents[i % keys]); !s.ok()) return s;
   }
-  if (absl::Status s = WaitUntil(
-          [&] {
-            return std::all_of(probes.begin(), probes.end(),
-                               [](const Probe& p) { return p.snapshotted.load(); });
-          },
-          absl::Seconds(120), "every subscription's snapshot");
+  if (absl::Status s = WaitUntil([&] { return harness->AllSnapshotted(); }, absl::Seconds(120),
+                                 "every subscription's snapshot");
       !s.ok()) {
     return s;
   }
@@ -160,11 +278,11 @@ absl::StatusOr<Round> Measure(int subscriptions, int keys, int client_count) {
   }
   writer.Start();
   absl::SleepFor(absl::Seconds(2));
-  for (const auto& subscriber : subscribers) {
-    if (subscriber->frontend() != frontends.address(kVictim)) {
+  for (int i = 0; i < subscriptions; ++i) {
+    if (harness->FrontendOf(i) != frontends.address(kVictim)) {
       return absl::FailedPreconditionError(
-          absl::StrCat("a subscription is on ", subscriber->frontend(), ", not on the victim ",
-                       frontends.address(kVictim), " before the kill"));
+          absl::StrCat("subscription ", i, " is on ", harness->FrontendOf(i),
+                       ", not on the victim ", frontends.address(kVictim), " before the kill"));
     }
   }
   const pid_t survivor[2] = {frontends.pid(1), frontends.pid(2)};
@@ -177,16 +295,20 @@ absl::StatusOr<Round> Measure(int subscriptions, int keys, int client_count) {
     }
   };
   const size_t reads_before = BackendReads(backend.log());
-  threshold = writer.acked();
+  const int64_t kill_seq = writer.acked();
   const absl::Time killed = absl::Now();
+  harness->BeforeKill(kill_seq);
   frontends.Kill(kVictim, SIGKILL);
+  harness->AfterKill();
 
   // Wait until every subscription has a post-kill update, up to 30 s,
   // sampling the survivors' memory meanwhile.
   auto all_caught_up = [&] {
     sample_peaks();
-    return std::all_of(probes.begin(), probes.end(),
-                       [](const Probe& p) { return p.first_above_ns.load() != 0; });
+    for (int i = 0; i < subscriptions; ++i) {
+      if (harness->FirstAboveNs(i) == 0) return false;
+    }
+    return true;
   };
   WaitUntil(all_caught_up, absl::Seconds(30), "").IgnoreError();  // "never" counts them
   // Ten seconds of writing after the kill in all, for the reads and CPU.
@@ -205,14 +327,14 @@ absl::StatusOr<Round> Measure(int subscriptions, int keys, int client_count) {
   round.rss_before_kib = before[grew].rss_kib;
   round.rss_peak_kib = peak_kib[grew];
   round.reads = BackendReads(backend.log()) - reads_before;
-  for (const auto& subscriber : subscribers) {
-    const std::string on = subscriber->frontend();
+  for (int i = 0; i < subscriptions; ++i) {
+    const std::string on = harness->FrontendOf(i);
     if (on == frontends.address(1)) ++round.on_a;
     if (on == frontends.address(2)) ++round.on_b;
   }
   std::vector<double> got;
-  for (const Probe& probe : probes) {
-    const int64_t at = probe.first_above_ns.load();
+  for (int i = 0; i < subscriptions; ++i) {
+    const int64_t at = harness->FirstAboveNs(i);
     if (at == 0) {
       ++round.never;
     } else {
@@ -229,6 +351,12 @@ int Main() {
   const std::vector<int> counts = ParseCounts(absl::GetFlag(FLAGS_subscriptions));
   const std::vector<int> key_counts = ParseCounts(absl::GetFlag(FLAGS_keys));
   const int client_count = absl::GetFlag(FLAGS_clients);
+  const std::string harness = absl::GetFlag(FLAGS_harness);
+  if (harness != "client" && harness != "fleet") {
+    std::fprintf(stderr, "frontend_kill_bench: --harness is client or fleet, not '%s'\n",
+                 harness.c_str());
+    return 2;
+  }
   if (counts.empty() || key_counts.empty() || client_count < 1 ||
       *std::max_element(key_counts.begin(), key_counts.end()) > static_cast<int>(kEvents.size())) {
     std::fprintf(stderr,
@@ -238,8 +366,13 @@ int Main() {
   }
   std::ofstream csv;
   if (!absl::GetFlag(FLAGS_csv).empty()) csv.open(absl::GetFlag(FLAGS_csv), std::ios::app);
-  std::printf("write interval %s, subscriptions spread over up to %d clients\n\n",
-              absl::FormatDuration(absl::GetFlag(FLAGS_write_interval)).c_str(), client_count);
+  if (harness == "client") {
+    std::printf("write interval %s, podium_client subscriptions over up to %d clients\n\n",
+                absl::FormatDuration(absl::GetFlag(FLAGS_write_interval)).c_str(), client_count);
+  } else {
+    std::printf("write interval %s, async-API streams reopened at the survivors\n\n",
+                absl::FormatDuration(absl::GetFlag(FLAGS_write_interval)).c_str());
+  }
   std::printf(
       "| subscriptions | keys | round | p50 ms | p99 ms | max ms | never | backend reads "
       "| survivors' cpu s | clients' cpu s | survivor rss MB before → peak | on each survivor |\n");
@@ -265,7 +398,7 @@ int Main() {
               << round->max_ms << "," << round->never << "," << round->reads << ","
               << round->cpu_seconds << "," << round->client_cpu_seconds << ","
               << round->rss_before_kib << "," << round->rss_peak_kib << "," << round->on_a << ","
-              << round->on_b << "\n";
+              << round->on_b << "," << absl::GetFlag(FLAGS_harness) << "\n";
         }
       }
     }
