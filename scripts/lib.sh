@@ -1,5 +1,6 @@
 # Shared by scripts/run, scripts/test and scripts/bench: install what is
-# missing, then configure and build. Source it; it defines functions only.
+# missing, then configure and build. Source it; it defines functions (and
+# the ccache settings every build shares).
 
 PODIUM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PODIUM_BUILD=${PODIUM_BUILD:-$PODIUM_ROOT/build}
@@ -7,6 +8,8 @@ PODIUM_BUILD=${PODIUM_BUILD:-$PODIUM_ROOT/build}
 # Debian packages the build, the tests and the local cluster need.
 PODIUM_PACKAGES=(
   g++ cmake ninja-build pkg-config
+  # Every build goes through it (podium_cmake_launcher, below).
+  ccache
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libssl-dev
   libabsl-dev libgoogle-glog-dev libgflags-dev
   libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev
@@ -74,12 +77,29 @@ podium_install_deps() {
       --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# podium_cmake_launcher: the cmake arguments that compile through ccache,
+# when it is installed. Most of a clean build (and of .ci/run, which
+# builds twice from a fresh clone) is compiling files that an earlier build
+# already compiled; ccache hands those objects back. Paths under the
+# checkout are hashed relative to it, so clones in other directories share
+# the cache (their line tables may then name the first clone's directory).
+podium_cmake_launcher() {
+  command -v ccache >/dev/null || return 0
+  echo "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"
+}
+# Read by ccache when ninja runs it, so set here rather than in a function
+# called in $(...).
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PODIUM_ROOT}
+export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
+
 # podium_build [ninja target...]: configure once, then build (all by default).
 podium_build() {
+  local launcher
+  launcher=$(podium_cmake_launcher)
   if [ ! -f "$PODIUM_BUILD/build.ninja" ]; then
     podium_log "configuring $PODIUM_BUILD"
     cmake -S "$PODIUM_ROOT" -B "$PODIUM_BUILD" -G Ninja \
-      -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null || return 1
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo $launcher >/dev/null || return 1
   fi
   podium_log "building ${*:-everything} (the first build takes a few minutes)"
   ninja -C "$PODIUM_BUILD" --quiet "$@"
@@ -115,7 +135,7 @@ podium_configure_sanitized() {
     return 1
   fi
   podium_log "configuring $PODIUM_BUILD (clang, -fsanitize=$1)"
-  cmake -S "$PODIUM_ROOT" -B "$PODIUM_BUILD" -G Ninja \
+  cmake -S "$PODIUM_ROOT" -B "$PODIUM_BUILD" -G Ninja $(podium_cmake_launcher) \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
     -DPODIUM_SANITIZE="$1" -DPODIUM_FUZZ="$fuzz" >/dev/null
 }
