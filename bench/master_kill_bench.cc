@@ -15,7 +15,9 @@
 //                seq above the last write acknowledged before the kill
 //   never        subscriptions without one within 30 s
 //   reads        ChangesSince, GetEvent and GetMedals calls the backend
-//                served from the kill to the end (its log)
+//                served from the kill to the end of the round (its log):
+//                10 s after the kill, or later when the wait for every
+//                subscription (30 s at most) took longer
 //   cpu          member's user+system seconds over the same time
 //   rss          member's resident memory before the kill and its peak
 //                after (sampled every 50 ms)

@@ -18,7 +18,7 @@
 namespace podium::bench {
 
 // Thread-compatible to set up, then Start() and Stop() from one thread;
-// acked() and writes() from any.
+// acked() and failed() from any.
 class PacedWriter {
  public:
   PacedWriter(std::unique_ptr<v1::Backend::StubInterface> backend, std::string write_token,

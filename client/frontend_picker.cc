@@ -144,6 +144,8 @@ absl::StatusOr<v1::ListFrontendsReply> FrontendPicker::ListFrontends(
   absl::flat_hash_set<std::string> asked;
   std::vector<std::string> failures;
   for (const std::string& address : order) {
+    // The destructor waits for the refresh thread: one call at most.
+    if (stopping_.HasBeenNotified()) break;
     if (address == skip || !asked.insert(address).second) continue;
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
@@ -229,6 +231,7 @@ void FrontendPicker::ProbeHomeAndLearn() {
   const absl::Duration tick =
       std::min(options_.home_probe_interval, options_.membership_refresh_interval);
   absl::Time learned = absl::Now();  // Create() just listed the membership
+  absl::Time probed = absl::InfinitePast();
   while (!stopping_.WaitForNotificationWithTimeout(tick)) {
     std::string home, away;
     {
@@ -246,6 +249,8 @@ void FrontendPicker::ProbeHomeAndLearn() {
               << (reply.ok() ? "ok" : reply.status().ToString());
       continue;
     }
+    if (absl::Now() - probed < options_.home_probe_interval) continue;
+    probed = absl::Now();
     const absl::Status health = CheckHealth(home, probe_timeout);
     VLOG(2) << "probe of home " << home << ": " << health;
     if (!health.ok()) continue;

@@ -66,8 +66,8 @@ class FrontendPicker {
 
   FrontendPicker(const FrontendPicker&) = delete;
   FrontendPicker& operator=(const FrontendPicker&) = delete;
-  // Stops probing home and learning (waits for a call in progress, at most
-  // the client's timeout).
+  // Stops probing home and learning (waits for the one call in progress,
+  // at most the client's timeout).
   ~FrontendPicker();
 
   std::string home() const;
