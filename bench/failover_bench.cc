@@ -131,7 +131,7 @@ int Main() {
     auto stub = backend.NewStub();
     for (int64_t i = 0; !stop; ++i) {
       grpc::ClientContext context;
-      AddBearerToken(&context, "test-token");
+      AddBearerToken(&context, test::BackendProcess::write_token());
       context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
       v1::RecordScoreRequest request;
       request.set_idempotency_key(absl::StrCat("failover-", i));

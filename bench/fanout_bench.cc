@@ -228,7 +228,7 @@ absl::StatusOr<std::vector<int64_t>> WriteAtOnce(v1::Backend::Stub* backend, int
   std::vector<std::unique_ptr<Call>> calls;
   for (int i = 0; i < count; ++i) {
     auto call = std::make_unique<Call>();
-    AddBearerToken(&call->context, "test-token");
+    AddBearerToken(&call->context, test::BackendProcess::write_token());
     // Bounds the wait below: gRPC reports every call by its deadline.
     call->context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
     call->request = ScoreWrite(write_number);
@@ -300,7 +300,7 @@ absl::StatusOr<Result> Measure(const std::string& frontend, v1::Backend::Stub* b
                                   : absl::DeadlineExceededError("subscribers did not open");
   for (int w = 0; w < writes && failure.ok(); ++w) {
     grpc::ClientContext context;
-    AddBearerToken(&context, "test-token");
+    AddBearerToken(&context, test::BackendProcess::write_token());
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
     v1::WriteReply reply;
     const int64_t t0 = NowMicros();

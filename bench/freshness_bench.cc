@@ -124,7 +124,7 @@ int Main() {
     // Warm-up writes let every stream finish its snapshot first.
     for (int i = -3; i < samples; ++i) {
       grpc::ClientContext context;
-      AddBearerToken(&context, "test-token");
+      AddBearerToken(&context, test::BackendProcess::write_token());
       v1::RecordScoreRequest request;
       request.set_idempotency_key(absl::StrCat(mode_spec, "-", i));
       request.set_event(kEvent);

@@ -57,6 +57,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "bench/measurements.h"
+#include "backend/games.h"
 #include "bench/paced_writer.h"
 #include "client/scoreboard_client.h"
 #include "tests/testing/cluster.h"
@@ -77,8 +78,12 @@ ABSL_FLAG(std::string, csv, "", "also append rows to this CSV file");
 namespace podium::bench {
 namespace {
 
-const std::vector<std::string> kEvents = {"menhir-put", "boar-hunt", "chariot-race",
-                                          "javelin",    "wrestling", "100m"};
+// The default games' events, which the servers run; subscription i wants
+// event i % K of the first K.
+const std::vector<std::string>& Events() {
+  static const auto* events = new std::vector<std::string>(Games::Default().events());
+  return *events;
+}
 
 // The subscriptions under test, and how they move when the victim dies.
 class Harness {
@@ -249,8 +254,8 @@ absl::StatusOr<Round> Measure(int subscriptions, int keys, int client_count) {
       !s.ok()) {
     return s;
   }
-  PacedWriter writer(backend.NewStub(), "test-token",
-                     std::vector<std::string>(kEvents.begin(), kEvents.begin() + keys),
+  PacedWriter writer(backend.NewStub(), test::BackendProcess::write_token(),
+                     std::vector<std::string>(Events().begin(), Events().begin() + keys),
                      absl::GetFlag(FLAGS_write_interval));
   writer.WriteEach();
 
@@ -266,7 +271,7 @@ absl::StatusOr<Round> Measure(int subscriptions, int keys, int client_count) {
         subscriptions, client_count);
   }
   for (int i = 0; i < subscriptions; ++i) {
-    if (absl::Status s = harness->Open(i, kEvents[i % keys]); !s.ok()) return s;
+    if (absl::Status s = harness->Open(i, Events()[i % keys]); !s.ok()) return s;
   }
   absl::Status broken;
   if (absl::Status s = WaitUntil(
@@ -377,7 +382,7 @@ int Main() {
     return 2;
   }
   if (counts.empty() || key_counts.empty() || client_count < 1 ||
-      *std::max_element(key_counts.begin(), key_counts.end()) > static_cast<int>(kEvents.size())) {
+      *std::max_element(key_counts.begin(), key_counts.end()) > static_cast<int>(Events().size())) {
     std::fprintf(stderr,
                  "frontend_kill_bench: --subscriptions and --keys want positive counts, "
                  "keys at most 6; --clients at least 1\n");

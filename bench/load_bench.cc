@@ -157,7 +157,7 @@ int Main() {
     const absl::Duration pause = absl::Seconds(1) / std::max(1, absl::GetFlag(FLAGS_write_rate));
     for (int64_t i = 0; !stop; ++i) {
       grpc::ClientContext context;
-      AddBearerToken(&context, "test-token");
+      AddBearerToken(&context, test::BackendProcess::write_token());
       v1::RecordScoreRequest request;
       request.set_idempotency_key(absl::StrCat("load-", i));
       request.set_event(kEvent);

@@ -40,6 +40,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "bench/measurements.h"
+#include "backend/games.h"
 #include "bench/paced_writer.h"
 #include "common/keys.h"
 #include "tests/testing/cluster.h"
@@ -56,8 +57,12 @@ ABSL_FLAG(std::string, csv, "", "also append rows to this CSV file");
 namespace podium::bench {
 namespace {
 
-const std::vector<std::string> kEvents = {"menhir-put", "boar-hunt", "chariot-race",
-                                          "javelin",    "wrestling", "100m"};
+// The default games' events, which the servers run; subscription i wants
+// event i % K of the first K.
+const std::vector<std::string>& Events() {
+  static const auto* events = new std::vector<std::string>(Games::Default().events());
+  return *events;
+}
 
 struct Round {
   double p50_ms = 0, p99_ms = 0, max_ms = 0;
@@ -82,15 +87,15 @@ absl::StatusOr<Round> Measure(int subscriptions, int keys) {
   for (int i = 0; i < frontends.size(); ++i) {
     if (member < 0 || frontends.pid(i) < frontends.pid(member)) member = i;
   }
-  PacedWriter writer(backend.NewStub(), "test-token",
-                    std::vector<std::string>(kEvents.begin(), kEvents.begin() + keys),
+  PacedWriter writer(backend.NewStub(), test::BackendProcess::write_token(),
+                    std::vector<std::string>(Events().begin(), Events().begin() + keys),
                     absl::GetFlag(FLAGS_write_interval));
   writer.WriteEach();
 
   test::SubscriberFleet fleet(frontends.address(member), {/*channels=*/64, /*queues=*/16});
   for (int i = 0; i < subscriptions; ++i) {
     v1::SubscribeRequest request;
-    request.add_events(kEvents[i % keys]);
+    request.add_events(Events()[i % keys]);
     fleet.Add(request);
   }
   if (absl::Status s = fleet.WaitForSnapshots(absl::Seconds(120)); !s.ok()) return s;
@@ -152,7 +157,7 @@ int Main() {
   const std::vector<int> counts = ParseCounts(absl::GetFlag(FLAGS_subscriptions));
   const std::vector<int> key_counts = ParseCounts(absl::GetFlag(FLAGS_keys));
   if (counts.empty() || key_counts.empty() ||
-      *std::max_element(key_counts.begin(), key_counts.end()) > static_cast<int>(kEvents.size())) {
+      *std::max_element(key_counts.begin(), key_counts.end()) > static_cast<int>(Events().size())) {
     std::fprintf(stderr,
                  "master_kill_bench: --subscriptions and --keys want positive counts, "
                  "keys at most 6\n");

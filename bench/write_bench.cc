@@ -118,7 +118,7 @@ int Main() {
     auto stub = v1::Backend::NewStub(channel);
     Result r = Measure(writers, duration, [&](int w, int64_t i) {
       grpc::ClientContext context;
-      AddBearerToken(&context, "test-token");
+      AddBearerToken(&context, test::BackendProcess::write_token());
       v1::WriteReply reply;
       return stub->AwardMedal(&context, Award(w, i), &reply).ok();
     });

@@ -21,7 +21,7 @@ BackendProcess::BackendProcess(std::string dir, std::vector<std::string> extra_f
       address_(absl::StrCat("127.0.0.1:", PickFreePort())),
       token_file_(dir_ + "/write.token"),
       log_path_(dir_ + "/backend.log") {
-  std::ofstream(token_file_) << "test-token\n";
+  std::ofstream(token_file_) << write_token() << "\n";
 }
 
 absl::StatusOr<Subprocess> StartHealthy(const std::vector<std::string>& argv,

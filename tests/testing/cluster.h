@@ -34,6 +34,8 @@ class BackendProcess {
 
   const std::string& address() const { return address_; }
   const std::string& token_file() const { return token_file_; }
+  // The write token in token_file().
+  static std::string write_token() { return "test-token"; }
   const std::string& log_path() const { return log_path_; }
   std::string log() const { return ReadFileOrEmpty(log_path_); }
   Subprocess& process() { return process_; }
