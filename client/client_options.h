@@ -31,6 +31,9 @@ struct ScoreboardClientOptions {
   // frontend started after the client was placed is known by the time the
   // client must fail over to it.
   absl::Duration membership_refresh_interval = absl::Seconds(10);
+  // Threads the subscriptions' callbacks run on, shared by all the
+  // subscriptions of one client (1 to 64); see client/subscriber.h.
+  int delivery_threads = 2;
   // Seeds the random choice among equally loaded frontends (0: at random);
   // tests fix it to place clients reproducibly.
   uint64_t placement_seed = 0;

@@ -11,6 +11,9 @@
 namespace podium {
 namespace {
 
+// More would only add threads waiting for the same few streams.
+constexpr int kMaxDeliveryThreads = 64;
+
 absl::Status ValidateOptions(const ScoreboardClientOptions& options) {
   const std::pair<const char*, absl::Duration> durations[] = {
       {"read timeout", options.timeout},
@@ -25,6 +28,12 @@ absl::Status ValidateOptions(const ScoreboardClientOptions& options) {
       return absl::InvalidArgumentError(absl::StrCat(
           what, " must be positive, not ", absl::FormatDuration(value)));
     }
+  }
+  if (options.delivery_threads < 1 ||
+      options.delivery_threads > kMaxDeliveryThreads) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("delivery threads must be 1 to ", kMaxDeliveryThreads,
+                     ", not ", options.delivery_threads));
   }
   return absl::OkStatus();
 }
@@ -202,7 +211,15 @@ absl::StatusOr<std::unique_ptr<Subscriber>> ScoreboardClient::Subscribe(
         "this client reads the backend ", backend_address_,
         " directly; subscriptions are served by frontends"));
   }
-  return Subscriber::Start(picker_, keys, std::move(callback));
+  std::shared_ptr<DeliveryPool> pool;
+  {
+    absl::MutexLock lock(&pool_mu_);
+    if (pool_ == nullptr) {
+      pool_ = std::make_shared<DeliveryPool>(options_.delivery_threads);
+    }
+    pool = pool_;
+  }
+  return Subscriber::Start(picker_, std::move(pool), keys, std::move(callback));
 }
 
 absl::Status ScoreboardClient::CheckHealth() {

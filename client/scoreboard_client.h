@@ -26,10 +26,13 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "client/client_options.h"
 #include "client/connection_watcher.h"
+#include "client/delivery_pool.h"
 #include "client/frontend_picker.h"
 #include "client/subscriber.h"
 #include "podium/v1/backend.grpc.pb.h"
@@ -118,6 +121,9 @@ class ScoreboardClient {
   std::unique_ptr<v1::Backend::Stub> backend_;
   // Through frontends. Shared with the subscriptions.
   const std::shared_ptr<FrontendPicker> picker_;
+  // The subscriptions' threads, started with the first subscription.
+  absl::Mutex pool_mu_;
+  std::shared_ptr<DeliveryPool> pool_ ABSL_GUARDED_BY(pool_mu_);
 };
 
 }  // namespace podium

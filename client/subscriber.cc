@@ -15,6 +15,9 @@ namespace {
 // for this long counts as established all the same: a frontend need not
 // send anything until a subscribed key changes.
 constexpr absl::Duration kEstablishGrace = absl::Seconds(1);
+// Events one Step() handles before the subscriptions waiting behind it get
+// their turn.
+constexpr int kEventsPerStep = 64;
 
 bool IsRefusal(grpc::StatusCode code) {
   switch (code) {
@@ -45,8 +48,8 @@ struct Subscriber::Event {
 };
 
 absl::StatusOr<std::unique_ptr<Subscriber>> Subscriber::Start(
-    std::shared_ptr<FrontendPicker> picker, const SubscriptionKeys& keys,
-    UpdateCallback callback) {
+    std::shared_ptr<FrontendPicker> picker, std::shared_ptr<DeliveryPool> pool,
+    const SubscriptionKeys& keys, UpdateCallback callback) {
   if (keys.events.empty() && keys.teams.empty() && !keys.all_events &&
       !keys.all_teams) {
     return absl::InvalidArgumentError(
@@ -66,34 +69,50 @@ absl::StatusOr<std::unique_ptr<Subscriber>> Subscriber::Start(
     if (absl::Status s = ValidateName("team", team); !s.ok()) return s;
     request.add_teams(team);
   }
-  std::unique_ptr<Subscriber> subscription(new Subscriber(
-      std::move(picker), std::move(request), std::move(callback)));
+  std::unique_ptr<Subscriber> subscription(
+      new Subscriber(std::move(picker), std::move(pool), std::move(request),
+                     std::move(callback)));
   Subscriber* self = subscription.get();
   self->listener_ =
       self->picker_->AddListener([self] { self->Post(Event(Event::kWake, nullptr)); });
-  self->thread_ = std::thread([self] { self->Run(); });
+  self->pool_->Add(self);
   return subscription;
 }
 
 Subscriber::Subscriber(std::shared_ptr<FrontendPicker> picker,
-                           v1::SubscribeRequest request,
-                           UpdateCallback callback)
+                       std::shared_ptr<DeliveryPool> pool,
+                       v1::SubscribeRequest request, UpdateCallback callback)
     : id_(next_id++),
       picker_(std::move(picker)),
+      pool_(std::move(pool)),
       request_(std::move(request)),
       callback_(std::move(callback)),
       backoff_(absl::Milliseconds(50), absl::Milliseconds(500)) {}
 
-Subscriber::~Subscriber() { Cancel(); }
+Subscriber::~Subscriber() {
+  Cancel();
+  pool_->Remove(this);
+}
 
 void Subscriber::Cancel() {
   {
     absl::MutexLock lock(&mu_);
     cancel_requested_ = true;
-    if (std::this_thread::get_id() == thread_id_) return;
+    if (std::this_thread::get_id() == stepping_) return;
   }
-  absl::MutexLock lock(&join_mu_);
-  if (thread_.joinable()) thread_.join();
+  pool_->Notify(this);
+  if (pool_->OnPoolThread()) {
+    // Inside another subscription's callback: the pool's threads may all
+    // be held by callbacks like this one, so this one's last steps run
+    // here.
+    pool_->RunUntil(this, [this] {
+      absl::MutexLock lock(&mu_);
+      return ended_;
+    });
+    return;
+  }
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(&ended_));
 }
 
 bool Subscriber::WaitForEnd(absl::Duration timeout) const {
@@ -146,26 +165,30 @@ void Subscriber::OnStreamDone(SubscribeStream* stream,
 }
 
 void Subscriber::Post(Event event) {
-  absl::MutexLock lock(&mu_);
-  events_.push_back(std::move(event));
-}
-
-void Subscriber::Run() {
   {
     absl::MutexLock lock(&mu_);
-    thread_id_ = std::this_thread::get_id();
+    if (ended_) return;
+    events_.push_back(std::move(event));
   }
-  OpenActive();
-  for (;;) {
+  pool_->Notify(this);
+}
+
+absl::Time Subscriber::Step() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (ended_) return absl::InfiniteFuture();
+    stepping_ = std::this_thread::get_id();
+  }
+  if (!opened_) {
+    opened_ = true;
+    OpenActive();
+  }
+  for (int handled = 0; handled < kEventsPerStep; ++handled) {
     Event event;
     bool have_event = false;
     bool cancel = false;
     {
       absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return !events_.empty() || cancel_requested_;
-      };
-      mu_.AwaitWithDeadline(absl::Condition(&ready), NextDeadline());
       if (!events_.empty()) {
         event = std::move(events_.front());
         events_.pop_front();
@@ -175,12 +198,22 @@ void Subscriber::Run() {
     }
     if (cancel && !stopping_) Stop(absl::OkStatus());
     if (have_event) Handle(event);
-    if (stopping_ && streams_.empty()) break;
-    if (!stopping_) Tick();
+    if (stopping_ && streams_.empty()) {
+      absl::MutexLock lock(&mu_);
+      frontend_.clear();
+      ended_ = true;
+      stepping_ = std::thread::id();
+      return absl::InfiniteFuture();
+    }
+    if (!have_event) break;
   }
+  if (!stopping_) Tick();
   absl::MutexLock lock(&mu_);
-  frontend_.clear();
-  ended_ = true;
+  stepping_ = std::thread::id();
+  if (!events_.empty() || (cancel_requested_ && !stopping_)) {
+    return absl::InfinitePast();
+  }
+  return NextDeadline();
 }
 
 absl::Time Subscriber::NextDeadline() const {

@@ -2,10 +2,13 @@
 // callback (guarantee 6 from the client's side). Underneath is the
 // Scoreboard.Subscribe server stream; the client needs no server.
 //
-// Delivery: the callback runs on the subscription's own thread, one update
-// at a time, in the order received, never concurrently with itself. Every
-// update passes client/update_filter.h first: per key, versions strictly
-// increase as the callback sees them, and nothing is delivered twice.
+// Delivery: the callback runs on one of the client's delivery threads
+// (client/delivery_pool.h; ScoreboardClientOptions::delivery_threads), one
+// update at a time, in the order received, never concurrently with itself.
+// The client's subscriptions share those threads, so a callback that blocks
+// delays the others waiting for its thread. Every update passes
+// client/update_filter.h first: per key, versions strictly increase as the
+// callback sees them, and nothing is delivered twice.
 //
 // Failover: when the stream breaks (its frontend was killed: UNAVAILABLE;
 // or keep-alive pings went unanswered) the subscription has the client's
@@ -43,6 +46,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "client/delivery_pool.h"
 #include "client/frontend_picker.h"
 #include "client/subscribe_stream.h"
 #include "client/update_filter.h"
@@ -70,26 +74,28 @@ struct SubscriptionKeys {
 using UpdateCallback = std::function<void(const v1::SubscribeUpdate&)>;
 
 // Thread-safe.
-class Subscriber : private SubscribeStream::Sink {
+class Subscriber : private SubscribeStream::Sink, private DeliveryPool::Worker {
  public:
   // Starts subscribing at the picker's current frontend and returns at
-  // once; the first updates (a snapshot of every key) follow on the
-  // subscription's thread. INVALID_ARGUMENT for no keys or a malformed
-  // name. Prefer ScoreboardClient::Subscribe.
+  // once; the first updates (a snapshot of every key) follow on `pool`.
+  // INVALID_ARGUMENT for no keys or a malformed name. Prefer
+  // ScoreboardClient::Subscribe.
   static absl::StatusOr<std::unique_ptr<Subscriber>> Start(
-      std::shared_ptr<FrontendPicker> picker, const SubscriptionKeys& keys,
-      UpdateCallback callback);
+      std::shared_ptr<FrontendPicker> picker, std::shared_ptr<DeliveryPool> pool,
+      const SubscriptionKeys& keys, UpdateCallback callback);
 
   Subscriber(const Subscriber&) = delete;
   Subscriber& operator=(const Subscriber&) = delete;
-  // Cancel(). Must not run on the subscription's own thread (from its
-  // callback); Cancel() may.
+  // Cancel(). Must not run in the subscription's own callback; Cancel()
+  // may.
   ~Subscriber() override;
 
-  // Stops the subscription: closes its streams and, unless called from the
-  // callback, waits until the callback has returned for the last time (and
-  // for a failover in progress, which may ask a few frontends for the
-  // membership, each within the client's read timeout).
+  // Stops the subscription: closes its streams and, unless called from its
+  // own callback, waits until the callback has returned for the last time
+  // (and for a failover in progress, which may ask a few frontends for the
+  // membership, each within the client's read timeout). From another
+  // subscription's callback it runs this one's last steps itself, so it
+  // cannot wait for the thread it holds.
   // Called from the callback, the callback is not called again after it
   // returns.
   void Cancel();
@@ -114,7 +120,8 @@ class Subscriber : private SubscribeStream::Sink {
   struct Event;
 
   Subscriber(std::shared_ptr<FrontendPicker> picker,
-               v1::SubscribeRequest request, UpdateCallback callback);
+             std::shared_ptr<DeliveryPool> pool, v1::SubscribeRequest request,
+             UpdateCallback callback);
 
   // SubscribeStream::Sink, and the picker's listener: from other threads.
   void OnStreamUpdate(SubscribeStream* stream,
@@ -124,8 +131,9 @@ class Subscriber : private SubscribeStream::Sink {
                     const grpc::Status& status) override;
   void Post(Event event);
 
-  // The rest runs on the delivery thread.
-  void Run();
+  // DeliveryPool::Worker: the events posted so far, at most a batch, then
+  // the timers. The rest runs inside it.
+  absl::Time Step() override;
   void Handle(Event& event);
   void HandleUpdate(SubscribeStream* stream, const v1::SubscribeUpdate& update);
   void HandleDone(SubscribeStream* stream, const grpc::Status& status);
@@ -140,11 +148,13 @@ class Subscriber : private SubscribeStream::Sink {
 
   const int id_;
   const std::shared_ptr<FrontendPicker> picker_;
+  const std::shared_ptr<DeliveryPool> pool_;
   const v1::SubscribeRequest request_;
   const UpdateCallback callback_;
   int listener_ = -1;
 
-  // Delivery-thread state: no lock.
+  // State of Step(), which never runs on two threads at once: no lock.
+  bool opened_ = false;
   UpdateFilter filter_;
   absl::flat_hash_map<SubscribeStream*, std::unique_ptr<SubscribeStream>> streams_;
   SubscribeStream* active_ = nullptr;     // delivers, and is the one to fail over
@@ -163,15 +173,14 @@ class Subscriber : private SubscribeStream::Sink {
   bool cancel_requested_ ABSL_GUARDED_BY(mu_) = false;
   bool ended_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status status_ ABSL_GUARDED_BY(mu_);
-  // Copies of delivery-thread state for the accessors.
+  // Copies of Step()'s state for the accessors.
   int64_t resume_seq_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t delivered_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
   std::string frontend_ ABSL_GUARDED_BY(mu_);
-  std::thread::id thread_id_ ABSL_GUARDED_BY(mu_);
-
-  absl::Mutex join_mu_;
-  std::thread thread_;
+  // The thread in Step() now, if any: Cancel() from the callback must not
+  // wait for itself.
+  std::thread::id stepping_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace podium

@@ -212,6 +212,12 @@ TEST(ScoreboardClientOptionsTest, RejectsUnusableArguments) {
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);
+  options = ScoreboardClientOptions();
+  options.delivery_threads = 0;
+  const absl::Status no_threads =
+      ScoreboardClient::ConnectToBackend("127.0.0.1:7100", options).status();
+  EXPECT_EQ(no_threads.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(no_threads.message(), "delivery threads must be 1 to 64, not 0");
 }
 
 TEST_F(ScoreboardClientTest, ReadsRecoverSoonAfterTheBackendRestarts) {

@@ -5,13 +5,16 @@
 #include <signal.h>
 
 #include <atomic>
+#include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
 #include "client/commands.h"
 #include "client/scoreboard_client.h"
 #include "common/keys.h"
@@ -36,10 +39,10 @@ class SubscriberTest : public ::testing::Test {
         frontends_.address(frontends_.HighestPid()), absl::Seconds(15)).ok());
   }
 
-  std::unique_ptr<ScoreboardClient> Connect(uint64_t placement_seed = 7) {
+  std::unique_ptr<ScoreboardClient> Connect(uint64_t placement_seed = 7,
+                                            ScoreboardClientOptions options = {}) {
     std::vector<std::string> seeds;
     for (int i = 0; i < frontends_.size(); ++i) seeds.push_back(frontends_.address(i));
-    ScoreboardClientOptions options;
     options.placement_seed = placement_seed;
     absl::StatusOr<std::unique_ptr<ScoreboardClient>> client =
         ScoreboardClient::ConnectToFrontends(seeds, options);
@@ -245,6 +248,70 @@ TEST_F(SubscriberTest, CancelStopsTheCallbacks) {
   subscriber->reset();
   // The client outlives its subscriptions and keeps reading.
   EXPECT_TRUE(client->GetScore("javelin").ok());
+}
+
+// The process's threads, from /proc.
+int ThreadCount() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (absl::StartsWith(line, "Threads:")) return std::stoi(line.substr(8));
+  }
+  ADD_FAILURE() << "no Threads: line in /proc/self/status";
+  return 0;
+}
+
+TEST_F(SubscriberTest, AClientsSubscriptionsShareItsDeliveryThreads) {
+  std::unique_ptr<ScoreboardClient> client = Connect();
+  SubscriptionKeys keys;
+  keys.events = {"javelin"};
+  constexpr int kSubscriptions = 200;
+  std::vector<UpdateRecorder> recorders(kSubscriptions);
+  std::vector<std::unique_ptr<Subscriber>> subscribers;
+  int threads_with_one = 0;
+  for (int i = 0; i < kSubscriptions; ++i) {
+    absl::StatusOr<std::unique_ptr<Subscriber>> subscriber =
+        client->Subscribe(keys, recorders[i].Callback());
+    ASSERT_TRUE(subscriber.ok()) << subscriber.status();
+    subscribers.push_back(*std::move(subscriber));
+    ASSERT_TRUE(recorders[i].WaitForCount(1, absl::Seconds(10))) << i;
+    if (i == 0) threads_with_one = ThreadCount();
+  }
+  // A thread each would be 199 more.
+  EXPECT_LT(ThreadCount() - threads_with_one, 20);
+  const v1::Change change = writer_.RecordScore("javelin", "Gauls", 4);
+  for (int i = 0; i < kSubscriptions; ++i) {
+    EXPECT_TRUE(recorders[i].WaitForVersion(EventKey("javelin"), change.seq(),
+                                            absl::Seconds(10))) << i;
+  }
+}
+
+// With one delivery thread, held by the callback that cancels: the
+// cancelled subscription still winds down, on that thread.
+TEST_F(SubscriberTest, ACallbackCancelsAnotherSubscriptionOfItsClient) {
+  ScoreboardClientOptions options;
+  options.delivery_threads = 1;
+  std::unique_ptr<ScoreboardClient> client = Connect(7, options);
+  SubscriptionKeys keys;
+  keys.events = {"javelin"};
+  UpdateRecorder cancelled_recorder;
+  absl::StatusOr<std::unique_ptr<Subscriber>> cancelled =
+      client->Subscribe(keys, cancelled_recorder.Callback());
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status();
+  ASSERT_TRUE(cancelled_recorder.WaitForCount(1, absl::Seconds(10)));
+  absl::Notification cancel_returned;
+  Subscriber* target = cancelled->get();
+  absl::StatusOr<std::unique_ptr<Subscriber>> canceller = client->Subscribe(
+      keys, [&](const v1::SubscribeUpdate& update) {
+        if (update.snapshot() || cancel_returned.HasBeenNotified()) return;
+        target->Cancel();
+        cancel_returned.Notify();
+      });
+  ASSERT_TRUE(canceller.ok()) << canceller.status();
+  writer_.RecordScore("javelin", "Gauls", 5);
+  ASSERT_TRUE(cancel_returned.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_TRUE(target->WaitForEnd(absl::ZeroDuration()));
+  EXPECT_TRUE(target->status().ok()) << target->status();
 }
 
 TEST_F(SubscriberTest, WatchCommandPrintsOneJsonObjectPerUpdate) {
