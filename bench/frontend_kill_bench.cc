@@ -16,7 +16,8 @@
 // subscription snapshotted, writes to every key each --write_interval, the
 // kill after 2 s of writing, 10 s more of writing. Per round:
 //   p50/p99/max  from the kill to each subscription's first update with a
-//                seq above the last write acknowledged before the kill
+//                seq above the backend's once the victim is gone (so
+//                written after the kill)
 //   never        subscriptions without one within 30 s
 //   reads        ChangesSince, GetEvent and GetMedals calls the backend
 //                served from the kill to the end of the round (its log):
@@ -50,11 +51,13 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "bench/measurements.h"
 #include "backend/games.h"
@@ -94,11 +97,12 @@ class Harness {
   // Whether every subscription has had its snapshot; an error when one
   // cannot get it any more.
   virtual absl::StatusOr<bool> AllSnapshotted() const = 0;
-  // Just before the kill: the last seq written before it, which "after
+  // Just before the kill: what the subscriptions receive from here on is
+  // kept.
+  virtual void BeforeKill() {}
+  // Once the victim is reaped: the backend's seq then, which "written after
   // the kill" is above.
-  virtual void BeforeKill(int64_t kill_seq) = 0;
-  // Just after it.
-  virtual void AfterKill() {}
+  virtual void AfterKill(int64_t kill_seq) = 0;
   // When subscription i first had an update above the kill's seq, Unix
   // ns; 0 while it has none.
   virtual int64_t FirstAboveNs(int i) const = 0;
@@ -128,12 +132,14 @@ class ClientHarness : public Harness {
     SubscriptionKeys wanted;
     wanted.events = {event};
     Probe* probe = &probes_[i];
-    const std::atomic<int64_t>* threshold = &threshold_;
+    const std::atomic<bool>* recording = &recording_;
     absl::StatusOr<std::unique_ptr<Subscriber>> subscriber = clients_[i % client_count_]->Subscribe(
-        wanted, [probe, threshold](const v1::SubscribeUpdate& update) {
+        wanted, [probe, recording](const v1::SubscribeUpdate& update) {
           if (update.snapshot()) probe->snapshotted = true;
-          if (update.change().seq() > threshold->load() && probe->first_above_ns.load() == 0) {
-            probe->first_above_ns = absl::ToUnixNanos(absl::Now());
+          if (!recording->load()) return;
+          absl::MutexLock lock(&probe->mu);
+          if (probe->receipts.size() < kReceiptsKept) {
+            probe->receipts.push_back({update.change().seq(), absl::ToUnixNanos(absl::Now())});
           }
         });
     if (!subscriber.ok()) return subscriber.status();
@@ -144,18 +150,30 @@ class ClientHarness : public Harness {
     return std::all_of(probes_.begin(), probes_.end(),
                        [](const Probe& p) { return p.snapshotted.load(); });
   }
-  void BeforeKill(int64_t kill_seq) override { threshold_ = kill_seq; }
-  int64_t FirstAboveNs(int i) const override { return probes_[i].first_above_ns.load(); }
+  void BeforeKill() override { recording_ = true; }
+  void AfterKill(int64_t kill_seq) override { kill_seq_ = kill_seq; }
+  int64_t FirstAboveNs(int i) const override {
+    const Probe& probe = probes_[i];
+    absl::MutexLock lock(&probe.mu);
+    for (const auto& [seq, ns] : probe.receipts) {
+      if (seq > kill_seq_.load()) return ns;
+    }
+    return 0;
+  }
   std::string FrontendOf(int i) const override { return subscribers_[i]->frontend(); }
 
  private:
+  // Enough for the first after the kill: it comes within a few writes.
+  static constexpr size_t kReceiptsKept = 256;
   struct Probe {
     std::atomic<bool> snapshotted{false};
-    std::atomic<int64_t> first_above_ns{0};
+    mutable absl::Mutex mu;
+    std::vector<std::pair<int64_t, int64_t>> receipts ABSL_GUARDED_BY(mu);  // seq, Unix ns
   };
   const std::vector<std::string> frontends_;
   const int client_count_;
-  std::atomic<int64_t> threshold_{INT64_MAX};
+  std::atomic<bool> recording_{false};
+  std::atomic<int64_t> kill_seq_{INT64_MAX};
   std::vector<Probe> probes_;
   std::vector<std::unique_ptr<ScoreboardClient>> clients_;
   std::vector<std::unique_ptr<Subscriber>> subscribers_;
@@ -191,8 +209,8 @@ class FleetHarness : public Harness {
     if (!status.ok()) return status;
     return true;
   }
-  void BeforeKill(int64_t kill_seq) override { kill_seq_ = kill_seq; }
-  void AfterKill() override {
+  void AfterKill(int64_t kill_seq) override {
+    kill_seq_ = kill_seq;
     moved_yet_ = true;
     for (size_t i = 0; i < requests_.size(); ++i) {
       v1::SubscribeRequest request = requests_[i];
@@ -319,11 +337,12 @@ absl::StatusOr<Round> Measure(int subscriptions, int keys, int client_count) {
     }
   };
   const size_t reads_before = BackendReads(backend.log());
-  const int64_t kill_seq = writer.acked();
+  harness->BeforeKill();
   const absl::Time killed = absl::Now();
-  harness->BeforeKill(kill_seq);
-  frontends.Kill(kVictim, SIGKILL);
-  harness->AfterKill();
+  frontends.Kill(kVictim, SIGKILL);  // returns once the victim is reaped
+  absl::StatusOr<int64_t> kill_seq = writer.LatestSeq();
+  if (!kill_seq.ok()) return kill_seq.status();
+  harness->AfterKill(*kill_seq);
 
   // Wait until every subscription has a post-kill update, up to 30 s,
   // sampling the survivors' memory meanwhile.

@@ -12,7 +12,8 @@
 // key each --write_interval, the kill after 2 s of writing, 10 s more of
 // writing. Per round:
 //   p50/p99/max  from the kill to each subscription's first update with a
-//                seq above the last write acknowledged before the kill
+//                seq above the backend's once the master is gone (so
+//                written after the kill)
 //   never        subscriptions without one within 30 s
 //   reads        ChangesSince, GetEvent and GetMedals calls the backend
 //                served from the kill to the end of the round (its log):
@@ -105,9 +106,10 @@ absl::StatusOr<Round> Measure(int subscriptions, int keys) {
   const pid_t member_pid = frontends.pid(member);
   const ProcessSample before = SampleProcess(member_pid);
   const size_t reads_before = BackendReads(backend.log());
-  const int64_t kill_seq = writer.acked();
   const absl::Time killed = absl::Now();
-  frontends.Kill(master, SIGKILL);
+  frontends.Kill(master, SIGKILL);  // returns once the master is reaped
+  absl::StatusOr<int64_t> kill_seq = writer.LatestSeq();
+  if (!kill_seq.ok()) return kill_seq.status();
   Round round;
   round.rss_before_kib = before.rss_kib;
   round.rss_peak_kib = before.rss_kib;
@@ -121,7 +123,7 @@ absl::StatusOr<Round> Measure(int subscriptions, int keys) {
     pending = 0;
     for (int i = 0; i < subscriptions; ++i) {
       if (latency_ms[i] >= 0) continue;
-      const absl::Time first = fleet.FirstAbove(i, kill_seq);
+      const absl::Time first = fleet.FirstAbove(i, *kill_seq);
       if (first == absl::InfiniteFuture()) {
         ++pending;
       } else {

@@ -40,6 +40,18 @@ void PacedWriter::Write(const std::string& event) {
   }
 }
 
+absl::StatusOr<int64_t> PacedWriter::LatestSeq() const {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  v1::Board board;
+  const grpc::Status status = backend_->GetBoard(&context, v1::GetBoardRequest(), &board);
+  if (!status.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("the backend's seq: GetBoard failed: ", status.error_message()));
+  }
+  return board.seq();
+}
+
 void PacedWriter::WriteEach() {
   for (const std::string& event : events_) Write(event);
 }
