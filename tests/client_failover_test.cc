@@ -37,7 +37,7 @@ class ClientFailoverTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(backend_.Start().ok()) << backend_.log();
-    ASSERT_TRUE(frontends_.StartAll().ok());
+    ASSERT_EQ(frontends_.StartAll(), absl::OkStatus());
     ASSERT_TRUE(frontends_.WaitForMaster(
         frontends_.address(frontends_.HighestPid()), absl::Seconds(15)).ok());
   }
@@ -185,7 +185,7 @@ TEST_F(ClientFailoverTest, ReadsFailOverWhenTheirFrontendIsKilledAndReturnHome) 
   EXPECT_EQ(client->GetScore("discus").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(client->address(), away);
 
-  ASSERT_TRUE(frontends_.Start(IndexOf(home)).ok());
+  ASSERT_EQ(frontends_.Start(IndexOf(home)), absl::OkStatus());
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (client->address() != home && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(50));

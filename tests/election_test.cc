@@ -14,7 +14,7 @@ class ElectionTest : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
     ASSERT_TRUE(backend_.Start().ok()) << backend_.log();
-    ASSERT_TRUE(frontends_.StartAll().ok());
+    ASSERT_EQ(frontends_.StartAll(), absl::OkStatus());
   }
 
   // Generous: this checks who wins, not how fast (bench/ measures that).
@@ -35,7 +35,7 @@ TEST_P(ElectionTest, HighestPidWinsThenNextOnKillThenRevivedTakesOver) {
   absl::Status agreed = frontends_.WaitForMaster(frontends_.address(second), kAgreement);
   ASSERT_TRUE(agreed.ok()) << agreed << "\n" << frontends_.log(second);
 
-  ASSERT_TRUE(frontends_.Start(first).ok());
+  ASSERT_EQ(frontends_.Start(first), absl::OkStatus());
   // Linux hands out increasing pids, so the revived process is the highest.
   ASSERT_EQ(frontends_.HighestPid(), first);
   agreed = frontends_.WaitForMaster(frontends_.address(first), kAgreement);
@@ -49,7 +49,7 @@ TEST_P(ElectionTest, StartOrderDoesNotMatter) {
     if (frontends_.pid(i) < frontends_.pid(lowest)) lowest = i;
   }
   frontends_.Kill(lowest, SIGTERM);
-  ASSERT_TRUE(frontends_.Start(lowest).ok());
+  ASSERT_EQ(frontends_.Start(lowest), absl::OkStatus());
   ASSERT_EQ(frontends_.HighestPid(), lowest);
   absl::Status agreed = frontends_.WaitForMaster(frontends_.address(lowest), kAgreement);
   EXPECT_TRUE(agreed.ok()) << agreed;

@@ -113,7 +113,7 @@ TEST(FailoverAtScaleTest, AMasterKillWithThousandsOfSubscriptionsLosesNoChange) 
   BackendProcess backend(dir.path(), {"--verbose=1"});  // logs each ChangesSince
   ASSERT_TRUE(backend.Start().ok()) << backend.log();
   FrontendCluster frontends(dir.path(), backend.address(), 3, "push");
-  ASSERT_TRUE(frontends.StartAll().ok());
+  ASSERT_EQ(frontends.StartAll(), absl::OkStatus());
   const int master = frontends.HighestPid();
   ASSERT_TRUE(frontends.WaitForMaster(frontends.address(master), absl::Seconds(15)).ok());
   // The member with the lowest pid stays a member when the master dies.
@@ -186,7 +186,7 @@ TEST(FailoverAtScaleTest, ADeadFrontendsClientsResumeAtASurvivorWithoutLoss) {
   BackendProcess backend(dir.path(), {"--verbose=1"});  // logs each ChangesSince
   ASSERT_TRUE(backend.Start().ok()) << backend.log();
   FrontendCluster frontends(dir.path(), backend.address(), 3, "push");
-  ASSERT_TRUE(frontends.StartAll().ok());
+  ASSERT_EQ(frontends.StartAll(), absl::OkStatus());
   const int master = frontends.HighestPid();
   ASSERT_TRUE(frontends.WaitForMaster(frontends.address(master), absl::Seconds(15)).ok());
   const int victim = (master + 1) % 3;

@@ -29,7 +29,7 @@ class FrontendCacheTest : public ::testing::Test {
     backend_stub_ = backend_.NewStub();
     frontends_ = std::make_unique<FrontendCluster>(dir_.path(), backend_.address(),
                                                    3, mode, std::move(flags));
-    ASSERT_TRUE(frontends_->StartAll().ok());
+    ASSERT_EQ(frontends_->StartAll(), absl::OkStatus());
     if (mode == "push") {
       ASSERT_TRUE(frontends_->WaitForMaster(
           frontends_->address(frontends_->HighestPid()), absl::Seconds(15)).ok());
@@ -125,10 +125,10 @@ TEST_F(FrontendCacheTest, AMemberTheMasterDroppedChangesForIsResetWhenItReturns)
   // master (2, started last, so the highest pid) sees it die.
   frontends_->AddFlags(0, {"--failure_timeout=60s"});
   frontends_->AddFlags(1, {"--failure_timeout=60s"});
-  ASSERT_TRUE(frontends_->StartAll().ok());
+  ASSERT_EQ(frontends_->StartAll(), absl::OkStatus());
   if (frontends_->HighestPid() != 2) {  // the pids wrapped: start 2 again
     frontends_->Kill(2, SIGTERM);
-    ASSERT_TRUE(frontends_->Start(2).ok());
+    ASSERT_EQ(frontends_->Start(2), absl::OkStatus());
   }
   const int master = 2;
   const int member = 0;
@@ -219,7 +219,7 @@ TEST_F(FrontendCacheTest, AnEventAddedToTheGamesIsServedAfterTheBackendRestarts)
   BackendProcess backend(dir_.path(), {"--games=" + games});
   ASSERT_TRUE(backend.Start().ok()) << backend.log();
   FrontendCluster frontends(dir_.path(), backend.address(), 1, "pull");
-  ASSERT_TRUE(frontends.StartAll().ok());
+  ASSERT_EQ(frontends.StartAll(), absl::OkStatus());
   auto stub = frontends.NewStub(0);
   v1::EventScore score;
   ASSERT_TRUE(Read(stub.get(), "javelin", &score).ok());
@@ -256,7 +256,7 @@ void FrontendCacheTest::ExpectATeamAddedToReachEveryCachedValue(const std::strin
   backend_stub_ = backend.NewStub();
   FrontendCluster frontends(dir_.path(), backend.address(), 1, mode,
                             {"--names_max_age=200ms"});
-  ASSERT_TRUE(frontends.StartAll().ok());
+  ASSERT_EQ(frontends.StartAll(), absl::OkStatus());
   if (mode == "push") {
     ASSERT_TRUE(frontends.WaitForMaster(frontends.address(0), absl::Seconds(15)).ok());
   }
@@ -335,7 +335,7 @@ TEST_F(FrontendCacheTest, VersionsNeverGoBackWhileFillsRaceInvalidations) {
     if (round == 100 || round == 200) {
       const int master = frontends_->HighestPid();
       frontends_->Kill(master, SIGKILL);
-      ASSERT_TRUE(frontends_->Start(master).ok());
+      ASSERT_EQ(frontends_->Start(master), absl::OkStatus());
     }
   }
   const int64_t last_write = final_version;

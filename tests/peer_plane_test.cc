@@ -31,7 +31,7 @@ class PeerPlaneTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(backend_.Start().ok()) << backend_.log();
     frontends_ = std::make_unique<FrontendCluster>(dir_.path(), backend_.address(), 3, "push");
-    ASSERT_TRUE(frontends_->StartAll().ok());
+    ASSERT_EQ(frontends_->StartAll(), absl::OkStatus());
     master_ = frontends_->HighestPid();
     member_ = (master_ + 1) % 3;
     ASSERT_TRUE(frontends_->WaitForMaster(frontends_->address(master_), absl::Seconds(15)).ok());

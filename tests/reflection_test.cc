@@ -64,7 +64,7 @@ TEST(ReflectionTest, BackendAndFrontendListTheirServices) {
   BackendProcess backend(dir.path());
   ASSERT_TRUE(backend.Start().ok()) << backend.log();
   FrontendCluster frontends(dir.path(), backend.address(), 1, "push");
-  ASSERT_TRUE(frontends.StartAll().ok());
+  ASSERT_EQ(frontends.StartAll(), absl::OkStatus());
 
   const std::string backend_services = AskReflection(backend.address());
   EXPECT_THAT(backend_services, HasSubstr("podium.v1.Backend"));

@@ -25,16 +25,30 @@ cleanup() {
 trap cleanup EXIT
 
 # The ports ./scripts/run takes from PODIUM_PORT: the backend's, three
-# frontends' and their three peer ports, PORT+11 to PORT+13.
+# frontends' and their three peer ports, PORT+11 to PORT+13. They lie below
+# the kernel's ephemeral range, where no outgoing connection can take them,
+# and are reserved against other tests by the flock convention of
+# tests/testing/subprocess.h (TMPDIR/podium-test-ports/PORT.lock).
+port_folder=${TMPDIR:-/tmp}/podium-test-ports
+mkdir -p "$port_folder"
+read -r ephemeral_low _ </proc/sys/net/ipv4/ip_local_port_range || ephemeral_low=32768
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-ports_free() {
-  local p
-  for p in 0 1 2 3 11 12 13; do port_free $(($1 + p)) || return 1; done
+reserve_ports() {
+  local p fd
+  for p in 0 1 2 3 11 12 13; do
+    exec {fd}>"$port_folder/$(($1 + p)).lock"
+    if ! flock -n "$fd" || ! port_free $(($1 + p)); then
+      exec {fd}>&-
+      return 1
+    fi
+  done
 }
+base=
 for _ in $(seq 1 50); do
-  base=$((20000 + RANDOM % 30000))
-  ports_free "$base" && break
+  candidate=$((10000 + RANDOM % (ephemeral_low - 10000 - 14)))
+  if reserve_ports "$candidate"; then base=$candidate; break; fi
 done
+[ -n "$base" ] || { echo "no free run of ports below $ephemeral_low" >&2; exit 1; }
 export PODIUM_PORT=$base
 
 # wait_for SECONDS COMMAND...: polls COMMAND every 0.2 s.

@@ -38,7 +38,7 @@ TEST(SlowSubscriberTest, StalledReaderKeepsFrontendMemoryBoundedAndGetsLatest) {
   // fill up with the writes below too; kept small, so that what is
   // measured is the stalled subscriber's queue.
   FrontendCluster frontends(dir.path(), backend.address(), 1, "push", {"--recent_changes=64"});
-  ASSERT_TRUE(frontends.StartAll().ok());
+  ASSERT_EQ(frontends.StartAll(), absl::OkStatus());
   ASSERT_TRUE(frontends.WaitForMaster(frontends.address(0), absl::Seconds(15)).ok());
 
   const std::vector<std::string> events = {"menhir-put", "boar-hunt", "javelin", "100m"};

@@ -36,7 +36,7 @@ class SubscriberFailoverTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(backend_.Start().ok()) << backend_.log();
-    ASSERT_TRUE(frontends_.StartAll().ok());
+    ASSERT_EQ(frontends_.StartAll(), absl::OkStatus());
     ASSERT_TRUE(frontends_.WaitForMaster(
         frontends_.address(frontends_.HighestPid()), absl::Seconds(15)).ok());
   }

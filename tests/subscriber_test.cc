@@ -34,7 +34,7 @@ class SubscriberTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(backend_.Start().ok()) << backend_.log();
-    ASSERT_TRUE(frontends_.StartAll().ok());
+    ASSERT_EQ(frontends_.StartAll(), absl::OkStatus());
     ASSERT_TRUE(frontends_.WaitForMaster(
         frontends_.address(frontends_.HighestPid()), absl::Seconds(15)).ok());
   }
@@ -159,7 +159,7 @@ TEST_F(SubscriberTest, FailsOverWithoutLosingAChangeAndReturnsHome) {
   frontends_.Kill(IndexOf(home), SIGKILL);
   while (done < 200 && absl::Now() < bound) absl::SleepFor(absl::Milliseconds(5));
   EXPECT_NE((*subscriber)->frontend(), home);
-  ASSERT_TRUE(frontends_.Start(IndexOf(home)).ok());
+  ASSERT_EQ(frontends_.Start(IndexOf(home)), absl::OkStatus());
   writer.join();
 
   const v1::Change& last = written.back();

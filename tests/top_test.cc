@@ -30,7 +30,7 @@ class TopTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(backend_.Start().ok()) << backend_.log();
     frontends_ = std::make_unique<FrontendCluster>(dir_.path(), backend_.address(), 1, "push");
-    ASSERT_TRUE(frontends_->StartAll().ok());
+    ASSERT_EQ(frontends_->StartAll(), absl::OkStatus());
     ASSERT_TRUE(frontends_->WaitForMaster(frontends_->address(0), absl::Seconds(15)).ok());
   }
   // The tmux server is this test's own (its own socket), so it is ended

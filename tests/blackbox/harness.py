@@ -15,8 +15,10 @@ PODIUM_BUILD (the build tree; default: PODIUM_SOURCE/build).
 """
 
 import atexit
+import fcntl
 import os
 import queue
+import random
 import shutil
 import signal
 import socket
@@ -133,8 +135,45 @@ GARBAGE = (b"\x0a\x7fabc", b"\x0f\xff\xff\xff")
 
 # --- ports and processes --------------------------------------------------
 
+_reserved_ports = []  # open lock files, held until this process exits
+
+
+def _ephemeral_low():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port():
-    """A port on 127.0.0.1 nobody listened on a moment ago."""
+    """A port on 127.0.0.1 nobody listens on and no other test takes.
+
+    Below the kernel's ephemeral range, so that no outgoing connection on the
+    machine can take it before the server binds it, and reserved against the
+    other test processes by an flock on $TMPDIR/podium-test-ports/PORT.lock,
+    as tests/testing/subprocess.h's PickFreePort does.
+    """
+    folder = os.path.join(os.environ.get("TMPDIR") or "/tmp", "podium-test-ports")
+    os.makedirs(folder, mode=0o1777, exist_ok=True)
+    high = _ephemeral_low()
+    rng = random.Random(os.getpid() ^ time.time_ns())
+    for _ in range(1000 if high - 10000 >= 1000 else 0):
+        port = rng.randrange(10000, high)
+        lock = open(os.path.join(folder, "%d.lock" % port), "a+")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.close()
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                lock.close()
+                continue
+        _reserved_ports.append(lock)
+        return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

@@ -4,17 +4,23 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "glog/logging.h"
 
 namespace podium::test {
@@ -120,18 +126,78 @@ absl::StatusOr<int> Subprocess::Wait(absl::Duration timeout) {
   }
 }
 
+namespace {
+
+// The lowest port the kernel hands out on its own (ip_local_port_range).
+int EphemeralLow() {
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 0;
+  if (range >> low && low > 0) return low;
+  return 32768;
+}
+
+bool Bindable(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  CHECK_GE(fd, 0) << std::strerror(errno);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// Holds an exclusive lock on PORT's file in the shared folder until this
+// process exits (the descriptor returned is deliberately never closed), or
+// -1 when another process holds it.
+int Reserve(const std::string& folder, int port) {
+  const std::string path = absl::StrCat(folder, "/", port, ".lock");
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  if (fd < 0) return -1;
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
 int PickFreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  static const int kLow = 10000;
+  const int high = EphemeralLow();
+  const std::string folder = TestPortFolder();
+  ::mkdir(folder.c_str(), 01777);
+  static std::mt19937 random(static_cast<uint32_t>(::getpid()) ^
+                             static_cast<uint32_t>(absl::ToUnixNanos(absl::Now())));
+  if (high - kLow >= 1000) {
+    std::uniform_int_distribution<int> any(kLow, high - 1);
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+      const int port = any(random);
+      const int lock = Reserve(folder, port);
+      if (lock < 0) continue;
+      if (Bindable(port)) return port;
+      ::close(lock);
+    }
+  }
+  // A machine whose ephemeral range leaves no room below it: fall back to
+  // one the kernel picks, which a connect() elsewhere may take first.
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   CHECK_GE(fd, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
   CHECK_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
   socklen_t len = sizeof(addr);
   CHECK_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
   ::close(fd);
   return ntohs(addr.sin_port);
+}
+
+std::string TestPortFolder() {
+  const char* tmp = std::getenv("TMPDIR");
+  return absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/podium-test-ports");
 }
 
 std::string ReadFileOrEmpty(const std::string& path) {

@@ -44,8 +44,17 @@ class Subprocess {
   pid_t pid_ = -1;
 };
 
-// A TCP port on 127.0.0.1 that was free a moment ago.
+// A TCP port on 127.0.0.1 that nothing listens on and that no other test
+// process gets from this function while this one lives. It lies below the
+// kernel's ephemeral range (ip_local_port_range), because a port the kernel
+// picked and this process released can be taken by any outgoing connect()
+// on the machine before the server binds it; the reservation between test
+// processes is an flock on TestPortFolder()/PORT.lock, which the shell and
+// Python harnesses take the same way.
 int PickFreePort();
+
+// The folder of port reservations: $TMPDIR/podium-test-ports.
+std::string TestPortFolder();
 
 // The text of a file, or "" when it cannot be read (for failure messages).
 std::string ReadFileOrEmpty(const std::string& path);
