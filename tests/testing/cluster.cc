@@ -1,5 +1,7 @@
 #include "tests/testing/cluster.h"
 
+#include <signal.h>
+
 #include <fstream>
 
 #include <grpcpp/grpcpp.h>
@@ -108,6 +110,16 @@ absl::Status FrontendCluster::Start(int i) {
   if (!process.ok()) return process.status();
   processes_[i] = *std::move(process);
   return absl::OkStatus();
+}
+
+absl::Status FrontendCluster::StartAsHighestPid(int i) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (attempt > 0) Kill(i, SIGTERM);  // and reaps it
+    if (absl::Status started = Start(i); !started.ok()) return started;
+    if (HighestPid() == i) return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "frontend ", i, " (pid ", pid(i), ") is still not the highest pid after 3 starts"));
 }
 
 void FrontendCluster::Kill(int i, int signal) { processes_[i].Kill(signal); }

@@ -62,6 +62,11 @@ class FrontendCluster {
   absl::Status StartAll();
   // Starts frontend i (again) and waits for its health check.
   absl::Status Start(int i);
+  // Starts frontend i (again) so that it has the highest pid of the running
+  // frontends. Linux hands out increasing pids until pid_max, then wraps to
+  // low ones, so on a busy machine a fresh process may be lower: then it is
+  // stopped and started again (at most 3 times).
+  absl::Status StartAsHighestPid(int i);
   void Kill(int i, int signal);
 
   int size() const { return static_cast<int>(addresses_.size()); }
