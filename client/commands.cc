@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/format.h"
 #include "common/json.h"
+#include "common/standings.h"
 
 namespace podium {
 namespace {
@@ -33,14 +34,14 @@ absl::Status RunGetMedals(const std::string& team, bool json,
     out->push_back('\n');
     return absl::OkStatus();
   }
-  absl::StatusOr<std::vector<v1::MedalTally>> tallies = client->GetAllMedals();
-  if (!tallies.ok()) return tallies.status();
+  absl::StatusOr<v1::Standings> standings = client->GetStandings();
+  if (!standings.ok()) return standings.status();
   if (!json) {
-    *out = MedalTableText(*tallies);
+    *out = StandingsText(*standings);
     return absl::OkStatus();
   }
-  for (const v1::MedalTally& tally : *tallies) {
-    absl::StrAppend(out, MedalTallyJson(tally), "\n");
+  for (const v1::Standing& standing : standings->standings()) {
+    absl::StrAppend(out, StandingJson(standing), "\n");
   }
   return absl::OkStatus();
 }
@@ -57,8 +58,9 @@ absl::Status RunBoard(bool json, ScoreboardClient* client, std::string* out) {
   for (const v1::EventScore& score : board->events()) {
     absl::StrAppend(out, EventScoreJson(score), "\n");
   }
-  for (const v1::MedalTally& tally : board->medals()) {
-    absl::StrAppend(out, MedalTallyJson(tally), "\n");
+  const v1::Standings standings = RankStandings(board->medals());
+  for (const v1::Standing& standing : standings.standings()) {
+    absl::StrAppend(out, StandingJson(standing), "\n");
   }
   return absl::OkStatus();
 }
@@ -122,6 +124,9 @@ absl::StatusOr<Command> ParseCommand(absl::Span<const std::string> args) {
     if (operands > 1) return WrongArguments(name, "at most one TEAM");
     command.kind = CommandKind::kGetMedals;
     if (operands == 1) command.name = args[1];
+  } else if (name == "medals") {
+    if (operands != 0) return WrongArguments(name, "no arguments");
+    command.kind = CommandKind::kGetMedals;
   } else if (name == "board") {
     if (operands != 0) return WrongArguments(name, "no arguments");
     command.kind = CommandKind::kBoard;

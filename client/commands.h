@@ -2,7 +2,8 @@
 // tests and other programs run exactly what the CLI runs.
 //
 //   get-score EVENT     one event's score
-//   get-medals [TEAM]   one team's tally, or every team's
+//   get-medals [TEAM]   one team's tally, or the ranked medal table
+//   medals              the ranked medal table
 //   board               every event, then every tally
 //   health              whether the server reports SERVING
 //   frontends           the frontend tier's membership (through frontends)

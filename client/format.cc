@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "common/json.h"
 #include "common/names.h"
+#include "common/standings.h"
 
 namespace podium {
 namespace {
@@ -54,6 +55,14 @@ std::string MedalTallyJson(const v1::MedalTally& tally) {
       ",\"version\":", tally.version(), "}");
 }
 
+std::string StandingJson(const v1::Standing& standing) {
+  const v1::MedalTally& tally = standing.tally();
+  return absl::StrCat("{\"rank\":", standing.rank(), ",\"team\":", JsonQuote(tally.team()),
+                      ",\"gold\":", tally.gold(), ",\"silver\":", tally.silver(),
+                      ",\"bronze\":", tally.bronze(), ",\"total\":", standing.total(),
+                      ",\"version\":", tally.version(), "}");
+}
+
 std::string EventScoreText(const v1::EventScore& score) {
   return EventLine(score, 0, 0);
 }
@@ -78,19 +87,20 @@ std::string EventTableText(absl::Span<const v1::EventScore> scores) {
   return out;
 }
 
-std::string MedalTableText(absl::Span<const v1::MedalTally> tallies) {
+std::string StandingsText(const v1::Standings& standings) {
   constexpr absl::string_view kTeam = "team";
   size_t team_width = kTeam.size();
-  for (const v1::MedalTally& tally : tallies) {
-    team_width = std::max(team_width, tally.team().size());
+  for (const v1::Standing& standing : standings.standings()) {
+    team_width = std::max(team_width, standing.tally().team().size());
   }
   const int width = static_cast<int>(team_width);
-  std::string out = absl::StrFormat("%-*s  %6s  %6s  %6s  %7s\n", width, kTeam,
-                                    "gold", "silver", "bronze", "version");
-  for (const v1::MedalTally& tally : tallies) {
-    absl::StrAppendFormat(&out, "%-*s  %6d  %6d  %6d  %7d\n", width,
-                          tally.team(), tally.gold(), tally.silver(),
-                          tally.bronze(), tally.version());
+  std::string out = absl::StrFormat("%4s  %-*s  %6s  %6s  %6s  %6s  %7s\n", "rank", width,
+                                    kTeam, "gold", "silver", "bronze", "total", "version");
+  for (const v1::Standing& standing : standings.standings()) {
+    const v1::MedalTally& tally = standing.tally();
+    absl::StrAppendFormat(&out, "%4d  %-*s  %6d  %6d  %6d  %6d  %7d\n", standing.rank(), width,
+                          tally.team(), tally.gold(), tally.silver(), tally.bronze(),
+                          standing.total(), tally.version());
   }
   return out;
 }
@@ -156,10 +166,8 @@ std::string FrontendTableText(absl::Span<const v1::FrontendInfo> frontends) {
 std::string BoardText(const v1::Board& board) {
   const std::vector<v1::EventScore> events(board.events().begin(),
                                            board.events().end());
-  const std::vector<v1::MedalTally> medals(board.medals().begin(),
-                                           board.medals().end());
-  return absl::StrCat("board at seq ", board.seq(), "\n",
-                      EventTableText(events), "\n", MedalTableText(medals));
+  return absl::StrCat("board at seq ", board.seq(), "\n", EventTableText(events), "\n",
+                      StandingsText(RankStandings(board.medals())));
 }
 
 }  // namespace podium

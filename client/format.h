@@ -23,6 +23,11 @@ std::string EventScoreJson(const v1::EventScore& score);
 // {"team":"Gauls","gold":1,"silver":0,"bronze":2,"version":9}
 std::string MedalTallyJson(const v1::MedalTally& tally);
 
+// One line, no trailing newline: the tally's fields with its rank first
+// and its total after the bronzes:
+// {"rank":1,"team":"Gauls","gold":1,"silver":0,"bronze":2,"total":3,"version":9}
+std::string StandingJson(const v1::Standing& standing);
+
 // One line, no trailing newline: "menhir-put  live  Gauls 3 : Romans 1  (v17)".
 std::string EventScoreText(const v1::EventScore& score);
 // The points alone: "Gauls 3 : Romans 1"; "-" for a score with no teams,
@@ -36,12 +41,13 @@ std::string MedalTallyText(const v1::MedalTally& tally);
 // width, so the points line up; each line ends in '\n'.
 std::string EventTableText(absl::Span<const v1::EventScore> scores);
 
-// A table with a header row ("team gold silver bronze version") and one
-// right-aligned row per tally; each line ends in '\n'.
-std::string MedalTableText(absl::Span<const v1::MedalTally> tallies);
+// A table with a header row ("rank team gold silver bronze total version")
+// and one right-aligned row per standing, in their order; each line ends
+// in '\n'.
+std::string StandingsText(const v1::Standings& standings);
 
 // A header naming the board's seq, the events' table, a blank line and
-// the medal table.
+// the medal table, ranked (common/standings.h).
 std::string BoardText(const v1::Board& board);
 
 // A subscription's update: the value's JSON object (EventScoreJson or

@@ -5,8 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/format.h"
-#include "client/standings.h"
 #include "common/names.h"
+#include "common/standings.h"
 
 namespace podium {
 namespace {
@@ -135,10 +135,10 @@ std::vector<std::string> LiveBoard::Render(int width, int height,
   }
   lines.emplace_back();
 
-  std::vector<v1::MedalTally> tallies;
-  tallies.reserve(teams_.size());
-  for (const std::string& team : teams_) tallies.push_back(tallies_.at(team));
-  const std::vector<Standing> standings = RankStandings(tallies);
+  google::protobuf::RepeatedPtrField<v1::MedalTally> tallies;
+  tallies.Reserve(static_cast<int>(teams_.size()));
+  for (const std::string& team : teams_) *tallies.Add() = tallies_.at(team);
+  const v1::Standings standings = RankStandings(tallies);
   size_t team_width = 4;
   for (const std::string& team : teams_) team_width = std::max(team_width, team.size());
   const int tw = static_cast<int>(team_width);
@@ -150,10 +150,10 @@ std::vector<std::string> LiveBoard::Render(int width, int height,
       lines.push_back(Fit(more(all_teams - i, "teams"), width));
       break;
     }
-    const Standing& s = standings[i];
-    lines.push_back(Fit(absl::StrFormat("%4d  %-*s  %4d  %6d  %6d  %5d", s.rank, tw,
-                                        s.tally.team(), s.tally.gold(),
-                                        s.tally.silver(), s.tally.bronze(),
+    const v1::Standing& s = standings.standings(i);
+    lines.push_back(Fit(absl::StrFormat("%4d  %-*s  %4d  %6d  %6d  %5d", s.rank(), tw,
+                                        s.tally().team(), s.tally().gold(),
+                                        s.tally().silver(), s.tally().bronze(),
                                         s.total()),
                         width));
   }

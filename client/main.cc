@@ -66,8 +66,10 @@ constexpr char kUsage[] =
     "Commands:\n"
     "  get-score EVENT     one event's score: status, points per team, "
     "version\n"
-    "  get-medals [TEAM]   one team's medal tally, or every team's\n"
-    "  board               every event, then every team's tally\n"
+    "  get-medals [TEAM]   one team's medal tally, or the medal table\n"
+    "  medals              the medal table: rank, team, gold, silver, bronze,\n"
+    "                      total; ranked by gold, then silver, then bronze\n"
+    "  board               every event, then the medal table\n"
     "  health              SERVING when the server is up and serving\n"
     "  frontends           every frontend: address, pid, master, cache "
     "mode,\n"
@@ -95,6 +97,7 @@ constexpr char kUsage[] =
     "  podium-client --frontends=127.0.0.1:7101,127.0.0.1:7102 board\n"
     "  podium-client --frontends=127.0.0.1:7101 --json watch menhir-put\n"
     "  podium-client --backend=127.0.0.1:7100 get-medals Gauls\n"
+    "  podium-client medals\n"
     "  podium-client top\n";
 
 void PrintError(const absl::Status& raw) {

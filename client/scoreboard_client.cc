@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/channel.h"
 #include "common/health.h"
+#include "common/standings.h"
 #include "common/status_util.h"
 #include "glog/logging.h"
 
@@ -171,11 +172,20 @@ absl::StatusOr<v1::MedalTally> ScoreboardClient::GetMedals(
   return tally;
 }
 
-absl::StatusOr<std::vector<v1::MedalTally>> ScoreboardClient::GetAllMedals() {
+absl::StatusOr<v1::Standings> ScoreboardClient::GetStandings() {
+  if (picker_ != nullptr) {
+    return ReadThroughFrontends<v1::Standings>(
+        [](v1::Scoreboard::Stub* stub, grpc::ClientContext* context,
+           v1::Standings* reply) {
+          return stub->GetStandings(context, v1::GetStandingsRequest(), reply);
+        });
+  }
+  // The backend serves boards; ranked here as a frontend ranks them.
   absl::StatusOr<v1::Board> board = GetBoard();
   if (!board.ok()) return board.status();
-  return std::vector<v1::MedalTally>(board->medals().begin(),
-                                     board->medals().end());
+  v1::Standings standings = RankStandings(board->medals());
+  standings.set_seq(board->seq());
+  return standings;
 }
 
 absl::StatusOr<v1::Board> ScoreboardClient::GetBoard() {

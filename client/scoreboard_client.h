@@ -73,8 +73,8 @@ class ScoreboardClient {
   absl::StatusOr<v1::EventScore> GetScore(const std::string& event);
   // NOT_FOUND naming the team when it is not part of the games.
   absl::StatusOr<v1::MedalTally> GetMedals(const std::string& team);
-  // Every team's tally, in the games file's order, as of one moment.
-  absl::StatusOr<std::vector<v1::MedalTally>> GetAllMedals();
+  // The medal table, ranked (common/standings.h), as of Standings.seq.
+  absl::StatusOr<v1::Standings> GetStandings();
   // Every event and every tally, consistent as of Board.seq.
   absl::StatusOr<v1::Board> GetBoard();
 

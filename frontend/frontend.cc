@@ -6,6 +6,7 @@
 #include "common/channel.h"
 #include "common/keys.h"
 #include "common/names.h"
+#include "common/standings.h"
 #include "common/status_util.h"
 #include "glog/logging.h"
 
@@ -373,6 +374,14 @@ absl::StatusOr<v1::Board> Frontend::FetchBoard() {
   grpc::Status status = backend_->GetBoard(&context, v1::GetBoardRequest(), &board);
   if (!status.ok()) return BackendError(status);
   return board;
+}
+
+absl::StatusOr<v1::Standings> Frontend::GetStandings(const std::string& client) {
+  absl::StatusOr<v1::Board> board = GetBoard(client);
+  if (!board.ok()) return board.status();
+  v1::Standings standings = RankStandings(board->medals());
+  standings.set_seq(board->seq());
+  return standings;
 }
 
 v1::ListFrontendsReply Frontend::ListFrontends() {

@@ -66,6 +66,8 @@ class Frontend {
   absl::StatusOr<v1::MedalTally> GetMedals(const std::string& team,
                                            const std::string& client);
   absl::StatusOr<v1::Board> GetBoard(const std::string& client);
+  // The board's medals ranked (common/standings.h), as of the board's seq.
+  absl::StatusOr<v1::Standings> GetStandings(const std::string& client);
   v1::ListFrontendsReply ListFrontends();
 
   // Subscriptions. NewSubscription checks the request (known names, at

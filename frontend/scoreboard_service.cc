@@ -37,6 +37,13 @@ grpc::Status ScoreboardService::GetBoard(grpc::ServerContext* context,
   return Finish(frontend_->GetBoard(context->peer()), reply);
 }
 
+grpc::Status ScoreboardService::GetStandings(grpc::ServerContext* context,
+                                             const v1::GetStandingsRequest*,
+                                             v1::Standings* reply) {
+  VLOG(2) << "GetStandings from " << context->peer();
+  return Finish(frontend_->GetStandings(context->peer()), reply);
+}
+
 grpc::Status ScoreboardService::ListFrontends(grpc::ServerContext*,
                                               const v1::ListFrontendsRequest*,
                                               v1::ListFrontendsReply* reply) {

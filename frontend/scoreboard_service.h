@@ -26,6 +26,9 @@ class ScoreboardService final : public ScoreboardAsyncBase {
   grpc::Status GetBoard(grpc::ServerContext* context,
                         const v1::GetScoreboardRequest* request,
                         v1::Board* reply) override;
+  grpc::Status GetStandings(grpc::ServerContext* context,
+                            const v1::GetStandingsRequest* request,
+                            v1::Standings* reply) override;
   grpc::Status ListFrontends(grpc::ServerContext* context,
                              const v1::ListFrontendsRequest* request,
                              v1::ListFrontendsReply* reply) override;

@@ -13,6 +13,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "client/commands.h"
 #include "client/frontend_picker.h"
@@ -20,6 +21,7 @@
 #include "common/auth.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/client_testing.h"
 #include "tests/testing/cluster.h"
 #include "tests/testing/temp_dir.h"
 
@@ -30,6 +32,7 @@ using ::testing::AnyOf;
 using ::testing::ElementsAre;
 using ::testing::Eq;
 using ::testing::HasSubstr;
+using ::testing::StartsWith;
 using ::testing::UnorderedElementsAre;
 using ::testing::UnorderedElementsAreArray;
 
@@ -146,6 +149,47 @@ TEST_F(ClientFailoverTest, FrontendsListingMatchesTheCluster) {
     }
   }
   EXPECT_EQ(master_lines, 1);
+}
+
+TEST_F(ClientFailoverTest, MedalsCommandPrintsTheRankedTableAFrontendServes) {
+  BackendWriter writer(backend_.NewStub());
+  writer.AwardMedal("Romans", v1::GOLD);
+  writer.AwardMedal("Gauls", v1::GOLD);
+  const int64_t last = writer.AwardMedal("Gauls", v1::BRONZE).seq();
+  ASSERT_GT(last, 0);
+  std::unique_ptr<ScoreboardClient> client = Connect();
+  ASSERT_NE(client, nullptr);
+  // The frontend's cache has the last award once its standings are as of
+  // that seq (pushed, or read through on a miss).
+  absl::StatusOr<v1::Standings> standings;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  do {
+    standings = client->GetStandings();
+    ASSERT_TRUE(standings.ok()) << standings.status();
+    if (standings->seq() >= last) break;
+    absl::SleepFor(absl::Milliseconds(10));
+  } while (absl::Now() < deadline);
+  ASSERT_GE(standings->seq(), last);
+
+  Command command;
+  command.kind = CommandKind::kGetMedals;  // `medals`
+  std::ostringstream text;
+  ASSERT_TRUE(RunCommand(command, /*json=*/false, client.get(), &text).ok());
+  EXPECT_EQ(text.str(),
+            absl::StrCat(
+                "rank  team         gold  silver  bronze   total  version\n",
+                absl::StrFormat("   1  Gauls           1       0       1       2  %7d\n", last),
+                absl::StrFormat("   2  Romans          1       0       0       1  %7d\n",
+                                standings->standings(1).tally().version()),
+                "   3  Britons         0       0       0       0        0\n",
+                "   3  Egyptians       0       0       0       0        0\n"));
+  std::ostringstream json;
+  ASSERT_TRUE(RunCommand(command, /*json=*/true, client.get(), &json).ok());
+  std::vector<std::string> lines = absl::StrSplit(json.str(), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0], absl::StrCat(R"({"rank":1,"team":"Gauls","gold":1,"silver":0,)",
+                                   R"("bronze":1,"total":2,"version":)", last, "}"));
+  EXPECT_THAT(lines[3], StartsWith(R"({"rank":3,"team":"Egyptians",)"));
 }
 
 TEST_F(ClientFailoverTest, NewClientsGoToTheLeastLoadedFrontend) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/json.h"
+#include "common/standings.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -115,13 +116,23 @@ TEST(FormatTest, EventTableAlignsColumns) {
             "wrestling-final  scheduled  Gauls 3 : Romans 1  (v0)\n");
 }
 
-TEST(FormatTest, MedalTableHasHeaderAndOneRowPerTeam) {
-  const std::vector<v1::MedalTally> tallies = {
-      Tally("Gauls", 1, 0, 2, 9), Tally("Egyptians", 12, 345, 6, 1234)};
-  EXPECT_EQ(MedalTableText(tallies),
-            "team         gold  silver  bronze  version\n"
-            "Gauls           1       0       2        9\n"
-            "Egyptians      12     345       6     1234\n");
+TEST(FormatTest, StandingsTableHasHeaderAndOneRankedRowPerTeam) {
+  google::protobuf::RepeatedPtrField<v1::MedalTally> tallies;
+  *tallies.Add() = Tally("Gauls", 1, 0, 2, 9);
+  *tallies.Add() = Tally("Egyptians", 12, 345, 6, 1234);
+  EXPECT_EQ(StandingsText(RankStandings(tallies)),
+            "rank  team         gold  silver  bronze   total  version\n"
+            "   1  Egyptians      12     345       6     363     1234\n"
+            "   2  Gauls           1       0       2       3        9\n");
+}
+
+TEST(FormatTest, StandingJsonIsTheTallyWithRankAndTotal) {
+  v1::Standing standing;
+  standing.set_rank(2);
+  *standing.mutable_tally() = Tally("Gauls", 1, 0, 2, 9);
+  standing.set_total(3);
+  EXPECT_EQ(StandingJson(standing),
+            R"({"rank":2,"team":"Gauls","gold":1,"silver":0,"bronze":2,"total":3,"version":9})");
 }
 
 TEST(FormatTest, BoardTextHasSeqEventsThenMedals) {
@@ -132,7 +143,7 @@ TEST(FormatTest, BoardTextHasSeqEventsThenMedals) {
   const std::string text = BoardText(board);
   EXPECT_THAT(text, HasSubstr("42"));
   const size_t event = text.find("menhir-put  live  Gauls 3 : Romans 1  (v17)");
-  const size_t medals = text.find("Romans       0       4       0       21");
+  const size_t medals = text.find("   1  Romans       0       4       0       4       21");
   ASSERT_NE(event, std::string::npos) << text;
   ASSERT_NE(medals, std::string::npos) << text;
   EXPECT_LT(event, medals);

@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "absl/strings/str_join.h"
-#include "client/standings.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -25,20 +24,6 @@ v1::MedalTally Tally(const std::string& team, int gold, int silver, int bronze,
   tally.set_bronze(bronze);
   tally.set_version(version);
   return tally;
-}
-
-TEST(StandingsTest, RankedByGoldSilverBronzeWithSharedRanksThatSkip) {
-  const std::vector<Standing> standings = RankStandings(
-      {Tally("Romans", 1, 2, 0), Tally("Gauls", 2, 0, 0), Tally("Britons", 1, 2, 0),
-       Tally("Egyptians", 0, 5, 9), Tally("Goths", 1, 1, 7)});
-  std::vector<std::pair<int, std::string>> got;
-  for (const Standing& s : standings) got.emplace_back(s.rank, s.tally.team());
-  EXPECT_THAT(got, ::testing::ElementsAre(std::pair(1, std::string("Gauls")),
-                                          std::pair(2, std::string("Britons")),
-                                          std::pair(2, std::string("Romans")),
-                                          std::pair(4, std::string("Goths")),
-                                          std::pair(5, std::string("Egyptians"))));
-  EXPECT_EQ(standings[4].total(), 14);
 }
 
 v1::Board SmallBoard() {

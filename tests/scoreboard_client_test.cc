@@ -31,8 +31,8 @@ namespace podium {
 namespace {
 
 using ::testing::ElementsAre;
-using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
+using ::testing::Pair;
 using ::testing::StartsWith;
 
 class ScoreboardClientTest : public ::testing::Test {
@@ -135,19 +135,23 @@ TEST_F(ScoreboardClientTest, UnknownNamesAreNotFoundNamingThem) {
   EXPECT_THAT(std::string(tally.status().message()), HasSubstr("'Vikings'"));
 }
 
-TEST_F(ScoreboardClientTest, GetAllMedalsListsEveryTeam) {
-  const int64_t seq = AwardMedal("m1", "Romans", v1::SILVER);
-  absl::StatusOr<std::vector<v1::MedalTally>> tallies = client_->GetAllMedals();
-  ASSERT_TRUE(tallies.ok()) << tallies.status();
-  std::vector<std::string> teams;
-  for (const v1::MedalTally& tally : *tallies) {
-    teams.push_back(tally.team());
-    if (tally.team() == "Romans") {
-      EXPECT_EQ(tally.silver(), 1);
-      EXPECT_EQ(tally.version(), seq);
-    }
+TEST_F(ScoreboardClientTest, GetStandingsRanksEveryTeamAsOfItsSeq) {
+  AwardMedal("m1", "Romans", v1::SILVER);
+  AwardMedal("m2", "Egyptians", v1::BRONZE);
+  const int64_t seq = AwardMedal("m3", "Egyptians", v1::SILVER);
+  absl::StatusOr<v1::Standings> standings = client_->GetStandings();
+  ASSERT_TRUE(standings.ok()) << standings.status();
+  EXPECT_EQ(standings->seq(), seq);
+  std::vector<std::pair<int, std::string>> ranked;
+  for (const v1::Standing& standing : standings->standings()) {
+    ranked.emplace_back(standing.rank(), standing.tally().team());
   }
-  EXPECT_THAT(teams, ElementsAreArray(Games::Default().teams()));
+  // Two silvers and a bronze, one silver, then the two without a medal
+  // sharing third place, by name.
+  EXPECT_THAT(ranked, ElementsAre(Pair(1, "Egyptians"), Pair(2, "Romans"),
+                                  Pair(3, "Britons"), Pair(3, "Gauls")));
+  EXPECT_EQ(standings->standings(0).total(), 2);
+  EXPECT_EQ(standings->standings(0).tally().version(), seq);
 }
 
 TEST_F(ScoreboardClientTest, GetBoardHasEveryEventAndTeamAsOfItsSeq) {
@@ -302,7 +306,8 @@ TEST_F(ScoreboardClientTest, BoardCommandPrintsOneJsonLinePerKey) {
   ASSERT_TRUE(board.ok());
   EXPECT_EQ(lines[0], absl::StrCat(R"({"board_seq":)", board->seq(), "}"));
   EXPECT_THAT(lines[1], StartsWith(R"({"event":")"));
-  EXPECT_THAT(lines.back(), StartsWith(R"({"team":")"));
+  // The medal table, ranked.
+  EXPECT_THAT(lines.back(), StartsWith(R"({"rank":)"));
   EXPECT_THAT(out.str(), HasSubstr(R"({"event":"javelin","status":"live")"));
 }
 
