@@ -32,6 +32,12 @@ absl::Status UnknownName(absl::string_view what, absl::string_view name) {
       ": it is not in the games file the backend was started with"));
 }
 
+absl::Status NotTakingPart(absl::string_view event, absl::string_view team) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "team '", team, "' does not take part in event '", event,
+      "': the games file lists the event's teams (teams=)"));
+}
+
 }  // namespace
 
 BoardState::BoardState(Games games) : games_(std::move(games)) {
@@ -39,7 +45,7 @@ BoardState::BoardState(Games games) : games_(std::move(games)) {
     v1::EventScore& score = events_[event];
     score.set_event(event);
     score.set_status(v1::SCHEDULED);
-    for (const std::string& team : games_.teams()) {
+    for (const std::string& team : games_.TeamsOf(event)) {
       v1::TeamPoints* points = score.add_points();
       points->set_team(team);
       points->set_points(0);
@@ -73,6 +79,9 @@ absl::Status BoardState::Validate(const v1::RecordScoreRequest& request) const {
   for (const v1::TeamPoints& points : request.points()) {
     if (absl::Status s = ValidateName("team", points.team()); !s.ok()) return s;
     if (!games_.HasTeam(points.team())) return UnknownName("team", points.team());
+    if (!games_.TakesPart(request.event(), points.team())) {
+      return NotTakingPart(request.event(), points.team());
+    }
     if (!seen.insert(points.team()).second) {
       return absl::InvalidArgumentError(
           absl::StrCat("team '", points.team(), "' is named twice"));
@@ -100,6 +109,14 @@ absl::Status BoardState::Validate(const v1::AwardMedalRequest& request) const {
   if (!request.event().empty()) {
     if (absl::Status s = ValidateName("event", request.event()); !s.ok()) return s;
     if (!games_.HasEvent(request.event())) return UnknownName("event", request.event());
+    if (!games_.TakesPart(request.event(), request.team())) {
+      return NotTakingPart(request.event(), request.team());
+    }
+    if (MedalsAwarded(games_.InfoOf(request.event()), request.medal()) == 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "event '", request.event(), "' awards no ", MedalName(request.medal()),
+          " medal (the games file's medals=)"));
+    }
   }
   return absl::OkStatus();
 }
@@ -164,9 +181,9 @@ bool BoardState::Install(const v1::Change& change) {
     if (it == events_.end()) return false;
     v1::EventScore installed = change.event();
     // A games file may have gained teams since the value was stored: keep
-    // one entry per current team, in the games' order.
+    // one entry per team now taking part, in the games' order.
     installed.clear_points();
-    for (const std::string& team : games_.teams()) {
+    for (const std::string& team : games_.TeamsOf(change.event().event())) {
       v1::TeamPoints* points = installed.add_points();
       points->set_team(team);
       for (const v1::TeamPoints& stored : change.event().points()) {
@@ -188,6 +205,7 @@ bool BoardState::Install(const v1::Change& change) {
 v1::Board BoardState::ToBoard(int64_t seq) const {
   v1::Board board;
   board.set_seq(seq);
+  *board.mutable_games() = games_.spec();
   for (const std::string& event : games_.events()) {
     *board.add_events() = events_.at(event);
   }

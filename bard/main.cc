@@ -207,6 +207,11 @@ int Simulate(podium::SimulatorOptions options, podium::BardWriter* reader,
   for (const auto& tally : board->medals()) {
     options.teams.push_back(tally.team());
   }
+  for (const auto& event : board->events()) {
+    if (event.points_size() == static_cast<int>(options.teams.size())) continue;
+    std::vector<std::string>& teams = options.event_teams[event.event()];
+    for (const auto& points : event.points()) teams.push_back(points.team());
+  }
   podium::Simulator simulator(std::move(options), writer, stop);
   const absl::Status status = simulator.Run();
   const podium::SimulationReport report = simulator.report();

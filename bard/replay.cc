@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "bard/write_words.h"
 #include "common/fnv.h"
+#include "common/names.h"
 
 namespace podium {
 namespace {
@@ -136,15 +137,28 @@ absl::StatusOr<Replay> LoadReplayFile(const std::string& path,
 }
 
 absl::Status CheckReplayNames(const Replay& replay, const v1::Board& board) {
-  absl::flat_hash_set<std::string> events;
+  // Each event with the codes of the teams taking part in it.
+  absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> events;
   absl::flat_hash_set<std::string> teams;
-  for (const v1::EventScore& event : board.events())
-    events.insert(event.event());
+  for (const v1::EventScore& event : board.events()) {
+    absl::flat_hash_set<std::string>& taking_part = events[event.event()];
+    for (const v1::TeamPoints& points : event.points()) taking_part.insert(points.team());
+  }
   for (const v1::MedalTally& tally : board.medals()) teams.insert(tally.team());
+  absl::flat_hash_map<std::string, const v1::EventInfo*> infos;
+  for (const v1::EventInfo& info : board.games().events()) infos[info.event()] = &info;
   auto unknown = [&](int line, absl::string_view what, absl::string_view name) {
     return absl::NotFoundError(
         absl::StrCat(replay.source, ":", line, ": unknown ", what, " '", name,
                      "': it is not in the backend's games"));
+  };
+  // The backend's FAILED_PRECONDITION, made before the first write.
+  auto takes_part = [&](int line, const std::string& event,
+                        const std::string& team) -> absl::Status {
+    if (events.at(event).contains(team)) return absl::OkStatus();
+    return absl::FailedPreconditionError(
+        absl::StrCat(replay.source, ":", line, ": team '", team,
+                     "' does not take part in event '", event, "' in the backend's games"));
   };
   for (const ReplayWrite& write : replay.writes) {
     if (auto* score = std::get_if<v1::RecordScoreRequest>(&write.request)) {
@@ -155,14 +169,28 @@ absl::Status CheckReplayNames(const Replay& replay, const v1::Board& board) {
         if (!teams.contains(points.team())) {
           return unknown(write.line, "team", points.team());
         }
+        if (absl::Status s = takes_part(write.line, score->event(), points.team()); !s.ok()) {
+          return s;
+        }
       }
     } else {
       const auto& award = std::get<v1::AwardMedalRequest>(write.request);
       if (!teams.contains(award.team())) {
         return unknown(write.line, "team", award.team());
       }
-      if (!award.event().empty() && !events.contains(award.event())) {
+      if (award.event().empty()) continue;
+      if (!events.contains(award.event())) {
         return unknown(write.line, "event", award.event());
+      }
+      if (absl::Status s = takes_part(write.line, award.event(), award.team()); !s.ok()) {
+        return s;
+      }
+      auto info = infos.find(award.event());
+      if (info == infos.end()) continue;  // a backend that does not say
+      if (MedalsAwarded(*info->second, award.medal()) == 0) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(replay.source, ":", write.line, ": event '", award.event(),
+                         "' awards no ", MedalName(award.medal()), " medal in the backend's games"));
       }
     }
   }

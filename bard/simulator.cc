@@ -15,7 +15,8 @@ struct Simulator::Match {
 
   std::string event;
   Phase phase = kReset;
-  std::vector<int64_t> points;  // by team, in options_.teams order
+  const std::vector<std::string>* teams = nullptr;  // taking part
+  std::vector<int64_t> points;  // by team, in *teams order
   int updates_left = 0;
   std::vector<size_t> ranking;  // team indices, best first; set at final
   size_t next_place = 0;        // 0 gold, 1 silver, 2 bronze
@@ -67,8 +68,11 @@ absl::Status Simulator::Run() {
       while (live.size() < static_cast<size_t>(options_.max_live) &&
              !pending.empty()) {
         live.emplace_back();
-        live.back().event = *pending.front();
-        live.back().points.assign(options_.teams.size(), 0);
+        Match& match = live.back();
+        match.event = *pending.front();
+        auto own = options_.event_teams.find(match.event);
+        match.teams = own != options_.event_teams.end() ? &own->second : &options_.teams;
+        match.points.assign(match.teams->size(), 0);
         pending.pop_front();
       }
       std::uniform_int_distribution<size_t> pick_match(0, live.size() - 1);
@@ -119,7 +123,7 @@ absl::Status Simulator::Step(Match* match, std::mt19937_64* rng, bool* done) {
   request.set_event(match->event);
   switch (match->phase) {
     case Match::kReset:
-      for (const std::string& team : options_.teams) {
+      for (const std::string& team : *match->teams) {
         v1::TeamPoints* points = request.add_points();
         points->set_team(team);
         points->set_points(0);
@@ -137,19 +141,19 @@ absl::Status Simulator::Step(Match* match, std::mt19937_64* rng, bool* done) {
     }
     case Match::kScoring: {
       std::uniform_int_distribution<size_t> pick_team(
-          0, options_.teams.size() - 1);
+          0, match->teams->size() - 1);
       std::uniform_int_distribution<int64_t> gain(1, 3);
       const size_t team = pick_team(*rng);
       match->points[team] += gain(*rng);
       v1::TeamPoints* points = request.add_points();
-      points->set_team(options_.teams[team]);
+      points->set_team((*match->teams)[team]);
       points->set_points(match->points[team]);
       if (--match->updates_left == 0) match->phase = Match::kFinal;
       return Write(request);
     }
     case Match::kFinal: {
       request.set_status(v1::FINAL);
-      match->ranking.resize(options_.teams.size());
+      match->ranking.resize(match->teams->size());
       std::iota(match->ranking.begin(), match->ranking.end(), 0);
       std::stable_sort(match->ranking.begin(), match->ranking.end(),
                        [&](size_t a, size_t b) {
@@ -162,7 +166,7 @@ absl::Status Simulator::Step(Match* match, std::mt19937_64* rng, bool* done) {
       static constexpr v1::Medal kMedals[] = {v1::GOLD, v1::SILVER, v1::BRONZE};
       const size_t place = match->next_place++;
       *done = match->next_place == std::min<size_t>(3, match->ranking.size());
-      return Award(options_.teams[match->ranking[place]], kMedals[place],
+      return Award((*match->teams)[match->ranking[place]], kMedals[place],
                    match->event);
     }
   }

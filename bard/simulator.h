@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
@@ -34,6 +35,9 @@ struct SimulatorOptions {
   // The games, e.g. from the backend's GetBoard. Both must be non-empty.
   std::vector<std::string> events;
   std::vector<std::string> teams;
+  // The teams of an event that not every team takes part in (the codes its
+  // board EventScore lists); an event missing here is contested by `teams`.
+  absl::flat_hash_map<std::string, std::vector<std::string>> event_teams;
   // Writes per second; 0 writes as fast as the writer allows.
   double rate = 10;
   // How long to run; zero runs until Stop() (or max_rounds).

@@ -50,6 +50,75 @@ absl::StatusOr<v1::Medal> ParseMedal(absl::string_view name) {
       "unknown medal '", name, "': use gold, silver or bronze"));
 }
 
+int MedalsAwarded(const v1::EventInfo& info, v1::Medal medal) {
+  switch (medal) {
+    case v1::GOLD:
+      return info.golds();
+    case v1::SILVER:
+      return info.silvers();
+    case v1::BRONZE:
+      return info.bronzes();
+    default:
+      return 0;
+  }
+}
+
+std::string MarkName(v1::MarkKind mark) {
+  switch (mark) {
+    case v1::MARK_TIME:
+      return "time";
+    case v1::MARK_DISTANCE:
+      return "distance";
+    case v1::MARK_RANK:
+      return "rank";
+    default:
+      return "points";
+  }
+}
+
+absl::StatusOr<v1::MarkKind> ParseMark(absl::string_view name) {
+  std::string lower = absl::AsciiStrToLower(name);
+  if (lower == "points") return v1::MARK_POINTS;
+  if (lower == "time") return v1::MARK_TIME;
+  if (lower == "distance") return v1::MARK_DISTANCE;
+  if (lower == "rank") return v1::MARK_RANK;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown mark '", name, "': use points, time, distance or rank"));
+}
+
+bool IsValidUtf8(absl::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const unsigned char lead = static_cast<unsigned char>(text[i]);
+    int length;
+    uint32_t code;
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    } else if (lead >= 0xC2 && lead <= 0xDF) {
+      length = 2, code = lead & 0x1F;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      length = 3, code = lead & 0x0F;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      length = 4, code = lead & 0x07;
+    } else {
+      return false;  // a continuation byte, or a lead of an overlong form
+    }
+    if (i + length > text.size()) return false;
+    for (int k = 1; k < length; ++k) {
+      const unsigned char next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3F);
+    }
+    if ((length == 3 && code < 0x800) || (length == 4 && code < 0x10000) ||
+        code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
+      return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
 absl::Status ValidateName(absl::string_view what, absl::string_view name) {
   if (name.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(what, " name is empty"));

@@ -25,6 +25,18 @@ absl::StatusOr<v1::EventStatus> ParseStatus(absl::string_view name);
 std::string MedalName(v1::Medal medal);
 absl::StatusOr<v1::Medal> ParseMedal(absl::string_view name);
 
+// How many medals of `medal` the event awards (EventInfo's golds, silvers
+// or bronzes).
+int MedalsAwarded(const v1::EventInfo& info, v1::Medal medal);
+
+// "points", "time", "distance", "rank" (MARK_KIND_UNSPECIFIED is points).
+std::string MarkName(v1::MarkKind mark);
+absl::StatusOr<v1::MarkKind> ParseMark(absl::string_view name);
+
+// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or
+// code points past U+10FFFF), as protobuf requires of every string field.
+bool IsValidUtf8(absl::string_view text);
+
 // OK when `name` is a plausible event or team name: 1 to kMaxNameBytes
 // bytes of letters, digits, '_', '-', '.' or '\''. `what` names the field
 // in the error ("event", "team").

@@ -325,7 +325,10 @@ absl::StatusOr<v1::Board> Frontend::GetBoard(const std::string& client) {
       board.set_seq(std::max(board.seq(), hit->seq()));
       *board.add_medals() = hit->medals();
     }
-    if (complete) return board;
+    if (complete) {
+      *board.mutable_games() = names_.games();
+      return board;
+    }
   }
 
   // A miss: read the whole board from the backend and fill every key.
@@ -352,6 +355,7 @@ absl::StatusOr<v1::Board> Frontend::GetBoard(const std::string& client) {
   if (!fetched.ok()) return fetched.status();
   v1::Board board;
   board.set_seq(fetched->seq());
+  *board.mutable_games() = fetched->games();
   // -1 matches no generation: served, not marked fresh.
   auto fill = [&](const std::string& key, const v1::Change& value) {
     const bool fresh = pusher_ == nullptr || registered.contains(key);

@@ -48,6 +48,11 @@ std::vector<std::string> GameNames::teams() const {
   return teams_;
 }
 
+v1::Games GameNames::games() const {
+  absl::MutexLock lock(&mu_);
+  return games_;
+}
+
 void GameNames::RefreshIfOld() {
   absl::MutexLock lock(&mu_);
   if (!keys_.empty()) RequestLocked(options_.max_age);
@@ -68,9 +73,13 @@ uint64_t GameNames::Ticket() {
 void GameNames::Remember(const v1::Board& board, uint64_t ticket) {
   std::vector<std::string> events, teams;
   absl::flat_hash_set<std::string> keys;
+  // What else shapes cached values: each event's teams, names and medals.
+  std::string shape = board.games().SerializeAsString();
   for (const v1::EventScore& event : board.events()) {
     events.push_back(event.event());
     keys.insert(EventKey(event.event()));
+    absl::StrAppend(&shape, "\n", event.event());
+    for (const v1::TeamPoints& points : event.points()) absl::StrAppend(&shape, " ", points.team());
   }
   for (const v1::MedalTally& tally : board.medals()) {
     teams.push_back(tally.team());
@@ -81,7 +90,7 @@ void GameNames::Remember(const v1::Board& board, uint64_t ticket) {
     absl::MutexLock lock(&mu_);
     if (ticket <= applied_ticket_) return;
     applied_ticket_ = ticket;
-    changed = !keys_.empty() && keys != keys_;
+    changed = !keys_.empty() && (keys != keys_ || shape != shape_);
     if (changed) {
       LOG(INFO) << "the games changed: now " << events.size() << " events and "
                 << teams.size() << " teams (were " << events_.size() << " and "
@@ -90,6 +99,8 @@ void GameNames::Remember(const v1::Board& board, uint64_t ticket) {
     events_ = std::move(events);
     teams_ = std::move(teams);
     keys_ = std::move(keys);
+    shape_ = std::move(shape);
+    games_ = board.games();
     requested_ = std::max(requested_, absl::Now());
   }
   if (changed && on_change_) on_change_(board);

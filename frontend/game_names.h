@@ -58,6 +58,9 @@ class GameNames {
   bool Known(const std::string& key);
   std::vector<std::string> events() const;
   std::vector<std::string> teams() const;
+  // The games as the last board read declared them (display names, marks,
+  // medals), for the boards this frontend answers.
+  v1::Games games() const;
   // Asks for a background read when the names are older than max_age.
   void RefreshIfOld();
 
@@ -79,6 +82,8 @@ class GameNames {
   std::vector<std::string> events_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> teams_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<std::string> keys_ ABSL_GUARDED_BY(mu_);
+  std::string shape_ ABSL_GUARDED_BY(mu_);
+  v1::Games games_ ABSL_GUARDED_BY(mu_);
   // When a read of the names was last asked for or made.
   absl::Time requested_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   uint64_t next_ticket_ ABSL_GUARDED_BY(mu_) = 0;

@@ -4,6 +4,7 @@
 #include "bard/replay.h"
 
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -255,11 +256,21 @@ TEST(ReplayTest, MissingFileIsNotFoundNamingIt) {
   EXPECT_THAT(replay.status().message(), HasSubstr("/nonexistent/x.replay"));
 }
 
-TEST(ReplayTest, NamesUnknownToTheBoardAreNotFoundBeforeWriting) {
+// A board as the backend gives it: each event lists the teams taking part.
+v1::Board BoardOf(const std::vector<std::pair<std::string, std::vector<std::string>>>& events,
+                  const std::vector<std::string>& teams) {
   v1::Board board;
-  board.add_events()->set_event("menhir-put");
-  board.add_medals()->set_team("Gauls");
-  board.add_medals()->set_team("Romans");
+  for (const auto& [name, taking_part] : events) {
+    v1::EventScore* event = board.add_events();
+    event->set_event(name);
+    for (const std::string& team : taking_part) event->add_points()->set_team(team);
+  }
+  for (const std::string& team : teams) board.add_medals()->set_team(team);
+  return board;
+}
+
+TEST(ReplayTest, NamesUnknownToTheBoardAreNotFoundBeforeWriting) {
+  const v1::Board board = BoardOf({{"menhir-put", {"Gauls", "Romans"}}}, {"Gauls", "Romans"});
   absl::StatusOr<Replay> replay = ParseReplay(kGood, "final.replay");
   ASSERT_TRUE(replay.ok());
   EXPECT_TRUE(CheckReplayNames(*replay, board).ok());
@@ -278,6 +289,37 @@ TEST(ReplayTest, NamesUnknownToTheBoardAreNotFoundBeforeWriting) {
   ASSERT_TRUE(replay.ok());
   EXPECT_THAT(CheckReplayNames(*replay, board).message(),
               HasSubstr("r:1: unknown event 'curling'"));
+}
+
+TEST(ReplayTest, ATeamNotInItsEventIsAFailedPreconditionBeforeWriting) {
+  const v1::Board board =
+      BoardOf({{"judo", {"FRA", "JPN"}}, {"relay", {"USA", "FRA", "JPN"}}}, {"USA", "FRA", "JPN"});
+  absl::StatusOr<Replay> replay =
+      ParseReplay("score judo FRA=1 JPN=0\naward USA gold event=relay\naward USA gold\n", "r");
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  EXPECT_TRUE(CheckReplayNames(*replay, board).ok());
+
+  replay = ParseReplay("score judo FRA=1\nscore judo USA=1\n", "r");
+  ASSERT_TRUE(replay.ok());
+  absl::Status status = CheckReplayNames(*replay, board);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(status.message(), HasSubstr("r:2: team 'USA' does not take part in event 'judo'"));
+  replay = ParseReplay("award USA bronze event=judo\n", "r");
+  ASSERT_TRUE(replay.ok());
+  status = CheckReplayNames(*replay, board);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(status.message(), HasSubstr("r:1: team 'USA' does not take part in event 'judo'"));
+
+  v1::Board relay = board;
+  v1::EventInfo* info = relay.mutable_games()->add_events();
+  info->set_event("relay");
+  info->set_golds(1);
+  info->set_silvers(1);
+  replay = ParseReplay("award USA gold event=relay\naward JPN bronze event=relay\n", "r");
+  ASSERT_TRUE(replay.ok());
+  status = CheckReplayNames(*replay, relay);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(status.message(), HasSubstr("r:2: event 'relay' awards no bronze medal"));
 }
 
 TEST(ReplayTest, RunWritesInOrderWithTheFileKeys) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <numeric>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -164,6 +165,34 @@ TEST(SimulatorTest, EveryEventReachesFinalWithItsMedals) {
   EXPECT_EQ(report.matches, static_cast<int64_t>(kEvents.size()));
   EXPECT_EQ(report.writes, writer.writes);
   EXPECT_GT(writer.max_live_seen, 1) << "matches should overlap";
+}
+
+// Which teams the writes of each event name, scores and medals alike.
+class NamingWriter : public ScoreWriter {
+ public:
+  absl::StatusOr<v1::WriteReply> RecordScore(v1::RecordScoreRequest request) override {
+    for (const v1::TeamPoints& points : request.points()) {
+      named[request.event()].insert(points.team());
+    }
+    return v1::WriteReply();
+  }
+  absl::StatusOr<v1::WriteReply> AwardMedal(v1::AwardMedalRequest request) override {
+    named[request.event()].insert(request.team());
+    ++medals[request.event()];
+    return v1::WriteReply();
+  }
+  std::map<std::string, std::set<std::string>> named;
+  std::map<std::string, int> medals;
+};
+
+TEST(SimulatorTest, AnEventWithTeamsOfItsOwnIsContestedOnlyByThem) {
+  SimulatorOptions options = Unpaced(3, 2);
+  options.event_teams[kEvents[0]] = {kTeams[1], kTeams[2]};
+  NamingWriter writer;
+  ASSERT_TRUE(Simulator(options, &writer).Run().ok());
+  EXPECT_THAT(writer.named[kEvents[0]], ::testing::UnorderedElementsAre(kTeams[1], kTeams[2]));
+  EXPECT_EQ(writer.medals[kEvents[0]], 2 * 2) << "two teams, two medals a round";
+  EXPECT_EQ(writer.named[kEvents[1]].size(), kTeams.size());
 }
 
 TEST(SimulatorTest, PointsOnlyGoUpAndMedalsFollowThemOverManyRounds) {
