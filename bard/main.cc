@@ -39,7 +39,9 @@ ABSL_FLAG(std::string, write_token_file, "var/write.token",
 ABSL_FLAG(bool, json, false,
           "print results as JSON, one object per line, instead of text");
 ABSL_FLAG(std::string, status, "",
-          "set-score: the event's new status, scheduled, live or final");
+          "set-score: the event's new result status (ODF): start_list, live, "
+          "intermediate, unconfirmed, unofficial, official or protested; "
+          "scheduled and final are read as start_list and official");
 ABSL_FLAG(std::string, event, "", "award: the event the medal was won in");
 ABSL_FLAG(double, rate, 10, "simulate: writes per second; 0 is unpaced");
 ABSL_FLAG(absl::Duration, duration, absl::ZeroDuration(),
@@ -71,7 +73,7 @@ constexpr char kUsage[] =
     "\n"
     "Commands:\n"
     "  set-score EVENT TEAM=POINTS [TEAM=POINTS...] "
-    "[--status=scheduled|live|final]\n"
+    "[--status=STATUS]\n"
     "  award TEAM gold|silver|bronze [--event=EVENT]\n"
     "  replay FILE      the writes of a replay file, in order "
     "(docs/replay.md)\n"

@@ -117,7 +117,12 @@ std::vector<std::string> LiveBoard::Render(int width, int height,
     event_width = std::max(event_width, event.size());
   }
   const int ew = static_cast<int>(event_width);
-  lines.push_back(Fit(absl::StrFormat("%-*s  %-9s  %s", ew, "EVENT", "STATUS", "POINTS"),
+  size_t status_width = 6;
+  for (const std::string& event : events_) {
+    status_width = std::max(status_width, StatusName(scores_.at(event).status()).size());
+  }
+  const int sw = static_cast<int>(status_width);
+  lines.push_back(Fit(absl::StrFormat("%-*s  %-*s  %s", ew, "EVENT", sw, "STATUS", "POINTS"),
                       width));
   auto more = [](int hidden, const char* what) {
     return absl::StrCat("  ... +", hidden, " more ", what);
@@ -128,7 +133,7 @@ std::vector<std::string> LiveBoard::Render(int width, int height,
       break;
     }
     const v1::EventScore& score = scores_.at(events_[i]);
-    lines.push_back(Fit(absl::StrFormat("%-*s  %-9s  %s", ew, score.event(),
+    lines.push_back(Fit(absl::StrFormat("%-*s  %-*s  %s", ew, score.event(), sw,
                                         StatusName(score.status()),
                                         PointsText(score)),
                         width));

@@ -3,29 +3,46 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 
 namespace podium {
 
+namespace {
+
+struct StatusSpelling {
+  v1::EventStatus status;
+  absl::string_view name;
+};
+
+// In the ODF lifecycle's order; the first spelling of a status is printed.
+constexpr StatusSpelling kStatuses[] = {
+    {v1::START_LIST, "start_list"},     {v1::LIVE, "live"},
+    {v1::INTERMEDIATE, "intermediate"}, {v1::UNCONFIRMED, "unconfirmed"},
+    {v1::UNOFFICIAL, "unofficial"},     {v1::OFFICIAL, "official"},
+    {v1::PROTESTED, "protested"},
+    // The names before ODF statuses, still read.
+    {v1::START_LIST, "scheduled"},      {v1::OFFICIAL, "final"},
+};
+
+}  // namespace
+
 std::string StatusName(v1::EventStatus status) {
-  switch (status) {
-    case v1::SCHEDULED:
-      return "scheduled";
-    case v1::LIVE:
-      return "live";
-    case v1::FINAL:
-      return "final";
-    default:
-      return "unspecified";
+  for (const StatusSpelling& spelling : kStatuses) {
+    if (spelling.status == status) return std::string(spelling.name);
   }
+  return "unspecified";
 }
 
 absl::StatusOr<v1::EventStatus> ParseStatus(absl::string_view name) {
   std::string lower = absl::AsciiStrToLower(name);
-  if (lower == "scheduled") return v1::SCHEDULED;
-  if (lower == "live") return v1::LIVE;
-  if (lower == "final") return v1::FINAL;
+  absl::StrReplaceAll({{"-", "_"}}, &lower);
+  for (const StatusSpelling& spelling : kStatuses) {
+    if (spelling.name == lower) return spelling.status;
+  }
   return absl::InvalidArgumentError(absl::StrCat(
-      "unknown status '", name, "': use scheduled, live or final"));
+      "unknown status '", name,
+      "': use start_list, live, intermediate, unconfirmed, unofficial, official or "
+      "protested (scheduled and final are read as start_list and official)"));
 }
 
 std::string MedalName(v1::Medal medal) {

@@ -17,7 +17,9 @@ inline constexpr size_t kMaxNameBytes = 128;
 // bard checks it too, so that a replay file is refused before any write.
 inline constexpr int64_t kMaxPoints = 1'000'000'000;
 
-// "scheduled", "live", "final"; "unspecified" for the zero value.
+// The ODF statuses in lower case ("start_list", "live", ..., "official",
+// "protested"); "unspecified" for the zero value. ParseStatus also takes
+// them in upper case, with '-' for '_', and the old "scheduled" and "final".
 std::string StatusName(v1::EventStatus status);
 absl::StatusOr<v1::EventStatus> ParseStatus(absl::string_view name);
 

@@ -112,8 +112,8 @@ TEST(FormatTest, EventTableAlignsColumns) {
   wrestling.set_version(0);
   const std::string table = EventTableText({MenhirPut(), wrestling});
   EXPECT_EQ(table,
-            "menhir-put       live       Gauls 3 : Romans 1  (v17)\n"
-            "wrestling-final  scheduled  Gauls 3 : Romans 1  (v0)\n");
+            "menhir-put       live        Gauls 3 : Romans 1  (v17)\n"
+            "wrestling-final  start_list  Gauls 3 : Romans 1  (v0)\n");
 }
 
 TEST(FormatTest, StandingsTableHasHeaderAndOneRankedRowPerTeam) {

@@ -74,8 +74,8 @@ TEST(LiveBoardTest, ShowsTheNewestValuesRankedAndTheLastUpdate) {
   EXPECT_THAT(lines[0], HasSubstr("127.0.0.1:7102"));
   EXPECT_THAT(lines[0], HasSubstr("seq 13"));
   EXPECT_THAT(lines[0], HasSubstr("last update 1.5s ago"));
-  EXPECT_THAT(screen, HasSubstr("javelin     live       Gauls 7"));
-  EXPECT_THAT(screen, HasSubstr("menhir-put  scheduled  Gauls 0 : Romans 0"));
+  EXPECT_THAT(screen, HasSubstr("javelin     live        Gauls 7"));
+  EXPECT_THAT(screen, HasSubstr("menhir-put  start_list  Gauls 0 : Romans 0"));
   EXPECT_THAT(screen, ::testing::ContainsRegex("   1  Romans +1 +0 +0 +1"));
   EXPECT_THAT(screen, ::testing::ContainsRegex("   2  Gauls +0 +0 +0 +0"));
 }

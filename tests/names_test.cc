@@ -20,6 +20,21 @@ TEST(NamesTest, Utf8IsCheckedAsProtobufRequires) {
   EXPECT_FALSE(IsValidUtf8("\x80"));                  // a lone continuation
 }
 
+TEST(NamesTest, StatusesAreTheOdfsAndTheOldNamesStillRead) {
+  for (v1::EventStatus status : {v1::START_LIST, v1::LIVE, v1::INTERMEDIATE, v1::UNCONFIRMED,
+                                 v1::UNOFFICIAL, v1::OFFICIAL, v1::PROTESTED}) {
+    absl::StatusOr<v1::EventStatus> parsed = ParseStatus(StatusName(status));
+    ASSERT_TRUE(parsed.ok()) << StatusName(status);
+    EXPECT_EQ(*parsed, status);
+  }
+  EXPECT_EQ(StatusName(v1::FINAL), "official");
+  EXPECT_EQ(StatusName(v1::SCHEDULED), "start_list");
+  EXPECT_EQ(*ParseStatus("final"), v1::OFFICIAL);
+  EXPECT_EQ(*ParseStatus("scheduled"), v1::START_LIST);
+  EXPECT_EQ(*ParseStatus("START-LIST"), v1::START_LIST);
+  EXPECT_EQ(ParseStatus("done").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(NamesTest, MarksAndMedalCountsReadBack) {
   for (v1::MarkKind mark : {v1::MARK_POINTS, v1::MARK_TIME, v1::MARK_DISTANCE, v1::MARK_RANK}) {
     absl::StatusOr<v1::MarkKind> parsed = ParseMark(MarkName(mark));

@@ -86,6 +86,26 @@ TEST_F(SqliteStoreTest, StatusOnlyUpdateKeepsPoints) {
   EXPECT_EQ(store->GetEvent("javelin")->points(0).points(), 7);
 }
 
+TEST_F(SqliteStoreTest, AnOfficialResultIsProtestedThenOfficialAgainEachANewVersion) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  int64_t last = 0;
+  int key = 0;
+  for (v1::EventStatus status : {v1::START_LIST, v1::LIVE, v1::INTERMEDIATE, v1::UNCONFIRMED,
+                                 v1::UNOFFICIAL, v1::OFFICIAL, v1::PROTESTED, v1::OFFICIAL}) {
+    v1::RecordScoreRequest request;
+    request.set_idempotency_key(absl::StrCat("s", ++key));
+    request.set_event("javelin");
+    request.set_status(status);
+    absl::StatusOr<WriteResult> written = store->RecordScore(request);
+    ASSERT_TRUE(written.ok()) << written.status();
+    EXPECT_GT(written->change.seq(), last);
+    last = written->change.seq();
+    EXPECT_EQ(store->GetEvent("javelin")->status(), status);
+    EXPECT_EQ(store->GetEvent("javelin")->version(), last);
+  }
+}
+
 TEST_F(SqliteStoreTest, IdempotencyKeyIsAppliedOnceEvenAcrossRestart) {
   {
     auto store = Open();
