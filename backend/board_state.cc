@@ -32,6 +32,15 @@ absl::Status UnknownName(absl::string_view what, absl::string_view name) {
       ": it is not in the games file the backend was started with"));
 }
 
+absl::Status ValidateReason(absl::string_view reason) {
+  if (reason.size() > kMaxReasonBytes || !IsValidUtf8(reason)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "reason is not UTF-8 of at most ", kMaxReasonBytes, " bytes (it is ", reason.size(),
+        " bytes)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status NotTakingPart(absl::string_view event, absl::string_view team) {
   return absl::FailedPreconditionError(absl::StrCat(
       "team '", team, "' does not take part in event '", event,
@@ -75,6 +84,7 @@ absl::Status BoardState::Validate(const v1::RecordScoreRequest& request) const {
     return absl::InvalidArgumentError(
         absl::StrCat("status ", request.status(), " is not a known status"));
   }
+  if (absl::Status s = ValidateReason(request.reason()); !s.ok()) return s;
   absl::flat_hash_set<absl::string_view> seen;
   for (const v1::TeamPoints& points : request.points()) {
     if (absl::Status s = ValidateName("team", points.team()); !s.ok()) return s;
@@ -105,6 +115,11 @@ absl::Status BoardState::Validate(const v1::AwardMedalRequest& request) const {
       request.medal() != v1::BRONZE) {
     return absl::InvalidArgumentError(
         "medal must be gold, silver or bronze");
+  }
+  if (absl::Status s = ValidateReason(request.reason()); !s.ok()) return s;
+  if (request.revoke() && request.reason().empty()) {
+    return absl::InvalidArgumentError(
+        "a revocation needs a reason (e.g. 'disqualified: doping rule violation')");
   }
   if (!request.event().empty()) {
     if (absl::Status s = ValidateName("event", request.event()); !s.ok()) return s;
@@ -138,23 +153,33 @@ v1::EventScore BoardState::ApplyScore(const v1::EventScore& current,
   return next;
 }
 
-v1::MedalTally BoardState::ApplyMedal(const v1::MedalTally& current,
-                                      const v1::AwardMedalRequest& request,
-                                      int64_t seq) {
+absl::StatusOr<v1::MedalTally> BoardState::ApplyMedal(const v1::MedalTally& current,
+                                                      const v1::AwardMedalRequest& request,
+                                                      int64_t seq) {
   v1::MedalTally next = current;
+  int64_t count;
   switch (request.medal()) {
     case v1::GOLD:
-      next.set_gold(next.gold() + 1);
+      count = next.gold();
       break;
     case v1::SILVER:
-      next.set_silver(next.silver() + 1);
+      count = next.silver();
       break;
     case v1::BRONZE:
-      next.set_bronze(next.bronze() + 1);
+      count = next.bronze();
       break;
     default:
-      break;  // Validate() rejected it.
+      return absl::InvalidArgumentError("medal must be gold, silver or bronze");
   }
+  if (request.revoke() && count == 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "team '", current.team(), "' has no ", MedalName(request.medal()),
+        " medal to revoke: a tally never goes below zero"));
+  }
+  count += request.revoke() ? -1 : 1;
+  if (request.medal() == v1::GOLD) next.set_gold(count);
+  if (request.medal() == v1::SILVER) next.set_silver(count);
+  if (request.medal() == v1::BRONZE) next.set_bronze(count);
   next.set_version(seq);
   return next;
 }

@@ -38,9 +38,11 @@ class BoardState {
   static v1::EventScore ApplyScore(const v1::EventScore& current,
                                    const v1::RecordScoreRequest& request,
                                    int64_t seq, int64_t now_unix_micros);
-  static v1::MedalTally ApplyMedal(const v1::MedalTally& current,
-                                   const v1::AwardMedalRequest& request,
-                                   int64_t seq);
+  // FAILED_PRECONDITION for a revocation of a medal the team does not
+  // have: the one check that needs the current value.
+  static absl::StatusOr<v1::MedalTally> ApplyMedal(const v1::MedalTally& current,
+                                                   const v1::AwardMedalRequest& request,
+                                                   int64_t seq);
 
   // INVALID_ARGUMENT for a malformed name, NOT_FOUND for one outside the
   // games.

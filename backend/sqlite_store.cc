@@ -51,11 +51,18 @@ int64_t Fingerprint(const v1::RecordScoreRequest& request) {
   Fingerprinter f('s');
   f.Add(request.event()).Add(request.status()).Add(request.points_size());
   for (const v1::TeamPoints& points : request.points()) f.Add(points.team()).Add(points.points());
+  // The reason is not part of what a write does: the same write under its
+  // key with the reason reworded is a duplicate, not a different write.
   return f.Done();
 }
 
 int64_t Fingerprint(const v1::AwardMedalRequest& request) {
-  return Fingerprinter('m').Add(request.team()).Add(request.medal()).Add(request.event()).Done();
+  Fingerprinter f('m');
+  f.Add(request.team()).Add(request.medal()).Add(request.event());
+  // Only when set, so that keys applied before revocations existed keep
+  // their fingerprints.
+  if (request.revoke()) f.Add("revoke");
+  return f.Done();
 }
 
 }  // namespace
@@ -301,7 +308,7 @@ absl::Status SqliteStore::ApplyBatch(const std::vector<std::unique_ptr<PendingWr
     find_applied_->Reset();
 
     v1::Change change;
-    change.set_seq(++seq);
+    change.set_seq(seq + 1);
     {
       absl::ReaderMutexLock lock(&state_mu_);
       if (write->score != nullptr) {
@@ -311,17 +318,25 @@ absl::Status SqliteStore::ApplyBatch(const std::vector<std::unique_ptr<PendingWr
                                      ? it->second.event()
                                      : *state_.GetEvent(write->score->event());
         *change.mutable_event() =
-            BoardState::ApplyScore(current, *write->score, seq, now);
+            BoardState::ApplyScore(current, *write->score, change.seq(), now);
+        change.set_reason(write->score->reason());
       } else {
         const std::string key = TeamKey(write->medal->team());
         auto it = overlay.find(key);
         v1::MedalTally current = it != overlay.end()
                                      ? it->second.medals()
                                      : *state_.GetMedals(write->medal->team());
-        *change.mutable_medals() =
-            BoardState::ApplyMedal(current, *write->medal, seq);
+        absl::StatusOr<v1::MedalTally> next =
+            BoardState::ApplyMedal(current, *write->medal, change.seq());
+        if (!next.ok()) {  // a revocation below zero: refused, no seq used
+          write->result = next.status();
+          continue;
+        }
+        *change.mutable_medals() = *std::move(next);
+        change.set_reason(write->medal->reason());
       }
     }
+    ++seq;
     const std::string key = ChangeKey(change);
     change.SerializeToString(&blob);
     put_value_->BindText(1, key);

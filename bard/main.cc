@@ -42,7 +42,10 @@ ABSL_FLAG(std::string, status, "",
           "set-score: the event's new result status (ODF): start_list, live, "
           "intermediate, unconfirmed, unofficial, official or protested; "
           "scheduled and final are read as start_list and official");
-ABSL_FLAG(std::string, event, "", "award: the event the medal was won in");
+ABSL_FLAG(std::string, event, "", "award, revoke: the event the medal was won in");
+ABSL_FLAG(std::string, reason, "",
+          "set-score, award, revoke: why (a correction's or a disqualification's "
+          "reason, kept with the change; required by revoke)");
 ABSL_FLAG(double, rate, 10, "simulate: writes per second; 0 is unpaced");
 ABSL_FLAG(absl::Duration, duration, absl::ZeroDuration(),
           "simulate: how long to run, e.g. 90s or 5m; 0 runs until SIGTERM");
@@ -75,6 +78,9 @@ constexpr char kUsage[] =
     "  set-score EVENT TEAM=POINTS [TEAM=POINTS...] "
     "[--status=STATUS]\n"
     "  award TEAM gold|silver|bronze [--event=EVENT]\n"
+    "  revoke TEAM gold|silver|bronze [--event=EVENT] --reason=TEXT\n"
+    "                   takes a medal away (a disqualification); refused when\n"
+    "                   the team has none of that kind\n"
     "  replay FILE      the writes of a replay file, in order "
     "(docs/replay.md)\n"
     "  simulate [--rate=N] [--duration=D] [--seed=S] [--rounds=R]\n"
@@ -137,31 +143,42 @@ class StopOnSignal {
 // The arguments after the command, with `flag_word` ("status=live") added
 // when its flag was given, so flags and positional words parse alike. The
 // views point into `args` and `flag_word`.
-std::vector<absl::string_view> Words(const std::vector<std::string>& args,
-                                     const std::string& flag_word) {
-  std::vector<absl::string_view> words(args.begin() + 1, args.end());
-  if (!flag_word.empty()) words.push_back(flag_word);
-  return words;
-}
-
 int PrintReply(const absl::StatusOr<podium::v1::WriteReply>& reply) {
   if (!reply.ok()) return Fail(reply.status());
   Print(podium::DescribeReply(*reply), podium::ReplyToJson(*reply));
   return 0;
 }
 
+// The words of a command line: its operands, then each flag given as the
+// word a replay line would hold (the reason last, as it must be).
+std::vector<std::string> FlagWords(std::initializer_list<std::pair<const char*, std::string>> flags) {
+  std::vector<std::string> words;
+  for (const auto& [key, value] : flags) {
+    if (!value.empty()) words.push_back(absl::StrCat(key, "=", value));
+  }
+  return words;
+}
+
+std::vector<absl::string_view> Words(const std::vector<std::string>& args,
+                                     const std::vector<std::string>& flag_words) {
+  std::vector<absl::string_view> words(args.begin() + 1, args.end());
+  words.insert(words.end(), flag_words.begin(), flag_words.end());
+  return words;
+}
+
 absl::StatusOr<podium::v1::RecordScoreRequest> ScoreFromArgs(
     const std::vector<std::string>& args) {
-  const std::string status = absl::GetFlag(FLAGS_status);
-  const std::string status_word = status.empty() ? "" : "status=" + status;
-  return podium::ParseScoreWords(Words(args, status_word));
+  const std::vector<std::string> flags = FlagWords(
+      {{"status", absl::GetFlag(FLAGS_status)}, {"reason", absl::GetFlag(FLAGS_reason)}});
+  return podium::ParseScoreWords(Words(args, flags));
 }
 
 absl::StatusOr<podium::v1::AwardMedalRequest> AwardFromArgs(
-    const std::vector<std::string>& args) {
-  const std::string event = absl::GetFlag(FLAGS_event);
-  const std::string event_word = event.empty() ? "" : "event=" + event;
-  return podium::ParseAwardWords(Words(args, event_word));
+    const std::vector<std::string>& args, bool revoke) {
+  const std::vector<std::string> flags = FlagWords(
+      {{"event", absl::GetFlag(FLAGS_event)}, {"reason", absl::GetFlag(FLAGS_reason)}});
+  return revoke ? podium::ParseRevokeWords(Words(args, flags))
+                : podium::ParseAwardWords(Words(args, flags));
 }
 
 // The commands read the games through `reader` and write through `writer`
@@ -233,8 +250,12 @@ int main(int argc, char** argv) {
   if (!absl::GetFlag(FLAGS_status).empty() && command != "set-score") {
     return Usage("--status applies to set-score only");
   }
-  if (!absl::GetFlag(FLAGS_event).empty() && command != "award") {
-    return Usage("--event applies to award only");
+  const bool medal_command = command == "award" || command == "revoke";
+  if (!absl::GetFlag(FLAGS_event).empty() && !medal_command) {
+    return Usage("--event applies to award and revoke only");
+  }
+  if (!absl::GetFlag(FLAGS_reason).empty() && !medal_command && command != "set-score") {
+    return Usage("--reason applies to set-score, award and revoke only");
   }
   // Whatever can be checked without the backend is, before the token file
   // is read or the backend called: a usage error never half-runs.
@@ -247,10 +268,10 @@ int main(int argc, char** argv) {
     if (!score.ok()) {
       return Usage(absl::StrCat("set-score: ", score.status().message()));
     }
-  } else if (command == "award") {
-    award = AwardFromArgs(args);
+  } else if (medal_command) {
+    award = AwardFromArgs(args, command == "revoke");
     if (!award.ok()) {
-      return Usage(absl::StrCat("award: ", award.status().message()));
+      return Usage(absl::StrCat(command, ": ", award.status().message()));
     }
   } else if (command == "replay") {
     if (args.size() != 2) return Usage("replay: expected one FILE");
@@ -314,9 +335,7 @@ int main(int argc, char** argv) {
   if (command == "set-score") {
     return PrintReply(out->RecordScore(*std::move(score)));
   }
-  if (command == "award") {
-    return PrintReply(out->AwardMedal(*std::move(award)));
-  }
+  if (medal_command) return PrintReply(out->AwardMedal(*std::move(award)));
   if (command == "replay") return RunReplay(*replay, &writer, out, &stop);
   return Simulate(simulation, &writer, out, &stop);
 }

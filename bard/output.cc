@@ -65,6 +65,7 @@ std::string DescribeReply(const v1::WriteReply& reply) {
   } else {
     absl::StrAppend(&line, "(no value)");
   }
+  if (!change.reason().empty()) absl::StrAppend(&line, " (reason: ", change.reason(), ")");
   if (reply.duplicate()) absl::StrAppend(&line, " (already applied)");
   return line;
 }
@@ -79,6 +80,7 @@ std::string ReplyToJson(const v1::WriteReply& reply) {
   } else if (change.has_medals()) {
     absl::StrAppend(&json, ",\"medals\":", MedalsJson(change.medals()));
   }
+  if (!change.reason().empty()) absl::StrAppend(&json, ",\"reason\":", Quoted(change.reason()));
   json.push_back('}');
   return json;
 }

@@ -1,5 +1,6 @@
 #include "bard/replay.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -44,14 +46,15 @@ absl::StatusOr<ReplayWrite> ParseLine(
     absl::StatusOr<v1::RecordScoreRequest> request = ParseScoreWords(rest);
     if (!request.ok()) return request.status();
     write.request = *std::move(request);
-  } else if (words[0] == "award") {
-    absl::StatusOr<v1::AwardMedalRequest> request = ParseAwardWords(rest);
+  } else if (words[0] == "award" || words[0] == "revoke") {
+    absl::StatusOr<v1::AwardMedalRequest> request =
+        words[0] == "award" ? ParseAwardWords(rest) : ParseRevokeWords(rest);
     if (!request.ok()) return request.status();
     write.request = *std::move(request);
   } else {
     return absl::InvalidArgumentError(
-        absl::StrCat("expected 'score ", kScoreUsage, "' or 'award ",
-                     kAwardUsage, "', got '", words[0], "'"));
+        absl::StrCat("expected 'score ", kScoreUsage, "', 'award ", kAwardUsage,
+                     "' or 'revoke ", kRevokeUsage, "', got '", words[0], "'"));
   }
   return write;
 }
@@ -88,7 +91,12 @@ absl::StatusOr<Replay> ParseReplay(absl::string_view content,
     absl::StatusOr<ReplayWrite> write = ParseLine(words);
     if (!write.ok()) return AtLine(source, line_number, write.status());
     write->line = line_number;
-    std::string keyed = absl::StrJoin(words, " ");
+    // The key leaves out the reason: rewording why a medal was revoked
+    // must not revoke it again.
+    auto reason = std::find_if(words.begin(), words.end(), [](absl::string_view word) {
+      return absl::StartsWith(word, "reason=");
+    });
+    std::string keyed = absl::StrJoin(words.begin(), reason, " ");
     auto* score = std::get_if<v1::RecordScoreRequest>(&write->request);
     std::string* chain = score != nullptr ? &event_chain[score->event()] : nullptr;
     if (chain != nullptr) keyed = absl::StrCat(*chain, "\n", keyed);

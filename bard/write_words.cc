@@ -1,10 +1,16 @@
 #include "bard/write_words.h"
 
 #include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "common/names.h"
 
 namespace podium {
@@ -43,10 +49,34 @@ bool SplitAssignment(absl::string_view word, absl::string_view* key,
   return true;
 }
 
+// Splits off `reason=TEXT...`: the reason is the rest of the words, so it
+// must come last; *reason gets them joined by single spaces.
+absl::StatusOr<absl::Span<const absl::string_view>> TakeReason(
+    absl::Span<const absl::string_view> words, std::string* reason) {
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (!absl::StartsWith(words[i], "reason=")) continue;
+    std::vector<absl::string_view> text(words.begin() + i, words.end());
+    text[0].remove_prefix(std::strlen("reason="));
+    *reason = absl::StrJoin(text, " ");
+    absl::StripAsciiWhitespace(reason);
+    if (reason->empty()) return absl::InvalidArgumentError("reason= is empty");
+    if (reason->size() > kMaxReasonBytes || !IsValidUtf8(*reason)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the reason is not UTF-8 of at most ", kMaxReasonBytes, " bytes"));
+    }
+    return words.subspan(0, i);
+  }
+  return words;
+}
+
 }  // namespace
 
 absl::StatusOr<v1::RecordScoreRequest> ParseScoreWords(
-    absl::Span<const absl::string_view> words) {
+    absl::Span<const absl::string_view> all_words) {
+  std::string reason;
+  absl::StatusOr<absl::Span<const absl::string_view>> taken = TakeReason(all_words, &reason);
+  if (!taken.ok()) return taken.status();
+  const absl::Span<const absl::string_view> words = *taken;
   if (words.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("nothing to record: expected ", kScoreUsage));
@@ -54,13 +84,14 @@ absl::StatusOr<v1::RecordScoreRequest> ParseScoreWords(
   v1::RecordScoreRequest request;
   if (absl::Status s = ValidateName("event", words[0]); !s.ok()) return s;
   request.set_event(std::string(words[0]));
+  request.set_reason(reason);
   absl::flat_hash_set<absl::string_view> teams;
   for (absl::string_view word : words.subspan(1)) {
     absl::string_view key;
     absl::string_view value;
     if (!SplitAssignment(word, &key, &value)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "expected TEAM=POINTS or status=STATUS, got '", word, "'"));
+          "expected TEAM=POINTS, status=STATUS or reason=TEXT, got '", word, "'"));
     }
     if (key == "status") {
       if (request.status() != v1::EVENT_STATUS_UNSPECIFIED) {
@@ -92,7 +123,11 @@ absl::StatusOr<v1::RecordScoreRequest> ParseScoreWords(
 }
 
 absl::StatusOr<v1::AwardMedalRequest> ParseAwardWords(
-    absl::Span<const absl::string_view> words) {
+    absl::Span<const absl::string_view> all_words) {
+  std::string reason;
+  absl::StatusOr<absl::Span<const absl::string_view>> taken = TakeReason(all_words, &reason);
+  if (!taken.ok()) return taken.status();
+  const absl::Span<const absl::string_view> words = *taken;
   if (words.size() < 2) {
     return absl::InvalidArgumentError(absl::StrCat("expected ", kAwardUsage));
   }
@@ -103,6 +138,7 @@ absl::StatusOr<v1::AwardMedalRequest> ParseAwardWords(
   v1::AwardMedalRequest request;
   if (absl::Status s = ValidateName("team", words[0]); !s.ok()) return s;
   request.set_team(std::string(words[0]));
+  request.set_reason(reason);
   absl::StatusOr<v1::Medal> medal = ParseMedal(words[1]);
   if (!medal.ok()) return medal.status();
   request.set_medal(*medal);
@@ -116,6 +152,22 @@ absl::StatusOr<v1::AwardMedalRequest> ParseAwardWords(
     if (absl::Status s = ValidateName("event", value); !s.ok()) return s;
     request.set_event(std::string(value));
   }
+  return request;
+}
+
+absl::StatusOr<v1::AwardMedalRequest> ParseRevokeWords(
+    absl::Span<const absl::string_view> words) {
+  absl::StatusOr<v1::AwardMedalRequest> request = ParseAwardWords(words);
+  if (!request.ok()) {
+    return absl::Status(request.status().code(),
+                        absl::StrReplaceAll(request.status().message(),
+                                            {{kAwardUsage, kRevokeUsage}}));
+  }
+  if (request->reason().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a revocation needs a reason: expected ", kRevokeUsage));
+  }
+  request->set_revoke(true);
   return request;
 }
 

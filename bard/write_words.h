@@ -2,9 +2,13 @@
 // set-score ...`, `podium-bard award ...`) and replay files, so that a line
 // that works on the command line works in a file and vice versa:
 //
-//   score:  EVENT TEAM=POINTS [TEAM=POINTS...] [status=scheduled|live|final]
+//   score:  EVENT TEAM=POINTS [TEAM=POINTS...] [status=STATUS] [reason=TEXT...]
 //           (the status alone, without points, is allowed)
-//   award:  TEAM gold|silver|bronze [event=EVENT]
+//   award:  TEAM gold|silver|bronze [event=EVENT] [reason=TEXT...]
+//   revoke: TEAM gold|silver|bronze [event=EVENT] reason=TEXT...
+//
+// `reason=` comes last and takes the rest of the words (a correction's or a
+// disqualification's reason, kept with the change).
 //
 // Parsing checks everything that can be known without the backend (syntax,
 // name spelling, integer points from 0 to kMaxPoints, each team and the status given
@@ -28,12 +32,17 @@ absl::StatusOr<v1::RecordScoreRequest> ParseScoreWords(
     absl::Span<const absl::string_view> words);
 absl::StatusOr<v1::AwardMedalRequest> ParseAwardWords(
     absl::Span<const absl::string_view> words);
+// An AwardMedalRequest with revoke set; the reason is required.
+absl::StatusOr<v1::AwardMedalRequest> ParseRevokeWords(
+    absl::Span<const absl::string_view> words);
 
 // The usage of each form, for error messages and --help.
 inline constexpr absl::string_view kScoreUsage =
-    "EVENT TEAM=POINTS [TEAM=POINTS...] [status=scheduled|live|final]";
+    "EVENT TEAM=POINTS [TEAM=POINTS...] [status=STATUS] [reason=TEXT...]";
 inline constexpr absl::string_view kAwardUsage =
-    "TEAM gold|silver|bronze [event=EVENT]";
+    "TEAM gold|silver|bronze [event=EVENT] [reason=TEXT...]";
+inline constexpr absl::string_view kRevokeUsage =
+    "TEAM gold|silver|bronze [event=EVENT] reason=TEXT...";
 
 }  // namespace podium
 

@@ -13,6 +13,8 @@ namespace podium {
 
 // Limits every server enforces on names (events, teams, idempotency keys).
 inline constexpr size_t kMaxNameBytes = 128;
+// A write's reason (a correction's, a revocation's), in bytes of UTF-8.
+inline constexpr size_t kMaxReasonBytes = 500;
 // Points above this are taken for a typo or an attack, not a score; the
 // bard checks it too, so that a replay file is refused before any write.
 inline constexpr int64_t kMaxPoints = 1'000'000'000;

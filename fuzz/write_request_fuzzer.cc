@@ -68,7 +68,15 @@ void Award(const v1::AwardMedalRequest& request) {
   CheckKey(request.idempotency_key());
   absl::StatusOr<v1::MedalTally> current = board.GetMedals(request.team());
   FUZZ_CHECK_OK(current.status());
-  const v1::MedalTally next = BoardState::ApplyMedal(*current, request, kSeq);
+  absl::StatusOr<v1::MedalTally> applied = BoardState::ApplyMedal(*current, request, kSeq);
+  // The initial tallies are all zero: the one refusal left is a revocation.
+  if (request.revoke()) {
+    FUZZ_CHECK(applied.status().code() == absl::StatusCode::kFailedPrecondition,
+               applied.status().ToString());
+    return;
+  }
+  FUZZ_CHECK_OK(applied.status());
+  const v1::MedalTally& next = *applied;
   FUZZ_CHECK(next.team() == request.team(), next.ShortDebugString());
   FUZZ_CHECK(next.version() == kSeq, next.ShortDebugString());
   FUZZ_CHECK(next.gold() + next.silver() + next.bronze() ==

@@ -91,6 +91,36 @@ TEST(BoardStateTest, AMedalOfAnEventGoesOnlyToItsTeamsAndOnlyIfTheEventAwardsIt)
   EXPECT_TRUE(state.Validate(Award("USA", v1::BRONZE, "")).ok());
 }
 
+TEST(BoardStateTest, ARevocationNeedsAReasonAndNeverTakesATallyBelowZero) {
+  BoardState state(Judo());
+  v1::AwardMedalRequest revoke = Award("FRA", v1::BRONZE, "judo-73kg");
+  revoke.set_revoke(true);
+  absl::Status refused = state.Validate(revoke);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.message(), HasSubstr("a revocation needs a reason"));
+  revoke.set_reason("disqualified");
+  ASSERT_TRUE(state.Validate(revoke).ok());
+
+  v1::MedalTally none;
+  none.set_team("FRA");
+  absl::StatusOr<v1::MedalTally> below = BoardState::ApplyMedal(none, revoke, 5);
+  EXPECT_EQ(below.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(below.status().message(), HasSubstr("team 'FRA' has no bronze medal to revoke"));
+
+  v1::MedalTally two = none;
+  two.set_bronze(2);
+  two.set_gold(1);
+  absl::StatusOr<v1::MedalTally> one = BoardState::ApplyMedal(two, revoke, 6);
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ(one->bronze(), 1);
+  EXPECT_EQ(one->gold(), 1);
+  EXPECT_EQ(one->version(), 6);
+
+  v1::AwardMedalRequest wordy = Award("FRA", v1::GOLD, "");
+  wordy.set_reason(std::string(501, 'x'));
+  EXPECT_EQ(state.Validate(wordy).code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(BoardStateTest, AStoredScoreTakesTheShapeOfTheEventsTeamsNow) {
   BoardState state(Judo());
   v1::Change change;

@@ -182,6 +182,41 @@ TEST(ReplayTest, FixingAScoreLineReappliesItsEventFromThereOnly) {
   EXPECT_EQ(keys[4], good[4]);
 }
 
+TEST(ReplayTest, RevokeAndCorrectionLinesCarryTheirReasonOutsideTheKey) {
+  absl::StatusOr<Replay> replay = ParseReplay(
+      "award Gauls gold event=menhir-put\n"
+      "revoke Gauls gold event=menhir-put reason=disqualified:   a menhir of lead\n"
+      "score menhir-put Gauls=3 reason=photo review\n",
+      "r");
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  ASSERT_EQ(replay->writes.size(), 3u);
+  const auto& revoke = std::get<v1::AwardMedalRequest>(replay->writes[1].request);
+  EXPECT_TRUE(revoke.revoke());
+  EXPECT_EQ(revoke.medal(), v1::GOLD);
+  EXPECT_EQ(revoke.event(), "menhir-put");
+  EXPECT_EQ(revoke.reason(), "disqualified: a menhir of lead");
+  const auto& correction = std::get<v1::RecordScoreRequest>(replay->writes[2].request);
+  EXPECT_EQ(correction.reason(), "photo review");
+  EXPECT_EQ(correction.points(0).points(), 3);
+
+  // Rewording a reason keeps the line's key, so it is not applied again.
+  absl::StatusOr<Replay> reworded = ParseReplay(
+      "award Gauls gold event=menhir-put\n"
+      "revoke Gauls gold event=menhir-put reason=disqualified\n"
+      "score menhir-put Gauls=3 reason=photo-finish review\n",
+      "r");
+  ASSERT_TRUE(reworded.ok()) << reworded.status();
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(KeyOf(reworded->writes[i]), KeyOf(replay->writes[i])) << "line " << i + 1;
+  }
+
+  absl::StatusOr<Replay> bare = ParseReplay("revoke Gauls gold\n", "r");
+  EXPECT_EQ(bare.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bare.status().message(), HasSubstr("r:1: a revocation needs a reason"));
+  EXPECT_THAT(ParseReplay("score menhir-put reason=x Gauls=1\n", "r").status().message(),
+              HasSubstr("nothing to record"));
+}
+
 TEST(ReplayTest, ARepeatedLineIsAWriteOfItsOwn) {
   absl::StatusOr<Replay> replay = ParseReplay(
       "award Gauls bronze\naward Romans gold\naward Gauls bronze\n", "r");
@@ -229,7 +264,7 @@ TEST(ReplayTest, EachMalformedLineIsInvalidArgumentNamingTheLine) {
       {"score menhir-put Gauls=1 Gauls=2", "'Gauls' is given twice"},
       {"score menhir-put status=halftime", "unknown status 'halftime'"},
       {"score menhir-put status=live status=final", "status is given twice"},
-      {"score menhir-put Gauls", "expected TEAM=POINTS or status=STATUS"},
+      {"score menhir-put Gauls", "expected TEAM=POINTS, status=STATUS or reason=TEXT"},
       {"score menhir-put G@uls=1", "has character '@'"},
       {"award Gauls platinum", "unknown medal 'platinum'"},
       {"award Gauls gold menhir-put", "expected event=EVENT"},

@@ -106,6 +106,51 @@ TEST_F(SqliteStoreTest, AnOfficialResultIsProtestedThenOfficialAgainEachANewVers
   }
 }
 
+TEST_F(SqliteStoreTest, ARevokedMedalAndACorrectedScoreAreNewChangesWithTheirReasons) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->AwardMedal(Award("a", "Gauls", v1::GOLD)).ok());
+  v1::AwardMedalRequest revoke = Award("b", "Gauls", v1::GOLD);
+  revoke.set_revoke(true);
+  revoke.set_reason("disqualified: a menhir of lead");
+  absl::StatusOr<WriteResult> revoked = store->AwardMedal(revoke);
+  ASSERT_TRUE(revoked.ok()) << revoked.status();
+  EXPECT_EQ(revoked->change.seq(), 2);
+  EXPECT_EQ(revoked->change.medals().gold(), 0);
+  EXPECT_EQ(revoked->change.medals().version(), 2);
+  EXPECT_EQ(revoked->change.reason(), "disqualified: a menhir of lead");
+  // The same revocation again under its key, reason reworded: applied once.
+  revoke.set_reason("disqualified");
+  absl::StatusOr<WriteResult> again = store->AwardMedal(revoke);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ(store->GetMedals("Gauls")->gold(), 0);
+
+  // None left: refused, and no seq is used up.
+  revoke.set_idempotency_key("c");
+  absl::StatusOr<WriteResult> below = store->AwardMedal(revoke);
+  EXPECT_EQ(below.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(below.status().message(), HasSubstr("no gold medal to revoke"));
+
+  v1::RecordScoreRequest correction = Score("d", "javelin", "Gauls", 71);
+  correction.set_reason("measurement corrected");
+  absl::StatusOr<WriteResult> corrected = store->RecordScore(correction);
+  ASSERT_TRUE(corrected.ok()) << corrected.status();
+  EXPECT_EQ(corrected->change.seq(), 3);
+  EXPECT_EQ(corrected->change.reason(), "measurement corrected");
+
+  // The change log keeps each reason, across a restart too.
+  store.reset();
+  store = Open();
+  ASSERT_NE(store, nullptr);
+  absl::StatusOr<std::vector<v1::Change>> log = store->ChangesSince(0, 10);
+  ASSERT_TRUE(log.ok()) << log.status();
+  ASSERT_EQ(log->size(), 3u);
+  EXPECT_EQ((*log)[0].reason(), "");
+  EXPECT_EQ((*log)[1].reason(), "disqualified: a menhir of lead");
+  EXPECT_EQ((*log)[2].reason(), "measurement corrected");
+}
+
 TEST_F(SqliteStoreTest, IdempotencyKeyIsAppliedOnceEvenAcrossRestart) {
   {
     auto store = Open();
