@@ -122,6 +122,26 @@ grpc::Status BackendService::ChangesSince(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status BackendService::GetHistory(grpc::ServerContext* context,
+                                        const v1::HistoryRequest* request,
+                                        v1::History* reply) {
+  if (request->max_changes() < 0) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "max_changes must not be negative");
+  }
+  const size_t page =
+      request->max_changes() == 0
+          ? kDefaultPage
+          : std::min<size_t>(static_cast<size_t>(request->max_changes()), kMaxPage);
+  absl::StatusOr<v1::History> history = store_->GetHistory(*request, page);
+  if (!history.ok()) return ToGrpcStatus(history.status());
+  *reply = *std::move(history);
+  VLOG(1) << "GetHistory " << reply->key() << " after=" << request->after_seq()
+          << " from " << context->peer() << " -> " << reply->changes_size()
+          << " changes";
+  return grpc::Status::OK;
+}
+
 grpc::Status BackendService::Watch(grpc::ServerContext* context,
                                    const v1::WatchRequest* request,
                                    grpc::ServerWriter<v1::Change>* writer) {

@@ -45,6 +45,9 @@ class BackendService final
   grpc::Status Watch(grpc::ServerContext* context,
                      const v1::WatchRequest* request,
                      grpc::ServerWriter<v1::Change>* writer) override;
+  grpc::Status GetHistory(grpc::ServerContext* context,
+                          const v1::HistoryRequest* request,
+                          v1::History* reply) override;
 
  private:
   // Checks the token, then runs `write` with a callback that fills the

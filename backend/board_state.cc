@@ -155,7 +155,8 @@ v1::EventScore BoardState::ApplyScore(const v1::EventScore& current,
 
 absl::StatusOr<v1::MedalTally> BoardState::ApplyMedal(const v1::MedalTally& current,
                                                       const v1::AwardMedalRequest& request,
-                                                      int64_t seq) {
+                                                      int64_t seq,
+                                                      int64_t now_unix_micros) {
   v1::MedalTally next = current;
   int64_t count;
   switch (request.medal()) {
@@ -181,6 +182,7 @@ absl::StatusOr<v1::MedalTally> BoardState::ApplyMedal(const v1::MedalTally& curr
   if (request.medal() == v1::SILVER) next.set_silver(count);
   if (request.medal() == v1::BRONZE) next.set_bronze(count);
   next.set_version(seq);
+  next.set_updated_unix_micros(now_unix_micros);
   return next;
 }
 

@@ -42,7 +42,7 @@ class BoardState {
   // have: the one check that needs the current value.
   static absl::StatusOr<v1::MedalTally> ApplyMedal(const v1::MedalTally& current,
                                                    const v1::AwardMedalRequest& request,
-                                                   int64_t seq);
+                                                   int64_t seq, int64_t now_unix_micros);
 
   // INVALID_ARGUMENT for a malformed name, NOT_FOUND for one outside the
   // games.

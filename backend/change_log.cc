@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "glog/logging.h"
 
 namespace podium {
@@ -47,6 +48,35 @@ absl::StatusOr<std::vector<v1::Change>> ChangeLog::Since(
   out.reserve(end - begin);
   for (size_t i = begin; i < end; ++i) out.push_back(changes_[i]);
   return out;
+}
+
+v1::History ChangeLog::HistoryOf(absl::string_view key, int64_t after_seq,
+                                 size_t max_changes) const {
+  v1::History history;
+  history.set_key(std::string(key));
+  absl::string_view name = key;
+  const bool event = absl::ConsumePrefix(&name, "event:");
+  if (!event) absl::ConsumePrefix(&name, "team:");
+  absl::MutexLock lock(&mu_);
+  history.set_head_seq(head_seq_);
+  const int64_t oldest = changes_.empty() ? head_seq_ + 1 : changes_.front().seq();
+  history.set_compacted_through_seq(oldest - 1);
+  const size_t begin = after_seq < oldest
+                           ? 0
+                           : static_cast<size_t>(std::min<int64_t>(
+                                 after_seq + 1 - oldest, changes_.size()));
+  for (size_t i = begin; i < changes_.size(); ++i) {
+    const v1::Change& change = changes_[i];
+    const bool match = event ? change.has_event() && change.event().event() == name
+                             : change.has_medals() && change.medals().team() == name;
+    if (!match) continue;
+    if (static_cast<size_t>(history.changes_size()) == max_changes) {
+      history.set_more(true);
+      break;
+    }
+    *history.add_changes() = change;
+  }
+  return history;
 }
 
 bool ChangeLog::WaitForChangesAfter(int64_t after_seq,

@@ -11,6 +11,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "podium/v1/types.pb.h"
@@ -34,6 +35,13 @@ class ChangeLog {
   // OUT_OF_RANGE when the change after `after_seq` is no longer retained.
   absl::StatusOr<std::vector<v1::Change>> Since(int64_t after_seq,
                                                 size_t max_changes) const;
+
+  // The retained changes of `key` ("event:NAME" / "team:NAME", see
+  // common/keys.h) with seq > after_seq, oldest first, at most
+  // `max_changes` (`more` set when more follow), and how far the log was
+  // compacted.
+  v1::History HistoryOf(absl::string_view key, int64_t after_seq,
+                        size_t max_changes) const;
 
   // Blocks until head_seq() > after_seq or `deadline`; true when there is
   // something newer.

@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/container/flat_hash_set.h"
+#include "common/keys.h"
 #include "common/names.h"
 
 namespace podium {
@@ -180,6 +181,28 @@ bool Games::TakesPart(absl::string_view event, absl::string_view team) const {
     if (code == team) return true;
   }
   return false;
+}
+
+absl::StatusOr<std::string> Games::KeyOf(absl::string_view name) const {
+  if (absl::string_view event = name; absl::ConsumePrefix(&event, "event:")) {
+    if (HasEvent(event)) return std::string(name);
+    return absl::NotFoundError(absl::StrCat("no event '", event, "' in the games"));
+  }
+  if (absl::string_view team = name; absl::ConsumePrefix(&team, "team:")) {
+    if (HasTeam(team)) return std::string(name);
+    return absl::NotFoundError(absl::StrCat("no team '", team, "' in the games"));
+  }
+  const bool event = HasEvent(name);
+  const bool team = HasTeam(name);
+  if (event && team) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "'", name, "' is both an event and a team: say event:", name,
+        " or team:", name));
+  }
+  if (event) return EventKey(name);
+  if (team) return TeamKey(name);
+  return absl::NotFoundError(
+      absl::StrCat("'", name, "' is neither an event nor a team of the games"));
 }
 
 absl::StatusOr<Games> Games::LoadFile(const std::string& path) {

@@ -54,6 +54,11 @@ class Games {
     return event_teams_.at(event);
   }
   bool TakesPart(absl::string_view event, absl::string_view team) const;
+  // The key (common/keys.h) `name` stands for: an event or a team of the
+  // games, or either spelled out as "event:NAME" / "team:NAME". NOT_FOUND
+  // for a name outside the games; INVALID_ARGUMENT for a bare name that is
+  // both an event and a team.
+  absl::StatusOr<std::string> KeyOf(absl::string_view name) const;
   // A known event's declaration: mark and medals.
   const v1::EventInfo& InfoOf(absl::string_view event) const {
     return spec_.events(event_index_.at(event));

@@ -327,7 +327,7 @@ absl::Status SqliteStore::ApplyBatch(const std::vector<std::unique_ptr<PendingWr
                                      ? it->second.medals()
                                      : *state_.GetMedals(write->medal->team());
         absl::StatusOr<v1::MedalTally> next =
-            BoardState::ApplyMedal(current, *write->medal, change.seq());
+            BoardState::ApplyMedal(current, *write->medal, change.seq(), now);
         if (!next.ok()) {  // a revocation below zero: refused, no seq used
           write->result = next.status();
           continue;
@@ -419,6 +419,22 @@ v1::Board SqliteStore::GetBoard() const {
 absl::StatusOr<std::vector<v1::Change>> SqliteStore::ChangesSince(
     int64_t after_seq, size_t max_changes) const {
   return log_.Since(after_seq, max_changes);
+}
+
+absl::StatusOr<v1::History> SqliteStore::GetHistory(
+    const v1::HistoryRequest& request, size_t max_changes) const {
+  if (request.after_seq() < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "after_seq ", request.after_seq(),
+        " is negative: 0 reads from the oldest retained change"));
+  }
+  absl::StatusOr<std::string> key;
+  {
+    absl::ReaderMutexLock lock(&state_mu_);
+    key = state_.games().KeyOf(request.name());
+  }
+  if (!key.ok()) return key.status();
+  return log_.HistoryOf(*key, request.after_seq(), max_changes);
 }
 
 int64_t SqliteStore::head_seq() const {

@@ -58,6 +58,8 @@ class SqliteStore : public Store {
   v1::Board GetBoard() const override;
   absl::StatusOr<std::vector<v1::Change>> ChangesSince(
       int64_t after_seq, size_t max_changes) const override;
+  absl::StatusOr<v1::History> GetHistory(const v1::HistoryRequest& request,
+                                         size_t max_changes) const override;
   int64_t head_seq() const override;
   bool WaitForChangesAfter(int64_t after_seq,
                            absl::Time deadline) const override;

@@ -59,6 +59,12 @@ class Store {
   // some were compacted.
   virtual absl::StatusOr<std::vector<v1::Change>> ChangesSince(
       int64_t after_seq, size_t max_changes) const = 0;
+  // The retained changes of the key `request.name` stands for (see
+  // Games::KeyOf), at most `max_changes` a page; see v1::History.
+  // NOT_FOUND for a name outside the games, INVALID_ARGUMENT for an
+  // ambiguous name or a negative after_seq.
+  virtual absl::StatusOr<v1::History> GetHistory(
+      const v1::HistoryRequest& request, size_t max_changes) const = 0;
   virtual int64_t head_seq() const = 0;
   // Blocks until a change newer than after_seq is committed or `deadline`.
   virtual bool WaitForChangesAfter(int64_t after_seq,

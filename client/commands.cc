@@ -65,6 +65,14 @@ absl::Status RunBoard(bool json, ScoreboardClient* client, std::string* out) {
   return absl::OkStatus();
 }
 
+absl::Status RunHistory(const std::string& name, bool json, ScoreboardClient* client,
+                        std::string* out) {
+  absl::StatusOr<v1::History> history = client->GetHistory(name);
+  if (!history.ok()) return history.status();
+  *out = json ? HistoryJson(*history) : HistoryText(*history);
+  return absl::OkStatus();
+}
+
 absl::Status RunHealth(bool json, ScoreboardClient* client, std::string* out) {
   if (absl::Status status = client->CheckHealth(); !status.ok()) return status;
   *out = json ? absl::StrCat("{\"address\":", JsonQuote(client->address()),
@@ -130,6 +138,10 @@ absl::StatusOr<Command> ParseCommand(absl::Span<const std::string> args) {
   } else if (name == "board") {
     if (operands != 0) return WrongArguments(name, "no arguments");
     command.kind = CommandKind::kBoard;
+  } else if (name == "history") {
+    if (operands != 1) return WrongArguments(name, "exactly one EVENT or TEAM");
+    command.kind = CommandKind::kHistory;
+    command.name = args[1];
   } else if (name == "health") {
     if (operands != 0) return WrongArguments(name, "no arguments");
     command.kind = CommandKind::kHealth;
@@ -162,6 +174,9 @@ absl::Status RunCommand(const Command& command, bool json,
       break;
     case CommandKind::kBoard:
       status = RunBoard(json, client, &text);
+      break;
+    case CommandKind::kHistory:
+      status = RunHistory(command.name, json, client, &text);
       break;
     case CommandKind::kHealth:
       status = RunHealth(json, client, &text);

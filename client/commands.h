@@ -5,6 +5,7 @@
 //   get-medals [TEAM]   one team's tally, or the ranked medal table
 //   medals              the ranked medal table
 //   board               every event, then every tally
+//   history NAME        every retained change of an event or a team
 //   health              whether the server reports SERVING
 //   frontends           the frontend tier's membership (through frontends)
 //   watch [EVENT...]    live updates until stopped (through frontends)
@@ -31,6 +32,7 @@ enum class CommandKind {
   kBoard,
   kHealth,
   kFrontends,
+  kHistory,
   kWatch,
   kTop
 };
@@ -40,7 +42,8 @@ struct Command {
   Command(CommandKind kind, std::string name) : kind(kind), name(std::move(name)) {}
 
   CommandKind kind = CommandKind::kBoard;
-  // The event of get-score; the team of get-medals (empty: every team).
+  // The event of get-score; the team of get-medals (empty: every team);
+  // the event or team of history.
   std::string name;
   // watch: the events to watch, and whether to watch every team's medals
   // (--medals). Neither means everything.

@@ -1,10 +1,12 @@
 #include "client/format.h"
 
 #include <algorithm>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "common/json.h"
 #include "common/names.h"
 #include "common/standings.h"
@@ -20,7 +22,107 @@ std::string EventLine(const v1::EventScore& score, size_t event_width,
                          score.version());
 }
 
+// What a change did to a tally, from the one before it: "+1 gold",
+// "-1 bronze"; "" when it cannot be told.
+std::string TallyDelta(const v1::MedalTally* before, const v1::MedalTally& after) {
+  if (before == nullptr) return "";
+  std::string out;
+  const std::pair<const char*, int64_t> deltas[] = {
+      {"gold", after.gold() - before->gold()},
+      {"silver", after.silver() - before->silver()},
+      {"bronze", after.bronze() - before->bronze()}};
+  for (const auto& [medal, delta] : deltas) {
+    if (delta == 0) continue;
+    absl::StrAppend(&out, out.empty() ? "" : " ", delta > 0 ? "+" : "", delta, " ", medal);
+  }
+  return out;
+}
+
+std::string TimeText(int64_t unix_micros) {
+  if (unix_micros == 0) return "-";  // written before times were kept
+  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S", absl::FromUnixMicros(unix_micros),
+                          absl::UTCTimeZone());
+}
+
 }  // namespace
+
+std::string HistoryText(const v1::History& history) {
+  std::string out = absl::StrCat("history of ", history.key(), ", change log at seq ",
+                                 history.head_seq(), "\n");
+  if (history.compacted_through_seq() > 0) {
+    absl::StrAppend(&out, "changes up to seq ", history.compacted_through_seq(),
+                    " were compacted: this key's changes before them, if it had "
+                    "any, are gone\n");
+  }
+  if (history.changes().empty()) {
+    absl::StrAppend(&out, "no retained change of ", history.key(), "\n");
+    return out;
+  }
+  struct Row {
+    std::string seq, time, value, reason;
+  };
+  std::vector<Row> rows;
+  // Nothing compacted: a tally's first change starts from zero.
+  v1::MedalTally zero;
+  const v1::MedalTally* before = history.compacted_through_seq() == 0 ? &zero : nullptr;
+  for (const v1::Change& change : history.changes()) {
+    Row row{absl::StrCat(change.seq()), "", "", change.reason()};
+    if (change.has_event()) {
+      row.time = TimeText(change.event().updated_unix_micros());
+      row.value = absl::StrCat(StatusName(change.event().status()), "  ",
+                               PointsText(change.event()));
+    } else {
+      const v1::MedalTally& tally = change.medals();
+      row.time = TimeText(tally.updated_unix_micros());
+      row.value = absl::StrFormat("gold %d  silver %d  bronze %d", tally.gold(),
+                                  tally.silver(), tally.bronze());
+      if (std::string delta = TallyDelta(before, tally); !delta.empty()) {
+        absl::StrAppend(&row.value, "  ", delta);
+      }
+      before = &tally;
+    }
+    rows.push_back(std::move(row));
+  }
+  Row header{"seq", "time (UTC)", "value", "reason"};
+  size_t widths[3] = {header.seq.size(), header.time.size(), header.value.size()};
+  for (const Row& row : rows) {
+    widths[0] = std::max(widths[0], row.seq.size());
+    widths[1] = std::max(widths[1], row.time.size());
+    widths[2] = std::max(widths[2], row.value.size());
+  }
+  auto line = [&](const Row& row) {
+    std::string text = absl::StrFormat("%*s  %-*s  %-*s  %s", static_cast<int>(widths[0]),
+                                       row.seq, static_cast<int>(widths[1]), row.time,
+                                       static_cast<int>(widths[2]), row.value, row.reason);
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    return absl::StrCat(text, "\n");
+  };
+  absl::StrAppend(&out, line(header));
+  for (const Row& row : rows) absl::StrAppend(&out, line(row));
+  return out;
+}
+
+std::string HistoryJson(const v1::History& history) {
+  std::string out = absl::StrCat("{\"key\":", JsonQuote(history.key()),
+                                 ",\"head_seq\":", history.head_seq(),
+                                 ",\"compacted_through_seq\":",
+                                 history.compacted_through_seq(), "}\n");
+  for (const v1::Change& change : history.changes()) {
+    std::string value;
+    if (change.has_event()) {
+      value = EventScoreJson(change.event());
+      value.pop_back();  // the closing brace
+    } else {
+      value = MedalTallyJson(change.medals());
+      value.pop_back();
+      absl::StrAppend(&value, ",\"updated_unix_micros\":",
+                      change.medals().updated_unix_micros());
+    }
+    absl::StrAppend(&out, value, ",\"seq\":", change.seq(),
+                    ",\"reason\":", JsonQuote(change.reason()), "}\n");
+  }
+  return out;
+}
 
 std::string PointsText(const v1::EventScore& score) {
   if (score.points().empty()) return "-";

@@ -60,6 +60,20 @@ std::string SubscribeUpdateJson(const v1::SubscribeUpdate& update);
 // snapshot's value.
 std::string SubscribeUpdateText(const v1::SubscribeUpdate& update);
 
+// One key's history (ScoreboardClient::GetHistory) for people: a header
+// naming the key and the log's head, a line saying where the log was
+// compacted when it was, then one aligned row per change, oldest first:
+// seq, time (UTC), the value (a status and the points, or the tally and
+// what the change did to it, "+1 gold"), and the reason when one was
+// given. Each line ends in '\n'.
+std::string HistoryText(const v1::History& history);
+
+// The same for programs, one JSON object a line: first
+// {"key":"team:Gauls","head_seq":57,"compacted_through_seq":0}, then per
+// change its value's object (EventScoreJson or MedalTallyJson, the tally
+// with "updated_unix_micros" too) with "seq" and "reason" after.
+std::string HistoryJson(const v1::History& history);
+
 // "push", "pull", "off"; "unspecified" for the zero value.
 std::string CacheModeName(v1::CacheMode mode);
 

@@ -70,6 +70,9 @@ constexpr char kUsage[] =
     "  medals              the medal table: rank, team, gold, silver, bronze,\n"
     "                      total; ranked by gold, then silver, then bronze\n"
     "  board               every event, then the medal table\n"
+    "  history NAME        every change of an event or a team the backend's\n"
+    "                      change log still holds: seq, time, value, reason\n"
+    "                      (event:NAME or team:NAME when a name is both)\n"
     "  health              SERVING when the server is up and serving\n"
     "  frontends           every frontend: address, pid, master, cache "
     "mode,\n"
@@ -98,6 +101,7 @@ constexpr char kUsage[] =
     "  podium-client --frontends=127.0.0.1:7101 --json watch menhir-put\n"
     "  podium-client --backend=127.0.0.1:7100 get-medals Gauls\n"
     "  podium-client medals\n"
+    "  podium-client history USA\n"
     "  podium-client top\n";
 
 void PrintError(const absl::Status& raw) {

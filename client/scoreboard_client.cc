@@ -12,6 +12,10 @@
 namespace podium {
 namespace {
 
+// Bounds the pages one GetHistory reads (the backend's page is 1,000
+// changes, and its log keeps 100,000 by default).
+constexpr int kMaxHistoryPages = 10000;
+
 // More would only add threads waiting for the same few streams.
 constexpr int kMaxDeliveryThreads = 64;
 
@@ -203,6 +207,49 @@ absl::StatusOr<v1::Board> ScoreboardClient::GetBoard() {
       backend_->GetBoard(&context, v1::GetBoardRequest(), &board);
   if (!status.ok()) return AttributeError(backend_address_, status);
   return board;
+}
+
+absl::StatusOr<v1::History> ScoreboardClient::GetHistoryPage(
+    const v1::HistoryRequest& request) {
+  if (picker_ != nullptr) {
+    return ReadThroughFrontends<v1::History>(
+        [&](v1::Scoreboard::Stub* stub, grpc::ClientContext* context,
+            v1::History* reply) { return stub->GetHistory(context, request, reply); });
+  }
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  v1::History page;
+  grpc::Status status = backend_->GetHistory(&context, request, &page);
+  if (!status.ok()) return AttributeError(backend_address_, status);
+  return page;
+}
+
+absl::StatusOr<v1::History> ScoreboardClient::GetHistory(const std::string& name) {
+  v1::HistoryRequest request;
+  request.set_name(name);
+  v1::History history;
+  // A page holds at least one change, and the log at most its retention.
+  for (int page = 0; page < kMaxHistoryPages; ++page) {
+    absl::StatusOr<v1::History> next = GetHistoryPage(request);
+    if (!next.ok()) return next.status();
+    if (page == 0) {
+      history.set_key(next->key());
+      history.set_compacted_through_seq(next->compacted_through_seq());
+    } else if (next->compacted_through_seq() > request.after_seq()) {
+      return absl::AbortedError(absl::StrCat(
+          "the change log was compacted past seq ", request.after_seq(),
+          " while the history of ", name, " was read; read it again"));
+    }
+    history.set_head_seq(next->head_seq());
+    for (v1::Change& change : *next->mutable_changes()) {
+      request.set_after_seq(change.seq());
+      *history.add_changes() = std::move(change);
+    }
+    if (!next->more() || next->changes().empty()) return history;
+  }
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "the history of ", name, " is longer than ", kMaxHistoryPages,
+      " pages; read it with Scoreboard.GetHistory a page at a time"));
 }
 
 absl::StatusOr<v1::ListFrontendsReply> ScoreboardClient::ListFrontends() {

@@ -78,6 +78,14 @@ class ScoreboardClient {
   // Every event and every tally, consistent as of Board.seq.
   absl::StatusOr<v1::Board> GetBoard();
 
+  // Every retained change of the event or team `name` ("event:NAME" or
+  // "team:NAME" for a name that is both), oldest first, read a page at a
+  // time from the backend's change log (through a frontend, or directly);
+  // see v1::History for where the log was compacted. NOT_FOUND for a name
+  // outside the games; ABORTED when the log was compacted past the pages
+  // already read (run it again).
+  absl::StatusOr<v1::History> GetHistory(const std::string& name);
+
   // The frontend tier's membership (address, pid, master, cache mode,
   // clients, alive) as reported by the first frontend that answers.
   // FAILED_PRECONDITION for a client of the backend.
@@ -108,6 +116,8 @@ class ScoreboardClient {
   template <typename Reply, typename Call>
   absl::StatusOr<Reply> ReadThroughFrontends(const Call& call);
 
+  // One page of a history.
+  absl::StatusOr<v1::History> GetHistoryPage(const v1::HistoryRequest& request);
   // A context whose deadline is `timeout` from now.
   void PrepareContext(grpc::ClientContext* context) const;
   // `status` with `address` put in front of its message.

@@ -388,6 +388,24 @@ absl::StatusOr<v1::Standings> Frontend::GetStandings(const std::string& client) 
   return standings;
 }
 
+absl::StatusOr<v1::History> Frontend::GetHistory(const v1::HistoryRequest& request,
+                                                 const std::string& client) {
+  clients_.Seen(client);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.backend_timeout));
+  v1::History history;
+  grpc::Status status = backend_->GetHistory(&context, request, &history);
+  if (status.ok()) return history;
+  absl::Status s = FromGrpcStatus(status);
+  if (s.code() == absl::StatusCode::kNotFound ||
+      s.code() == absl::StatusCode::kInvalidArgument) {
+    return s;
+  }
+  return absl::Status(s.code(), absl::StrCat("a history is read from the backend ",
+                                             options_.backend, ", which did not answer: ",
+                                             s.message()));
+}
+
 v1::ListFrontendsReply Frontend::ListFrontends() {
   v1::ListFrontendsReply reply;
   for (v1::FrontendInfo& info : membership_.Frontends()) {

@@ -68,6 +68,10 @@ class Frontend {
   absl::StatusOr<v1::Board> GetBoard(const std::string& client);
   // The board's medals ranked (common/standings.h), as of the board's seq.
   absl::StatusOr<v1::Standings> GetStandings(const std::string& client);
+  // One key's retained changes, read from the backend's change log (never
+  // cached: it is an operator's read, not a fan's).
+  absl::StatusOr<v1::History> GetHistory(const v1::HistoryRequest& request,
+                                         const std::string& client);
   v1::ListFrontendsReply ListFrontends();
 
   // Subscriptions. NewSubscription checks the request (known names, at

@@ -44,6 +44,13 @@ grpc::Status ScoreboardService::GetStandings(grpc::ServerContext* context,
   return Finish(frontend_->GetStandings(context->peer()), reply);
 }
 
+grpc::Status ScoreboardService::GetHistory(grpc::ServerContext* context,
+                                           const v1::HistoryRequest* request,
+                                           v1::History* reply) {
+  VLOG(2) << "GetHistory " << request->name() << " from " << context->peer();
+  return Finish(frontend_->GetHistory(*request, context->peer()), reply);
+}
+
 grpc::Status ScoreboardService::ListFrontends(grpc::ServerContext*,
                                               const v1::ListFrontendsRequest*,
                                               v1::ListFrontendsReply* reply) {

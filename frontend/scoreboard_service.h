@@ -29,6 +29,9 @@ class ScoreboardService final : public ScoreboardAsyncBase {
   grpc::Status GetStandings(grpc::ServerContext* context,
                             const v1::GetStandingsRequest* request,
                             v1::Standings* reply) override;
+  grpc::Status GetHistory(grpc::ServerContext* context,
+                          const v1::HistoryRequest* request,
+                          v1::History* reply) override;
   grpc::Status ListFrontends(grpc::ServerContext* context,
                              const v1::ListFrontendsRequest* request,
                              v1::ListFrontendsReply* reply) override;

@@ -68,7 +68,7 @@ void Award(const v1::AwardMedalRequest& request) {
   CheckKey(request.idempotency_key());
   absl::StatusOr<v1::MedalTally> current = board.GetMedals(request.team());
   FUZZ_CHECK_OK(current.status());
-  absl::StatusOr<v1::MedalTally> applied = BoardState::ApplyMedal(*current, request, kSeq);
+  absl::StatusOr<v1::MedalTally> applied = BoardState::ApplyMedal(*current, request, kSeq, 1);
   // The initial tallies are all zero: the one refusal left is a revocation.
   if (request.revoke()) {
     FUZZ_CHECK(applied.status().code() == absl::StatusCode::kFailedPrecondition,

@@ -103,14 +103,14 @@ TEST(BoardStateTest, ARevocationNeedsAReasonAndNeverTakesATallyBelowZero) {
 
   v1::MedalTally none;
   none.set_team("FRA");
-  absl::StatusOr<v1::MedalTally> below = BoardState::ApplyMedal(none, revoke, 5);
+  absl::StatusOr<v1::MedalTally> below = BoardState::ApplyMedal(none, revoke, 5, 1);
   EXPECT_EQ(below.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(below.status().message(), HasSubstr("team 'FRA' has no bronze medal to revoke"));
 
   v1::MedalTally two = none;
   two.set_bronze(2);
   two.set_gold(1);
-  absl::StatusOr<v1::MedalTally> one = BoardState::ApplyMedal(two, revoke, 6);
+  absl::StatusOr<v1::MedalTally> one = BoardState::ApplyMedal(two, revoke, 6, 1);
   ASSERT_TRUE(one.ok()) << one.status();
   EXPECT_EQ(one->bronze(), 1);
   EXPECT_EQ(one->gold(), 1);

@@ -54,6 +54,39 @@ TEST(ChangeLogTest, ResumesAfterRestartFromAnySeq) {
             absl::StatusCode::kOutOfRange);
 }
 
+TEST(ChangeLogTest, HistoryOfAKeyFiltersPagesAndSaysWhereTheLogWasCompacted) {
+  ChangeLog log(6);
+  std::vector<v1::Change> changes = Changes(1, 8);  // all team:Gauls
+  for (int64_t seq : {2, 5, 7}) {
+    v1::Change& change = changes[seq - 1];
+    change.mutable_event()->set_event("javelin");  // replaces the tally
+  }
+  log.Append(changes);  // 3..8 retained
+  v1::History gauls = log.HistoryOf("team:Gauls", 0, 100);
+  EXPECT_EQ(gauls.key(), "team:Gauls");
+  EXPECT_EQ(gauls.head_seq(), 8);
+  EXPECT_EQ(gauls.compacted_through_seq(), 2);
+  ASSERT_EQ(gauls.changes_size(), 4);
+  EXPECT_EQ(gauls.changes(0).seq(), 3);
+  EXPECT_EQ(gauls.changes(1).seq(), 4);
+  EXPECT_EQ(gauls.changes(2).seq(), 6);
+  EXPECT_EQ(gauls.changes(3).seq(), 8);
+  EXPECT_FALSE(gauls.more());
+
+  v1::History page = log.HistoryOf("event:javelin", 0, 1);
+  ASSERT_EQ(page.changes_size(), 1);
+  EXPECT_EQ(page.changes(0).seq(), 5);
+  EXPECT_TRUE(page.more());
+  page = log.HistoryOf("event:javelin", 5, 1);
+  ASSERT_EQ(page.changes_size(), 1);
+  EXPECT_EQ(page.changes(0).seq(), 7);
+  EXPECT_FALSE(page.more());
+  EXPECT_EQ(log.HistoryOf("event:javelin", 8, 1).changes_size(), 0);
+  EXPECT_EQ(log.HistoryOf("team:Romans", 0, 100).changes_size(), 0);
+  // A name is matched whole, not as a prefix.
+  EXPECT_EQ(log.HistoryOf("team:Gaul", 0, 100).changes_size(), 0);
+}
+
 TEST(ChangeLogTest, GapIsFatal) {
   ChangeLog log(100);
   log.Append(Changes(1, 3));

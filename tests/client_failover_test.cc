@@ -192,6 +192,52 @@ TEST_F(ClientFailoverTest, MedalsCommandPrintsTheRankedTableAFrontendServes) {
   EXPECT_THAT(lines[3], StartsWith(R"({"rank":3,"team":"Egyptians",)"));
 }
 
+TEST_F(ClientFailoverTest, HistoryCommandPrintsEveryChangeOfAKeyThroughAFrontendOrTheBackend) {
+  BackendWriter writer(backend_.NewStub());
+  const int64_t award = writer.AwardMedal("Gauls", v1::GOLD).seq();
+  ASSERT_GT(writer.RecordScore("javelin", "Gauls", 3).seq(), 0);
+  const int64_t revoke =
+      writer.AwardMedal("Gauls", v1::GOLD, /*revoke=*/true, "disqualified: lead menhir").seq();
+  ASSERT_GT(award, 0);
+  ASSERT_GT(revoke, award);
+
+  std::unique_ptr<ScoreboardClient> through_frontends = Connect();
+  ASSERT_NE(through_frontends, nullptr);
+  absl::StatusOr<std::unique_ptr<ScoreboardClient>> through_backend =
+      ScoreboardClient::ConnectToBackend(backend_.address());
+  ASSERT_TRUE(through_backend.ok()) << through_backend.status();
+  Command command(CommandKind::kHistory, "Gauls");
+  for (ScoreboardClient* client : {through_frontends.get(), through_backend->get()}) {
+    std::ostringstream text;
+    ASSERT_EQ(RunCommand(command, /*json=*/false, client, &text), absl::OkStatus());
+    std::vector<std::string> lines = absl::StrSplit(text.str(), '\n', absl::SkipEmpty());
+    ASSERT_EQ(lines.size(), 4u) << text.str();
+    EXPECT_THAT(lines[0], StartsWith("history of team:Gauls, change log at seq "));
+    EXPECT_THAT(lines[1], StartsWith("seq  time (UTC)"));
+    // Rows start with the seq, right-aligned, then the time (UTC).
+    EXPECT_THAT(lines[2], HasSubstr(absl::StrCat(" ", award, "  20")));
+    EXPECT_THAT(lines[2], HasSubstr("gold 1  silver 0  bronze 0  +1 gold"));
+    EXPECT_THAT(lines[3], HasSubstr(absl::StrCat(" ", revoke, "  20")));
+    EXPECT_THAT(lines[3], HasSubstr("gold 0  silver 0  bronze 0  -1 gold  "
+                                    "disqualified: lead menhir"));
+
+    std::ostringstream json;
+    ASSERT_EQ(RunCommand(command, /*json=*/true, client, &json), absl::OkStatus());
+    lines = absl::StrSplit(json.str(), '\n', absl::SkipEmpty());
+    ASSERT_EQ(lines.size(), 3u) << json.str();
+    EXPECT_THAT(lines[0], StartsWith(R"({"key":"team:Gauls","head_seq":)"));
+    EXPECT_THAT(lines[2], HasSubstr(absl::StrCat(R"("seq":)", revoke,
+                                                 R"(,"reason":"disqualified: lead menhir"})")));
+
+    std::ostringstream unknown;
+    absl::Status status =
+        RunCommand(Command(CommandKind::kHistory, "Vikings"), false, client, &unknown);
+    EXPECT_EQ(status.code(), absl::StatusCode::kNotFound) << status;
+    EXPECT_THAT(status.message(), HasSubstr("'Vikings' is neither an event nor a team"));
+    EXPECT_EQ(unknown.str(), "");
+  }
+}
+
 TEST_F(ClientFailoverTest, NewClientsGoToTheLeastLoadedFrontend) {
   // Each client reads once (so its frontend counts it) before the next one
   // is placed; three clients must end up on three different frontends,

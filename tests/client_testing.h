@@ -46,13 +46,17 @@ class BackendWriter {
     return reply.change();
   }
 
-  v1::Change AwardMedal(const std::string& team, v1::Medal medal) {
+  // With `revoke`, takes the medal away for `reason`.
+  v1::Change AwardMedal(const std::string& team, v1::Medal medal, bool revoke = false,
+                        const std::string& reason = "") {
     grpc::ClientContext context;
     Prepare(&context);
     v1::AwardMedalRequest request;
     request.set_idempotency_key(absl::StrCat("client-test-", ++writes_));
     request.set_team(team);
     request.set_medal(medal);
+    request.set_revoke(revoke);
+    request.set_reason(reason);
     v1::WriteReply reply;
     if (!stub_->AwardMedal(&context, request, &reply).ok()) return v1::Change();
     return reply.change();

@@ -184,6 +184,60 @@ TEST(FormatTest, SubscribeUpdateTextMarksSnapshots) {
             "Gauls  gold 1  silver 0  bronze 2  (v9)  [snapshot]");
 }
 
+v1::History GaulsHistory() {
+  v1::History history;
+  history.set_key("team:Gauls");
+  history.set_head_seq(40);
+  v1::Change* award = history.add_changes();
+  award->set_seq(9);
+  *award->mutable_medals() = Tally("Gauls", 1, 0, 0, 9);
+  award->mutable_medals()->set_updated_unix_micros(1700000000123456);
+  v1::Change* revoke = history.add_changes();
+  revoke->set_seq(31);
+  *revoke->mutable_medals() = Tally("Gauls", 0, 0, 0, 31);
+  revoke->mutable_medals()->set_updated_unix_micros(1700000060000000);
+  revoke->set_reason("disqualified: a menhir of lead");
+  return history;
+}
+
+TEST(FormatTest, HistoryTextHasOneAlignedRowPerChangeWithWhatItDidAndWhy) {
+  EXPECT_EQ(HistoryText(GaulsHistory()),
+            "history of team:Gauls, change log at seq 40\n"
+            "seq  time (UTC)                  value                                reason\n"
+            "  9  2023-11-14 22:13:20.123456  gold 1  silver 0  bronze 0  +1 gold\n"
+            " 31  2023-11-14 22:14:20.000000  gold 0  silver 0  bronze 0  -1 gold  "
+            "disqualified: a menhir of lead\n");
+}
+
+TEST(FormatTest, HistoryTextSaysWhereTheLogWasCompactedAndTellsNoDeltaAcrossIt) {
+  v1::History history = GaulsHistory();
+  history.set_compacted_through_seq(5);
+  history.mutable_changes()->DeleteSubrange(1, 1);
+  const std::string text = HistoryText(history);
+  EXPECT_THAT(text, HasSubstr("changes up to seq 5 were compacted"));
+  // What came before seq 9 is gone, so what it added cannot be told.
+  EXPECT_THAT(text, HasSubstr("gold 1  silver 0  bronze 0\n"));
+  history.clear_changes();
+  EXPECT_THAT(HistoryText(history), HasSubstr("no retained change of team:Gauls\n"));
+}
+
+TEST(FormatTest, HistoryJsonIsAHeaderThenEachValueWithSeqAndReason) {
+  v1::History history = GaulsHistory();
+  v1::Change* score = history.add_changes();
+  score->set_seq(35);
+  *score->mutable_event() = MenhirPut();
+  EXPECT_EQ(HistoryJson(history),
+            R"({"key":"team:Gauls","head_seq":40,"compacted_through_seq":0})" "\n"
+            R"({"team":"Gauls","gold":1,"silver":0,"bronze":0,"version":9,)"
+            R"("updated_unix_micros":1700000000123456,"seq":9,"reason":""})" "\n"
+            R"({"team":"Gauls","gold":0,"silver":0,"bronze":0,"version":31,)"
+            R"("updated_unix_micros":1700000060000000,"seq":31,)"
+            R"("reason":"disqualified: a menhir of lead"})" "\n"
+            R"({"event":"menhir-put","status":"live","points":{"Gauls":3,"Romans":1},)"
+            R"("version":17,"updated_unix_micros":1700000000123456,"seq":35,"reason":""})"
+            "\n");
+}
+
 TEST(FormatTest, FrontendInfoJsonHasEveryField) {
   EXPECT_EQ(FrontendInfoJson(Frontend("127.0.0.1:7101", 4242, true, v1::PUSH, 2, true)),
             R"({"address":"127.0.0.1:7101","pid":4242,"master":true,)"

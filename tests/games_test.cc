@@ -139,6 +139,22 @@ TEST(GamesTest, RejectsOversizedName) {
   EXPECT_THAT(games.status().message(), HasSubstr("1048576 bytes long"));
 }
 
+TEST(GamesTest, ANameStandsForItsEventOrTeamAndABothNameMustSayWhich) {
+  absl::StatusOr<Games> games = Games::Parse(
+      "team USA\nteam judo\nevent judo\nevent 100m\n", "g");
+  ASSERT_TRUE(games.ok()) << games.status();
+  EXPECT_EQ(*games->KeyOf("USA"), "team:USA");
+  EXPECT_EQ(*games->KeyOf("100m"), "event:100m");
+  EXPECT_EQ(*games->KeyOf("event:judo"), "event:judo");
+  EXPECT_EQ(*games->KeyOf("team:judo"), "team:judo");
+  absl::StatusOr<std::string> both = games->KeyOf("judo");
+  EXPECT_EQ(both.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(both.status().message(), HasSubstr("event:judo or team:judo"));
+  EXPECT_EQ(games->KeyOf("FRA").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(games->KeyOf("event:USA").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(games->KeyOf("team:100m").status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST(GamesTest, MissingFileIsNotFound) {
   absl::StatusOr<Games> games = Games::LoadFile("/nonexistent/games.txt");
   ASSERT_FALSE(games.ok());

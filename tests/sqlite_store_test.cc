@@ -398,6 +398,70 @@ TEST_F(SqliteStoreTest, CompactionBoundsHistoryAndSaysSo) {
   EXPECT_FALSE(store->AwardMedal(Award("c1", "Britons", v1::BRONZE))->duplicate);
 }
 
+TEST_F(SqliteStoreTest, AKeysHistoryIsItsRetainedChangesWithTimesAndReasonsAPageAtATime) {
+  SqliteStoreOptions options;
+  options.change_retention = 4;
+  auto store = Open(options);
+  ASSERT_NE(store, nullptr);
+  const int64_t before = absl::ToUnixMicros(absl::Now());
+  ASSERT_TRUE(store->AwardMedal(Award("a", "Gauls", v1::GOLD)).ok());
+  ASSERT_TRUE(store->RecordScore(Score("b", "javelin", "Gauls", 3)).ok());
+  v1::AwardMedalRequest revoke = Award("c", "Gauls", v1::GOLD);
+  revoke.set_revoke(true);
+  revoke.set_reason("disqualified");
+  ASSERT_TRUE(store->AwardMedal(revoke).ok());
+
+  v1::HistoryRequest request;
+  request.set_name("Gauls");
+  absl::StatusOr<v1::History> history = store->GetHistory(request, 100);
+  ASSERT_TRUE(history.ok()) << history.status();
+  EXPECT_EQ(history->key(), "team:Gauls");
+  EXPECT_EQ(history->head_seq(), 3);
+  EXPECT_EQ(history->compacted_through_seq(), 0);
+  EXPECT_FALSE(history->more());
+  ASSERT_EQ(history->changes_size(), 2);
+  EXPECT_EQ(history->changes(0).seq(), 1);
+  EXPECT_EQ(history->changes(0).medals().gold(), 1);
+  EXPECT_GE(history->changes(0).medals().updated_unix_micros(), before);
+  EXPECT_EQ(history->changes(1).seq(), 3);
+  EXPECT_EQ(history->changes(1).medals().gold(), 0);
+  EXPECT_EQ(history->changes(1).reason(), "disqualified");
+
+  // A page at a time: the first page says more follow.
+  absl::StatusOr<v1::History> first = store->GetHistory(request, 1);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->changes_size(), 1);
+  EXPECT_TRUE(first->more());
+  request.set_after_seq(first->changes(0).seq());
+  absl::StatusOr<v1::History> second = store->GetHistory(request, 1);
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_EQ(second->changes_size(), 1);
+  EXPECT_EQ(second->changes(0).seq(), 3);
+  EXPECT_FALSE(second->more());
+
+  // Two more writes push seq 1 out of the log of 4: the history says so.
+  ASSERT_TRUE(store->RecordScore(Score("d", "javelin", "Gauls", 4)).ok());
+  ASSERT_TRUE(store->RecordScore(Score("e", "javelin", "Gauls", 5)).ok());
+  request.set_after_seq(0);
+  history = store->GetHistory(request, 100);
+  ASSERT_TRUE(history.ok()) << history.status();
+  EXPECT_EQ(history->compacted_through_seq(), 1);
+  ASSERT_EQ(history->changes_size(), 1);
+  EXPECT_EQ(history->changes(0).seq(), 3);
+  request.set_name("event:javelin");
+  history = store->GetHistory(request, 100);
+  ASSERT_TRUE(history.ok()) << history.status();
+  EXPECT_EQ(history->changes_size(), 3);  // seqs 2, 4 and 5
+  EXPECT_GT(history->changes(2).event().updated_unix_micros(), 0);
+
+  request.set_name("Vikings");
+  EXPECT_EQ(store->GetHistory(request, 100).status().code(), absl::StatusCode::kNotFound);
+  request.set_name("Gauls");
+  request.set_after_seq(-1);
+  EXPECT_EQ(store->GetHistory(request, 100).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(SqliteStoreTest, SecondStoreOnSameFileIsRefused) {
   auto store = Open();
   ASSERT_TRUE(store->AwardMedal(Award("x", "Gauls", v1::GOLD)).ok());
