@@ -231,6 +231,13 @@ int Simulate(podium::SimulatorOptions options, podium::BardWriter* reader,
     std::vector<std::string>& teams = options.event_teams[event.event()];
     for (const auto& points : event.points()) teams.push_back(points.team());
   }
+  for (const auto& info : board->games().events()) {
+    if (info.golds() == 1 && info.silvers() == 1 && info.bronzes() == 1) continue;
+    std::vector<podium::v1::Medal>& medals = options.event_medals[info.event()];
+    medals.insert(medals.end(), info.golds(), podium::v1::GOLD);
+    medals.insert(medals.end(), info.silvers(), podium::v1::SILVER);
+    medals.insert(medals.end(), info.bronzes(), podium::v1::BRONZE);
+  }
   podium::Simulator simulator(std::move(options), writer, stop);
   const absl::Status status = simulator.Run();
   const podium::SimulationReport report = simulator.report();

@@ -9,6 +9,11 @@
 #include "glog/logging.h"
 
 namespace podium {
+namespace {
+
+const std::vector<v1::Medal> kOneOfEach = {v1::GOLD, v1::SILVER, v1::BRONZE};
+
+}  // namespace
 
 struct Simulator::Match {
   enum Phase { kReset, kLive, kScoring, kFinal, kMedals };
@@ -18,8 +23,9 @@ struct Simulator::Match {
   const std::vector<std::string>* teams = nullptr;  // taking part
   std::vector<int64_t> points;  // by team, in *teams order
   int updates_left = 0;
+  const std::vector<v1::Medal>* medals = nullptr;  // by place, best first
   std::vector<size_t> ranking;  // team indices, best first; set at final
-  size_t next_place = 0;        // 0 gold, 1 silver, 2 bronze
+  size_t next_place = 0;        // the place the next medal goes to
 };
 
 Simulator::Simulator(SimulatorOptions options, ScoreWriter* writer,
@@ -73,6 +79,8 @@ absl::Status Simulator::Run() {
         auto own = options_.event_teams.find(match.event);
         match.teams = own != options_.event_teams.end() ? &own->second : &options_.teams;
         match.points.assign(match.teams->size(), 0);
+        auto medals = options_.event_medals.find(match.event);
+        match.medals = medals != options_.event_medals.end() ? &medals->second : &kOneOfEach;
         pending.pop_front();
       }
       std::uniform_int_distribution<size_t> pick_match(0, live.size() - 1);
@@ -160,17 +168,21 @@ absl::Status Simulator::Step(Match* match, std::mt19937_64* rng, bool* done) {
                          return match->points[a] > match->points[b];
                        });
       match->phase = Match::kMedals;
+      *done = Awards(*match) == 0;
       return Write(request);
     }
     case Match::kMedals: {
-      static constexpr v1::Medal kMedals[] = {v1::GOLD, v1::SILVER, v1::BRONZE};
       const size_t place = match->next_place++;
-      *done = match->next_place == std::min<size_t>(3, match->ranking.size());
-      return Award((*match->teams)[match->ranking[place]], kMedals[place],
+      *done = match->next_place == Awards(*match);
+      return Award((*match->teams)[match->ranking[place]], (*match->medals)[place],
                    match->event);
     }
   }
   return absl::InternalError("simulated match in an unknown phase");
+}
+
+size_t Simulator::Awards(const Match& match) {
+  return std::min(match.medals->size(), match.ranking.size());
 }
 
 absl::Status Simulator::Write(const v1::RecordScoreRequest& request) {

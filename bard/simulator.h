@@ -38,6 +38,10 @@ struct SimulatorOptions {
   // The teams of an event that not every team takes part in (the codes its
   // board EventScore lists); an event missing here is contested by `teams`.
   absl::flat_hash_map<std::string, std::vector<std::string>> event_teams;
+  // The medals of an event that does not award one of each, best place
+  // first (gold, silver, bronze, bronze for judo's two bronzes), as its
+  // games declare them; an event missing here awards gold, silver, bronze.
+  absl::flat_hash_map<std::string, std::vector<v1::Medal>> event_medals;
   // Writes per second; 0 writes as fast as the writer allows.
   double rate = 10;
   // How long to run; zero runs until Stop() (or max_rounds).
@@ -105,6 +109,9 @@ class Simulator {
   // Sends the match's next write and advances it; sets *done after its last
   // medal.
   absl::Status Step(Match* match, std::mt19937_64* rng, bool* done);
+  // The medals a finished match awards: one per place its event awards
+  // a medal for, as far as it has teams.
+  static size_t Awards(const Match& match);
   absl::Status Write(const v1::RecordScoreRequest& request);
   absl::Status Award(const std::string& team, v1::Medal medal,
                      const std::string& event);

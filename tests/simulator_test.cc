@@ -195,6 +195,33 @@ TEST(SimulatorTest, AnEventWithTeamsOfItsOwnIsContestedOnlyByThem) {
   EXPECT_EQ(writer.named[kEvents[1]].size(), kTeams.size());
 }
 
+// The medal kinds each event was awarded, in the order awarded.
+class MedalKindsWriter : public ScoreWriter {
+ public:
+  absl::StatusOr<v1::WriteReply> RecordScore(v1::RecordScoreRequest) override {
+    return v1::WriteReply();
+  }
+  absl::StatusOr<v1::WriteReply> AwardMedal(v1::AwardMedalRequest request) override {
+    kinds[request.event()].push_back(request.medal());
+    return v1::WriteReply();
+  }
+  std::map<std::string, std::vector<v1::Medal>> kinds;
+};
+
+TEST(SimulatorTest, AnEventAwardsTheMedalsItsGamesDeclareAndNoOthers) {
+  SimulatorOptions options = Unpaced(4, 1);
+  options.event_medals[kEvents[0]] = {v1::GOLD, v1::SILVER, v1::BRONZE, v1::BRONZE};  // judo
+  options.event_medals[kEvents[1]] = {v1::GOLD, v1::SILVER, v1::SILVER};  // a tie for silver
+  options.event_medals[kEvents[2]] = {};  // a demonstration event
+  MedalKindsWriter writer;
+  ASSERT_TRUE(Simulator(options, &writer).Run().ok());
+  EXPECT_THAT(writer.kinds[kEvents[0]],
+              ::testing::ElementsAre(v1::GOLD, v1::SILVER, v1::BRONZE, v1::BRONZE));
+  EXPECT_THAT(writer.kinds[kEvents[1]], ::testing::ElementsAre(v1::GOLD, v1::SILVER, v1::SILVER));
+  EXPECT_EQ(writer.kinds.count(kEvents[2]), 0u);
+  EXPECT_THAT(writer.kinds[kEvents[3]], ::testing::ElementsAre(v1::GOLD, v1::SILVER, v1::BRONZE));
+}
+
 TEST(SimulatorTest, PointsOnlyGoUpAndMedalsFollowThemOverManyRounds) {
   for (uint64_t seed : {1, 2, 3, 42}) {
     RefereeWriter writer(kTeams);
