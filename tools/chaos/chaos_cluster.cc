@@ -51,7 +51,9 @@ void SetDeadline(grpc::ClientContext* context) {
 ChaosCluster::ChaosCluster(ChaosClusterOptions options)
     : options_(std::move(options)),
       journal_(options_.dir + "/bard.journal"),
-      backend_(options_.dir),
+      backend_(options_.dir, options_.games.empty()
+                                 ? std::vector<std::string>{}
+                                 : std::vector<std::string>{"--games=" + options_.games}),
       frontends_(options_.dir, backend_.address(), options_.frontends, "push"),
       clients_(options_.clients),
       client_outputs_(options_.clients) {

@@ -29,6 +29,7 @@ struct ChaosClusterOptions {
   int clients = 12;
   double bard_rate = 20;  // writes per second
   int bard_max_live = 4;  // matches in play at once
+  std::string games;  // the backend's --games file; empty: its built-in day
 };
 
 // A process the run killed, resolved: a kMaster fault names the frontend

@@ -30,6 +30,9 @@ ABSL_FLAG(int, clients, 12, "watching podium-client processes");
 ABSL_FLAG(int, frontends, 3, "push-mode podium-frontend processes");
 ABSL_FLAG(double, rate, 20, "the bard's writes per second");
 ABSL_FLAG(int, max_live, 4, "the bard's matches in play at once");
+ABSL_FLAG(std::string, games, "",
+          "the backend's games file (e.g. games/paris2024.games); empty: its built-in "
+          "games day");
 ABSL_FLAG(absl::Duration, settle_timeout, absl::Seconds(30),
           "how long everyone may take to agree once the writes stop");
 ABSL_FLAG(std::string, dir, "",
@@ -92,6 +95,10 @@ int main(int argc, char** argv) {
   options.frontends = absl::GetFlag(FLAGS_frontends);
   options.rate = absl::GetFlag(FLAGS_rate);
   options.max_live = absl::GetFlag(FLAGS_max_live);
+  // The backend runs in the run's directory: the file is named absolutely.
+  if (!absl::GetFlag(FLAGS_games).empty()) {
+    options.games = std::filesystem::absolute(absl::GetFlag(FLAGS_games)).string();
+  }
   options.settle_timeout = absl::GetFlag(FLAGS_settle_timeout);
 
   podium::chaos::FaultPlanOptions plan;

@@ -33,7 +33,7 @@ class ChaosRun {
       : options_(options),
         out_(*out),
         cluster_({options.dir, options.seed, options.frontends,
-                  options.clients, options.rate, options.max_live}) {}
+                  options.clients, options.rate, options.max_live, options.games}) {}
 
   bool Run() {
     FaultPlanOptions plan_options;

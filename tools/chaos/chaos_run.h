@@ -37,6 +37,7 @@ struct ChaosOptions {
   int clients = 12;
   double rate = 20;   // the bard's writes per second
   int max_live = 4;   // the bard's matches in play at once
+  std::string games;  // a games file for the backend; empty: the built-in day
   std::string dir;    // logs and data; must exist
   absl::Duration start_timeout = absl::Seconds(60);
   // How long the system may take to converge once the writes stop.
