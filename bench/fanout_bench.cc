@@ -28,10 +28,15 @@
 //
 //   build/bench/fanout_bench [--subscribers=1,100,1000,10000] [--writes=30]
 //                            [--burst=50] [--channels=64] [--queues=16]
-//                            [--csv=FILE]
+//                            [--games=FILE [--event=E]] [--csv=FILE]
+//
+// With --games the backend runs that games file and the key is --event
+// (default: its first event), written through the first team taking part;
+// each update then carries every team of that event.
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <thread>
@@ -58,6 +63,9 @@ ABSL_FLAG(int, burst, 50, "throughput phase: writes sent at once");
 ABSL_FLAG(int, channels, 64, "connections the subscribers are spread over");
 ABSL_FLAG(int, queues, 16, "completion queues (a thread each) the subscribers are spread over");
 ABSL_FLAG(std::string, csv, "", "also append rows to this CSV file");
+ABSL_FLAG(std::string, games, "",
+          "the backend's games file (e.g. games/paris2024.games); empty: its built-in day");
+ABSL_FLAG(std::string, event, "", "the event subscribed to and written; empty: the games' first");
 ABSL_FLAG(std::vector<std::string>, frontend_flags, {},
           "extra flags for podium-frontend, comma-separated (e.g. --stream_threads=4)");
 
@@ -66,7 +74,16 @@ namespace {
 
 using bench::Percentile;
 
-constexpr char kEvent[] = "menhir-put";
+// The key measured, and the team its writes name: set once from the
+// games, before the first subscriber.
+std::string& BenchEvent() {
+  static std::string event;
+  return event;
+}
+std::string& BenchTeam() {
+  static std::string team;
+  return team;
+}
 
 int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
 
@@ -103,7 +120,7 @@ class Reader {
   Reader(v1::Scoreboard::Stub* stub, grpc::CompletionQueue* cq, int writes, Counter* opened,
          Counter* done, Counter* received)
       : opened_(opened), done_(done), received_(received) {
-    request_.add_events(kEvent);
+    request_.add_events(BenchEvent());
     request_.set_format(v1::SUBSCRIBE_FORMAT_BATCHES);
     receipts_.reserve(writes);
     // A connection that fails once under the load of opening thousands of
@@ -207,9 +224,9 @@ class ReaderThreads {
 v1::RecordScoreRequest ScoreWrite(int* write_number) {
   v1::RecordScoreRequest request;
   request.set_idempotency_key(absl::StrCat("fanout-", ++*write_number));
-  request.set_event(kEvent);
+  request.set_event(BenchEvent());
   v1::TeamPoints* points = request.add_points();
-  points->set_team("Gauls");
+  points->set_team(BenchTeam());
   points->set_points(*write_number);
   return request;
 }
@@ -402,7 +419,12 @@ int Main() {
     counts.push_back(count);
   }
   test::ScopedTempDir dir;
-  test::BackendProcess backend(dir.path());
+  std::vector<std::string> backend_flags;
+  if (!absl::GetFlag(FLAGS_games).empty()) {
+    backend_flags.push_back(
+        "--games=" + std::filesystem::absolute(absl::GetFlag(FLAGS_games)).string());
+  }
+  test::BackendProcess backend(dir.path(), backend_flags);
   if (absl::Status s = backend.Start(); !s.ok()) return Fail(s);
   test::FrontendCluster frontend(dir.path(), backend.address(), 1, "push",
                                 absl::GetFlag(FLAGS_frontend_flags));
@@ -420,6 +442,19 @@ int Main() {
     v1::Board board;
     grpc::Status status = frontend.NewStub(0)->GetBoard(&context, v1::GetScoreboardRequest(), &board);
     if (!status.ok()) return Fail(absl::UnavailableError(status.error_message()));
+    BenchEvent() = absl::GetFlag(FLAGS_event);
+    for (const v1::EventScore& score : board.events()) {
+      if (BenchEvent().empty()) BenchEvent() = score.event();
+      if (score.event() == BenchEvent() && !score.points().empty()) {
+        BenchTeam() = score.points(0).team();
+        std::printf("fan-out of %s (%d teams taking part)\n\n", BenchEvent().c_str(),
+                    score.points_size());
+      }
+    }
+    if (BenchTeam().empty()) {
+      return Fail(absl::NotFoundError(
+          absl::StrCat("no event '", BenchEvent(), "' with teams in the games")));
+    }
   }
   std::ofstream csv;
   if (!absl::GetFlag(FLAGS_csv).empty()) csv.open(absl::GetFlag(FLAGS_csv), std::ios::app);
