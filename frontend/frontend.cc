@@ -157,6 +157,11 @@ void Frontend::OnMasterChanged(const MasterView& view) {
 }
 
 void Frontend::ApplyPulled(const v1::Change& change, ChangeSource source) {
+  // As for pushes (Invalidate): a value of a name this frontend does not
+  // know yet (the backend restarted with a grown games file) is not cached,
+  // or reads would serve it while boards leave it out; asking has the
+  // names read again, and a read then fetches it from the backend.
+  if (!names_.empty() && !names_.Known(ChangeKey(change))) return;
   absl::MutexLock lock(&view_mu_);
   if (source == ChangeSource::kBoard) hub_->ForgetHistory();
   cache_.Apply(change, generation_);
