@@ -13,6 +13,12 @@ namespace {
 
 constexpr size_t kDefaultPage = 1000;
 constexpr size_t kMaxPage = 10000;
+
+// A request's max_changes (not negative) as a page size: 0 for the default.
+size_t PageSize(int32_t max_changes) {
+  return max_changes == 0 ? kDefaultPage
+                          : std::min<size_t>(static_cast<size_t>(max_changes), kMaxPage);
+}
 // How often a Watch with nothing to send checks whether its caller left.
 constexpr absl::Duration kWatchIdleCheck = absl::Milliseconds(200);
 
@@ -103,10 +109,7 @@ grpc::Status BackendService::ChangesSince(grpc::ServerContext* context,
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "max_changes must not be negative");
   }
-  const size_t page =
-      request->max_changes() == 0
-          ? kDefaultPage
-          : std::min<size_t>(static_cast<size_t>(request->max_changes()), kMaxPage);
+  const size_t page = PageSize(request->max_changes());
   // Read the head first: the changes returned are then at least that fresh.
   const int64_t head = store_->head_seq();
   absl::StatusOr<std::vector<v1::Change>> changes =
@@ -129,10 +132,7 @@ grpc::Status BackendService::GetHistory(grpc::ServerContext* context,
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "max_changes must not be negative");
   }
-  const size_t page =
-      request->max_changes() == 0
-          ? kDefaultPage
-          : std::min<size_t>(static_cast<size_t>(request->max_changes()), kMaxPage);
+  const size_t page = PageSize(request->max_changes());
   absl::StatusOr<v1::History> history = store_->GetHistory(*request, page);
   if (!history.ok()) return ToGrpcStatus(history.status());
   *reply = *std::move(history);

@@ -168,15 +168,15 @@ void Frontend::ApplyPulled(const v1::Change& change, ChangeSource source) {
   hub_->Publish(change);
 }
 
-absl::Status Frontend::BackendError(const grpc::Status& status) const {
+absl::Status Frontend::BackendError(const grpc::Status& status,
+                                    absl::string_view why_backend) const {
   absl::Status s = FromGrpcStatus(status);
   if (s.code() == absl::StatusCode::kNotFound ||
       s.code() == absl::StatusCode::kInvalidArgument) {
     return s;
   }
-  return absl::Status(s.code(), absl::StrCat("not cached here, and the backend ",
-                                             options_.backend, " did not answer: ",
-                                             s.message()));
+  return absl::Status(s.code(), absl::StrCat(why_backend, options_.backend,
+                                             " did not answer: ", s.message()));
 }
 
 absl::Status Frontend::RegisterInterest(const std::vector<std::string>& keys,
@@ -400,15 +400,8 @@ absl::StatusOr<v1::History> Frontend::GetHistory(const v1::HistoryRequest& reque
   context.set_deadline(absl::ToChronoTime(absl::Now() + options_.backend_timeout));
   v1::History history;
   grpc::Status status = backend_->GetHistory(&context, request, &history);
-  if (status.ok()) return history;
-  absl::Status s = FromGrpcStatus(status);
-  if (s.code() == absl::StatusCode::kNotFound ||
-      s.code() == absl::StatusCode::kInvalidArgument) {
-    return s;
-  }
-  return absl::Status(s.code(), absl::StrCat("a history is read from the backend ",
-                                             options_.backend, ", which did not answer: ",
-                                             s.message()));
+  if (!status.ok()) return BackendError(status, "a history is read from the backend ");
+  return history;
 }
 
 v1::ListFrontendsReply Frontend::ListFrontends() {

@@ -118,7 +118,11 @@ class Frontend {
   // means the read may be served but must not be cached.
   absl::Status RegisterInterest(const std::vector<std::string>& keys,
                                 const MasterView& view);
-  absl::Status BackendError(const grpc::Status& status) const;
+  // A failed backend call as the caller sees it: the backend's own
+  // NOT_FOUND and INVALID_ARGUMENT as they are, anything else after
+  // `why_backend` and the backend's address.
+  absl::Status BackendError(const grpc::Status& status,
+                            absl::string_view why_backend = "not cached here, and the backend ") const;
   // Reads one key ("event:NAME" / "team:NAME") through the cache.
   absl::StatusOr<CachedValue> ReadKey(const std::string& key);
   absl::StatusOr<v1::Change> FetchEvent(const std::string& event);
