@@ -59,7 +59,9 @@ class SubscribeStreams::Queue {
     tasks_.push_back(std::move(task));
     if (rung_) return;
     rung_ = true;
-    doorbell_.Set(cq_.get(), gpr_now(GPR_CLOCK_MONOTONIC), doorbell_tag_.tag());
+    // Due in the past, not now: gRPC rounds a deadline up to its next
+    // millisecond tick, so "now" would wait for that tick first.
+    doorbell_.Set(cq_.get(), gpr_inf_past(GPR_CLOCK_MONOTONIC), doorbell_tag_.tag());
   }
 
   void Drain() {
