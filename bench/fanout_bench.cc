@@ -51,6 +51,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "bench/measurements.h"
+#include "bench/subscribe_readers.h"
 #include "common/auth.h"
 #include "common/channel.h"
 #include "podium/v1/scoreboard.grpc.pb.h"
@@ -72,7 +73,10 @@ ABSL_FLAG(std::vector<std::string>, frontend_flags, {},
 namespace podium {
 namespace {
 
+using bench::StreamCounter;
 using bench::Percentile;
+using bench::TimedReader;
+using bench::ReaderThreads;
 
 // The key measured, and the team its writes name: set once from the
 // games, before the first subscriber.
@@ -86,138 +90,6 @@ std::string& BenchTeam() {
 }
 
 int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
-
-// Counts streams that reached a state, and waits for a number of them.
-// Lock-free to count: every delivery of every stream passes here, and a
-// mutex would make the bench, not the frontend, the bottleneck.
-class Counter {
- public:
-  void Add() { count_.fetch_add(1, std::memory_order_relaxed); }
-  int64_t count() const { return count_.load(std::memory_order_relaxed); }
-  bool WaitFor(int64_t n, absl::Duration timeout) const {
-    const absl::Time deadline = absl::Now() + timeout;
-    while (count() < n) {
-      if (absl::Now() >= deadline) return false;
-      absl::SleepFor(absl::Microseconds(100));
-    }
-    return true;
-  }
-
- private:
-  std::atomic<int64_t> count_{0};
-};
-
-// One subscriber on gRPC's async API. Reads one update at a time and
-// records (seq, receipt time) of every change; only the thread draining its
-// completion queue touches the records until the stream has finished.
-//
-// Not the callback API: that puts every stream of the process on one
-// completion queue, and Debian's libgrpc (built with assertions) checks
-// each completion against a linear list of that queue's outstanding tags,
-// so 10,000 streams would make the benchmark's own reads quadratic.
-class Reader {
- public:
-  Reader(v1::Scoreboard::Stub* stub, grpc::CompletionQueue* cq, int writes, Counter* opened,
-         Counter* done, Counter* received)
-      : opened_(opened), done_(done), received_(received) {
-    request_.add_events(BenchEvent());
-    request_.set_format(v1::SUBSCRIBE_FORMAT_BATCHES);
-    receipts_.reserve(writes);
-    // A connection that fails once under the load of opening thousands of
-    // streams is retried rather than failing the stream.
-    context_.set_wait_for_ready(true);
-    stream_ = stub->PrepareAsyncSubscribe(&context_, request_, cq);
-    stream_->StartCall(&started_);
-  }
-
-  // A completion-queue tag: which operation of which reader completed.
-  struct Op {
-    Reader* reader;
-  };
-
-  // Called from the completion queue's thread when `op` completed.
-  void Proceed(const Op* op, bool ok) {
-    const void* tag = op;
-    if (tag == &finished_) {
-      done_->Add();
-      return;
-    }
-    if (!ok) {  // the stream ended (cancelled, or refused)
-      stream_->Finish(&status_, &finished_);
-      return;
-    }
-    if (tag == &read_) {
-      const int64_t now = NowMicros();
-      ++messages_;
-      for (const v1::SubscribeUpdate& update : message_.updates()) {
-        if (update.snapshot()) {
-          opened_->Add();
-        } else {
-          receipts_.push_back(Receipt{update.change().seq(), now, messages_});
-          max_seq_.store(update.change().seq(), std::memory_order_release);
-          received_->Add();
-        }
-      }
-    }
-    stream_->Read(&message_, &read_);
-  }
-
-  void Cancel() { context_.TryCancel(); }
-  int64_t max_seq() const { return max_seq_.load(std::memory_order_acquire); }
-  // Only after the stream finished.
-  // One per change received (snapshots aside), in order of arrival.
-  struct Receipt {
-    int64_t seq;
-    int64_t micros;   // when its message arrived
-    int64_t message;  // which message of the stream carried it
-  };
-  const std::vector<Receipt>& receipts() const { return receipts_; }
-  const grpc::Status& status() const { return status_; }
-
- private:
-  Op started_{this}, read_{this}, finished_{this};
-  Counter* const opened_;
-  Counter* const done_;
-  Counter* const received_;
-  std::atomic<int64_t> max_seq_{0};
-  grpc::ClientContext context_;
-  v1::SubscribeRequest request_;
-  std::unique_ptr<grpc::ClientAsyncReader<v1::SubscribeUpdates>> stream_;
-  v1::SubscribeUpdates message_;
-  std::vector<Receipt> receipts_;
-  int64_t messages_ = 0;
-  grpc::Status status_;
-};
-
-// Completion queues, each drained by its own thread; readers are spread
-// over them so that no queue holds more than a few hundred streams.
-class ReaderThreads {
- public:
-  explicit ReaderThreads(int queues) {
-    for (int i = 0; i < queues; ++i) {
-      queues_.push_back(std::make_unique<grpc::CompletionQueue>());
-    }
-    for (auto& queue : queues_) {
-      threads_.emplace_back([cq = queue.get()] {
-        void* tag = nullptr;
-        bool ok = false;
-        while (cq->Next(&tag, &ok)) {
-          const auto* op = static_cast<const Reader::Op*>(tag);
-          op->reader->Proceed(op, ok);
-        }
-      });
-    }
-  }
-  ~ReaderThreads() {
-    for (auto& queue : queues_) queue->Shutdown();
-    for (std::thread& thread : threads_) thread.join();
-  }
-  grpc::CompletionQueue* queue(size_t i) { return queues_[i % queues_.size()].get(); }
-
- private:
-  std::vector<std::unique_ptr<grpc::CompletionQueue>> queues_;
-  std::vector<std::thread> threads_;
-};
 
 // The next write of the benchmark's event, each with its own points and
 // idempotency key.
@@ -292,14 +164,14 @@ absl::StatusOr<Result> Measure(const std::string& frontend, v1::Backend::Stub* b
     stubs.push_back(v1::Scoreboard::NewStub(CreateFastReconnectChannel(frontend)));
   }
   // Heap-held, so that they can be left to gRPC if streams never finish.
-  auto opened = std::make_unique<Counter>();
-  auto done = std::make_unique<Counter>();
-  auto received = std::make_unique<Counter>();
+  auto opened = std::make_unique<StreamCounter>();
+  auto done = std::make_unique<StreamCounter>();
+  auto received = std::make_unique<StreamCounter>();
   auto threads = std::make_unique<ReaderThreads>(std::max(1, absl::GetFlag(FLAGS_queues)));
-  std::vector<std::unique_ptr<Reader>> readers;
+  std::vector<std::unique_ptr<TimedReader>> readers;
   for (int s = 0; s < subscribers; ++s) {
-    readers.push_back(std::make_unique<Reader>(stubs[s % stubs.size()].get(),
-                                               threads->queue(s), writes + burst,
+    readers.push_back(std::make_unique<TimedReader>(stubs[s % stubs.size()].get(),
+                                               threads->queue(s), BenchEvent(), writes + burst,
                                                opened.get(), done.get(), received.get()));
   }
   // Opening many streams takes a while; say how far it got.
