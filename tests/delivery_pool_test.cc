@@ -108,7 +108,11 @@ TEST(DeliveryPoolTest, AStepRunsAgainAtTheDeadlineItReturned) {
 TEST(DeliveryPoolTest, ABusyWorkerLetsAReadyOneTakeItsTurn) {
   DeliveryPool pool(1);
   std::atomic<int> busy_steps_when_other_ran{-1};
-  CountingWorker busy([](int step) {
+  // The busy worker's first step holds the only thread until `other` is
+  // queued: otherwise all 1,000 steps may run before the second Add.
+  absl::Notification other_added;
+  CountingWorker busy([&](int step) {
+    if (step == 1) other_added.WaitForNotificationWithTimeout(kBound);
     return step < 1000 ? absl::InfinitePast() : absl::InfiniteFuture();
   });
   CountingWorker other([&](int) {
@@ -117,6 +121,7 @@ TEST(DeliveryPoolTest, ABusyWorkerLetsAReadyOneTakeItsTurn) {
   });
   pool.Add(&busy);
   pool.Add(&other);
+  other_added.Notify();
   ASSERT_TRUE(other.WaitForSteps(1));
   ASSERT_TRUE(busy.WaitForSteps(1000));
   // Queued behind one step of the busy worker, not behind all 1,000.
