@@ -15,19 +15,26 @@ namespace podium {
 // between them and what came before missing).
 enum class ChangeSource { kLog, kBoard };
 
+// A value as the change that produced it.
+inline v1::Change AsChange(const v1::EventScore& score) {
+  v1::Change change;
+  change.set_seq(score.version());
+  *change.mutable_event() = score;
+  return change;
+}
+
+inline v1::Change AsChange(const v1::MedalTally& tally) {
+  v1::Change change;
+  change.set_seq(tally.version());
+  *change.mutable_medals() = tally;
+  return change;
+}
+
 inline std::vector<v1::Change> BoardAsChanges(const v1::Board& board) {
   std::vector<v1::Change> changes;
   changes.reserve(board.events_size() + board.medals_size());
-  for (const v1::EventScore& event : board.events()) {
-    v1::Change& change = changes.emplace_back();
-    change.set_seq(event.version());
-    *change.mutable_event() = event;
-  }
-  for (const v1::MedalTally& tally : board.medals()) {
-    v1::Change& change = changes.emplace_back();
-    change.set_seq(tally.version());
-    *change.mutable_medals() = tally;
-  }
+  for (const v1::EventScore& event : board.events()) changes.push_back(AsChange(event));
+  for (const v1::MedalTally& tally : board.medals()) changes.push_back(AsChange(tally));
   return changes;
 }
 

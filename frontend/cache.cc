@@ -3,12 +3,23 @@
 #include "common/keys.h"
 
 namespace podium {
+namespace {
 
-CachedValue Cache::Get(const std::string& key) const {
+std::string SerializedValue(const v1::Change& change) {
+  return change.has_event() ? change.event().SerializeAsString()
+                            : change.medals().SerializeAsString();
+}
+
+}  // namespace
+
+CachedChange::CachedChange(v1::Change change)
+    : change_(std::move(change)), reply_(SerializedValue(change_)) {}
+
+CachedValue Cache::Get(const std::string& key, bool count_miss) const {
   absl::ReaderMutexLock lock(&mu_);
   auto it = entries_.find(key);
   if (it == entries_.end() || !it->second.fresh) {
-    misses_.fetch_add(1, std::memory_order_relaxed);
+    if (count_miss) misses_.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
   }
   hits_.fetch_add(1, std::memory_order_relaxed);
@@ -22,13 +33,15 @@ CachedValue Cache::Fill(const std::string& key, const v1::Change& value,
   auto [it, inserted] = entries_.try_emplace(key);
   Entry& entry = it->second;
   if (inserted || value.seq() > entry.seq()) {
-    entry.value = std::make_shared<const v1::Change>(value);
+    entry.value = std::make_shared<const CachedChange>(value);
     // Only a fill of the current epoch is covered by the master's pushes.
     entry.fresh = current;
-  } else if (current) {
+    version_.fetch_add(1, std::memory_order_acq_rel);
+  } else if (current && !entry.fresh) {
     // The stored value is at least as new as the backend's answer: either
     // the same value or one pushed after the read in this epoch.
     entry.fresh = true;
+    version_.fetch_add(1, std::memory_order_acq_rel);
   }
   return entry.value;
 }
@@ -43,11 +56,13 @@ bool Cache::Apply(const v1::Change& change, int64_t epoch) {
     // board re-sent) keeps the stored value: Refresh may have reshaped it
     // after the games gained a team, while a logged change keeps the shape
     // it had when it was written.
+    if (!entry.fresh) version_.fetch_add(1, std::memory_order_acq_rel);
     entry.fresh = true;
     return false;
   }
-  entry.value = std::make_shared<const v1::Change>(change);
+  entry.value = std::make_shared<const CachedChange>(change);
   entry.fresh = true;
+  version_.fetch_add(1, std::memory_order_acq_rel);
   return true;
 }
 
@@ -55,7 +70,8 @@ bool Cache::Refresh(const std::string& key, const v1::Change& value) {
   absl::MutexLock lock(&mu_);
   auto it = entries_.find(key);
   if (it == entries_.end() || value.seq() < it->second.seq()) return false;
-  it->second.value = std::make_shared<const v1::Change>(value);
+  it->second.value = std::make_shared<const CachedChange>(value);
+  version_.fetch_add(1, std::memory_order_acq_rel);
   return true;
 }
 
@@ -63,6 +79,7 @@ void Cache::InvalidateAll(int64_t epoch) {
   absl::MutexLock lock(&mu_);
   epoch_ = epoch;
   for (auto& [key, entry] : entries_) entry.fresh = false;
+  version_.fetch_add(1, std::memory_order_acq_rel);
 }
 
 int64_t Cache::epoch() const {

@@ -25,15 +25,35 @@
 
 namespace podium {
 
+// A cached value and its answer on the wire. The value alone (the
+// EventScore or the MedalTally) is serialized once, when it is stored, so
+// that a GetScore or GetMedals hit writes these bytes as they are instead
+// of serializing a message per call.
+class CachedChange {
+ public:
+  explicit CachedChange(v1::Change change);
+
+  const v1::Change& change() const { return change_; }
+  int64_t seq() const { return change_.seq(); }
+  // The serialized EventScore or MedalTally of change().
+  const std::string& reply() const { return reply_; }
+
+ private:
+  const v1::Change change_;
+  const std::string reply_;
+};
+
 // Values are shared and immutable, so a hit costs a reference count rather
 // than a copy of the message.
-using CachedValue = std::shared_ptr<const v1::Change>;
+using CachedValue = std::shared_ptr<const CachedChange>;
 
 // Thread-safe.
 class Cache {
  public:
   // The value of `key` if it is cached and fresh; nullptr on a miss.
-  CachedValue Get(const std::string& key) const;
+  // Without `count_miss` a miss is not counted (the caller goes on to a
+  // read that counts it).
+  CachedValue Get(const std::string& key, bool count_miss = true) const;
 
   // Installs a value just read from the backend for a miss of `epoch`, and
   // returns what a reader should be given: the newer of it and the stored
@@ -58,6 +78,11 @@ class Cache {
 
   int64_t epoch() const;
 
+  // Changes whenever what Get answers for any key may have changed (a
+  // value stored, replaced, made fresh or stale), so that an answer built
+  // from many entries (a board) can be kept while it stays the same.
+  uint64_t version() const { return version_.load(std::memory_order_acquire); }
+
   struct Stats {
     int64_t hits = 0;
     int64_t misses = 0;
@@ -74,6 +99,9 @@ class Cache {
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
   int64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
+  // Bumped under mu_ by every change of an entry: whoever reads entries
+  // after seeing a version sees every change made before it.
+  std::atomic<uint64_t> version_{0};
   mutable std::atomic<int64_t> hits_{0};
   mutable std::atomic<int64_t> misses_{0};
 };

@@ -3,31 +3,13 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/board_changes.h"
 #include "common/channel.h"
 #include "common/keys.h"
-#include "common/names.h"
-#include "common/standings.h"
 #include "common/status_util.h"
 #include "glog/logging.h"
 
 namespace podium {
-namespace {
-
-v1::Change AsChange(const v1::EventScore& score) {
-  v1::Change change;
-  change.set_seq(score.version());
-  *change.mutable_event() = score;
-  return change;
-}
-
-v1::Change AsChange(const v1::MedalTally& tally) {
-  v1::Change change;
-  change.set_seq(tally.version());
-  *change.mutable_medals() = tally;
-  return change;
-}
-
-}  // namespace
 
 Frontend::Frontend(FrontendOptions options)
     : options_(std::move(options)),
@@ -60,7 +42,7 @@ Frontend::Frontend(FrontendOptions options)
   hooks.read = [this](const std::string& key) -> absl::StatusOr<v1::Change> {
     absl::StatusOr<CachedValue> value = ReadKey(key);
     if (!value.ok()) return value.status();
-    return **value;
+    return (*value)->change();
   };
   hooks.changes_since = [this](int64_t after_seq) -> absl::StatusOr<v1::ChangesSinceReply> {
     grpc::ClientContext context;
@@ -202,71 +184,6 @@ absl::Status Frontend::RegisterInterest(const std::vector<std::string>& keys,
   return FromGrpcStatus(status);
 }
 
-absl::StatusOr<CachedValue> Frontend::Read(const std::string& key, const Fetch& fetch) {
-  if (options_.mode == v1::OFF) {
-    absl::StatusOr<v1::Change> value = fetch();
-    if (!value.ok()) return value.status();
-    return std::make_shared<const v1::Change>(*std::move(value));
-  }
-  if (CachedValue hit = cache_.Get(key)) return hit;
-  // Unknown names are refused here, so that a client's typo (or garbage)
-  // never reaches the master's interest table. GameNames reads them from
-  // the start; if none are in yet, this read fetches the board itself, and
-  // should that fail too, the backend judges. A name not among them is
-  // refused now and makes GameNames read the names again (rate-limited).
-  LearnNames();
-  if (!names_.Known(key)) return UnknownName(key);
-  MasterView view;
-  int64_t generation;
-  {
-    absl::MutexLock lock(&view_mu_);
-    view = view_;
-    generation = generation_;
-  }
-  bool cacheable = true;
-  if (pusher_ != nullptr) {
-    absl::Status registered = RegisterInterest({key}, view);
-    if (!registered.ok()) {
-      cacheable = false;
-      VLOG(1) << "serving " << key << " uncached: " << registered;
-    }
-  }
-  absl::StatusOr<v1::Change> value = fetch();
-  if (!value.ok()) return value.status();
-  // -1 matches no generation: the value is served but not marked fresh.
-  return cache_.Fill(key, *value, cacheable ? generation : -1);
-}
-
-absl::StatusOr<v1::Change> Frontend::FetchEvent(const std::string& event) {
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.backend_timeout));
-  v1::GetEventRequest request;
-  request.set_event(event);
-  v1::EventScore score;
-  grpc::Status status = backend_->GetEvent(&context, request, &score);
-  if (!status.ok()) return BackendError(status);
-  return AsChange(score);
-}
-
-absl::StatusOr<v1::Change> Frontend::FetchMedals(const std::string& team) {
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.backend_timeout));
-  v1::GetMedalsRequest request;
-  request.set_team(team);
-  v1::MedalTally tally;
-  grpc::Status status = backend_->GetMedals(&context, request, &tally);
-  if (!status.ok()) return BackendError(status);
-  return AsChange(tally);
-}
-
-absl::StatusOr<CachedValue> Frontend::ReadKey(const std::string& key) {
-  const size_t colon = key.find(':');
-  const std::string name = key.substr(colon + 1);
-  if (key.compare(0, colon, "team") == 0) {
-    return Read(key, [&] { return FetchMedals(name); });
-  }
-  return Read(key, [&] { return FetchEvent(name); });
-}
 
 void Frontend::OnGamesChanged(const v1::Board& board) {
   int refreshed = 0;
@@ -279,130 +196,6 @@ void Frontend::OnGamesChanged(const v1::Board& board) {
   LOG(INFO) << "games changed: " << refreshed << " cached values refreshed from the backend";
 }
 
-void Frontend::LearnNames() {
-  if (names_.empty()) GetBoard("").IgnoreError();
-}
-
-absl::Status Frontend::UnknownName(const std::string& key) {
-  const size_t colon = key.find(':');
-  return absl::NotFoundError(absl::StrCat(
-      "unknown ", key.substr(0, colon) == "team" ? "team" : "event", " '",
-      key.substr(colon + 1, 64),
-      "': it is not in the games file the backend was started with (names are read "
-      "again from the backend, in case its games file just grew)"));
-}
-
-absl::StatusOr<v1::EventScore> Frontend::GetScore(const std::string& event,
-                                                  const std::string& client) {
-  clients_.Seen(client);
-  if (absl::Status s = ValidateName("event", event); !s.ok()) return s;
-  absl::StatusOr<CachedValue> change = ReadKey(EventKey(event));
-  if (!change.ok()) return change.status();
-  return (*change)->event();
-}
-
-absl::StatusOr<v1::MedalTally> Frontend::GetMedals(const std::string& team,
-                                                   const std::string& client) {
-  clients_.Seen(client);
-  if (absl::Status s = ValidateName("team", team); !s.ok()) return s;
-  absl::StatusOr<CachedValue> change = ReadKey(TeamKey(team));
-  if (!change.ok()) return change.status();
-  return (*change)->medals();
-}
-
-absl::StatusOr<v1::Board> Frontend::GetBoard(const std::string& client) {
-  if (!client.empty()) clients_.Seen(client);
-  names_.RefreshIfOld();
-  const std::vector<std::string> events = names_.events();
-  const std::vector<std::string> teams = names_.teams();
-  if (!events.empty() && options_.mode != v1::OFF) {
-    v1::Board board;
-    bool complete = true;
-    for (const std::string& event : events) {
-      CachedValue hit = cache_.Get(EventKey(event));
-      if (!(complete = hit != nullptr)) break;
-      board.set_seq(std::max(board.seq(), hit->seq()));
-      *board.add_events() = hit->event();
-    }
-    for (size_t i = 0; complete && i < teams.size(); ++i) {
-      CachedValue hit = cache_.Get(TeamKey(teams[i]));
-      if (!(complete = hit != nullptr)) break;
-      board.set_seq(std::max(board.seq(), hit->seq()));
-      *board.add_medals() = hit->medals();
-    }
-    if (complete) {
-      *board.mutable_games() = names_.games();
-      return board;
-    }
-  }
-
-  // A miss: read the whole board from the backend and fill every key.
-  MasterView view;
-  int64_t generation;
-  {
-    absl::MutexLock lock(&view_mu_);
-    view = view_;
-    generation = generation_;
-  }
-  // In push mode only keys registered with the master before the read may
-  // be cached fresh: names the backend added meanwhile are served but not
-  // marked fresh, since no change of them would be pushed to us.
-  absl::flat_hash_set<std::string> registered;
-  if (pusher_ != nullptr && !events.empty()) {
-    for (const std::string& event : events) registered.insert(EventKey(event));
-    for (const std::string& team : teams) registered.insert(TeamKey(team));
-    if (!RegisterInterest({registered.begin(), registered.end()}, view).ok()) {
-      registered.clear();
-    }
-  }
-  const uint64_t names_ticket = names_.Ticket();
-  absl::StatusOr<v1::Board> fetched = FetchBoard();
-  if (!fetched.ok()) return fetched.status();
-  v1::Board board;
-  board.set_seq(fetched->seq());
-  *board.mutable_games() = fetched->games();
-  // -1 matches no generation: served, not marked fresh.
-  auto fill = [&](const std::string& key, const v1::Change& value) {
-    const bool fresh = pusher_ == nullptr || registered.contains(key);
-    return cache_.Fill(key, value, fresh ? generation : -1);
-  };
-  for (const v1::EventScore& event : fetched->events()) {
-    *board.add_events() = fill(EventKey(event.event()), AsChange(event))->event();
-  }
-  for (const v1::MedalTally& tally : fetched->medals()) {
-    *board.add_medals() = fill(TeamKey(tally.team()), AsChange(tally))->medals();
-  }
-  names_.Remember(*fetched, names_ticket);
-  return board;
-}
-
-absl::StatusOr<v1::Board> Frontend::FetchBoard() {
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.backend_timeout));
-  v1::Board board;
-  grpc::Status status = backend_->GetBoard(&context, v1::GetBoardRequest(), &board);
-  if (!status.ok()) return BackendError(status);
-  return board;
-}
-
-absl::StatusOr<v1::Standings> Frontend::GetStandings(const std::string& client) {
-  absl::StatusOr<v1::Board> board = GetBoard(client);
-  if (!board.ok()) return board.status();
-  v1::Standings standings = RankStandings(board->medals());
-  standings.set_seq(board->seq());
-  return standings;
-}
-
-absl::StatusOr<v1::History> Frontend::GetHistory(const v1::HistoryRequest& request,
-                                                 const std::string& client) {
-  clients_.Seen(client);
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.backend_timeout));
-  v1::History history;
-  grpc::Status status = backend_->GetHistory(&context, request, &history);
-  if (!status.ok()) return BackendError(status, "a history is read from the backend ");
-  return history;
-}
 
 v1::ListFrontendsReply Frontend::ListFrontends() {
   v1::ListFrontendsReply reply;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,17 @@ class Frontend {
   absl::StatusOr<v1::MedalTally> GetMedals(const std::string& team,
                                            const std::string& client);
   absl::StatusOr<v1::Board> GetBoard(const std::string& client);
+
+  // What GetScore, GetMedals and GetBoard answer, serialized, when the
+  // answer is at hand without waiting on anything (a cache hit); nullptr
+  // when the caller must make that read instead, on a thread that may
+  // wait for the backend. The bytes were serialized once, when the entry
+  // was stored (a board: when it was first served after a change), so a
+  // hit costs no serialization.
+  using Reply = std::shared_ptr<const std::string>;
+  Reply ScoreHit(const std::string& event, const std::string& client);
+  Reply MedalsHit(const std::string& team, const std::string& client);
+  Reply BoardHit(const std::string& client);
   // The board's medals ranked (common/standings.h), as of the board's seq.
   absl::StatusOr<v1::Standings> GetStandings(const std::string& client);
   // One key's retained changes, read from the backend's change log (never
@@ -130,6 +142,9 @@ class Frontend {
   // Makes sure the games' names are known (one board read the first time).
   void LearnNames();
   absl::StatusOr<v1::Board> FetchBoard();
+  // The board from the cache alone; nothing when any of it is not cached
+  // fresh (or no names are known yet).
+  std::optional<v1::Board> AssembleBoard();
   static absl::Status UnknownName(const std::string& key);
   void OnMasterChanged(const MasterView& view);
   // The games' names changed: every cached value takes the shape of
@@ -148,6 +163,15 @@ class Frontend {
   std::unique_ptr<Pusher> pusher_;  // push mode only
   std::unique_ptr<Puller> puller_;  // pull mode only
   std::unique_ptr<SubscriptionHub> hub_;
+
+  // The last board BoardHit served, and the versions it was built at.
+  struct AssembledBoard {
+    uint64_t cache_version = 0;
+    uint64_t names_version = 0;
+    Reply bytes;
+  };
+  absl::Mutex board_mu_;
+  AssembledBoard board_ ABSL_GUARDED_BY(board_mu_);
 
   mutable absl::Mutex view_mu_;
   // The master whose pushes we accept, and the cache generation that

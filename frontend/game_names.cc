@@ -53,6 +53,11 @@ v1::Games GameNames::games() const {
   return games_;
 }
 
+uint64_t GameNames::version() const {
+  absl::MutexLock lock(&mu_);
+  return version_;
+}
+
 void GameNames::RefreshIfOld() {
   absl::MutexLock lock(&mu_);
   if (!keys_.empty()) RequestLocked(options_.max_age);
@@ -90,7 +95,9 @@ void GameNames::Remember(const v1::Board& board, uint64_t ticket) {
     absl::MutexLock lock(&mu_);
     if (ticket <= applied_ticket_) return;
     applied_ticket_ = ticket;
-    changed = !keys_.empty() && (keys != keys_ || shape != shape_);
+    const bool differs = keys != keys_ || shape != shape_;
+    version_ += differs;
+    changed = !keys_.empty() && differs;
     if (changed) {
       LOG(INFO) << "the games changed: now " << events.size() << " events and "
                 << teams.size() << " teams (were " << events_.size() << " and "

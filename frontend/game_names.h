@@ -61,6 +61,9 @@ class GameNames {
   // The games as the last board read declared them (display names, marks,
   // medals), for the boards this frontend answers.
   v1::Games games() const;
+  // Changes whenever the names or the games do (the first names
+  // included), so that a board built from them can be kept meanwhile.
+  uint64_t version() const;
   // Asks for a background read when the names are older than max_age.
   void RefreshIfOld();
 
@@ -88,6 +91,7 @@ class GameNames {
   absl::Time requested_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   uint64_t next_ticket_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t applied_ticket_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
   bool wanted_ ABSL_GUARDED_BY(mu_) = true;  // the first read
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread reader_;

@@ -44,9 +44,10 @@ ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Milliseconds(100),
 ABSL_FLAG(absl::Duration, failure_timeout, absl::Milliseconds(500),
           "a peer silent this long is dead (a dead master is replaced within "
           "about this plus one heartbeat)");
-ABSL_FLAG(int, stream_threads, podium::SubscribeStreams::kDefaultQueues,
+ABSL_FLAG(int, stream_threads, podium::SubscribeStreams::DefaultQueues(),
           "threads that write to Subscribe streams, each with its own gRPC "
-          "completion queue; a change fans out on all of them at once");
+          "completion queue; a change fans out on all of them at once "
+          "(default: one per core)");
 ABSL_FLAG(absl::Duration, names_max_age, absl::Seconds(10),
           "how often the games' names are read again from the backend, so "
           "that a backend restarted with a grown games file is noticed and "

@@ -251,6 +251,10 @@ class ServedSubscribeCall {
   bool call_over_ = false;
 };
 
+int SubscribeStreams::DefaultQueues() {
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
 SubscribeStreams::SubscribeStreams(Frontend* frontend, ScoreboardAsyncBase* service,
                                    int queues)
     : frontend_(frontend), service_(service), queue_count_(std::max(queues, 1)) {}

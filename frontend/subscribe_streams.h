@@ -32,21 +32,26 @@
 
 namespace podium {
 
-// The Scoreboard service with Subscribe left to SubscribeStreams.
-using ScoreboardAsyncBase = v1::Scoreboard::WithRawMethod_Subscribe<v1::Scoreboard::Service>;
+// The Scoreboard service with Subscribe left to SubscribeStreams, and the
+// cached reads on gRPC's callback API, answered with bytes (see
+// ScoreboardService).
+using ScoreboardAsyncBase = v1::Scoreboard::WithRawMethod_Subscribe<
+    v1::Scoreboard::WithRawCallbackMethod_GetScore<v1::Scoreboard::WithRawCallbackMethod_GetMedals<
+        v1::Scoreboard::WithRawCallbackMethod_GetBoard<v1::Scoreboard::WithCallbackMethod_GetStandings<
+            v1::Scoreboard::WithCallbackMethod_GetHistory<
+                v1::Scoreboard::WithCallbackMethod_ListFrontends<v1::Scoreboard::Service>>>>>>>;
 
 // Thread-safe after Start().
 class SubscribeStreams {
  public:
-  // About 1,250 streams a queue at 10,000 subscribers; the threads sleep
-  // unless a completion is theirs. Once calls spread evenly (NextQueue), 8
-  // gave a lower p99 than 32 at 10,000 subscribers, 112-141 ms against
-  // 144-165 ms over six alternating fanout_bench runs each, at equal
-  // throughput (docs/benchmarks.md compares counts).
-  static constexpr int kDefaultQueues = 8;
+  // One queue (and thread) per core. Every thread waiting on a server
+  // completion queue also takes turns polling the server's connections,
+  // unary reads' included, so queues beyond the cores slow the cached
+  // reads without speeding fan-out (docs/benchmarks.md compares counts).
+  static int DefaultQueues();
 
   SubscribeStreams(Frontend* frontend, ScoreboardAsyncBase* service,
-                   int queues = kDefaultQueues);
+                   int queues = DefaultQueues());
   ~SubscribeStreams();
 
   SubscribeStreams(const SubscribeStreams&) = delete;

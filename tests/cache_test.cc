@@ -23,7 +23,7 @@ TEST(CacheTest, MissThenFillThenHit) {
   CachedValue served = cache.Fill("team:Gauls", Tally("Gauls", 5, 1), 1);
   EXPECT_EQ(served->seq(), 5);
   ASSERT_NE(cache.Get("team:Gauls"), nullptr);
-  EXPECT_EQ(cache.Get("team:Gauls")->medals().gold(), 1);
+  EXPECT_EQ(cache.Get("team:Gauls")->change().medals().gold(), 1);
   Cache::Stats stats = cache.stats();
   EXPECT_EQ(stats.misses, 1);
   EXPECT_EQ(stats.hits, 2);
@@ -35,7 +35,7 @@ TEST(CacheTest, AppliedChangesOnlyMoveForward) {
   EXPECT_FALSE(cache.Apply(Tally("Gauls", 6, 2), 0));
   EXPECT_EQ(cache.Get("team:Gauls")->seq(), 7);
   EXPECT_TRUE(cache.Apply(Tally("Gauls", 9, 4), 0));
-  EXPECT_EQ(cache.Get("team:Gauls")->medals().gold(), 4);
+  EXPECT_EQ(cache.Get("team:Gauls")->change().medals().gold(), 4);
 }
 
 // The race of guarantee 3: a miss reads version 5 from the backend; before
@@ -59,16 +59,16 @@ TEST(CacheTest, RefreshReshapesAValueOfTheSameVersionButNeverGoesBack) {
     change.mutable_event()->add_points()->set_team("Gauls");
     return change;
   }(), 1);
-  v1::Change grown = *cache.Get("event:javelin");
+  v1::Change grown = cache.Get("event:javelin")->change();
   grown.mutable_event()->add_points()->set_team("Britons");
   EXPECT_TRUE(cache.Refresh("event:javelin", grown));
   ASSERT_NE(cache.Get("event:javelin"), nullptr) << "still fresh";
-  EXPECT_EQ(cache.Get("event:javelin")->event().points_size(), 2);
+  EXPECT_EQ(cache.Get("event:javelin")->change().event().points_size(), 2);
   v1::Change older = grown;
   older.set_seq(7);
   older.mutable_event()->mutable_points()->RemoveLast();
   EXPECT_FALSE(cache.Refresh("event:javelin", older));
-  EXPECT_EQ(cache.Get("event:javelin")->event().points_size(), 2);
+  EXPECT_EQ(cache.Get("event:javelin")->change().event().points_size(), 2);
   EXPECT_FALSE(cache.Refresh("team:Gauls", Tally("Gauls", 9, 1))) << "not cached";
   EXPECT_EQ(cache.Get("team:Gauls"), nullptr);
 }
@@ -88,11 +88,11 @@ TEST(CacheTest, AReplayedChangeOfTheSameVersionKeepsTheReshapedValue) {
   grown.mutable_event()->add_points()->set_team("Britons");
   ASSERT_TRUE(cache.Refresh("event:javelin", grown));
   EXPECT_FALSE(cache.Apply(logged, 1)) << "not newer";
-  EXPECT_EQ(cache.Get("event:javelin")->event().points_size(), 2);
+  EXPECT_EQ(cache.Get("event:javelin")->change().event().points_size(), 2);
   cache.InvalidateAll(2);
   EXPECT_FALSE(cache.Apply(logged, 2));
   ASSERT_NE(cache.Get("event:javelin"), nullptr) << "fresh again in the new epoch";
-  EXPECT_EQ(cache.Get("event:javelin")->event().points_size(), 2);
+  EXPECT_EQ(cache.Get("event:javelin")->change().event().points_size(), 2);
 }
 
 TEST(CacheTest, InvalidationKeepsVersionsAsFloors) {
@@ -141,6 +141,46 @@ TEST(CacheTest, ConcurrentFillsAndPushesNeverGoBack) {
   pusher.join();
   filler.join();
   EXPECT_EQ(cache.Get("team:Gauls")->seq(), kVersions);
+}
+
+TEST(CacheTest, AHitCarriesItsValueSerializedAsTheReadAnswersIt) {
+  Cache cache;
+  cache.Fill("team:Gauls", Tally("Gauls", 5, 2), 0);
+  CachedValue hit = cache.Get("team:Gauls");
+  ASSERT_NE(hit, nullptr);
+  v1::MedalTally answered;
+  ASSERT_TRUE(answered.ParseFromString(hit->reply()));
+  EXPECT_EQ(answered.team(), "Gauls");
+  EXPECT_EQ(answered.gold(), 2);
+  EXPECT_EQ(answered.version(), 5);
+}
+
+TEST(CacheTest, TheVersionMovesWithEveryChangeOfWhatGetAnswers) {
+  Cache cache;
+  uint64_t seen = cache.version();
+  auto moved = [&] {
+    const uint64_t now = cache.version();
+    const bool changed = now != seen;
+    seen = now;
+    return changed;
+  };
+  cache.Fill("team:Gauls", Tally("Gauls", 5, 1), 0);
+  EXPECT_TRUE(moved()) << "a new entry";
+  cache.Fill("team:Gauls", Tally("Gauls", 5, 1), 0);
+  EXPECT_FALSE(moved()) << "the same fresh value again";
+  cache.Get("team:Gauls");
+  cache.Get("team:Romans");
+  EXPECT_FALSE(moved()) << "reads change nothing";
+  ASSERT_TRUE(cache.Apply(Tally("Gauls", 6, 2), 0));
+  EXPECT_TRUE(moved()) << "a newer value";
+  EXPECT_FALSE(cache.Apply(Tally("Gauls", 4, 0), 0));
+  EXPECT_FALSE(moved()) << "an older value is refused";
+  cache.InvalidateAll(1);
+  EXPECT_TRUE(moved()) << "every entry went stale";
+  cache.Fill("team:Gauls", Tally("Gauls", 6, 2), 1);
+  EXPECT_TRUE(moved()) << "fresh again";
+  cache.Refresh("team:Gauls", Tally("Gauls", 6, 2));
+  EXPECT_TRUE(moved()) << "reshaped after the games changed";
 }
 
 }  // namespace

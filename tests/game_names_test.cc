@@ -164,5 +164,20 @@ TEST(GameNamesTest, OldNamesAreReadAgainUnaskedAndAChangeIsHandedOn) {
   EXPECT_THAT(names.teams(), ElementsAre("Gauls", "Britons"));
 }
 
+TEST(GameNamesTest, TheVersionMovesWhenTheNamesOrTheGamesChangeOnly) {
+  FakeBackend backend;  // down: only the test's boards count
+  GameNames names([&] { return backend.Read(); });
+  const uint64_t none = names.version();
+  names.Remember(BoardOf({"javelin"}, {"Gauls"}), names.Ticket());
+  const uint64_t first = names.version();
+  EXPECT_NE(first, none) << "the first names";
+  names.Remember(BoardOf({"javelin"}, {"Gauls"}), names.Ticket());
+  EXPECT_EQ(names.version(), first) << "the same names again";
+  v1::Board renamed = BoardOf({"javelin"}, {"Gauls"});
+  renamed.mutable_games()->add_teams()->set_name("Gaul");
+  names.Remember(renamed, names.Ticket());
+  EXPECT_NE(names.version(), first) << "a display name changed";
+}
+
 }  // namespace
 }  // namespace podium
