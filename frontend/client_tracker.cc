@@ -1,19 +1,47 @@
 #include "frontend/client_tracker.h"
 
+#include <algorithm>
+#include <atomic>
 
 namespace podium {
 
+namespace {
+
+std::atomic<uint64_t> next_tracker_id{1};
+
+// What one thread stamped lately, for one tracker at a time: a thread
+// serving the callers of another tracker starts afresh (only tests run
+// two frontends in one process).
+struct RecentStamps {
+  uint64_t tracker = 0;
+  absl::flat_hash_map<std::string, absl::Time> stamped;
+};
+
+// Bounds each thread's memory of callers; past it, the thread forgets and
+// stamps again.
+constexpr size_t kMaxRecentPerThread = 4096;
+
+}  // namespace
+
+ClientTracker::ClientTracker(absl::Duration window)
+    : window_(window), id_(next_tracker_id.fetch_add(1, std::memory_order_relaxed)) {}
+
 void ClientTracker::Seen(const std::string& client) {
+  // Every read passes here. A client calling again soon after on the same
+  // thread was stamped recently enough: that thread's own memory says so
+  // without touching anything shared.
+  thread_local RecentStamps recent;
   const absl::Time now = absl::Now();
-  {
-    // Every read passes here: most find their client recently stamped and
-    // leave under a shared lock.
-    absl::ReaderMutexLock lock(&mu_);
-    auto it = last_seen_.find(client);
-    if (it != last_seen_.end() && now - it->second < window_ / 10) return;
+  if (recent.tracker != id_ || recent.stamped.size() >= kMaxRecentPerThread) {
+    recent.stamped.clear();
+    recent.tracker = id_;
   }
+  auto [it, inserted] = recent.stamped.try_emplace(client, now);
+  if (!inserted && now - it->second < window_ / 10) return;
+  it->second = now;
   absl::MutexLock lock(&mu_);
-  last_seen_[client] = now;
+  absl::Time& stamp = last_seen_[client];
+  stamp = std::max(stamp, now);
 }
 
 void ClientTracker::Attach(const std::string& client) {

@@ -18,10 +18,12 @@ namespace podium {
 // Thread-safe.
 class ClientTracker {
  public:
-  explicit ClientTracker(absl::Duration window = absl::Seconds(5))
-      : window_(window) {}
+  explicit ClientTracker(absl::Duration window = absl::Seconds(5));
 
   // `client` identifies the caller, e.g. grpc::ServerContext::peer().
+  // Called on every read, so it stays off shared state: each thread
+  // remembers whom it stamped in the last tenth of the window and stamps
+  // them again only after that (a caller's stamp is at most that old).
   void Seen(const std::string& client);
   // A stream of `client` opens or closes: it counts while one is open.
   void Attach(const std::string& client);
@@ -31,6 +33,7 @@ class ClientTracker {
 
  private:
   const absl::Duration window_;
+  const uint64_t id_;  // which tracker a thread's recent stamps belong to
   mutable absl::Mutex mu_;
   mutable absl::flat_hash_map<std::string, absl::Time> last_seen_ ABSL_GUARDED_BY(mu_);
   // Open streams per client.
