@@ -1,7 +1,6 @@
 // Cached GetScore (or GetBoard) throughput and latency through a frontend,
-// against a bare gRPC server answering the same message with the same
-// (synchronous) threading model, measured in the same run on the same
-// machine.
+// against a bare gRPC callback-API server answering the same message,
+// measured in the same run on the same machine.
 //
 // Targets, each a separate process on loopback:
 //   reference  this binary in --reference_listen mode: answers with the
@@ -11,12 +10,19 @@
 //   miss       podium-frontend --cache=off, every read goes to the backend
 //
 //   build/bench/read_bench [--seconds=1] [--rounds=5] [--callers=1,4,16,64]
+//                          [--h2load=1x1,4x32,16x16,200x1] [--reference_queues=N]
 //                          [--games=FILE] [--read=score|board] [--event=E]
 //                          [--csv=FILE]
+//
+// The load comes from this binary's synchronous callers (--callers), or
+// from h2load (--h2load), which shares no code with gRPC and costs far
+// less per call: the fairer judge of a server's own cost.
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cinttypes>
+#include <cstdlib>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -31,6 +37,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/auth.h"
@@ -46,6 +53,11 @@ ABSL_FLAG(int, rounds, 5,
           "so load that drifts during the run hits all targets alike");
 ABSL_FLAG(std::string, callers, "1,4,16,64", "concurrent caller counts");
 ABSL_FLAG(std::string, csv, "", "also append rows to this CSV file");
+ABSL_FLAG(std::string, h2load, "",
+          "load from h2load (Debian's nghttp2-client), an independent HTTP/2 load "
+          "generator, instead of this binary's own callers: CLIENTSxSTREAMS points, "
+          "e.g. 1x1,4x32,16x16,200x1 (h2load -c CLIENTS -m STREAMS); --callers is "
+          "then ignored");
 ABSL_FLAG(std::string, games, "",
           "the backend's games file (e.g. games/paris2024.games); empty: its built-in day");
 ABSL_FLAG(std::string, read, "score",
@@ -55,25 +67,38 @@ ABSL_FLAG(std::string, reference_listen, "",
           "internal: serve the reference Scoreboard on this address");
 ABSL_FLAG(std::string, reference_reply, "",
           "internal: the file holding the reference's answer, serialized");
+ABSL_FLAG(int, reference_queues, 0,
+          "give the reference this many idle async completion queues, each with a "
+          "thread waiting on it as a frontend's Subscribe queues do (shows what "
+          "they cost unary calls)");
 
 namespace podium {
 namespace {
 
-// The reference: answers GetScore and GetBoard with constants, the
-// frontend's own answers.
-class ReferenceScoreboard final : public v1::Scoreboard::Service {
+// The reference, the floor a real server stands on: a minimal gRPC
+// callback-API server (no thread handed each call) that answers GetScore
+// and GetBoard with constants, the frontend's own answers, copied into
+// the reply and serialized by gRPC per call, as any server of messages
+// does.
+class ReferenceScoreboard final : public v1::Scoreboard::CallbackService {
  public:
   ReferenceScoreboard(v1::EventScore score, v1::Board board)
       : score_(std::move(score)), board_(std::move(board)) {}
-  grpc::Status GetScore(grpc::ServerContext*, const v1::GetScoreRequest*,
-                        v1::EventScore* reply) override {
+  grpc::ServerUnaryReactor* GetScore(grpc::CallbackServerContext* context,
+                                     const v1::GetScoreRequest*,
+                                     v1::EventScore* reply) override {
     *reply = score_;
-    return grpc::Status::OK;
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
   }
-  grpc::Status GetBoard(grpc::ServerContext*, const v1::GetScoreboardRequest*,
-                        v1::Board* reply) override {
+  grpc::ServerUnaryReactor* GetBoard(grpc::CallbackServerContext* context,
+                                     const v1::GetScoreboardRequest*,
+                                     v1::Board* reply) override {
     *reply = board_;
-    return grpc::Status::OK;
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
   }
 
  private:
@@ -99,10 +124,30 @@ int ServeReference(const std::string& address, const std::string& reply_file) {
     return 1;
   }
   ReferenceScoreboard service(std::move(score), std::move(board));
-  absl::StatusOr<std::unique_ptr<grpc::Server>> server = StartServer(address, {&service});
+  // --reference_queues: idle async queues, each with a thread waiting on
+  // it, as a frontend's Subscribe queues wait; they show what such threads
+  // cost a server's unary calls (they take turns polling its connections).
+  std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues;
+  absl::StatusOr<std::unique_ptr<grpc::Server>> server =
+      StartServer(address, {&service}, nullptr, [&queues](grpc::ServerBuilder* builder) {
+        for (int i = 0; i < absl::GetFlag(FLAGS_reference_queues); ++i) {
+          queues.push_back(builder->AddCompletionQueue());
+        }
+      });
   if (!server.ok()) return 1;
+  std::vector<std::thread> waiting;
+  for (auto& queue : queues) {
+    waiting.emplace_back([queue = queue.get()] {
+      void* tag;
+      bool ok;
+      while (queue->Next(&tag, &ok)) {
+      }
+    });
+  }
   WaitForTerminationSignal();
   ShutdownServer(server->get(), absl::Seconds(1));
+  for (auto& queue : queues) queue->Shutdown();
+  for (std::thread& thread : waiting) thread.join();
   return 0;
 }
 
@@ -166,10 +211,128 @@ Result Measure(const std::string& address, const std::string& event, int callers
   return result;
 }
 
+// One load point: `callers` synchronous callers of this binary, or h2load
+// with `clients` connections of `streams` concurrent calls each.
+struct LoadPoint {
+  std::string label;  // "16" or "4x32"
+  int callers = 0;
+  int clients = 0;
+  int streams = 0;
+};
+
+absl::StatusOr<std::vector<LoadPoint>> LoadPoints() {
+  std::vector<LoadPoint> points;
+  const std::string h2load = absl::GetFlag(FLAGS_h2load);
+  for (absl::string_view item :
+       absl::StrSplit(h2load.empty() ? absl::GetFlag(FLAGS_callers) : h2load, ',')) {
+    LoadPoint point;
+    point.label = std::string(item);
+    const bool ok = h2load.empty()
+                        ? absl::SimpleAtoi(item, &point.callers) && point.callers > 0
+                        : std::sscanf(point.label.c_str(), "%dx%d", &point.clients,
+                                      &point.streams) == 2 &&
+                              point.clients > 0 && point.streams > 0;
+    if (!ok) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "'", item, "' is not a load point: --callers takes counts (1,4,16), --h2load ",
+          "CLIENTSxSTREAMS pairs (4x32,200x1)"));
+    }
+    points.push_back(std::move(point));
+  }
+  return points;
+}
+
+// The request of --read as h2load sends it: one gRPC message frame (no
+// compression flag, big-endian length, the serialized request).
+std::string RequestFrame(const std::string& event) {
+  std::string message;
+  if (!ReadingBoards()) {
+    v1::GetScoreRequest request;
+    request.set_event(event);
+    message = request.SerializeAsString();
+  }
+  std::string frame(5, '\0');
+  const uint32_t size = message.size();
+  for (int i = 0; i < 4; ++i) frame[1 + i] = static_cast<char>(size >> (8 * (3 - i)));
+  return frame + message;
+}
+
+// Where h2load is, from PATH; empty when it is not installed.
+std::string FindH2load() {
+  const char* path = std::getenv("PATH");
+  for (absl::string_view dir : absl::StrSplit(path == nullptr ? "" : path, ':')) {
+    const std::string candidate = absl::StrCat(dir.empty() ? "." : dir, "/h2load");
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+// h2load against `address` for `duration`: its request rate, and the
+// latency quantiles from its per-request log. Every answer must be HTTP
+// 200; an error of any kind is no figure at all (all zero).
+Result MeasureWithH2load(const std::string& address, const std::string& event,
+                         const LoadPoint& point, absl::Duration duration, const std::string& dir) {
+  const std::string body = dir + "/h2load.request";
+  std::ofstream(body, std::ios::binary) << RequestFrame(event);
+  const std::string out = dir + "/h2load.out";
+  const std::string log = dir + "/h2load.latencies";
+  std::filesystem::remove(out);
+  std::filesystem::remove(log);
+  const std::string method = ReadingBoards() ? "GetBoard" : "GetScore";
+  absl::StatusOr<test::Subprocess> h2load = test::Subprocess::Start(
+      {FindH2load(), "-t1", absl::StrCat("-c", point.clients), absl::StrCat("-m", point.streams),
+       absl::StrCat("-D", std::max<int64_t>(1, absl::ToInt64Seconds(duration))), "-d", body,
+       "-H", "content-type: application/grpc", "-H", "te: trailers", "--log-file=" + log,
+       absl::StrCat("http://", address, "/podium.v1.Scoreboard/", method)},
+      out);
+  Result result;
+  if (!h2load.ok()) {
+    std::fprintf(stderr, "cannot start h2load: %s\n", std::string(h2load.status().message()).c_str());
+    return result;
+  }
+  absl::StatusOr<int> status = h2load->Wait(duration + absl::Seconds(60));
+  std::ifstream in(out);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  double rate = 0;
+  int64_t total = 0, succeeded = 0;
+  const size_t finished = text.find("finished in ");
+  const size_t requests = text.find("requests: ");
+  if (!status.ok() || *status != 0 || finished == std::string::npos ||
+      requests == std::string::npos ||
+      std::sscanf(text.c_str() + text.find(", ", finished) + 2, "%lf req/s", &rate) != 1 ||
+      std::sscanf(text.c_str() + requests, "requests: %" SCNd64 " total, %*d started, %*d done, %" SCNd64
+                  " succeeded", &total, &succeeded) != 2 ||
+      total == 0 || succeeded != total) {
+    std::fprintf(stderr, "h2load against %s did not answer every call: %s\n", address.c_str(),
+                 text.c_str());
+    return result;
+  }
+  std::vector<double> latencies;
+  std::ifstream lines(log);
+  int64_t start_us, code, duration_us;
+  while (lines >> start_us >> code >> duration_us) {
+    if (code != 200) return result;
+    latencies.push_back(static_cast<double>(duration_us));
+  }
+  if (latencies.empty()) return result;
+  std::sort(latencies.begin(), latencies.end());
+  result.calls_per_second = rate;
+  result.p50_us = latencies[latencies.size() / 2];
+  result.p99_us = latencies[std::min(latencies.size() - 1, latencies.size() * 99 / 100)];
+  return result;
+}
+
 int Main(const char* self) {
-  std::vector<int> counts;
-  for (absl::string_view n : absl::StrSplit(absl::GetFlag(FLAGS_callers), ',')) {
-    counts.push_back(std::stoi(std::string(n)));
+  absl::StatusOr<std::vector<LoadPoint>> points = LoadPoints();
+  if (!points.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(points.status().message()).c_str());
+    return 2;
+  }
+  if (!absl::GetFlag(FLAGS_h2load).empty() && FindH2load().empty()) {
+    std::fprintf(stderr,
+                 "--h2load needs h2load on PATH: apt-get install nghttp2-client "
+                 "(./scripts/bench installs it)\n");
+    return 2;
   }
   const absl::Duration duration = absl::Seconds(absl::GetFlag(FLAGS_seconds));
   test::ScopedTempDir dir;
@@ -216,7 +379,8 @@ int Main(const char* self) {
   const std::string reference = absl::StrCat("127.0.0.1:", test::PickFreePort());
   absl::StatusOr<test::Subprocess> reference_server = test::StartHealthy(
       {self, "--reference_listen=" + reference, "--reference_reply=" + reply_file,
-       "--read=" + absl::GetFlag(FLAGS_read)},
+       "--read=" + absl::GetFlag(FLAGS_read),
+       absl::StrCat("--reference_queues=", absl::GetFlag(FLAGS_reference_queues))},
       dir.path() + "/reference.log", reference);
   if (!reference_server.ok()) {
     std::fprintf(stderr, "%s\n", std::string(reference_server.status().message()).c_str());
@@ -228,15 +392,18 @@ int Main(const char* self) {
   std::ofstream csv;
   if (!absl::GetFlag(FLAGS_csv).empty()) csv.open(absl::GetFlag(FLAGS_csv), std::ios::app);
 
-  std::printf("| callers | target    | calls/s  | p50 us  | p99 us  | vs reference |\n");
+  const bool h2load = !absl::GetFlag(FLAGS_h2load).empty();
+  std::printf("| %-7s | target    | calls/s  | p50 us  | p99 us  | vs reference |\n",
+              h2load ? "c x m" : "callers");
   std::printf("|---------|-----------|----------|---------|---------|--------------|\n");
   const std::vector<std::pair<std::string, std::string>> targets = {
       {"reference", reference}, {"hit", cached.address(0)}, {"miss", uncached.address(0)}};
-  for (int callers : counts) {
+  for (const LoadPoint& point : *points) {
     std::map<std::string, std::vector<Result>> rounds;
     for (int round = 0; round < absl::GetFlag(FLAGS_rounds); ++round) {
       for (const auto& [name, address] : targets) {
-        rounds[name].push_back(Measure(address, event, callers, duration));
+        rounds[name].push_back(h2load ? MeasureWithH2load(address, event, point, duration, dir.path())
+                                      : Measure(address, event, point.callers, duration));
       }
     }
     std::map<std::string, Result> results;
@@ -245,15 +412,20 @@ int Main(const char* self) {
         return a.calls_per_second < b.calls_per_second;
       });
       results[name] = all[all.size() / 2];
+      if (results[name].calls_per_second <= 0) {
+        std::fprintf(stderr, "%s answered no calls at %s: no figure\n", name.c_str(),
+                     point.label.c_str());
+        return 1;
+      }
     }
     for (const auto& [name, address] : targets) {
       const Result& r = results[name];
       const double ratio = r.calls_per_second / results["reference"].calls_per_second;
-      std::printf("| %7d | %-9s | %8.0f | %7.1f | %7.1f | %11.0f%% |\n", callers,
+      std::printf("| %7s | %-9s | %8.0f | %7.1f | %7.1f | %11.0f%% |\n", point.label.c_str(),
                   name.c_str(), r.calls_per_second, r.p50_us, r.p99_us, 100 * ratio);
       std::fflush(stdout);
       if (csv.is_open()) {
-        csv << callers << "," << name << "," << static_cast<int64_t>(r.calls_per_second)
+        csv << point.label << "," << name << "," << static_cast<int64_t>(r.calls_per_second)
             << "," << r.p50_us << "," << r.p99_us << "," << ratio << "\n";
       }
     }
