@@ -4,6 +4,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/names.h"
 
 namespace podium {
@@ -16,9 +17,8 @@ absl::Status ValidateKey(absl::string_view key) {
         "retries are applied once");
   }
   if (key.size() > kMaxNameBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("idempotency_key is ", key.size(), " bytes; at most ",
-                     kMaxNameBytes, " are allowed"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "idempotency_key is ", key.size(), " bytes; at most ", kMaxNameBytes, " are allowed"));
   }
   return absl::OkStatus();
 }
@@ -27,24 +27,23 @@ absl::Status UnknownName(absl::string_view what, absl::string_view name) {
   // Echo at most a prefix: the name may be a megabyte of garbage.
   constexpr size_t kEcho = 64;
   return absl::NotFoundError(absl::StrCat(
-      "unknown ", what, " '", name.substr(0, kEcho),
-      name.size() > kEcho ? "...'" : "'",
+      "unknown ", what, " '", name.substr(0, kEcho), name.size() > kEcho ? "...'" : "'",
       ": it is not in the games file the backend was started with"));
 }
 
 absl::Status ValidateReason(absl::string_view reason) {
   if (reason.size() > kMaxReasonBytes || !IsValidUtf8(reason)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "reason is not UTF-8 of at most ", kMaxReasonBytes, " bytes (it is ", reason.size(),
-        " bytes)"));
+    return absl::InvalidArgumentError(absl::StrCat("reason is not UTF-8 of at most ",
+                                                   kMaxReasonBytes, " bytes (it is ", reason.size(),
+                                                   " bytes)"));
   }
   return absl::OkStatus();
 }
 
 absl::Status NotTakingPart(absl::string_view event, absl::string_view team) {
-  return absl::FailedPreconditionError(absl::StrCat(
-      "team '", team, "' does not take part in event '", event,
-      "': the games file lists the event's teams (teams=)"));
+  return absl::FailedPreconditionError(
+      absl::StrCat("team '", team, "' does not take part in event '", event,
+                   "': the games file lists the event's teams (teams=)"));
 }
 
 }  // namespace
@@ -75,8 +74,7 @@ absl::Status BoardState::Validate(const v1::RecordScoreRequest& request) const {
   if (!games_.HasEvent(request.event())) {
     return UnknownName("event", request.event());
   }
-  if (request.points().empty() &&
-      request.status() == v1::EVENT_STATUS_UNSPECIFIED) {
+  if (request.points().empty() && request.status() == v1::EVENT_STATUS_UNSPECIFIED) {
     return absl::InvalidArgumentError(
         "nothing to record: give points for at least one team or a status");
   }
@@ -93,13 +91,12 @@ absl::Status BoardState::Validate(const v1::RecordScoreRequest& request) const {
       return NotTakingPart(request.event(), points.team());
     }
     if (!seen.insert(points.team()).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("team '", points.team(), "' is named twice"));
+      return absl::InvalidArgumentError(absl::StrCat("team '", points.team(), "' is named twice"));
     }
     if (points.points() < 0 || points.points() > kMaxPoints) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("points for '", points.team(), "' are ",
-                       points.points(), "; they must be 0 to ", kMaxPoints));
+      return absl::InvalidArgumentError(absl::StrCat("points for '", points.team(), "' are ",
+                                                     points.points(), "; they must be 0 to ",
+                                                     kMaxPoints));
     }
   }
   return absl::OkStatus();
@@ -113,8 +110,7 @@ absl::Status BoardState::Validate(const v1::AwardMedalRequest& request) const {
   if (!games_.HasTeam(request.team())) return UnknownName("team", request.team());
   if (request.medal() != v1::GOLD && request.medal() != v1::SILVER &&
       request.medal() != v1::BRONZE) {
-    return absl::InvalidArgumentError(
-        "medal must be gold, silver or bronze");
+    return absl::InvalidArgumentError("medal must be gold, silver or bronze");
   }
   if (absl::Status s = ValidateReason(request.reason()); !s.ok()) return s;
   if (request.revoke() && request.reason().empty()) {
@@ -128,17 +124,17 @@ absl::Status BoardState::Validate(const v1::AwardMedalRequest& request) const {
       return NotTakingPart(request.event(), request.team());
     }
     if (MedalsAwarded(games_.InfoOf(request.event()), request.medal()) == 0) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "event '", request.event(), "' awards no ", MedalName(request.medal()),
-          " medal (the games file's medals=)"));
+      return absl::FailedPreconditionError(absl::StrCat("event '", request.event(), "' awards no ",
+                                                        MedalName(request.medal()),
+                                                        " medal (the games file's medals=)"));
     }
   }
   return absl::OkStatus();
 }
 
 v1::EventScore BoardState::ApplyScore(const v1::EventScore& current,
-                                      const v1::RecordScoreRequest& request,
-                                      int64_t seq, int64_t now_unix_micros) {
+                                      const v1::RecordScoreRequest& request, int64_t seq,
+                                      int64_t now_unix_micros) {
   v1::EventScore next = current;
   for (const v1::TeamPoints& update : request.points()) {
     for (v1::TeamPoints& points : *next.mutable_points()) {
@@ -155,8 +151,7 @@ v1::EventScore BoardState::ApplyScore(const v1::EventScore& current,
 
 absl::StatusOr<v1::MedalTally> BoardState::ApplyMedal(const v1::MedalTally& current,
                                                       const v1::AwardMedalRequest& request,
-                                                      int64_t seq,
-                                                      int64_t now_unix_micros) {
+                                                      int64_t seq, int64_t now_unix_micros) {
   v1::MedalTally next = current;
   int64_t count;
   switch (request.medal()) {
@@ -173,9 +168,9 @@ absl::StatusOr<v1::MedalTally> BoardState::ApplyMedal(const v1::MedalTally& curr
       return absl::InvalidArgumentError("medal must be gold, silver or bronze");
   }
   if (request.revoke() && count == 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "team '", current.team(), "' has no ", MedalName(request.medal()),
-        " medal to revoke: a tally never goes below zero"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("team '", current.team(), "' has no ", MedalName(request.medal()),
+                     " medal to revoke: a tally never goes below zero"));
   }
   count += request.revoke() ? -1 : 1;
   if (request.medal() == v1::GOLD) next.set_gold(count);
@@ -186,20 +181,39 @@ absl::StatusOr<v1::MedalTally> BoardState::ApplyMedal(const v1::MedalTally& curr
   return next;
 }
 
-absl::StatusOr<v1::EventScore> BoardState::GetEvent(
-    absl::string_view event) const {
+absl::StatusOr<v1::EventScore> BoardState::GetEvent(absl::string_view event) const {
   if (absl::Status s = ValidateName("event", event); !s.ok()) return s;
   auto it = events_.find(event);
   if (it == events_.end()) return UnknownName("event", event);
   return it->second;
 }
 
-absl::StatusOr<v1::MedalTally> BoardState::GetMedals(
-    absl::string_view team) const {
+absl::StatusOr<v1::MedalTally> BoardState::GetMedals(absl::string_view team) const {
   if (absl::Status s = ValidateName("team", team); !s.ok()) return s;
   auto it = medals_.find(team);
   if (it == medals_.end()) return UnknownName("team", team);
   return it->second;
+}
+
+absl::StatusOr<v1::Change> BoardState::ValueOf(absl::string_view key) const {
+  v1::Change change;
+  absl::string_view name = key;
+  if (absl::ConsumePrefix(&name, "event:")) {
+    auto it = events_.find(name);
+    if (it != events_.end()) {
+      *change.mutable_event() = it->second;
+      change.set_seq(it->second.version());
+      return change;
+    }
+  } else if (absl::ConsumePrefix(&name, "team:")) {
+    auto it = medals_.find(name);
+    if (it != medals_.end()) {
+      *change.mutable_medals() = it->second;
+      change.set_seq(it->second.version());
+      return change;
+    }
+  }
+  return absl::NotFoundError(absl::StrCat("no value is kept under key '", key, "'"));
 }
 
 bool BoardState::Install(const v1::Change& change) {

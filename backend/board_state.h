@@ -36,8 +36,8 @@ class BoardState {
 
   // The value a validated write produces on top of `current`.
   static v1::EventScore ApplyScore(const v1::EventScore& current,
-                                   const v1::RecordScoreRequest& request,
-                                   int64_t seq, int64_t now_unix_micros);
+                                   const v1::RecordScoreRequest& request, int64_t seq,
+                                   int64_t now_unix_micros);
   // FAILED_PRECONDITION for a revocation of a medal the team does not
   // have: the one check that needs the current value.
   static absl::StatusOr<v1::MedalTally> ApplyMedal(const v1::MedalTally& current,
@@ -48,6 +48,10 @@ class BoardState {
   // games.
   absl::StatusOr<v1::EventScore> GetEvent(absl::string_view event) const;
   absl::StatusOr<v1::MedalTally> GetMedals(absl::string_view team) const;
+  // The value of a key ("event:NAME" / "team:NAME", see common/keys.h) as
+  // a change whose seq is the value's version. NOT_FOUND for a key outside
+  // the games.
+  absl::StatusOr<v1::Change> ValueOf(absl::string_view key) const;
 
   // Installs the value a change carries. Returns false (and changes
   // nothing) when the key is not part of the games, e.g. a stored value of

@@ -5,7 +5,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "backend/sqlite_db.h"
-#include "common/fnv.h"
+#include "backend/write_fingerprint.h"
 #include "glog/logging.h"
 
 namespace podium {
@@ -29,42 +29,6 @@ constexpr char kSchema[] = R"sql(
 // Compaction deletes in steps of this many seqs, not at every commit.
 constexpr int64_t kCompactEvery = 1024;
 
-// What identifies a request, to tell a retry from a different write that
-// reuses its idempotency key: its fields, each length-prefixed, rather than
-// its serialized bytes, which a newer build may order differently (fields
-// it used to keep as unknown). Never 0, which stands for "not recorded".
-class Fingerprinter {
- public:
-  explicit Fingerprinter(char kind) : text_(1, kind) {}
-  Fingerprinter& Add(absl::string_view field) {
-    absl::StrAppend(&text_, field.size(), ":", field);
-    return *this;
-  }
-  Fingerprinter& Add(int64_t field) { return Add(absl::StrCat(field)); }
-  int64_t Done() const { return static_cast<int64_t>(Fnv1a64(text_) | 1); }
-
- private:
-  std::string text_;
-};
-
-int64_t Fingerprint(const v1::RecordScoreRequest& request) {
-  Fingerprinter f('s');
-  f.Add(request.event()).Add(request.status()).Add(request.points_size());
-  for (const v1::TeamPoints& points : request.points()) f.Add(points.team()).Add(points.points());
-  // The reason is not part of what a write does: the same write under its
-  // key with the reason reworded is a duplicate, not a different write.
-  return f.Done();
-}
-
-int64_t Fingerprint(const v1::AwardMedalRequest& request) {
-  Fingerprinter f('m');
-  f.Add(request.team()).Add(request.medal()).Add(request.event());
-  // Only when set, so that keys applied before revocations existed keep
-  // their fingerprints.
-  if (request.revoke()) f.Add("revoke");
-  return f.Done();
-}
-
 }  // namespace
 
 struct SqliteStore::PendingWrite {
@@ -73,11 +37,11 @@ struct SqliteStore::PendingWrite {
   int64_t fingerprint = 0;
   void Set(const v1::RecordScoreRequest* request) {
     score = request;
-    fingerprint = Fingerprint(*request);
+    fingerprint = WriteFingerprint(*request);
   }
   void Set(const v1::AwardMedalRequest* request) {
     medal = request;
-    fingerprint = Fingerprint(*request);
+    fingerprint = WriteFingerprint(*request);
   }
   const std::string& key() const {
     return score != nullptr ? score->idempotency_key() : medal->idempotency_key();
@@ -87,12 +51,10 @@ struct SqliteStore::PendingWrite {
 };
 
 SqliteStore::SqliteStore(Games games, SqliteStoreOptions options)
-    : options_(options),
-      state_(std::move(games)),
-      log_(options.change_retention) {}
+    : options_(options), state_(std::move(games)), log_(options.change_retention) {}
 
-absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
-    const std::string& path, Games games, SqliteStoreOptions options) {
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, Games games,
+                                                               SqliteStoreOptions options) {
   std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(games), options));
   if (absl::Status s = store->Init(path); !s.ok()) return s;
   store->committer_ = std::thread([raw = store.get()] { raw->CommitLoop(); });
@@ -112,12 +74,10 @@ absl::Status SqliteStore::Init(const std::string& path) {
   if (s.ok()) s = AddRequestColumn();
   if (!s.ok()) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "cannot use database '", path,
-        "' (is another podium-backend using it?): ", s.message()));
+        "cannot use database '", path, "' (is another podium-backend using it?): ", s.message()));
   }
 
-  auto prepare = [this](const char* sql,
-                        std::unique_ptr<SqliteStatement>* out) -> absl::Status {
+  auto prepare = [this](const char* sql, std::unique_ptr<SqliteStatement>* out) -> absl::Status {
     absl::StatusOr<std::unique_ptr<SqliteStatement>> stmt = db_->Prepare(sql);
     if (!stmt.ok()) return stmt.status();
     *out = *std::move(stmt);
@@ -125,12 +85,9 @@ absl::Status SqliteStore::Init(const std::string& path) {
   };
   std::unique_ptr<SqliteStatement> read_values, read_changes;
   for (absl::Status st : {
-           prepare("SELECT change, request FROM applied WHERE key = ?1",
-                   &find_applied_),
-           prepare("INSERT OR REPLACE INTO kv (key, change) VALUES (?1, ?2)",
-                   &put_value_),
-           prepare("INSERT INTO changes (seq, change) VALUES (?1, ?2)",
-                   &put_change_),
+           prepare("SELECT change, request FROM applied WHERE key = ?1", &find_applied_),
+           prepare("INSERT OR REPLACE INTO kv (key, change) VALUES (?1, ?2)", &put_value_),
+           prepare("INSERT INTO changes (seq, change) VALUES (?1, ?2)", &put_change_),
            prepare("INSERT INTO applied (key, seq, change, request) "
                    "VALUES (?1, ?2, ?3, ?4)",
                    &put_applied_),
@@ -168,8 +125,8 @@ absl::Status SqliteStore::Init(const std::string& path) {
     committed_seq_ = std::max(committed_seq_, change.seq());
   }
   log_.Append(retained);
-  LOG(INFO) << "opened '" << path << "': head seq " << committed_seq_ << ", "
-            << retained.size() << " changes retained";
+  LOG(INFO) << "opened '" << path << "': head seq " << committed_seq_ << ", " << retained.size()
+            << " changes retained";
   return absl::OkStatus();
 }
 
@@ -197,13 +154,11 @@ void SqliteStore::ValidateAndSubmit(const Request& request, WriteDone done) {
   Submit(std::move(write));
 }
 
-void SqliteStore::RecordScoreAsync(const v1::RecordScoreRequest& request,
-                                   WriteDone done) {
+void SqliteStore::RecordScoreAsync(const v1::RecordScoreRequest& request, WriteDone done) {
   ValidateAndSubmit(request, std::move(done));
 }
 
-void SqliteStore::AwardMedalAsync(const v1::AwardMedalRequest& request,
-                                  WriteDone done) {
+void SqliteStore::AwardMedalAsync(const v1::AwardMedalRequest& request, WriteDone done) {
   ValidateAndSubmit(request, std::move(done));
 }
 
@@ -248,9 +203,10 @@ void SqliteStore::CommitBatch(const std::vector<std::unique_ptr<PendingWrite>>& 
     LOG(ERROR) << "commit of " << batch.size() << " writes failed: " << s;
     db_->Exec("ROLLBACK").IgnoreError();  // Fails harmlessly if none is open.
     for (const auto& write : batch) {
-      write->done(absl::UnavailableError(absl::StrCat(
-          "the backend could not store the write (nothing was applied; "
-          "retry): ", s.message())));
+      write->done(absl::UnavailableError(
+          absl::StrCat("the backend could not store the write (nothing was applied; "
+                       "retry): ",
+                       s.message())));
     }
     return;
   }
@@ -297,9 +253,9 @@ absl::Status SqliteStore::ApplyBatch(const std::vector<std::unique_ptr<PendingWr
         // As Init does for kv and changes rows: a damaged row is said so,
         // not answered with an empty change as if it were the original;
         // and this write alone fails, for good: a retry would find it again.
-        write->result = absl::DataLossError(absl::StrCat(
-            "the applied row of idempotency key '", write->key(),
-            "' does not parse: the database is damaged; restore it from a backup"));
+        write->result = absl::DataLossError(
+            absl::StrCat("the applied row of idempotency key '", write->key(),
+                         "' does not parse: the database is damaged; restore it from a backup"));
         continue;
       }
       write->result = Duplicate(*write, std::move(original), fingerprint);
@@ -314,18 +270,15 @@ absl::Status SqliteStore::ApplyBatch(const std::vector<std::unique_ptr<PendingWr
       if (write->score != nullptr) {
         const std::string key = EventKey(write->score->event());
         auto it = overlay.find(key);
-        v1::EventScore current = it != overlay.end()
-                                     ? it->second.event()
-                                     : *state_.GetEvent(write->score->event());
-        *change.mutable_event() =
-            BoardState::ApplyScore(current, *write->score, change.seq(), now);
+        v1::EventScore current =
+            it != overlay.end() ? it->second.event() : *state_.GetEvent(write->score->event());
+        *change.mutable_event() = BoardState::ApplyScore(current, *write->score, change.seq(), now);
         change.set_reason(write->score->reason());
       } else {
         const std::string key = TeamKey(write->medal->team());
         auto it = overlay.find(key);
-        v1::MedalTally current = it != overlay.end()
-                                     ? it->second.medals()
-                                     : *state_.GetMedals(write->medal->team());
+        v1::MedalTally current =
+            it != overlay.end() ? it->second.medals() : *state_.GetMedals(write->medal->team());
         absl::StatusOr<v1::MedalTally> next =
             BoardState::ApplyMedal(current, *write->medal, change.seq(), now);
         if (!next.ok()) {  // a revocation below zero: refused, no seq used
@@ -347,8 +300,7 @@ absl::Status SqliteStore::ApplyBatch(const std::vector<std::unique_ptr<PendingWr
     put_applied_->BindInt(2, seq);
     put_applied_->BindBlob(3, blob);
     put_applied_->BindInt(4, write->fingerprint);
-    for (SqliteStatement* stmt :
-         {put_value_.get(), put_change_.get(), put_applied_.get()}) {
+    for (SqliteStatement* stmt : {put_value_.get(), put_change_.get(), put_applied_.get()}) {
       if (absl::Status s = stmt->Run(); !s.ok()) return s;
     }
     write->result = WriteResult{change, false};
@@ -360,20 +312,17 @@ absl::Status SqliteStore::ApplyBatch(const std::vector<std::unique_ptr<PendingWr
   return absl::OkStatus();
 }
 
-absl::StatusOr<WriteResult> SqliteStore::Duplicate(const PendingWrite& write,
-                                                    v1::Change original,
-                                                    int64_t fingerprint) {
+absl::StatusOr<WriteResult> SqliteStore::Duplicate(const PendingWrite& write, v1::Change original,
+                                                   int64_t fingerprint) {
   if (fingerprint != 0 && fingerprint != write.fingerprint) {
-    return absl::AlreadyExistsError(absl::StrCat(
-        "idempotency key '", write.key(), "' was already used for a different write (seq ",
-        original.seq(), "); nothing was applied: give each new write a new key"));
+    return KeyReusedError(write.key(), original.seq());
   }
   return WriteResult{std::move(original), true};
 }
 
 absl::Status SqliteStore::AddRequestColumn() {
-  absl::StatusOr<std::unique_ptr<SqliteStatement>> has = db_->Prepare(
-      "SELECT 1 FROM pragma_table_info('applied') WHERE name = 'request'");
+  absl::StatusOr<std::unique_ptr<SqliteStatement>> has =
+      db_->Prepare("SELECT 1 FROM pragma_table_info('applied') WHERE name = 'request'");
   if (!has.ok()) return has.status();
   absl::StatusOr<bool> row = (*has)->Step();
   if (!row.ok()) return row.status();
@@ -385,18 +334,16 @@ absl::Status SqliteStore::AddRequestColumn() {
 
 absl::Status SqliteStore::Compact(int64_t head) {
   const int64_t changes_before = head - static_cast<int64_t>(options_.change_retention);
-  const int64_t applied_before =
-      head - static_cast<int64_t>(options_.idempotency_retention);
+  const int64_t applied_before = head - static_cast<int64_t>(options_.idempotency_retention);
   if (changes_before > 0) {
-    if (absl::Status s = db_->Exec(absl::StrCat(
-            "DELETE FROM changes WHERE seq <= ", changes_before));
+    if (absl::Status s =
+            db_->Exec(absl::StrCat("DELETE FROM changes WHERE seq <= ", changes_before));
         !s.ok()) {
       return s;
     }
   }
   if (applied_before > 0) {
-    return db_->Exec(
-        absl::StrCat("DELETE FROM applied WHERE seq <= ", applied_before));
+    return db_->Exec(absl::StrCat("DELETE FROM applied WHERE seq <= ", applied_before));
   }
   return absl::OkStatus();
 }
@@ -416,17 +363,17 @@ v1::Board SqliteStore::GetBoard() const {
   return state_.ToBoard(committed_seq_);
 }
 
-absl::StatusOr<std::vector<v1::Change>> SqliteStore::ChangesSince(
-    int64_t after_seq, size_t max_changes) const {
+absl::StatusOr<std::vector<v1::Change>> SqliteStore::ChangesSince(int64_t after_seq,
+                                                                  size_t max_changes) const {
   return log_.Since(after_seq, max_changes);
 }
 
-absl::StatusOr<v1::History> SqliteStore::GetHistory(
-    const v1::HistoryRequest& request, size_t max_changes) const {
+absl::StatusOr<v1::History> SqliteStore::GetHistory(const v1::HistoryRequest& request,
+                                                    size_t max_changes) const {
   if (request.after_seq() < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "after_seq ", request.after_seq(),
-        " is negative: 0 reads from the oldest retained change"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("after_seq ", request.after_seq(),
+                     " is negative: 0 reads from the oldest retained change"));
   }
   absl::StatusOr<std::string> key;
   {
