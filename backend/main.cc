@@ -5,6 +5,8 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "backend/backend_service.h"
+#include "backend/etcd_client.h"
+#include "backend/etcd_store.h"
 #include "backend/games.h"
 #include "backend/sqlite_store.h"
 #include "common/auth.h"
@@ -14,8 +16,19 @@
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7100",
           "address to serve on, host:port (port 0 picks a free one)");
+ABSL_FLAG(std::string, store, "sqlite",
+          "where the truth lives: sqlite (one file, one machine: --db) or etcd (a "
+          "replicated etcd v3 cluster shared by any number of backends: --etcd)");
 ABSL_FLAG(std::string, db, "var/podium.db",
-          "SQLite database file; created if missing. Its directory must exist");
+          "--store=sqlite: the database file; created if missing. Its directory must exist");
+ABSL_FLAG(std::string, etcd, "",
+          "--store=etcd: the cluster's client endpoints, host:port,host:port,... (every "
+          "member, so that the backend moves on when one fails)");
+ABSL_FLAG(std::string, etcd_prefix, "/podium/",
+          "--store=etcd: the key prefix of this games day in etcd");
+ABSL_FLAG(absl::Duration, idempotency_ttl, absl::Hours(24),
+          "--store=etcd: how long an idempotency key is remembered (sqlite counts "
+          "writes instead: --idempotency_retention)");
 ABSL_FLAG(std::string, write_token_file, "",
           "file whose first line is the bearer token writes must carry "
           "(required)");
@@ -23,9 +36,10 @@ ABSL_FLAG(std::string, games, "",
           "games file naming the events and teams (see docs/games.md); "
           "empty uses the built-in Gauls-vs-Romans games day");
 ABSL_FLAG(int64_t, change_retention, 100000,
-          "changes kept for ChangesSince/Watch; older ones are compacted");
+          "changes kept for ChangesSince/Watch (etcd: revisions of history); older "
+          "ones are compacted");
 ABSL_FLAG(int64_t, idempotency_retention, 1000000,
-          "idempotency keys remembered, counted in writes");
+          "--store=sqlite: idempotency keys remembered, counted in writes");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(2),
           "how long in-flight calls may finish after SIGTERM");
 
@@ -36,45 +50,65 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
+absl::StatusOr<std::unique_ptr<podium::Store>> OpenStore(const std::string& kind,
+                                                         podium::Games games) {
+  if (kind == "sqlite") {
+    podium::SqliteStoreOptions options;
+    options.change_retention = absl::GetFlag(FLAGS_change_retention);
+    options.idempotency_retention = absl::GetFlag(FLAGS_idempotency_retention);
+    absl::StatusOr<std::unique_ptr<podium::SqliteStore>> store =
+        podium::SqliteStore::Open(absl::GetFlag(FLAGS_db), std::move(games), options);
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<podium::Store>(*std::move(store));
+  }
+  if (kind == "etcd") {
+    absl::StatusOr<std::unique_ptr<podium::EtcdClient>> etcd =
+        podium::EtcdClient::Connect(absl::GetFlag(FLAGS_etcd));
+    if (!etcd.ok()) return etcd.status();
+    podium::EtcdStoreOptions options;
+    options.prefix = absl::GetFlag(FLAGS_etcd_prefix);
+    options.change_retention = absl::GetFlag(FLAGS_change_retention);
+    options.idempotency_ttl = absl::GetFlag(FLAGS_idempotency_ttl);
+    absl::StatusOr<std::unique_ptr<podium::EtcdStore>> store =
+        podium::EtcdStore::Open(*std::move(etcd), std::move(games), options);
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<podium::Store>(*std::move(store));
+  }
+  return absl::InvalidArgumentError(absl::StrCat("--store=", kind, " is neither sqlite nor etcd"));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   podium::BlockTerminationSignals();
   podium::CommandLine command_line = podium::InitProcess(
       argc, argv,
-      "podium-backend --listen=ADDR --db=PATH --write_token_file=FILE "
-      "[--games=FILE]\n\nServes the scoreboard's durable store over gRPC "
-      "(service podium.v1.Backend).");
+      "podium-backend --listen=ADDR --write_token_file=FILE [--games=FILE]\n"
+      "               [--store=sqlite --db=PATH | --store=etcd --etcd=HOST:PORT,...]\n\n"
+      "Serves the scoreboard's durable store over gRPC (service podium.v1.Backend):\n"
+      "one SQLite file, or an etcd cluster that any number of backends share.");
   if (command_line.exit_code) return *command_line.exit_code;
   std::vector<std::string> args = std::move(command_line.args);
   if (!args.empty()) {
     return Fail(absl::InvalidArgumentError(
         absl::StrCat("unexpected argument '", args[0], "'; see --help")));
   }
-  if (absl::GetFlag(FLAGS_change_retention) < 1 ||
-      absl::GetFlag(FLAGS_idempotency_retention) < 1) {
+  if (absl::GetFlag(FLAGS_change_retention) < 1 || absl::GetFlag(FLAGS_idempotency_retention) < 1) {
     return Fail(absl::InvalidArgumentError(
         "--change_retention and --idempotency_retention must be at least 1"));
   }
-  absl::StatusOr<std::string> token =
-      podium::ReadTokenFile(absl::GetFlag(FLAGS_write_token_file));
+  absl::StatusOr<std::string> token = podium::ReadTokenFile(absl::GetFlag(FLAGS_write_token_file));
   if (!token.ok()) return Fail(token.status());
 
   const std::string games_path = absl::GetFlag(FLAGS_games);
   absl::StatusOr<podium::Games> games =
-      games_path.empty() ? podium::Games::Default()
-                         : podium::Games::LoadFile(games_path);
+      games_path.empty() ? podium::Games::Default() : podium::Games::LoadFile(games_path);
   if (!games.ok()) return Fail(games.status());
-  LOG(INFO) << "games: " << games->events().size() << " events, "
-            << games->teams().size() << " teams"
-            << (games_path.empty() ? " (built-in)" : " from " + games_path);
+  LOG(INFO) << "games: " << games->events().size() << " events, " << games->teams().size()
+            << " teams" << (games_path.empty() ? " (built-in)" : " from " + games_path);
 
-  podium::SqliteStoreOptions options;
-  options.change_retention = absl::GetFlag(FLAGS_change_retention);
-  options.idempotency_retention = absl::GetFlag(FLAGS_idempotency_retention);
-  absl::StatusOr<std::unique_ptr<podium::SqliteStore>> store =
-      podium::SqliteStore::Open(absl::GetFlag(FLAGS_db), *std::move(games),
-                                options);
+  absl::StatusOr<std::unique_ptr<podium::Store>> store =
+      OpenStore(absl::GetFlag(FLAGS_store), *std::move(games));
   if (!store.ok()) return Fail(store.status());
 
   podium::BackendService service(store->get(), *token);
@@ -82,8 +116,12 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<grpc::Server>> server =
       podium::StartServer(absl::GetFlag(FLAGS_listen), {&service}, &port);
   if (!server.ok()) return Fail(server.status());
-  LOG(INFO) << "podium-backend serving on " << absl::GetFlag(FLAGS_listen)
-            << " (port " << port << "), database " << absl::GetFlag(FLAGS_db);
+  LOG(INFO) << "podium-backend serving on " << absl::GetFlag(FLAGS_listen) << " (port " << port
+            << "), "
+            << (absl::GetFlag(FLAGS_store) == "etcd"
+                    ? "etcd " + absl::GetFlag(FLAGS_etcd) + " under " +
+                          absl::GetFlag(FLAGS_etcd_prefix)
+                    : "database " + absl::GetFlag(FLAGS_db));
 
   int signal_number = podium::WaitForTerminationSignal();
   LOG(INFO) << "signal " << signal_number << ": shutting down";

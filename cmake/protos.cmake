@@ -8,7 +8,10 @@ set(PODIUM_PROTOS
   podium/v1/backend.proto
   podium/v1/scoreboard.proto
   podium/v1/peer.proto
+  podium/store/etcd_records.proto
   grpc/health/v1/health.proto
+  etcd/api/mvccpb/kv.proto
+  etcd/api/etcdserverpb/rpc.proto
 )
 
 get_target_property(PODIUM_GRPC_PLUGIN gRPC::grpc_cpp_plugin LOCATION)

@@ -19,6 +19,8 @@ PODIUM_PACKAGES=(
   # scripts/test --sanitize=... and scripts/fuzz: clang, its sanitizer and
   # libFuzzer runtimes, and llvm-symbolizer for reports with file:line.
   clang libclang-rt-14-dev llvm-14
+  # The replicated store (./scripts/run --replicated, the etcd store tests).
+  etcd-server etcd-client
   # tests/blackbox: Debian's Python gRPC (use /usr/bin/python3)
   python3-grpcio python3-grpc-tools python3-protobuf
 )

@@ -9,32 +9,18 @@
 #include "backend/sqlite_db.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/store_requests.h"
 #include "tests/testing/temp_dir.h"
 
+// What is particular to SqliteStore: one file, group commit, schema
+// upgrades, damage. What every store does is in store_contract_test.cc.
 namespace podium {
 namespace {
 
 using ::testing::HasSubstr;
 
-v1::RecordScoreRequest Score(const std::string& key, const std::string& event,
-                             const std::string& team, int64_t points) {
-  v1::RecordScoreRequest request;
-  request.set_idempotency_key(key);
-  request.set_event(event);
-  v1::TeamPoints* p = request.add_points();
-  p->set_team(team);
-  p->set_points(points);
-  return request;
-}
-
-v1::AwardMedalRequest Award(const std::string& key, const std::string& team,
-                            v1::Medal medal) {
-  v1::AwardMedalRequest request;
-  request.set_idempotency_key(key);
-  request.set_team(team);
-  request.set_medal(medal);
-  return request;
-}
+using ::podium::test::Award;
+using ::podium::test::Score;
 
 class SqliteStoreTest : public ::testing::Test {
  protected:
@@ -48,172 +34,6 @@ class SqliteStoreTest : public ::testing::Test {
   test::ScopedTempDir dir_;
   const std::string db_path_ = dir_.path() + "/podium.db";
 };
-
-TEST_F(SqliteStoreTest, WritesAreReadBackWithSeqAsVersion) {
-  auto store = Open();
-  ASSERT_NE(store, nullptr);
-  absl::StatusOr<WriteResult> w1 =
-      store->RecordScore(Score("k1", "menhir-put", "Gauls", 3));
-  ASSERT_TRUE(w1.ok()) << w1.status();
-  EXPECT_FALSE(w1->duplicate);
-  EXPECT_EQ(w1->change.seq(), 1);
-  absl::StatusOr<WriteResult> w2 = store->AwardMedal(Award("k2", "Romans", v1::GOLD));
-  ASSERT_TRUE(w2.ok()) << w2.status();
-  EXPECT_EQ(w2->change.seq(), 2);
-
-  absl::StatusOr<v1::EventScore> score = store->GetEvent("menhir-put");
-  ASSERT_TRUE(score.ok());
-  EXPECT_EQ(score->version(), 1);
-  EXPECT_EQ(score->points(0).team(), "Gauls");
-  EXPECT_EQ(score->points(0).points(), 3);
-  EXPECT_EQ(score->points(1).points(), 0);  // Romans untouched
-  EXPECT_EQ(store->GetMedals("Romans")->gold(), 1);
-  EXPECT_EQ(store->GetMedals("Romans")->version(), 2);
-  v1::Board board = store->GetBoard();
-  EXPECT_EQ(board.seq(), 2);
-  EXPECT_EQ(board.events_size(), static_cast<int>(Games::Default().events().size()));
-}
-
-TEST_F(SqliteStoreTest, StatusOnlyUpdateKeepsPoints) {
-  auto store = Open();
-  ASSERT_TRUE(store->RecordScore(Score("a", "javelin", "Gauls", 7)).ok());
-  v1::RecordScoreRequest final_whistle;
-  final_whistle.set_idempotency_key("b");
-  final_whistle.set_event("javelin");
-  final_whistle.set_status(v1::FINAL);
-  ASSERT_TRUE(store->RecordScore(final_whistle).ok());
-  EXPECT_EQ(store->GetEvent("javelin")->status(), v1::FINAL);
-  EXPECT_EQ(store->GetEvent("javelin")->points(0).points(), 7);
-}
-
-TEST_F(SqliteStoreTest, AnOfficialResultIsProtestedThenOfficialAgainEachANewVersion) {
-  auto store = Open();
-  ASSERT_NE(store, nullptr);
-  int64_t last = 0;
-  int key = 0;
-  for (v1::EventStatus status : {v1::START_LIST, v1::LIVE, v1::INTERMEDIATE, v1::UNCONFIRMED,
-                                 v1::UNOFFICIAL, v1::OFFICIAL, v1::PROTESTED, v1::OFFICIAL}) {
-    v1::RecordScoreRequest request;
-    request.set_idempotency_key(absl::StrCat("s", ++key));
-    request.set_event("javelin");
-    request.set_status(status);
-    absl::StatusOr<WriteResult> written = store->RecordScore(request);
-    ASSERT_TRUE(written.ok()) << written.status();
-    EXPECT_GT(written->change.seq(), last);
-    last = written->change.seq();
-    EXPECT_EQ(store->GetEvent("javelin")->status(), status);
-    EXPECT_EQ(store->GetEvent("javelin")->version(), last);
-  }
-}
-
-TEST_F(SqliteStoreTest, ARevokedMedalAndACorrectedScoreAreNewChangesWithTheirReasons) {
-  auto store = Open();
-  ASSERT_NE(store, nullptr);
-  ASSERT_TRUE(store->AwardMedal(Award("a", "Gauls", v1::GOLD)).ok());
-  v1::AwardMedalRequest revoke = Award("b", "Gauls", v1::GOLD);
-  revoke.set_revoke(true);
-  revoke.set_reason("disqualified: a menhir of lead");
-  absl::StatusOr<WriteResult> revoked = store->AwardMedal(revoke);
-  ASSERT_TRUE(revoked.ok()) << revoked.status();
-  EXPECT_EQ(revoked->change.seq(), 2);
-  EXPECT_EQ(revoked->change.medals().gold(), 0);
-  EXPECT_EQ(revoked->change.medals().version(), 2);
-  EXPECT_EQ(revoked->change.reason(), "disqualified: a menhir of lead");
-  // The same revocation again under its key, reason reworded: applied once.
-  revoke.set_reason("disqualified");
-  absl::StatusOr<WriteResult> again = store->AwardMedal(revoke);
-  ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_TRUE(again->duplicate);
-  EXPECT_EQ(store->GetMedals("Gauls")->gold(), 0);
-
-  // None left: refused, and no seq is used up.
-  revoke.set_idempotency_key("c");
-  absl::StatusOr<WriteResult> below = store->AwardMedal(revoke);
-  EXPECT_EQ(below.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(below.status().message(), HasSubstr("no gold medal to revoke"));
-
-  v1::RecordScoreRequest correction = Score("d", "javelin", "Gauls", 71);
-  correction.set_reason("measurement corrected");
-  absl::StatusOr<WriteResult> corrected = store->RecordScore(correction);
-  ASSERT_TRUE(corrected.ok()) << corrected.status();
-  EXPECT_EQ(corrected->change.seq(), 3);
-  EXPECT_EQ(corrected->change.reason(), "measurement corrected");
-
-  // The change log keeps each reason, across a restart too.
-  store.reset();
-  store = Open();
-  ASSERT_NE(store, nullptr);
-  absl::StatusOr<std::vector<v1::Change>> log = store->ChangesSince(0, 10);
-  ASSERT_TRUE(log.ok()) << log.status();
-  ASSERT_EQ(log->size(), 3u);
-  EXPECT_EQ((*log)[0].reason(), "");
-  EXPECT_EQ((*log)[1].reason(), "disqualified: a menhir of lead");
-  EXPECT_EQ((*log)[2].reason(), "measurement corrected");
-}
-
-TEST_F(SqliteStoreTest, IdempotencyKeyIsAppliedOnceEvenAcrossRestart) {
-  {
-    auto store = Open();
-    absl::StatusOr<WriteResult> first = store->AwardMedal(Award("same", "Gauls", v1::GOLD));
-    absl::StatusOr<WriteResult> again = store->AwardMedal(Award("same", "Gauls", v1::GOLD));
-    ASSERT_TRUE(first.ok() && again.ok());
-    EXPECT_TRUE(again->duplicate);
-    EXPECT_EQ(again->change.seq(), first->change.seq());
-    EXPECT_EQ(store->GetMedals("Gauls")->gold(), 1);
-    EXPECT_EQ(store->head_seq(), 1);
-  }
-  auto reopened = Open();
-  absl::StatusOr<WriteResult> retry = reopened->AwardMedal(Award("same", "Gauls", v1::GOLD));
-  ASSERT_TRUE(retry.ok());
-  EXPECT_TRUE(retry->duplicate);
-  EXPECT_EQ(retry->change.medals().gold(), 1);
-  EXPECT_EQ(reopened->GetMedals("Gauls")->gold(), 1);
-  EXPECT_EQ(reopened->head_seq(), 1);
-}
-
-// A retry is the same request under the same key; a different request
-// under a used key is a writer's mistake, and answering it with the
-// original change would hide that its write never happened.
-TEST_F(SqliteStoreTest, AKeyReusedForADifferentWriteIsRefused) {
-  {
-    auto store = Open();
-    ASSERT_TRUE(store->AwardMedal(Award("same", "Gauls", v1::GOLD)).ok());
-    absl::StatusOr<WriteResult> other = store->AwardMedal(Award("same", "Romans", v1::GOLD));
-    EXPECT_EQ(other.status().code(), absl::StatusCode::kAlreadyExists) << other.status();
-    EXPECT_THAT(other.status().message(), HasSubstr("'same'"));
-    EXPECT_THAT(other.status().message(), HasSubstr("different write (seq 1)"));
-    // A score under a medal's key is a different request too.
-    EXPECT_EQ(store->RecordScore(Score("same", "menhir-put", "Gauls", 1)).status().code(),
-              absl::StatusCode::kAlreadyExists);
-    // Two writes with one key sent back to back, so that they may share a
-    // batch (either way, the first applies and the second is refused).
-    absl::Mutex mu;
-    std::vector<absl::Status> results;
-    auto done = [&](absl::StatusOr<WriteResult> r) {
-      absl::MutexLock lock(&mu);
-      results.push_back(r.status());
-    };
-    const v1::AwardMedalRequest first = Award("pair", "Gauls", v1::SILVER);
-    const v1::AwardMedalRequest second = Award("pair", "Romans", v1::SILVER);
-    store->AwardMedalAsync(first, done);
-    store->AwardMedalAsync(second, done);
-    absl::MutexLock lock(&mu);
-    mu.Await(absl::Condition(
-        +[](std::vector<absl::Status>* r) { return r->size() == 2; }, &results));
-    EXPECT_TRUE(results[0].ok()) << results[0];
-    EXPECT_EQ(results[1].code(), absl::StatusCode::kAlreadyExists) << results[1];
-    EXPECT_EQ(store->GetMedals("Romans")->gold() + store->GetMedals("Romans")->silver(), 0);
-    EXPECT_EQ(store->head_seq(), 2);
-  }
-  // The fingerprints are durable, and a true retry is still a duplicate.
-  auto reopened = Open();
-  EXPECT_EQ(reopened->AwardMedal(Award("same", "Romans", v1::GOLD)).status().code(),
-            absl::StatusCode::kAlreadyExists);
-  absl::StatusOr<WriteResult> retry = reopened->AwardMedal(Award("same", "Gauls", v1::GOLD));
-  ASSERT_TRUE(retry.ok()) << retry.status();
-  EXPECT_TRUE(retry->duplicate);
-  EXPECT_EQ(reopened->head_seq(), 2);
-}
 
 // A database from before fingerprints: its keys still dedupe (by key
 // alone), and new keys are fingerprinted.
@@ -230,14 +50,22 @@ TEST_F(SqliteStoreTest, ADatabaseWithoutFingerprintsIsUpgraded) {
     for (unsigned char c : change.SerializeAsString()) {
       absl::StrAppend(&hex, absl::Hex(c, absl::kZeroPad2));
     }
-    ASSERT_TRUE((*db)->Exec(absl::StrCat(
-        "CREATE TABLE kv (key TEXT PRIMARY KEY, change BLOB NOT NULL) WITHOUT ROWID;"
-        "CREATE TABLE changes (seq INTEGER PRIMARY KEY, change BLOB NOT NULL);"
-        "CREATE TABLE applied (key TEXT PRIMARY KEY, seq INTEGER NOT NULL,"
-        "  change BLOB NOT NULL) WITHOUT ROWID;"
-        "INSERT INTO kv VALUES ('team:Gauls', x'", hex, "');"
-        "INSERT INTO changes VALUES (1, x'", hex, "');"
-        "INSERT INTO applied VALUES ('old', 1, x'", hex, "');")).ok());
+    ASSERT_TRUE(
+        (*db)
+            ->Exec(absl::StrCat(
+                "CREATE TABLE kv (key TEXT PRIMARY KEY, change BLOB NOT NULL) WITHOUT ROWID;"
+                "CREATE TABLE changes (seq INTEGER PRIMARY KEY, change BLOB NOT NULL);"
+                "CREATE TABLE applied (key TEXT PRIMARY KEY, seq INTEGER NOT NULL,"
+                "  change BLOB NOT NULL) WITHOUT ROWID;"
+                "INSERT INTO kv VALUES ('team:Gauls', x'",
+                hex,
+                "');"
+                "INSERT INTO changes VALUES (1, x'",
+                hex,
+                "');"
+                "INSERT INTO applied VALUES ('old', 1, x'",
+                hex, "');"))
+            .ok());
   }
   auto store = Open();
   ASSERT_NE(store, nullptr);
@@ -272,73 +100,6 @@ TEST_F(SqliteStoreTest, ADamagedAppliedRowIsDataLossForItsKeyAlone) {
   EXPECT_EQ(store->GetMedals("Gauls")->gold(), 2);
 }
 
-TEST_F(SqliteStoreTest, StateAndChangeLogSurviveReopen) {
-  {
-    auto store = Open();
-    for (int i = 0; i < 20; ++i) {
-      ASSERT_TRUE(store->RecordScore(Score(absl::StrCat("s", i), "boar-hunt", "Romans", i)).ok());
-    }
-  }
-  auto store = Open();
-  EXPECT_EQ(store->head_seq(), 20);
-  EXPECT_EQ(store->GetEvent("boar-hunt")->points(1).points(), 19);
-  absl::StatusOr<std::vector<v1::Change>> changes = store->ChangesSince(0, 100);
-  ASSERT_TRUE(changes.ok());
-  ASSERT_EQ(changes->size(), 20u);
-  for (int i = 0; i < 20; ++i) EXPECT_EQ((*changes)[i].seq(), i + 1);
-  absl::StatusOr<WriteResult> next = store->AwardMedal(Award("n", "Gauls", v1::BRONZE));
-  ASSERT_TRUE(next.ok());
-  EXPECT_EQ(next->change.seq(), 21);
-}
-
-TEST_F(SqliteStoreTest, InvalidWritesChangeNothing) {
-  auto store = Open();
-  ASSERT_TRUE(store->AwardMedal(Award("ok", "Gauls", v1::GOLD)).ok());
-  struct Case {
-    absl::StatusOr<WriteResult> result;
-    absl::StatusCode code;
-    const char* message;
-  };
-  v1::RecordScoreRequest twice = Score("t", "javelin", "Gauls", 1);
-  *twice.add_points() = twice.points(0);
-  v1::RecordScoreRequest empty;
-  empty.set_idempotency_key("e");
-  empty.set_event("javelin");
-  const Case cases[] = {
-      {store->RecordScore(Score("a", "curling", "Gauls", 1)),
-       absl::StatusCode::kNotFound, "unknown event 'curling'"},
-      {store->RecordScore(Score("b", "javelin", "Goths", 1)),
-       absl::StatusCode::kNotFound, "unknown team 'Goths'"},
-      {store->RecordScore(Score("c", "javelin", "Gauls", -1)),
-       absl::StatusCode::kInvalidArgument, "must be 0 to"},
-      {store->RecordScore(Score("d", "javelin", "Gauls", kMaxPoints + 1)),
-       absl::StatusCode::kInvalidArgument, "must be 0 to"},
-      {store->RecordScore(Score("", "javelin", "Gauls", 1)),
-       absl::StatusCode::kInvalidArgument, "idempotency_key is empty"},
-      {store->RecordScore(twice), absl::StatusCode::kInvalidArgument,
-       "named twice"},
-      {store->RecordScore(empty), absl::StatusCode::kInvalidArgument,
-       "nothing to record"},
-      {store->AwardMedal(Award("f", std::string(1 << 20, 'x'), v1::GOLD)),
-       absl::StatusCode::kInvalidArgument, "team name is 1048576 bytes long"},
-      {store->AwardMedal(Award("h", "G@uls", v1::GOLD)), absl::StatusCode::kInvalidArgument,
-       "team name 'G@uls' has character '@'"},
-      {store->AwardMedal(Award("g", "Gauls", v1::MEDAL_UNSPECIFIED)),
-       absl::StatusCode::kInvalidArgument, "gold, silver or bronze"},
-      {store->AwardMedal(Award(std::string(200, 'k'), "Gauls", v1::GOLD)),
-       absl::StatusCode::kInvalidArgument, "idempotency_key is 200 bytes"},
-  };
-  for (const Case& c : cases) {
-    ASSERT_FALSE(c.result.ok()) << c.message;
-    EXPECT_EQ(c.result.status().code(), c.code) << c.result.status();
-    EXPECT_THAT(c.result.status().message(), HasSubstr(c.message));
-    EXPECT_LT(c.result.status().message().size(), 300u) << "echoes too much";
-  }
-  EXPECT_EQ(store->head_seq(), 1);
-  EXPECT_EQ(store->GetMedals("Gauls")->gold(), 1);
-  EXPECT_EQ(store->GetEvent("javelin")->version(), 0);
-}
-
 TEST_F(SqliteStoreTest, ConcurrentWritersShareCommitsAndGetGaplessSeqs) {
   auto store = Open();
   constexpr int kWriters = 32;
@@ -348,8 +109,8 @@ TEST_F(SqliteStoreTest, ConcurrentWritersShareCommitsAndGetGaplessSeqs) {
   for (int w = 0; w < kWriters; ++w) {
     threads.emplace_back([&, w] {
       for (int i = 0; i < kPerWriter; ++i) {
-        absl::StatusOr<WriteResult> r = store->AwardMedal(
-            Award(absl::StrCat("w", w, "-", i), "Gauls", v1::SILVER));
+        absl::StatusOr<WriteResult> r =
+            store->AwardMedal(Award(absl::StrCat("w", w, "-", i), "Gauls", v1::SILVER));
         ASSERT_TRUE(r.ok()) << r.status();
         seqs[w].push_back(r->change.seq());
       }
@@ -396,70 +157,6 @@ TEST_F(SqliteStoreTest, CompactionBoundsHistoryAndSaysSo) {
   EXPECT_TRUE(store->AwardMedal(Award("c2000", "Britons", v1::BRONZE))->duplicate);
   // ...one compacted out of it is applied again, as documented.
   EXPECT_FALSE(store->AwardMedal(Award("c1", "Britons", v1::BRONZE))->duplicate);
-}
-
-TEST_F(SqliteStoreTest, AKeysHistoryIsItsRetainedChangesWithTimesAndReasonsAPageAtATime) {
-  SqliteStoreOptions options;
-  options.change_retention = 4;
-  auto store = Open(options);
-  ASSERT_NE(store, nullptr);
-  const int64_t before = absl::ToUnixMicros(absl::Now());
-  ASSERT_TRUE(store->AwardMedal(Award("a", "Gauls", v1::GOLD)).ok());
-  ASSERT_TRUE(store->RecordScore(Score("b", "javelin", "Gauls", 3)).ok());
-  v1::AwardMedalRequest revoke = Award("c", "Gauls", v1::GOLD);
-  revoke.set_revoke(true);
-  revoke.set_reason("disqualified");
-  ASSERT_TRUE(store->AwardMedal(revoke).ok());
-
-  v1::HistoryRequest request;
-  request.set_name("Gauls");
-  absl::StatusOr<v1::History> history = store->GetHistory(request, 100);
-  ASSERT_TRUE(history.ok()) << history.status();
-  EXPECT_EQ(history->key(), "team:Gauls");
-  EXPECT_EQ(history->head_seq(), 3);
-  EXPECT_EQ(history->compacted_through_seq(), 0);
-  EXPECT_FALSE(history->more());
-  ASSERT_EQ(history->changes_size(), 2);
-  EXPECT_EQ(history->changes(0).seq(), 1);
-  EXPECT_EQ(history->changes(0).medals().gold(), 1);
-  EXPECT_GE(history->changes(0).medals().updated_unix_micros(), before);
-  EXPECT_EQ(history->changes(1).seq(), 3);
-  EXPECT_EQ(history->changes(1).medals().gold(), 0);
-  EXPECT_EQ(history->changes(1).reason(), "disqualified");
-
-  // A page at a time: the first page says more follow.
-  absl::StatusOr<v1::History> first = store->GetHistory(request, 1);
-  ASSERT_TRUE(first.ok()) << first.status();
-  ASSERT_EQ(first->changes_size(), 1);
-  EXPECT_TRUE(first->more());
-  request.set_after_seq(first->changes(0).seq());
-  absl::StatusOr<v1::History> second = store->GetHistory(request, 1);
-  ASSERT_TRUE(second.ok()) << second.status();
-  ASSERT_EQ(second->changes_size(), 1);
-  EXPECT_EQ(second->changes(0).seq(), 3);
-  EXPECT_FALSE(second->more());
-
-  // Two more writes push seq 1 out of the log of 4: the history says so.
-  ASSERT_TRUE(store->RecordScore(Score("d", "javelin", "Gauls", 4)).ok());
-  ASSERT_TRUE(store->RecordScore(Score("e", "javelin", "Gauls", 5)).ok());
-  request.set_after_seq(0);
-  history = store->GetHistory(request, 100);
-  ASSERT_TRUE(history.ok()) << history.status();
-  EXPECT_EQ(history->compacted_through_seq(), 1);
-  ASSERT_EQ(history->changes_size(), 1);
-  EXPECT_EQ(history->changes(0).seq(), 3);
-  request.set_name("event:javelin");
-  history = store->GetHistory(request, 100);
-  ASSERT_TRUE(history.ok()) << history.status();
-  EXPECT_EQ(history->changes_size(), 3);  // seqs 2, 4 and 5
-  EXPECT_GT(history->changes(2).event().updated_unix_micros(), 0);
-
-  request.set_name("Vikings");
-  EXPECT_EQ(store->GetHistory(request, 100).status().code(), absl::StatusCode::kNotFound);
-  request.set_name("Gauls");
-  request.set_after_seq(-1);
-  EXPECT_EQ(store->GetHistory(request, 100).status().code(),
-            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(SqliteStoreTest, SecondStoreOnSameFileIsRefused) {

@@ -1,0 +1,31 @@
+#include "backend/etcd_values.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace podium {
+
+void StampRevision(v1::Change* change, int64_t revision) {
+  change->set_seq(revision);
+  if (change->has_event()) change->mutable_event()->set_version(revision);
+  if (change->has_medals()) change->mutable_medals()->set_version(revision);
+}
+
+absl::StatusOr<v1::Change> DecodeValue(const mvccpb::KeyValue& kv) {
+  v1::Change change;
+  if (!change.ParseFromString(kv.value()) || (!change.has_event() && !change.has_medals())) {
+    return absl::DataLossError(
+        absl::StrCat("etcd key '", kv.key(), "' (revision ", kv.mod_revision(),
+                     ") does not hold a Podium value: was it written by something else?"));
+  }
+  StampRevision(&change, kv.mod_revision());
+  return change;
+}
+
+std::string EtcdAddresses(const EtcdClient& etcd) {
+  std::vector<std::string> addresses;
+  for (size_t i = 0; i < etcd.size(); ++i) addresses.push_back(etcd.member(i).address);
+  return absl::StrJoin(addresses, ", ");
+}
+
+}  // namespace podium

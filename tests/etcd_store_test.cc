@@ -1,0 +1,202 @@
+// What is particular to EtcdStore: several stores (backends) over one real
+// etcd cluster, members failing, and etcd compacting its history. What
+// every store does is in store_contract_test.cc.
+#include "backend/etcd_store.h"
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "backend/etcd_client.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/store_requests.h"
+#include "tests/testing/etcd_cluster.h"
+#include "tests/testing/temp_dir.h"
+
+namespace podium {
+namespace {
+
+using ::podium::test::Award;
+using ::podium::test::Score;
+using ::testing::HasSubstr;
+
+class EtcdStoreTest : public ::testing::Test {
+ protected:
+  void StartCluster(int members) {
+    absl::StatusOr<std::unique_ptr<test::EtcdCluster>> etcd =
+        test::EtcdCluster::Start(members, dir_.path());
+    ASSERT_TRUE(etcd.ok()) << etcd.status();
+    etcd_ = *std::move(etcd);
+  }
+
+  std::unique_ptr<EtcdStore> Open(EtcdStoreOptions options = {}) {
+    absl::StatusOr<std::unique_ptr<EtcdClient>> client = EtcdClient::Connect(etcd_->endpoints());
+    EXPECT_TRUE(client.ok()) << client.status();
+    if (!client.ok()) return nullptr;
+    absl::StatusOr<std::unique_ptr<EtcdStore>> store =
+        EtcdStore::Open(*std::move(client), Games::Default(), options);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+
+  test::ScopedTempDir dir_;
+  std::unique_ptr<test::EtcdCluster> etcd_;
+};
+
+// Waits until `store` has applied `seq` (its watch delivered it).
+bool Sees(const Store& store, int64_t seq) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (store.head_seq() < seq) {
+    if (!store.WaitForChangesAfter(store.head_seq(), deadline) && absl::Now() >= deadline) {
+      return false;
+    }
+  }
+  return true;
+}
+
+TEST_F(EtcdStoreTest, TwoBackendsOverOneClusterServeOneTruthAndApplyARetryOnce) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster(3));
+  auto a = Open();
+  auto b = Open();
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+
+  absl::StatusOr<WriteResult> written = a->RecordScore(Score("k1", "javelin", "Gauls", 7));
+  ASSERT_TRUE(written.ok()) << written.status();
+  ASSERT_TRUE(Sees(*b, written->change.seq()));
+  EXPECT_EQ(b->GetEvent("javelin")->points(0).points(), 7);
+  EXPECT_EQ(b->GetEvent("javelin")->version(), written->change.seq());
+  absl::StatusOr<std::vector<v1::Change>> log = b->ChangesSince(written->change.seq() - 1, 10);
+  ASSERT_TRUE(log.ok()) << log.status();
+  ASSERT_EQ(log->size(), 1u);
+  EXPECT_EQ((*log)[0].seq(), written->change.seq());
+
+  // The bard's retry lands on the other backend: applied once.
+  absl::StatusOr<WriteResult> retry = b->RecordScore(Score("k1", "javelin", "Gauls", 7));
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_TRUE(retry->duplicate);
+  EXPECT_EQ(retry->change.seq(), written->change.seq());
+  // A different write under the key is refused there too.
+  EXPECT_EQ(b->RecordScore(Score("k1", "javelin", "Gauls", 8)).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(a->head_seq(), written->change.seq());
+}
+
+TEST_F(EtcdStoreTest, IncrementsThroughTwoBackendsAtOnceAreNeverLost) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster(1));
+  auto a = Open();
+  auto b = Open();
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  constexpr int kPerWriter = 40;
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 4; ++w) {
+    Store* store = w % 2 == 0 ? a.get() : b.get();
+    writers.emplace_back([store, w] {
+      for (int i = 0; i < kPerWriter; ++i) {
+        absl::StatusOr<WriteResult> r =
+            store->AwardMedal(Award(absl::StrCat("w", w, "-", i), "Romans", v1::GOLD));
+        ASSERT_TRUE(r.ok()) << r.status();
+      }
+    });
+  }
+  for (std::thread& t : writers) t.join();
+  const int64_t head = std::max(a->head_seq(), b->head_seq());
+  ASSERT_TRUE(Sees(*a, head));
+  ASSERT_TRUE(Sees(*b, head));
+  EXPECT_EQ(a->GetMedals("Romans")->gold(), 4 * kPerWriter);
+  EXPECT_EQ(b->GetMedals("Romans")->gold(), 4 * kPerWriter);
+}
+
+TEST_F(EtcdStoreTest, WritesAndTheWatchGoOnWhenTheMemberInUseDies) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster(3));
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->AwardMedal(Award("before", "Gauls", v1::GOLD)).ok());
+  const size_t in_use = store->etcd().preferred();
+  etcd_->Kill(static_cast<int>(in_use));
+
+  // Each write is acknowledged only once this store's watch has delivered
+  // it, so these pass only if both the writes and the watch moved on.
+  for (int i = 0; i < 10; ++i) {
+    absl::StatusOr<WriteResult> r =
+        store->AwardMedal(Award(absl::StrCat("after", i), "Gauls", v1::GOLD));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(store->GetMedals("Gauls")->gold(), i + 2);
+    EXPECT_EQ(store->head_seq(), r->change.seq());
+  }
+  EXPECT_NE(store->etcd().preferred(), in_use);
+
+  // The member comes back and catches up; a backend opened on it alone
+  // sees everything.
+  ASSERT_TRUE(etcd_->Restart(static_cast<int>(in_use)).ok());
+  absl::StatusOr<std::unique_ptr<EtcdClient>> only =
+      EtcdClient::Connect(etcd_->endpoint(static_cast<int>(in_use)));
+  ASSERT_TRUE(only.ok());
+  absl::StatusOr<std::unique_ptr<EtcdStore>> revived =
+      EtcdStore::Open(*std::move(only), Games::Default());
+  ASSERT_TRUE(revived.ok()) << revived.status();
+  ASSERT_TRUE(Sees(**revived, store->head_seq()));
+  EXPECT_EQ((*revived)->GetMedals("Gauls")->gold(), 11);
+}
+
+TEST_F(EtcdStoreTest, ABackendOpenedAfterACompactionReadsTheRestAndSaysWhatIsGone) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster(1));
+  EtcdStoreOptions small;
+  small.change_retention = 10;
+  auto writer = Open(small);
+  ASSERT_NE(writer, nullptr);
+  // Past the first compaction step (1,024 revisions beyond the retention).
+  constexpr int kWrites = 1100;
+  for (int i = 0; i < kWrites; ++i) {
+    ASSERT_TRUE(writer->AwardMedal(Award(absl::StrCat("c", i), "Britons", v1::BRONZE)).ok());
+  }
+  // The housekeeper compacts in the background; a write after that is in
+  // every later reader's log.
+  const int64_t head = writer->head_seq();
+  etcdserverpb::RangeRequest probe;
+  probe.set_key("/podium/kv/team:Britons");
+  probe.set_revision(2);
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  grpc::Status status;
+  do {
+    etcdserverpb::RangeResponse response;
+    status = writer->etcd().Range(probe, &response);
+    if (status.ok()) absl::SleepFor(absl::Milliseconds(100));
+  } while (status.ok() && absl::Now() < deadline);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::OUT_OF_RANGE)
+      << "etcd history was never compacted: " << status.error_message();
+
+  // A backend that keeps a long history wants revisions etcd no longer has.
+  auto reader = Open();
+  ASSERT_NE(reader, nullptr);
+  EXPECT_EQ(reader->GetMedals("Britons")->bronze(), kWrites);
+  EXPECT_EQ(reader->head_seq(), head);
+  absl::StatusOr<std::vector<v1::Change>> old = reader->ChangesSince(1, 10);
+  EXPECT_EQ(old.status().code(), absl::StatusCode::kOutOfRange) << old.status();
+  absl::StatusOr<std::vector<v1::Change>> recent = reader->ChangesSince(head - 5, 10);
+  ASSERT_TRUE(recent.ok()) << recent.status();
+  EXPECT_EQ(recent->size(), 5u);
+}
+
+TEST_F(EtcdStoreTest, NoMemberAnsweringIsAClearErrorNamingThem) {
+  const int port = test::PickFreePort();
+  absl::StatusOr<std::unique_ptr<EtcdClient>> client =
+      EtcdClient::Connect(absl::StrCat("127.0.0.1:", port), absl::Milliseconds(300));
+  ASSERT_TRUE(client.ok());
+  absl::StatusOr<std::unique_ptr<EtcdStore>> store =
+      EtcdStore::Open(*std::move(client), Games::Default());
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(store.status().message(), HasSubstr(absl::StrCat("127.0.0.1:", port)));
+  EXPECT_THAT(store.status().message(), HasSubstr("is the cluster up"));
+
+  EXPECT_EQ(EtcdClient::Connect("").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(EtcdClient::Connect("localhost").status().message(), HasSubstr("host:port"));
+}
+
+}  // namespace
+}  // namespace podium
