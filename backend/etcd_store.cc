@@ -73,12 +73,13 @@ absl::StatusOr<std::unique_ptr<EtcdStore>> EtcdStore::Open(std::unique_ptr<EtcdC
 
   // Open returns once the log holds the retained history up to the
   // snapshot, so that a reader of it right away misses nothing.
-  absl::MutexLock lock(&store->mu_);
-  const absl::Duration wait = store->etcd_->call_timeout() * store->etcd_->size();
-  auto caught_up = [raw = store.get()]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(raw->mu_) {
+  EtcdStore* raw = store.get();
+  absl::MutexLock lock(&raw->mu_);
+  const absl::Duration wait = raw->etcd_->call_timeout() * raw->etcd_->size();
+  auto caught_up = [raw]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(raw->mu_) {
     return raw->watching_ && raw->next_revision_ > raw->snapshot_newest_;
   };
-  if (!store->mu_.AwaitWithTimeout(absl::Condition(&caught_up), wait)) {
+  if (!raw->mu_.AwaitWithTimeout(absl::Condition(&caught_up), wait)) {
     return absl::UnavailableError(absl::StrCat(
         "no etcd member of ", EtcdAddresses(*store->etcd_), " would start a watch within ",
         absl::FormatDuration(wait), "; is the cluster up and does it have a leader?"));

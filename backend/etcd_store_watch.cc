@@ -203,12 +203,14 @@ void EtcdStore::Apply(const etcdserverpb::WatchResponse& response) {
       applied_revision_ = response.header().revision();
       next_revision_ = applied_revision_ + 1;
     }
+    // In the log before anyone waiting on mu_ for this revision (Open, an
+    // ack) goes on.
+    log_.Append(changes);
     while (!acks_.empty() && acks_.begin()->first <= applied_revision_) {
       ready.push_back(std::move(acks_.begin()->second));
       acks_.erase(acks_.begin());
     }
   }
-  log_.Append(changes);
   for (Ack& ack : ready) ack.done(std::move(ack.result));
 }
 
