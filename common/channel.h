@@ -4,21 +4,28 @@
 #ifndef PODIUM_COMMON_CHANNEL_H_
 #define PODIUM_COMMON_CHANNEL_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/time/time.h"
 
 namespace podium {
 
+// `address` is host:port, or several separated by commas (the backends of
+// one cluster, say): the channel then uses the first that answers and
+// moves to the next when it fails (gRPC's pick_first over the list), so
+// every call and stream made on it fails over without the caller knowing.
 // `args` carries any further channel arguments (e.g. keep-alive); the
 // reconnect and subchannel-pool arguments are set on top of them.
 std::shared_ptr<grpc::Channel> CreateFastReconnectChannel(
-    const std::string& address,
-    absl::Duration max_reconnect_backoff = absl::Seconds(1),
+    const std::string& address, absl::Duration max_reconnect_backoff = absl::Seconds(1),
     grpc::ChannelArguments args = grpc::ChannelArguments());
+
+// The gRPC target for `addresses` as above: one address as it is; a list
+// as an ipv4: target of every address it resolves to, in order.
+std::string ChannelTarget(const std::string& addresses);
 
 }  // namespace podium
 

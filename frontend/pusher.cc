@@ -7,8 +7,8 @@
 
 namespace podium {
 
-Pusher::Pusher(std::string self_address, v1::Backend::Stub* backend,
-               Membership* membership, ApplyLocal apply_local)
+Pusher::Pusher(std::string self_address, v1::Backend::Stub* backend, Membership* membership,
+               ApplyLocal apply_local)
     : self_address_(std::move(self_address)),
       backend_(backend),
       membership_(membership),
@@ -23,8 +23,7 @@ void Pusher::Start(int64_t epoch, int64_t from_seq) {
   epoch_ = epoch;
   watched_seq_ = from_seq;
   interest_.clear();
-  LOG(INFO) << "pushing for epoch " << epoch << ", watching the backend after seq "
-            << from_seq;
+  LOG(INFO) << "pushing for epoch " << epoch << ", watching the backend after seq " << from_seq;
   watcher_ = std::thread([this, epoch] { WatchLoop(epoch); });
 }
 
@@ -50,20 +49,18 @@ bool Pusher::Running(int64_t epoch) const {
   return running_ && epoch_ == epoch;
 }
 
-absl::StatusOr<int64_t> Pusher::AddInterest(const std::string& member,
-                                            int64_t epoch,
+absl::StatusOr<int64_t> Pusher::AddInterest(const std::string& member, int64_t epoch,
                                             const std::vector<std::string>& keys) {
   absl::MutexLock lock(&mu_);
   if (!running_ || epoch != epoch_) {
-    return absl::FailedPreconditionError(
-        "this frontend is not master of epoch " + std::to_string(epoch));
+    return absl::FailedPreconditionError("this frontend is not master of epoch " +
+                                         std::to_string(epoch));
   }
   // Looked up before senders_ gets an entry: a made-up member must not
   // grow the table.
   v1::FrontendPeer::Stub* stub = membership_->Stub(member);
   if (stub == nullptr) {
-    return absl::InvalidArgumentError("'" + member.substr(0, 64) +
-                                      "' is not a configured peer");
+    return absl::InvalidArgumentError("'" + member.substr(0, 64) + "' is not a configured peer");
   }
   auto& sender = senders_[member];
   if (sender == nullptr || !sender->healthy()) {
@@ -72,18 +69,18 @@ absl::StatusOr<int64_t> Pusher::AddInterest(const std::string& member,
       membership->Authorize(context);
     };
     sender = std::make_unique<PeerSender>(
-        self_address_, epoch, member, stub,
-        [this, member] { return membership_->IsAlive(member); }, options);
+        self_address_, epoch, member, stub, [this, member] { return membership_->IsAlive(member); },
+        options);
   }
   if (sender->owes_reset()) {
     // Changes for it were dropped; a value it read now could miss one. It
     // serves this read uncached and registers again after the reset.
-    return absl::UnavailableError("the master " + self_address_ + " dropped changes for " +
-                                  member + " and owes it a reset first");
+    return absl::UnavailableError("the master " + self_address_ + " dropped changes for " + member +
+                                  " and owes it a reset first");
   }
   for (const std::string& key : keys) interest_[key].insert(member);
-  VLOG(1) << "Interest from " << member << " in " << keys.size()
-          << " keys, first " << (keys.empty() ? "" : keys[0]);
+  VLOG(1) << "Interest from " << member << " in " << keys.size() << " keys, first "
+          << (keys.empty() ? "" : keys[0]);
   return watched_seq_;
 }
 
@@ -128,12 +125,11 @@ void Pusher::WatchLoop(int64_t epoch) {
       // than replaying the whole retained history.
       grpc::Status status = CatchUpFromBoard();
       if (!status.ok()) {
-        LOG(WARNING) << "cannot read the board to start pushing: "
-                     << status.error_message();
+        LOG(WARNING) << "cannot read the board to start pushing: " << status.error_message();
         absl::MutexLock lock(&mu_);
         mu_.AwaitWithDeadline(absl::Condition(
-            +[](bool* running) { return !*running; }, &running_),
-            absl::Now() + backoff.Next());
+                                  +[](bool* running) { return !*running; }, &running_),
+                              absl::Now() + backoff.Next());
         continue;
       }
     }
@@ -145,10 +141,16 @@ void Pusher::WatchLoop(int64_t epoch) {
       watch_context_ = &context;
       request.set_from_seq(watched_seq_);
     }
-    std::unique_ptr<grpc::ClientReader<v1::Change>> reader =
-        backend_->Watch(&context, request);
+    std::unique_ptr<grpc::ClientReader<v1::Change>> reader = backend_->Watch(&context, request);
     v1::Change change;
+    bool first = true;
     while (reader->Read(&change)) {
+      if (first) {
+        // With several backends (--backend=A,B) the channel picks one:
+        // say which, so an operator can follow a move to another.
+        LOG(INFO) << "watching the backend at " << context.peer() << " from seq " << change.seq();
+        first = false;
+      }
       backoff.Reset();
       apply_local_(change, ChangeSource::kLog);
       absl::MutexLock lock(&mu_);
@@ -164,19 +166,19 @@ void Pusher::WatchLoop(int64_t epoch) {
     if (status.error_code() == grpc::StatusCode::OUT_OF_RANGE) {
       // The history after watched_seq_ is gone: send everyone the whole
       // board instead, as changes, and watch on from its seq.
-      LOG(WARNING) << "backend compacted changes we had not read ("
-                   << status.error_message() << "); re-sending the whole board";
+      LOG(WARNING) << "backend compacted changes we had not read (" << status.error_message()
+                   << "); re-sending the whole board";
       status = CatchUpFromBoard();
       if (status.ok()) continue;
     }
     const absl::Duration pause = backoff.Next();
-    LOG(WARNING) << "backend Watch ended (" << status.error_message()
+    LOG(WARNING) << "backend Watch at " << context.peer() << " ended (" << status.error_message()
                  << "); resuming after seq " << watched_seq() << " in "
                  << absl::FormatDuration(pause);
     absl::MutexLock lock(&mu_);
     mu_.AwaitWithDeadline(absl::Condition(
-        +[](bool* running) { return !*running; }, &running_),
-        absl::Now() + pause);
+                              +[](bool* running) { return !*running; }, &running_),
+                          absl::Now() + pause);
   }
 }
 
