@@ -33,7 +33,10 @@
 #include "common/tls.h"
 #include "glog/logging.h"
 
-ABSL_FLAG(std::string, backend, "127.0.0.1:7100", "backend address, host:port");
+ABSL_FLAG(std::string, backend, "127.0.0.1:7100",
+          "backend address, host:port; or several backends over one etcd cluster, "
+          "host:port,host:port,... (a write's retries go to the next when one fails, "
+          "under the same idempotency key)");
 ABSL_FLAG(std::string, write_token_file, "var/write.token",
           "file whose first line is the backend's write token");
 ABSL_FLAG(bool, json, false,

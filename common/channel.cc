@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/tls.h"
 #include "glog/logging.h"
 
@@ -86,6 +87,12 @@ std::shared_ptr<grpc::Channel> CreateFastReconnectChannel(const std::string& add
   // other channel to the same address in this process, so that clients
   // simulated side by side (tests, benchmarks) behave like separate ones.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  if (const size_t comma = address.find(','); comma != std::string::npos) {
+    // The target of a list is "ipv4:a,b,...", which is no name a server's
+    // certificate carries: TLS checks every address against the first's.
+    args.SetString(GRPC_ARG_DEFAULT_AUTHORITY,
+                   std::string(absl::StripAsciiWhitespace(address.substr(0, comma))));
+  }
   return grpc::CreateCustomChannel(ChannelTarget(address), ChannelCredentials(), args);
 }
 

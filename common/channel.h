@@ -17,6 +17,9 @@ namespace podium {
 // one cluster, say): the channel then uses the first that answers and
 // moves to the next when it fails (gRPC's pick_first over the list), so
 // every call and stream made on it fails over without the caller knowing.
+// Under TLS each server of a list must hold a certificate for the first
+// one's host (one certificate for the cluster, as ./scripts/run --tls
+// makes).
 // `args` carries any further channel arguments (e.g. keep-alive); the
 // reconnect and subchannel-pool arguments are set on top of them.
 std::shared_ptr<grpc::Channel> CreateFastReconnectChannel(

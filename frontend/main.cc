@@ -28,7 +28,10 @@ ABSL_FLAG(std::string, cluster_token_file, "",
           "file whose first line is the cluster token: every peer call carries "
           "it and a call without it is refused; the same file for every "
           "frontend of the cluster");
-ABSL_FLAG(std::string, backend, "127.0.0.1:7100", "the backend's address");
+ABSL_FLAG(std::string, backend, "127.0.0.1:7100",
+          "the backend's address, host:port; or several backends over one etcd "
+          "cluster, host:port,host:port,... (the first that answers is used, the next "
+          "when it fails)");
 ABSL_FLAG(std::vector<std::string>, peers, {},
           "every frontend's --peer_listen address, this one's included, "
           "comma-separated");

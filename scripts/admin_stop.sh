@@ -2,7 +2,10 @@
 # Kills processes of the local cluster started by ./scripts/run, to test
 # faults. SIGKILL by default (a crash); --graceful sends SIGTERM instead.
 #
-#   scripts/admin_stop.sh backend
+#   scripts/admin_stop.sh backend [N]      the backend; with --replicated,
+#                                          backend N (1-2), or both
+#   scripts/admin_stop.sh etcd [N]         etcd member N (1-3), or all of
+#                                          them (--replicated)
 #   scripts/admin_stop.sh frontend [N]     frontend N (1-3), or all of them
 #   scripts/admin_stop.sh master           whichever frontend is master now
 #   scripts/admin_stop.sh client [N]       client N, or all clients
@@ -33,13 +36,16 @@ n=${args[1]:-}
 
 names=()
 case "$what" in
-  backend|bard) names=("$what") ;;
-  frontend|client)
+  bard) names=("$what") ;;
+  backend|etcd|frontend|client)
     if [ -n "$n" ]; then
       [[ "$n" =~ ^[0-9]+$ ]] || { echo "admin_stop: '$n' is not a number" >&2; exit 2; }
       names=("$what-$n")
     else
-      for f in "$RUN/$what"-*.pid; do [ -e "$f" ] && names+=("$(basename "$f" .pid)"); done
+      # One backend is "backend"; a replicated cluster's are backend-1, -2.
+      for f in "$RUN/$what".pid "$RUN/$what"-*.pid; do
+        [ -e "$f" ] && names+=("$(basename "$f" .pid)")
+      done
     fi ;;
   master)
     port=${PODIUM_PORT:-7100}
@@ -55,7 +61,7 @@ case "$what" in
     for f in "$RUN"/*.pid; do
       [ -e "$f" ] && podium_alive "$(cat "$f")" && names+=("$(basename "$f" .pid)")
     done ;;
-  *) echo "usage: scripts/admin_stop.sh backend|frontend [N]|master|client [N]|bard|all [--graceful]" >&2
+  *) echo "usage: scripts/admin_stop.sh backend [N]|etcd [N]|frontend [N]|master|client [N]|bard|all [--graceful]" >&2
      exit 2 ;;
 esac
 

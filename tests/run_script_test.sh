@@ -8,7 +8,10 @@
 # Checks: panes show their titles and the live board; logs are calm and
 # capped; status sees a killed process as stopped at once; a restart after
 # admin_stop.sh all works; admin_stop.sh master and --help; revive's usage;
-# --tls runs the cluster over TLS that a plaintext client cannot read.
+# --tls runs the cluster over TLS that a plaintext client cannot read;
+# --replicated --tls runs three etcd members and two backends (TLS to etcd
+# too), and the board moves on while a member and a backend are killed,
+# then revived.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export PODIUM_BUILD=${1:?usage: run_script_test.sh BUILD_DIR}
@@ -25,7 +28,8 @@ cleanup() {
 trap cleanup EXIT
 
 # The ports ./scripts/run takes from PODIUM_PORT: the backend's, three
-# frontends' and their three peer ports, PORT+11 to PORT+13. They lie below
+# frontends', a second backend's (PORT+4), their three peer ports (PORT+11
+# to PORT+13) and etcd's (PORT+21 to +23, +31 to +33). They lie below
 # the kernel's ephemeral range, where no outgoing connection can take them,
 # and are reserved against other tests by the flock convention of
 # tests/testing/subprocess.h (TMPDIR/podium-test-ports/PORT.lock).
@@ -35,7 +39,7 @@ read -r ephemeral_low _ </proc/sys/net/ipv4/ip_local_port_range || ephemeral_low
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 reserve_ports() {
   local p fd
-  for p in 0 1 2 3 11 12 13; do
+  for p in 0 1 2 3 4 11 12 13 21 22 23 31 32 33; do
     exec {fd}>"$port_folder/$(($1 + p)).lock"
     if ! flock -n "$fd" || ! port_free $(($1 + p)); then
       exec {fd}>&-
@@ -45,7 +49,7 @@ reserve_ports() {
 }
 base=
 for _ in $(seq 1 50); do
-  candidate=$((10000 + RANDOM % (ephemeral_low - 10000 - 14)))
+  candidate=$((10000 + RANDOM % (ephemeral_low - 10000 - 34)))
   if reserve_ports "$candidate"; then base=$candidate; break; fi
 done
 [ -n "$base" ] || { echo "no free run of ports below $ephemeral_low" >&2; exit 1; }
@@ -143,5 +147,32 @@ if "$client" --frontends="$frontend" board >"$TMP/plain.out" 2>&1; then
 fi
 grep -q "if the cluster runs TLS, give --tls_ca" "$TMP/plain.out" || fail "$(cat "$TMP/plain.out")"
 "$ROOT/scripts/admin_stop.sh" master >/dev/null || fail "admin_stop.sh master under TLS"
+"$ROOT/scripts/run" stop 2>/dev/null
+
+# --replicated: no single point of failure. Killing an etcd member and the
+# first backend leaves the board moving; both come back with revive.
+grep -q "etcd \[N\]" <<<"$help" || fail "admin_stop.sh --help does not name etcd: $help"
+"$ROOT/scripts/run" --replicated --tls --background >"$TMP/repl.out" 2>&1 ||
+  fail "--replicated: $(cat "$TMP/repl.out")"
+for name in etcd-1 etcd-2 etcd-3 backend-1 backend-2; do
+  grep -q "^$name  *running" "$TMP/repl.out" || fail "--replicated: no $name: $(cat "$TMP/repl.out")"
+done
+board_seq() {
+  "$client" --frontends="$frontend" --tls_ca="$PODIUM_VAR/tls/ca.pem" board --json 2>/dev/null |
+    sed -n 's/^{"board_seq":\([0-9]*\)}$/\1/p'
+}
+before=$(board_seq)
+[ -n "$before" ] || fail "--replicated: no board"
+"$ROOT/scripts/admin_stop.sh" etcd 2 >/dev/null || fail "admin_stop.sh etcd 2"
+"$ROOT/scripts/admin_stop.sh" backend 1 >/dev/null || fail "admin_stop.sh backend 1"
+wait_for 20 bash -c "'$ROOT/scripts/run' status | grep -q '^etcd-2  *stopped'" || fail "etcd-2 not stopped"
+# The bard writes about 5 a second; 10 more seqs mean writes went on.
+seq_above() { local seq; seq=$(board_seq); [ -n "$seq" ] && [ "$seq" -gt "$1" ]; }
+wait_for 30 seq_above $((before + 10)) ||
+  fail "the board stopped at seq $(board_seq) (was $before) with etcd-2 and backend-1 down"
+for name in etcd-2 backend-1; do
+  "$ROOT/scripts/run" revive "$name" 2>/dev/null || fail "revive $name"
+  wait_for 10 bash -c "'$ROOT/scripts/run' status | grep -q '^$name  *running'" || fail "$name not revived"
+done
 "$ROOT/scripts/run" stop 2>/dev/null
 echo "run_script_test: 1 passed, 0 failed"
