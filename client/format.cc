@@ -14,12 +14,19 @@
 namespace podium {
 namespace {
 
-std::string EventLine(const v1::EventScore& score, size_t event_width,
-                      size_t status_width) {
-  return absl::StrFormat("%-*s  %-*s  %s  (v%d)", static_cast<int>(event_width),
-                         score.event(), static_cast<int>(status_width),
-                         StatusName(score.status()), PointsText(score),
-                         score.version());
+// "(v12)", or "(v12, unverified)" for a value a frontend answered from
+// its cache while no backend answered it.
+std::string VersionText(int64_t version, bool unverified) {
+  return absl::StrCat("(v", version, unverified ? ", unverified)" : ")");
+}
+
+// The JSON member saying a value is unverified, only when it is.
+const char* UnverifiedJson(bool unverified) { return unverified ? ",\"unverified\":true" : ""; }
+
+std::string EventLine(const v1::EventScore& score, size_t event_width, size_t status_width) {
+  return absl::StrFormat("%-*s  %-*s  %s  %s", static_cast<int>(event_width), score.event(),
+                         static_cast<int>(status_width), StatusName(score.status()),
+                         PointsText(score), VersionText(score.version(), score.unverified()));
 }
 
 // What a change did to a tally, from the one before it: "+1 gold",
@@ -27,10 +34,9 @@ std::string EventLine(const v1::EventScore& score, size_t event_width,
 std::string TallyDelta(const v1::MedalTally* before, const v1::MedalTally& after) {
   if (before == nullptr) return "";
   std::string out;
-  const std::pair<const char*, int64_t> deltas[] = {
-      {"gold", after.gold() - before->gold()},
-      {"silver", after.silver() - before->silver()},
-      {"bronze", after.bronze() - before->bronze()}};
+  const std::pair<const char*, int64_t> deltas[] = {{"gold", after.gold() - before->gold()},
+                                                    {"silver", after.silver() - before->silver()},
+                                                    {"bronze", after.bronze() - before->bronze()}};
   for (const auto& [medal, delta] : deltas) {
     if (delta == 0) continue;
     absl::StrAppend(&out, out.empty() ? "" : " ", delta > 0 ? "+" : "", delta, " ", medal);
@@ -47,8 +53,8 @@ std::string TimeText(int64_t unix_micros) {
 }  // namespace
 
 std::string HistoryText(const v1::History& history) {
-  std::string out = absl::StrCat("history of ", history.key(), ", change log at seq ",
-                                 history.head_seq(), "\n");
+  std::string out =
+      absl::StrCat("history of ", history.key(), ", change log at seq ", history.head_seq(), "\n");
   if (history.compacted_through_seq() > 0) {
     absl::StrAppend(&out, "changes up to seq ", history.compacted_through_seq(),
                     " were compacted: this key's changes before them, if it had "
@@ -69,13 +75,13 @@ std::string HistoryText(const v1::History& history) {
     Row row{absl::StrCat(change.seq()), "", "", change.reason()};
     if (change.has_event()) {
       row.time = TimeText(change.event().updated_unix_micros());
-      row.value = absl::StrCat(StatusName(change.event().status()), "  ",
-                               PointsText(change.event()));
+      row.value =
+          absl::StrCat(StatusName(change.event().status()), "  ", PointsText(change.event()));
     } else {
       const v1::MedalTally& tally = change.medals();
       row.time = TimeText(tally.updated_unix_micros());
-      row.value = absl::StrFormat("gold %d  silver %d  bronze %d", tally.gold(),
-                                  tally.silver(), tally.bronze());
+      row.value = absl::StrFormat("gold %d  silver %d  bronze %d", tally.gold(), tally.silver(),
+                                  tally.bronze());
       if (std::string delta = TallyDelta(before, tally); !delta.empty()) {
         absl::StrAppend(&row.value, "  ", delta);
       }
@@ -91,8 +97,8 @@ std::string HistoryText(const v1::History& history) {
     widths[2] = std::max(widths[2], row.value.size());
   }
   auto line = [&](const Row& row) {
-    std::string text = absl::StrFormat("%*s  %-*s  %-*s  %s", static_cast<int>(widths[0]),
-                                       row.seq, static_cast<int>(widths[1]), row.time,
+    std::string text = absl::StrFormat("%*s  %-*s  %-*s  %s", static_cast<int>(widths[0]), row.seq,
+                                       static_cast<int>(widths[1]), row.time,
                                        static_cast<int>(widths[2]), row.value, row.reason);
     while (!text.empty() && text.back() == ' ') text.pop_back();
     return absl::StrCat(text, "\n");
@@ -103,10 +109,9 @@ std::string HistoryText(const v1::History& history) {
 }
 
 std::string HistoryJson(const v1::History& history) {
-  std::string out = absl::StrCat("{\"key\":", JsonQuote(history.key()),
-                                 ",\"head_seq\":", history.head_seq(),
-                                 ",\"compacted_through_seq\":",
-                                 history.compacted_through_seq(), "}\n");
+  std::string out =
+      absl::StrCat("{\"key\":", JsonQuote(history.key()), ",\"head_seq\":", history.head_seq(),
+                   ",\"compacted_through_seq\":", history.compacted_through_seq(), "}\n");
   for (const v1::Change& change : history.changes()) {
     std::string value;
     if (change.has_event()) {
@@ -115,8 +120,7 @@ std::string HistoryJson(const v1::History& history) {
     } else {
       value = MedalTallyJson(change.medals());
       value.pop_back();
-      absl::StrAppend(&value, ",\"updated_unix_micros\":",
-                      change.medals().updated_unix_micros());
+      absl::StrAppend(&value, ",\"updated_unix_micros\":", change.medals().updated_unix_micros());
     }
     absl::StrAppend(&out, value, ",\"seq\":", change.seq(),
                     ",\"reason\":", JsonQuote(change.reason()), "}\n");
@@ -128,33 +132,30 @@ std::string PointsText(const v1::EventScore& score) {
   if (score.points().empty()) return "-";
   std::string out;
   for (const v1::TeamPoints& points : score.points()) {
-    absl::StrAppend(&out, out.empty() ? "" : " : ", points.team(), " ",
-                    points.points());
+    absl::StrAppend(&out, out.empty() ? "" : " : ", points.team(), " ", points.points());
   }
   return out;
 }
 
 std::string EventScoreJson(const v1::EventScore& score) {
-  std::string out = absl::StrCat(
-      "{\"event\":", JsonQuote(score.event()),
-      ",\"status\":", JsonQuote(StatusName(score.status())), ",\"points\":{");
+  std::string out =
+      absl::StrCat("{\"event\":", JsonQuote(score.event()),
+                   ",\"status\":", JsonQuote(StatusName(score.status())), ",\"points\":{");
   bool first = true;
   for (const v1::TeamPoints& points : score.points()) {
-    absl::StrAppend(&out, first ? "" : ",", JsonQuote(points.team()), ":",
-                    points.points());
+    absl::StrAppend(&out, first ? "" : ",", JsonQuote(points.team()), ":", points.points());
     first = false;
   }
   absl::StrAppend(&out, "},\"version\":", score.version(),
                   ",\"updated_unix_micros\":", score.updated_unix_micros(),
-                  "}");
+                  UnverifiedJson(score.unverified()), "}");
   return out;
 }
 
 std::string MedalTallyJson(const v1::MedalTally& tally) {
-  return absl::StrCat(
-      "{\"team\":", JsonQuote(tally.team()), ",\"gold\":", tally.gold(),
-      ",\"silver\":", tally.silver(), ",\"bronze\":", tally.bronze(),
-      ",\"version\":", tally.version(), "}");
+  return absl::StrCat("{\"team\":", JsonQuote(tally.team()), ",\"gold\":", tally.gold(),
+                      ",\"silver\":", tally.silver(), ",\"bronze\":", tally.bronze(),
+                      ",\"version\":", tally.version(), UnverifiedJson(tally.unverified()), "}");
 }
 
 std::string StandingJson(const v1::Standing& standing) {
@@ -162,17 +163,15 @@ std::string StandingJson(const v1::Standing& standing) {
   return absl::StrCat("{\"rank\":", standing.rank(), ",\"team\":", JsonQuote(tally.team()),
                       ",\"gold\":", tally.gold(), ",\"silver\":", tally.silver(),
                       ",\"bronze\":", tally.bronze(), ",\"total\":", standing.total(),
-                      ",\"version\":", tally.version(), "}");
+                      ",\"version\":", tally.version(), UnverifiedJson(tally.unverified()), "}");
 }
 
-std::string EventScoreText(const v1::EventScore& score) {
-  return EventLine(score, 0, 0);
-}
+std::string EventScoreText(const v1::EventScore& score) { return EventLine(score, 0, 0); }
 
 std::string MedalTallyText(const v1::MedalTally& tally) {
-  return absl::StrFormat("%s  gold %d  silver %d  bronze %d  (v%d)",
-                         tally.team(), tally.gold(), tally.silver(),
-                         tally.bronze(), tally.version());
+  return absl::StrFormat("%s  gold %d  silver %d  bronze %d  %s", tally.team(), tally.gold(),
+                         tally.silver(), tally.bronze(),
+                         VersionText(tally.version(), tally.unverified()));
 }
 
 std::string EventTableText(absl::Span<const v1::EventScore> scores) {
@@ -196,8 +195,8 @@ std::string StandingsText(const v1::Standings& standings) {
     team_width = std::max(team_width, standing.tally().team().size());
   }
   const int width = static_cast<int>(team_width);
-  std::string out = absl::StrFormat("%4s  %-*s  %6s  %6s  %6s  %6s  %7s\n", "rank", width,
-                                    kTeam, "gold", "silver", "bronze", "total", "version");
+  std::string out = absl::StrFormat("%4s  %-*s  %6s  %6s  %6s  %6s  %7s\n", "rank", width, kTeam,
+                                    "gold", "silver", "bronze", "total", "version");
   for (const v1::Standing& standing : standings.standings()) {
     const v1::MedalTally& tally = standing.tally();
     absl::StrAppendFormat(&out, "%4d  %-*s  %6d  %6d  %6d  %6d  %7d\n", standing.rank(), width,
@@ -209,19 +208,18 @@ std::string StandingsText(const v1::Standings& standings) {
 
 std::string SubscribeUpdateJson(const v1::SubscribeUpdate& update) {
   const v1::Change& change = update.change();
-  std::string out = change.has_event() ? EventScoreJson(change.event())
-                                       : MedalTallyJson(change.medals());
+  std::string out =
+      change.has_event() ? EventScoreJson(change.event()) : MedalTallyJson(change.medals());
   out.pop_back();  // the closing brace
-  absl::StrAppend(&out, ",\"snapshot\":", update.snapshot() ? "true" : "false",
-                  "}");
+  absl::StrAppend(&out, ",\"snapshot\":", update.snapshot() ? "true" : "false", "}");
   return out;
 }
 
 std::string SubscribeUpdateText(const v1::SubscribeUpdate& update) {
   const v1::Change& change = update.change();
-  return absl::StrCat(change.has_event() ? EventScoreText(change.event())
-                                         : MedalTallyText(change.medals()),
-                      update.snapshot() ? "  [snapshot]" : "");
+  return absl::StrCat(
+      change.has_event() ? EventScoreText(change.event()) : MedalTallyText(change.medals()),
+      update.snapshot() ? "  [snapshot]" : "");
 }
 
 std::string CacheModeName(v1::CacheMode mode) {
@@ -238,12 +236,11 @@ std::string CacheModeName(v1::CacheMode mode) {
 }
 
 std::string FrontendInfoJson(const v1::FrontendInfo& info) {
-  return absl::StrCat(
-      "{\"address\":", JsonQuote(info.address()), ",\"pid\":", info.pid(),
-      ",\"master\":", info.master() ? "true" : "false",
-      ",\"cache_mode\":", JsonQuote(CacheModeName(info.cache_mode())),
-      ",\"clients\":", info.clients(),
-      ",\"alive\":", info.alive() ? "true" : "false", "}");
+  return absl::StrCat("{\"address\":", JsonQuote(info.address()), ",\"pid\":", info.pid(),
+                      ",\"master\":", info.master() ? "true" : "false",
+                      ",\"cache_mode\":", JsonQuote(CacheModeName(info.cache_mode())),
+                      ",\"clients\":", info.clients(),
+                      ",\"alive\":", info.alive() ? "true" : "false", "}");
 }
 
 std::string FrontendTableText(absl::Span<const v1::FrontendInfo> frontends) {
@@ -255,19 +252,17 @@ std::string FrontendTableText(absl::Span<const v1::FrontendInfo> frontends) {
   }
   std::string out;
   for (const v1::FrontendInfo& info : frontends) {
-    absl::StrAppendFormat(
-        &out, "%-*s  pid %*d  %-6s  %-4s  clients %d  %s\n",
-        static_cast<int>(address_width), info.address(),
-        static_cast<int>(pid_width), info.pid(),
-        info.master() ? "master" : "member", CacheModeName(info.cache_mode()),
-        info.clients(), info.alive() ? "alive" : "dead");
+    absl::StrAppendFormat(&out, "%-*s  pid %*d  %-6s  %-4s  clients %d  %s\n",
+                          static_cast<int>(address_width), info.address(),
+                          static_cast<int>(pid_width), info.pid(),
+                          info.master() ? "master" : "member", CacheModeName(info.cache_mode()),
+                          info.clients(), info.alive() ? "alive" : "dead");
   }
   return out;
 }
 
 std::string BoardText(const v1::Board& board) {
-  const std::vector<v1::EventScore> events(board.events().begin(),
-                                           board.events().end());
+  const std::vector<v1::EventScore> events(board.events().begin(), board.events().end());
   return absl::StrCat("board at seq ", board.seq(), "\n", EventTableText(events), "\n",
                       StandingsText(RankStandings(board.medals())));
 }

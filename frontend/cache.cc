@@ -26,8 +26,13 @@ CachedValue Cache::Get(const std::string& key, bool count_miss) const {
   return it->second.value;
 }
 
-CachedValue Cache::Fill(const std::string& key, const v1::Change& value,
-                        int64_t epoch) {
+CachedValue Cache::GetAny(const std::string& key) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = entries_.find(key);
+  return it == entries_.end() ? nullptr : it->second.value;
+}
+
+CachedValue Cache::Fill(const std::string& key, const v1::Change& value, int64_t epoch) {
   absl::MutexLock lock(&mu_);
   const bool current = epoch == epoch_;
   auto [it, inserted] = entries_.try_emplace(key);

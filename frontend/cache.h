@@ -54,6 +54,9 @@ class Cache {
   // Without `count_miss` a miss is not counted (the caller goes on to a
   // read that counts it).
   CachedValue Get(const std::string& key, bool count_miss = true) const;
+  // The value of `key`, fresh or stale; nullptr when it was never cached.
+  // For answering while no backend can say what is fresh.
+  CachedValue GetAny(const std::string& key) const;
 
   // Installs a value just read from the backend for a miss of `epoch`, and
   // returns what a reader should be given: the newer of it and the stored

@@ -62,10 +62,8 @@ class Frontend {
   // empty for reads the frontend makes itself).
   // A hit never touches the backend; a miss with the backend down is
   // UNAVAILABLE naming the backend.
-  absl::StatusOr<v1::EventScore> GetScore(const std::string& event,
-                                          const std::string& client);
-  absl::StatusOr<v1::MedalTally> GetMedals(const std::string& team,
-                                           const std::string& client);
+  absl::StatusOr<v1::EventScore> GetScore(const std::string& event, const std::string& client);
+  absl::StatusOr<v1::MedalTally> GetMedals(const std::string& team, const std::string& client);
   absl::StatusOr<v1::Board> GetBoard(const std::string& client);
 
   // What GetScore, GetMedals and GetBoard answer, serialized, when the
@@ -94,8 +92,7 @@ class Frontend {
   absl::StatusOr<std::shared_ptr<Subscription>> NewSubscription(
       const v1::SubscribeRequest& request, const std::string& client,
       Subscription::StartWrite start_write, int shard = 0);
-  void StartSubscription(std::shared_ptr<Subscription> subscription,
-                         int64_t after_seq);
+  void StartSubscription(std::shared_ptr<Subscription> subscription, int64_t after_seq);
   void EndSubscription(const Subscription* subscription);
   // Where live changes fan out to subscriptions (see SubscriptionHub);
   // before Start().
@@ -128,13 +125,13 @@ class Frontend {
   absl::StatusOr<CachedValue> Read(const std::string& key, const Fetch& fetch);
   // Asks the master to push changes of `keys` to us (push mode). An error
   // means the read may be served but must not be cached.
-  absl::Status RegisterInterest(const std::vector<std::string>& keys,
-                                const MasterView& view);
+  absl::Status RegisterInterest(const std::vector<std::string>& keys, const MasterView& view);
   // A failed backend call as the caller sees it: the backend's own
   // NOT_FOUND and INVALID_ARGUMENT as they are, anything else after
   // `why_backend` and the backend's address.
-  absl::Status BackendError(const grpc::Status& status,
-                            absl::string_view why_backend = "not cached here, and the backend ") const;
+  absl::Status BackendError(
+      const grpc::Status& status,
+      absl::string_view why_backend = "not cached here, and the backend ") const;
   // Reads one key ("event:NAME" / "team:NAME") through the cache.
   absl::StatusOr<CachedValue> ReadKey(const std::string& key);
   absl::StatusOr<v1::Change> FetchEvent(const std::string& event);
@@ -144,7 +141,13 @@ class Frontend {
   absl::StatusOr<v1::Board> FetchBoard();
   // The board from the cache alone; nothing when any of it is not cached
   // fresh (or no names are known yet).
-  std::optional<v1::Board> AssembleBoard();
+  // The board from cached entries: fresh ones only, or (`unverified`)
+  // stale ones too, each then flagged, for when no backend answers.
+  std::optional<v1::Board> AssembleBoard(bool unverified = false);
+  // What `key` may be answered with while no backend answers (`read_error`
+  // says why): its cached value, however stale, flagged unverified; or the
+  // error itself when there is none or the backend answered otherwise.
+  absl::StatusOr<CachedValue> KeptValue(const std::string& key, absl::Status read_error);
   static absl::Status UnknownName(const std::string& key);
   void OnMasterChanged(const MasterView& view);
   // The games' names changed: every cached value takes the shape of

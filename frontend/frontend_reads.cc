@@ -45,9 +45,35 @@ absl::StatusOr<CachedValue> Frontend::Read(const std::string& key, const Fetch& 
     }
   }
   absl::StatusOr<v1::Change> value = fetch();
-  if (!value.ok()) return value.status();
+  if (!value.ok()) return KeptValue(key, value.status());
   // -1 matches no generation: the value is served but not marked fresh.
   return cache_.Fill(key, *value, cacheable ? generation : -1);
+}
+
+namespace {
+
+// No backend answered at all (as opposed to answering "no such name").
+bool BackendDown(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kUnavailable ||
+         status.code() == absl::StatusCode::kDeadlineExceeded;
+}
+
+void MarkUnverified(v1::Change* change) {
+  if (change->has_event()) change->mutable_event()->set_unverified(true);
+  if (change->has_medals()) change->mutable_medals()->set_unverified(true);
+}
+
+}  // namespace
+
+absl::StatusOr<CachedValue> Frontend::KeptValue(const std::string& key, absl::Status read_error) {
+  if (!BackendDown(read_error)) return read_error;
+  CachedValue kept = cache_.GetAny(key);
+  if (kept == nullptr) return read_error;
+  LOG_EVERY_T(WARNING, 10) << "no backend answers (" << read_error.message()
+                           << "); answering from the cache, flagged unverified";
+  v1::Change change = kept->change();
+  MarkUnverified(&change);
+  return std::make_shared<const CachedChange>(std::move(change));
 }
 
 absl::StatusOr<v1::Change> Frontend::FetchEvent(const std::string& event) {
@@ -87,11 +113,11 @@ void Frontend::LearnNames() {
 
 absl::Status Frontend::UnknownName(const std::string& key) {
   const size_t colon = key.find(':');
-  return absl::NotFoundError(absl::StrCat(
-      "unknown ", key.substr(0, colon) == "team" ? "team" : "event", " '",
-      key.substr(colon + 1, 64),
-      "': it is not in the games file the backend was started with (names are read "
-      "again from the backend, in case its games file just grew)"));
+  return absl::NotFoundError(
+      absl::StrCat("unknown ", key.substr(0, colon) == "team" ? "team" : "event", " '",
+                   key.substr(colon + 1, 64),
+                   "': it is not in the games file the backend was started with (names are read "
+                   "again from the backend, in case its games file just grew)"));
 }
 
 namespace {
@@ -142,22 +168,34 @@ Frontend::Reply Frontend::BoardHit(const std::string& client) {
   return bytes;
 }
 
-std::optional<v1::Board> Frontend::AssembleBoard() {
+std::optional<v1::Board> Frontend::AssembleBoard(bool unverified) {
   const std::vector<std::string> events = names_.events();
   const std::vector<std::string> teams = names_.teams();
   if (events.empty()) return std::nullopt;
   v1::Board board;
+  // A fresh entry is current; a stale one, served only when `unverified`,
+  // is flagged, and so is the board.
+  auto entry = [&](const std::string& key) -> std::optional<v1::Change> {
+    if (CachedValue hit = cache_.Get(key)) return hit->change();
+    if (!unverified) return std::nullopt;
+    CachedValue kept = cache_.GetAny(key);
+    if (kept == nullptr) return std::nullopt;
+    v1::Change change = kept->change();
+    MarkUnverified(&change);
+    board.set_unverified(true);
+    return change;
+  };
   for (const std::string& event : events) {
-    CachedValue hit = cache_.Get(EventKey(event));
-    if (hit == nullptr) return std::nullopt;
-    board.set_seq(std::max(board.seq(), hit->seq()));
-    *board.add_events() = hit->change().event();
+    std::optional<v1::Change> value = entry(EventKey(event));
+    if (!value.has_value()) return std::nullopt;
+    board.set_seq(std::max(board.seq(), value->seq()));
+    *board.add_events() = value->event();
   }
   for (const std::string& team : teams) {
-    CachedValue hit = cache_.Get(TeamKey(team));
-    if (hit == nullptr) return std::nullopt;
-    board.set_seq(std::max(board.seq(), hit->seq()));
-    *board.add_medals() = hit->change().medals();
+    std::optional<v1::Change> value = entry(TeamKey(team));
+    if (!value.has_value()) return std::nullopt;
+    board.set_seq(std::max(board.seq(), value->seq()));
+    *board.add_medals() = value->medals();
   }
   *board.mutable_games() = names_.games();
   return board;
@@ -211,7 +249,17 @@ absl::StatusOr<v1::Board> Frontend::GetBoard(const std::string& client) {
   }
   const uint64_t names_ticket = names_.Ticket();
   absl::StatusOr<v1::Board> fetched = FetchBoard();
-  if (!fetched.ok()) return fetched.status();
+  if (!fetched.ok()) {
+    if (options_.mode != v1::OFF && BackendDown(fetched.status())) {
+      if (std::optional<v1::Board> kept = AssembleBoard(/*unverified=*/true)) {
+        LOG_EVERY_T(WARNING, 10) << "no backend answers (" << fetched.status().message()
+                                 << "); answering the board from the cache, flagged "
+                                    "unverified";
+        return *std::move(kept);
+      }
+    }
+    return fetched.status();
+  }
   v1::Board board;
   board.set_seq(fetched->seq());
   *board.mutable_games() = fetched->games();

@@ -31,8 +31,8 @@ v1::EventScore MenhirPut() {
   return score;
 }
 
-v1::MedalTally Tally(const std::string& team, int64_t gold, int64_t silver,
-                     int64_t bronze, int64_t version) {
+v1::MedalTally Tally(const std::string& team, int64_t gold, int64_t silver, int64_t bronze,
+                     int64_t version) {
   v1::MedalTally tally;
   tally.set_team(team);
   tally.set_gold(gold);
@@ -43,10 +43,9 @@ v1::MedalTally Tally(const std::string& team, int64_t gold, int64_t silver,
 }
 
 TEST(FormatTest, EventScoreJsonIsExact) {
-  EXPECT_EQ(EventScoreJson(MenhirPut()),
-            R"({"event":"menhir-put","status":"live",)"
-            R"("points":{"Gauls":3,"Romans":1},"version":17,)"
-            R"("updated_unix_micros":1700000000123456})");
+  EXPECT_EQ(EventScoreJson(MenhirPut()), R"({"event":"menhir-put","status":"live",)"
+                                         R"("points":{"Gauls":3,"Romans":1},"version":17,)"
+                                         R"("updated_unix_micros":1700000000123456})");
 }
 
 TEST(FormatTest, EventScoreJsonOfEmptyScore) {
@@ -64,11 +63,9 @@ TEST(FormatTest, JsonEscapesNames) {
   v1::EventScore score = MenhirPut();
   score.set_event("say \"ave\"\\");
   score.mutable_points(0)->set_team("tab\there");
-  EXPECT_THAT(EventScoreJson(score),
-              HasSubstr(R"({"event":"say \"ave\"\\","status")"));
+  EXPECT_THAT(EventScoreJson(score), HasSubstr(R"({"event":"say \"ave\"\\","status")"));
   EXPECT_THAT(EventScoreJson(score), HasSubstr(R"({"tab\u0009here":3,)"));
-  EXPECT_THAT(MedalTallyJson(Tally("a\"b", 0, 0, 0, 0)),
-              HasSubstr(R"("team":"a\"b")"));
+  EXPECT_THAT(MedalTallyJson(Tally("a\"b", 0, 0, 0, 0)), HasSubstr(R"("team":"a\"b")"));
 }
 
 TEST(JsonQuoteTest, EscapesQuotesBackslashesAndControlCharacters) {
@@ -90,19 +87,29 @@ TEST(JsonQuoteTest, KeepsUtf8AndReplacesInvalidBytes) {
   EXPECT_EQ(JsonQuote("a\x80z"), "\"a" + replacement + "z\"");
   EXPECT_EQ(JsonQuote("a\xE2\x82"), "\"a" + replacement + replacement + "\"");
   EXPECT_EQ(JsonQuote("\xC0\xAF"), "\"" + replacement + replacement + "\"");
-  EXPECT_EQ(JsonQuote("\xED\xA0\x80"),
-            "\"" + replacement + replacement + replacement + "\"");
+  EXPECT_EQ(JsonQuote("\xED\xA0\x80"), "\"" + replacement + replacement + replacement + "\"");
   EXPECT_EQ(JsonQuote("\xFF"), "\"" + replacement + "\"");
 }
 
 TEST(FormatTest, EventScoreText) {
-  EXPECT_EQ(EventScoreText(MenhirPut()),
-            "menhir-put  live  Gauls 3 : Romans 1  (v17)");
+  EXPECT_EQ(EventScoreText(MenhirPut()), "menhir-put  live  Gauls 3 : Romans 1  (v17)");
 }
 
 TEST(FormatTest, MedalTallyText) {
-  EXPECT_EQ(MedalTallyText(Tally("Gauls", 1, 0, 2, 9)),
-            "Gauls  gold 1  silver 0  bronze 2  (v9)");
+  EXPECT_EQ(MedalTallyText(Tally("Gauls", 1, 0, 2, 9)), "Gauls  gold 1  silver 0  bronze 2  (v9)");
+}
+
+TEST(FormatTest, AValueAFrontendCouldNotVerifySaysSo) {
+  v1::EventScore score = MenhirPut();
+  score.set_unverified(true);
+  EXPECT_EQ(EventScoreText(score), "menhir-put  live  Gauls 3 : Romans 1  (v17, unverified)");
+  EXPECT_THAT(EventScoreJson(score), ::testing::EndsWith(",\"unverified\":true}"));
+  v1::MedalTally tally = Tally("Gauls", 1, 0, 2, 9);
+  tally.set_unverified(true);
+  EXPECT_EQ(MedalTallyText(tally), "Gauls  gold 1  silver 0  bronze 2  (v9, unverified)");
+  EXPECT_EQ(MedalTallyJson(tally),
+            "{\"team\":\"Gauls\",\"gold\":1,\"silver\":0,\"bronze\":2,\"version\":9,"
+            "\"unverified\":true}");
 }
 
 TEST(FormatTest, EventTableAlignsColumns) {
@@ -149,8 +156,8 @@ TEST(FormatTest, BoardTextHasSeqEventsThenMedals) {
   EXPECT_LT(event, medals);
 }
 
-v1::FrontendInfo Frontend(const std::string& address, int64_t pid, bool master,
-                          v1::CacheMode mode, int64_t clients, bool alive) {
+v1::FrontendInfo Frontend(const std::string& address, int64_t pid, bool master, v1::CacheMode mode,
+                          int64_t clients, bool alive) {
   v1::FrontendInfo info;
   info.set_address(address);
   info.set_pid(pid);
@@ -180,8 +187,7 @@ TEST(FormatTest, SubscribeUpdateTextMarksSnapshots) {
   *update.mutable_change()->mutable_medals() = Tally("Gauls", 1, 0, 2, 9);
   EXPECT_EQ(SubscribeUpdateText(update), "Gauls  gold 1  silver 0  bronze 2  (v9)");
   update.set_snapshot(true);
-  EXPECT_EQ(SubscribeUpdateText(update),
-            "Gauls  gold 1  silver 0  bronze 2  (v9)  [snapshot]");
+  EXPECT_EQ(SubscribeUpdateText(update), "Gauls  gold 1  silver 0  bronze 2  (v9)  [snapshot]");
 }
 
 v1::History GaulsHistory() {
@@ -227,12 +233,15 @@ TEST(FormatTest, HistoryJsonIsAHeaderThenEachValueWithSeqAndReason) {
   score->set_seq(35);
   *score->mutable_event() = MenhirPut();
   EXPECT_EQ(HistoryJson(history),
-            R"({"key":"team:Gauls","head_seq":40,"compacted_through_seq":0})" "\n"
+            R"({"key":"team:Gauls","head_seq":40,"compacted_through_seq":0})"
+            "\n"
             R"({"team":"Gauls","gold":1,"silver":0,"bronze":0,"version":9,)"
-            R"("updated_unix_micros":1700000000123456,"seq":9,"reason":""})" "\n"
+            R"("updated_unix_micros":1700000000123456,"seq":9,"reason":""})"
+            "\n"
             R"({"team":"Gauls","gold":0,"silver":0,"bronze":0,"version":31,)"
             R"("updated_unix_micros":1700000060000000,"seq":31,)"
-            R"("reason":"disqualified: a menhir of lead"})" "\n"
+            R"("reason":"disqualified: a menhir of lead"})"
+            "\n"
             R"({"event":"menhir-put","status":"live","points":{"Gauls":3,"Romans":1},)"
             R"("version":17,"updated_unix_micros":1700000000123456,"seq":35,"reason":""})"
             "\n");

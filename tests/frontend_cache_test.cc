@@ -1,13 +1,12 @@
 // Guarantees 3, 4 and 5 with real processes: push freshness, pull
 // freshness, cache hits with the backend down, and monotonic versions
 // while fills race with invalidations and master changes.
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
 
 #include <atomic>
 #include <fstream>
 #include <thread>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/auth.h"
@@ -27,12 +26,14 @@ class FrontendCacheTest : public ::testing::Test {
   void StartCluster(const std::string& mode, std::vector<std::string> flags = {}) {
     ASSERT_TRUE(backend_.Start().ok()) << backend_.log();
     backend_stub_ = backend_.NewStub();
-    frontends_ = std::make_unique<FrontendCluster>(dir_.path(), backend_.address(),
-                                                   3, mode, std::move(flags));
+    frontends_ = std::make_unique<FrontendCluster>(dir_.path(), backend_.address(), 3, mode,
+                                                   std::move(flags));
     ASSERT_EQ(frontends_->StartAll(), absl::OkStatus());
     if (mode == "push") {
-      ASSERT_TRUE(frontends_->WaitForMaster(
-          frontends_->address(frontends_->HighestPid()), absl::Seconds(15)).ok());
+      ASSERT_TRUE(
+          frontends_
+              ->WaitForMaster(frontends_->address(frontends_->HighestPid()), absl::Seconds(15))
+              .ok());
     }
   }
 
@@ -154,12 +155,10 @@ TEST_F(FrontendCacheTest, AMemberTheMasterDroppedChangesForIsResetWhenItReturns)
   const int64_t version = Write("javelin", 2);
   const std::string dropped = "invalidations for member " + frontends_->peer_address(member);
   const absl::Time deadline = absl::Now() + absl::Seconds(15);
-  while (frontends_->log(master).find(dropped) == std::string::npos &&
-         absl::Now() < deadline) {
+  while (frontends_->log(master).find(dropped) == std::string::npos && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(10));
   }
-  ASSERT_NE(frontends_->log(master).find(dropped), std::string::npos)
-      << frontends_->log(master);
+  ASSERT_NE(frontends_->log(master).find(dropped), std::string::npos) << frontends_->log(master);
   ASSERT_EQ(::kill(frozen, SIGCONT), 0);
   EXPECT_TRUE(WaitForVersion(member, "javelin", version)) << frontends_->log(member);
   while (update.change().seq() < version && updates->Read(&update)) {
@@ -197,6 +196,63 @@ TEST_F(FrontendCacheTest, CacheHitsSurviveTheBackendMissesSayUnavailable) {
   EXPECT_EQ(miss.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_THAT(miss.error_message(), HasSubstr("not cached here"));
   EXPECT_THAT(miss.error_message(), HasSubstr(backend_.address()));
+}
+
+// Issue 14 item 3: a change of master makes every cached value stale, and
+// with no backend to read, stale values are still answered (stale-if-error),
+// flagged unverified, as is a board made of them; once a backend answers
+// again, reads are verified again.
+TEST_F(FrontendCacheTest, WithEveryBackendDownStaleValuesAreAnsweredUnverifiedUntilOneReturns) {
+  StartCluster("push");
+  Write("boar-hunt", 42);
+  int lowest = 0;
+  for (int i = 1; i < frontends_->size(); ++i) {
+    if (frontends_->pid(i) < frontends_->pid(lowest)) lowest = i;
+  }
+  // The lowest pid stays a member through the change of master below.
+  auto stub = frontends_->NewStub(lowest);
+  v1::EventScore score;
+  ASSERT_TRUE(Read(stub.get(), "boar-hunt", &score).ok());
+  {
+    grpc::ClientContext context;
+    v1::Board board;
+    ASSERT_TRUE(stub->GetBoard(&context, v1::GetScoreboardRequest(), &board).ok());
+    EXPECT_FALSE(board.unverified());
+  }
+  backend_.Kill(SIGKILL);
+  const int master = frontends_->HighestPid();
+  frontends_->Kill(master, SIGKILL);
+  ASSERT_TRUE(
+      frontends_->WaitForMaster(frontends_->address(frontends_->HighestPid()), absl::Seconds(15))
+          .ok());
+
+  grpc::Status status;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  do {  // until the member has seen the new master and dropped its fresh marks
+    status = Read(stub.get(), "boar-hunt", &score);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(score.points(0).points(), 42);
+  } while (!score.unverified() && absl::Now() < deadline);
+  EXPECT_TRUE(score.unverified()) << "a stale value was answered as if verified";
+  {
+    grpc::ClientContext context;
+    v1::Board board;
+    status = stub->GetBoard(&context, v1::GetScoreboardRequest(), &board);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_TRUE(board.unverified());
+    EXPECT_EQ(board.events_size(), 6);
+  }
+  // A key never cached has nothing to fall back on.
+  EXPECT_EQ(Read(stub.get(), "no-such-event", &score).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  ASSERT_TRUE(backend_.Start().ok()) << backend_.log();
+  const absl::Time verified_by = absl::Now() + absl::Seconds(10);
+  do {
+    status = Read(stub.get(), "boar-hunt", &score);
+  } while ((!status.ok() || score.unverified()) && absl::Now() < verified_by);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_FALSE(score.unverified());
+  EXPECT_EQ(score.points(0).points(), 42);
 }
 
 TEST_F(FrontendCacheTest, UnknownEventIsNotFoundThroughTheFrontend) {
@@ -263,8 +319,7 @@ void FrontendCacheTest::ExpectATeamAddedToReachEveryCachedValue(const std::strin
   BackendProcess backend(dir_.path(), {"--games=" + games});
   ASSERT_TRUE(backend.Start().ok()) << backend.log();
   backend_stub_ = backend.NewStub();
-  FrontendCluster frontends(dir_.path(), backend.address(), 1, mode,
-                            {"--names_max_age=200ms"});
+  FrontendCluster frontends(dir_.path(), backend.address(), 1, mode, {"--names_max_age=200ms"});
   ASSERT_EQ(frontends.StartAll(), absl::OkStatus());
   if (mode == "push") {
     ASSERT_TRUE(frontends.WaitForMaster(frontends.address(0), absl::Seconds(15)).ok());
