@@ -35,7 +35,14 @@ absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Connect(const std::strin
       return absl::InvalidArgumentError(
           absl::StrCat("etcd endpoint '", address, "' is not host:port (e.g. 127.0.0.1:2379)"));
     }
-    std::shared_ptr<grpc::Channel> channel = CreateFastReconnectChannel(address);
+    // Pings find a member whose host vanished (no reset ever comes) while
+    // a call is on it; etcd refuses pings more often than every 5 s
+    // (--grpc-keepalive-min-time) and between calls.
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10'000);
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 3'000);
+    std::shared_ptr<grpc::Channel> channel =
+        CreateFastReconnectChannel(address, absl::Seconds(1), args);
     EtcdMember member;
     member.address = address;
     member.kv = etcdserverpb::KV::NewStub(channel);

@@ -39,8 +39,13 @@ class EtcdClient {
  public:
   // `endpoints`: "host:port,host:port,..." (TLS when the process has it,
   // see common/tls.h). INVALID_ARGUMENT for an empty or malformed list.
+  // `call_timeout` bounds each call on one member: a member that lost its
+  // leader holds a write until then (etcd drops proposals in flight at a
+  // change of leader), and a host that vanished answers nothing, so it is
+  // short; a call that times out is sent to the next member, which is safe
+  // for every call Podium makes.
   static absl::StatusOr<std::unique_ptr<EtcdClient>> Connect(
-      const std::string& endpoints, absl::Duration call_timeout = absl::Seconds(3));
+      const std::string& endpoints, absl::Duration call_timeout = absl::Seconds(1));
   // For tests: members whose stubs are given.
   EtcdClient(std::vector<EtcdMember> members, absl::Duration call_timeout);
 

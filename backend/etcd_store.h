@@ -161,7 +161,9 @@ class EtcdStore : public Store {
   int64_t lease_id_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time lease_granted_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   int64_t compacted_through_ ABSL_GUARDED_BY(mu_) = 0;
+  // The running watch's call (null when none runs) and its member.
   grpc::ClientContext* watch_context_ ABSL_GUARDED_BY(mu_) = nullptr;
+  size_t watch_member_ ABSL_GUARDED_BY(mu_) = 0;
   ChangeLog log_;
 
   std::thread watcher_;

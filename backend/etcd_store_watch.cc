@@ -17,6 +17,9 @@ constexpr int64_t kCompactEvery = 1024;
 // How often the housekeeper looks at the lease, compaction and late acks.
 constexpr absl::Duration kHousekeepingInterval = absl::Milliseconds(200);
 constexpr absl::Duration kMaxWatchBackoff = absl::Seconds(1);
+// A committed write the watch has not delivered after this long means the
+// watch's member is behind the cluster.
+constexpr absl::Duration kWatchLate = absl::Milliseconds(300);
 
 }  // namespace
 
@@ -91,6 +94,7 @@ EtcdStore::WatchEnd EtcdStore::WatchOnce(size_t member) {
     absl::MutexLock lock(&mu_);
     if (stopping_) return WatchEnd::kRestart;
     watch_context_ = &context;
+    watch_member_ = member;
     start = next_revision_;
   }
   const std::string& address = etcd_->member(member).address;
@@ -251,6 +255,21 @@ void EtcdStore::Housekeeping() {
         }
         late.push_back(std::move(it->second));
         it = acks_.erase(it);
+      }
+      // The watch follows the member the writes found working, and leaves
+      // one that has not delivered a committed write within 300 ms (cut
+      // off, or its host gone without a word).
+      if (watch_context_ != nullptr &&
+          (watch_member_ != etcd_->preferred() ||
+           (!acks_.empty() &&
+            now - (acks_.begin()->second.deadline - options_.ack_wait) > kWatchLate))) {
+        LOG(WARNING) << "leaving the watch on etcd member " << etcd_->member(watch_member_).address
+                     << (watch_member_ != etcd_->preferred()
+                             ? ": writes moved to another member"
+                             : ": it has not delivered a committed write within " +
+                                   absl::FormatDuration(kWatchLate));
+        watch_context_->TryCancel();
+        watch_context_ = nullptr;
       }
       renew = lease_id_ == 0 || now - lease_granted_ > window;
       const int64_t keep_from = applied_revision_ - static_cast<int64_t>(options_.change_retention);

@@ -211,7 +211,8 @@ std::string SubscribeUpdateJson(const v1::SubscribeUpdate& update) {
   std::string out =
       change.has_event() ? EventScoreJson(change.event()) : MedalTallyJson(change.medals());
   out.pop_back();  // the closing brace
-  absl::StrAppend(&out, ",\"snapshot\":", update.snapshot() ? "true" : "false", "}");
+  absl::StrAppend(&out, ",\"snapshot\":", update.snapshot() ? "true" : "false",
+                  update.conflated() ? ",\"conflated\":true" : "", "}");
   return out;
 }
 
@@ -219,7 +220,7 @@ std::string SubscribeUpdateText(const v1::SubscribeUpdate& update) {
   const v1::Change& change = update.change();
   return absl::StrCat(
       change.has_event() ? EventScoreText(change.event()) : MedalTallyText(change.medals()),
-      update.snapshot() ? "  [snapshot]" : "");
+      update.snapshot() ? "  [snapshot]" : "", update.conflated() ? "  [conflated]" : "");
 }
 
 std::string CacheModeName(v1::CacheMode mode) {

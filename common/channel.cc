@@ -18,6 +18,7 @@ namespace podium {
 namespace {
 
 constexpr int kConnectTimeoutMs = 5000;
+constexpr int kListKeepAliveMs = 1000;
 
 // "host:port" with the host resolved to its IPv4 addresses (a literal
 // stays as it is), in the form gRPC's ipv4: resolver takes. Empty when the
@@ -92,6 +93,16 @@ std::shared_ptr<grpc::Channel> CreateFastReconnectChannel(const std::string& add
     // certificate carries: TLS checks every address against the first's.
     args.SetString(GRPC_ARG_DEFAULT_AUTHORITY,
                    std::string(absl::StripAsciiWhitespace(address.substr(0, comma))));
+    // Connected to every server of the list at once, each call to one that
+    // is up: a dead one costs no connection attempt on the way to the next.
+    args.SetLoadBalancingPolicyName("round_robin");
+    // A server whose host vanished sends no reset: pings find it within
+    // kListKeepAliveMs twice, and its calls move to the others. Podium's
+    // servers accept pings this often (common/server.cc).
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, kListKeepAliveMs);
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, kListKeepAliveMs);
+    args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   }
   return grpc::CreateCustomChannel(ChannelTarget(address), ChannelCredentials(), args);
 }

@@ -14,9 +14,10 @@
 namespace podium {
 
 // `address` is host:port, or several separated by commas (the backends of
-// one cluster, say): the channel then uses the first that answers and
-// moves to the next when it fails (gRPC's pick_first over the list), so
-// every call and stream made on it fails over without the caller knowing.
+// one cluster, say): the channel is then connected to each and sends every
+// call to one that is up (gRPC's round_robin), pinging them every second
+// so that a server whose host vanished is left within about two: every
+// call and stream made on it fails over without the caller knowing.
 // Under TLS each server of a list must hold a certificate for the first
 // one's host (one certificate for the cluster, as ./scripts/run --tls
 // makes).
@@ -27,7 +28,7 @@ std::shared_ptr<grpc::Channel> CreateFastReconnectChannel(
     grpc::ChannelArguments args = grpc::ChannelArguments());
 
 // The gRPC target for `addresses` as above: one address as it is; a list
-// as an ipv4: target of every address it resolves to, in order.
+// as an ipv4: target of every address it resolves to.
 std::string ChannelTarget(const std::string& addresses);
 
 }  // namespace podium

@@ -19,8 +19,9 @@ PODIUM_PACKAGES=(
   # scripts/test --sanitize=... and scripts/fuzz: clang, its sanitizer and
   # libFuzzer runtimes, and llvm-symbolizer for reports with file:line.
   clang libclang-rt-14-dev llvm-14
-  # The replicated store (./scripts/run --replicated, the etcd store tests).
-  etcd-server etcd-client
+  # The replicated store (./scripts/run --replicated, the etcd store tests),
+  # and ip for the network namespaces of tests/hosts_test.sh.
+  etcd-server etcd-client iproute2
   # tests/blackbox: Debian's Python gRPC (use /usr/bin/python3)
   python3-grpcio python3-grpc-tools python3-protobuf
 )
