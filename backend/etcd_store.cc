@@ -28,6 +28,8 @@ struct EtcdStore::Write {
   v1::Change current;
   int64_t current_revision = 0;
   int attempts = 0;
+  // When UNAVAILABLE from every member is the answer.
+  absl::Time give_up_at;
   // The attempt's result: the new value, or why it is refused.
   v1::Change next;
   absl::Status refusal;
@@ -95,6 +97,15 @@ EtcdStore::~EtcdStore() {
   }
   if (watcher_.joinable()) watcher_.join();
   if (housekeeper_.joinable()) housekeeper_.join();
+  std::vector<std::shared_ptr<Write>> retries;
+  {
+    absl::MutexLock lock(&mu_);
+    retries.swap(retries_);
+  }
+  for (std::shared_ptr<Write>& write : retries) {
+    Finish(std::move(write), absl::UnavailableError("the store is shutting down; retry"), 0,
+           std::nullopt);
+  }
   std::multimap<int64_t, Ack> acks;
   {
     absl::MutexLock lock(&mu_);
@@ -135,6 +146,7 @@ void EtcdStore::Submit(const Request& request, WriteDone done) {
   }
   write->fingerprint = WriteFingerprint(request);
   write->done = std::move(done);
+  write->give_up_at = absl::Now() + options_.write_budget;
   {
     absl::MutexLock lock(&mu_);
     ++in_flight_;
@@ -243,9 +255,16 @@ void EtcdStore::Answered(std::shared_ptr<Write> write, grpc::Status status) {
   std::optional<Handoff> handoff;
   const etcdserverpb::TxnResponse& response = write->response;
   if (!status.ok()) {
+    absl::MutexLock lock(&mu_);
     if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
-      absl::MutexLock lock(&mu_);
       lease_id_ = 0;  // expired or revoked: the housekeeper grants another
+    }
+    // Every member failed it: an election, most likely. Sent again (safe:
+    // the transaction checks its own record) until the budget is spent.
+    if ((EtcdClient::TryAnother(status) || status.error_code() == grpc::StatusCode::NOT_FOUND) &&
+        absl::Now() < write->give_up_at && !stopping_) {
+      retries_.push_back(std::move(write));
+      return;
     }
     result = absl::UnavailableError(absl::StrCat(
         "etcd did not answer the write (", status.error_message(),

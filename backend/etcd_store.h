@@ -61,6 +61,10 @@ struct EtcdStoreOptions {
   // Compare-and-swap attempts of one write against concurrent writers of
   // the same key before it gives up with ABORTED.
   int max_attempts = 64;
+  // How long a write keeps being sent again, every member having failed it
+  // (an election under way, a member cut off), before it is answered
+  // UNAVAILABLE.
+  absl::Duration write_budget = absl::Seconds(10);
 };
 
 // Thread-safe.
@@ -149,6 +153,8 @@ class EtcdStore : public Store {
   int64_t next_revision_ ABSL_GUARDED_BY(mu_) = 1;
   // Writes submitted and not yet answered; they hold `this`.
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  // Writes every member failed, sent again by the housekeeper.
+  std::vector<std::shared_ptr<Write>> retries_ ABSL_GUARDED_BY(mu_);
   // Per key, its writes in order: the first is in etcd's hands, the rest
   // wait their turn.
   absl::flat_hash_map<std::string, std::deque<std::shared_ptr<Write>>> key_queues_

@@ -242,12 +242,14 @@ void EtcdStore::Housekeeping() {
   const absl::Duration window = options_.idempotency_ttl / 24;
   while (true) {
     std::vector<Ack> late;
+    std::vector<std::shared_ptr<Write>> retries;
     bool renew = false;
     int64_t compact_to = 0;
     {
       absl::MutexLock lock(&mu_);
       if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), kHousekeepingInterval)) return;
       const absl::Time now = absl::Now();
+      retries.swap(retries_);
       for (auto it = acks_.begin(); it != acks_.end();) {
         if (it->second.deadline > now) {
           ++it;
@@ -284,6 +286,7 @@ void EtcdStore::Housekeeping() {
     if (renew) {
       if (absl::Status s = RenewLease(); !s.ok()) LOG(WARNING) << s;
     }
+    for (std::shared_ptr<Write>& write : retries) Attempt(std::move(write));
     if (compact_to > 0) {
       etcdserverpb::CompactionRequest request;
       request.set_revision(compact_to);
