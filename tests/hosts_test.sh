@@ -9,6 +9,9 @@
 #
 #   tests/hosts_test.sh BUILD_DIR
 #
+# Then a member is cut off from the others under writes: podium-admin
+# checksum disagrees, naming it, and agrees once the cut is healed.
+#
 # Checks: the bard's replay ends with every award applied exactly once;
 # the watcher received every change of its team in order (conflation only
 # where flagged) up to the last; the revived host's backend serves the
@@ -196,4 +199,44 @@ print(f"hosts_test: watcher saw every change ({conflated} conflated); "
 if pause > 5:
     sys.exit(f"FAIL: writes paused {pause:.2f} s, longer than a leader election")
 EOF
+
+# Convergence (issue 14 item 6): one member cut off from the other two (its
+# host drops what it sends them; the client's namespace still reaches it)
+# while the bard writes. podium-admin checksum says DISAGREE, naming it;
+# healed, the same check agrees, with the writes still going on.
+admin() {
+  in_client "$BUILD/tools/admin/podium-admin" --etcd=10.77.0.1:2379,10.77.0.2:2379,10.77.0.3:2379 \
+    --backends=10.77.0.1:7100,10.77.0.2:7100,10.77.0.3:7100 --timeout=1s "$@"
+}
+admin checksum >"$TMP/sum0.txt" || fail "not converged before the partition: $(cat "$TMP/sum0.txt")"
+for _ in $(seq 1 "$AWARDS"); do echo "award Romans silver"; done >"$TMP/more.replay"
+in_client "$BUILD/bard/podium-bard" --backend=10.77.0.1:7100,10.77.0.2:7100,10.77.0.3:7100 \
+  --write_token_file="$TMP/write.token" --retry_budget=120s replay "$TMP/more.replay" \
+  >"$TMP/bard2.out" 2>"$TMP/bard2.log" &
+BARD=$!
+silver_reached() {
+  local s
+  s=$(client --backend="10.77.0.$up:7100" --json get-medals Romans 2>/dev/null |
+    sed -n 's/.*"silver":\([0-9]*\).*/\1/p')
+  [ -n "$s" ] && [ "$s" -ge "$1" ]
+}
+wait_for 30 silver_reached 100 || fail "the second replay did not start"
+cut=$up
+for j in 1 2 3; do [ "$j" = "$cut" ] || ip -n "${HOSTS[$((cut - 1))]}" route add blackhole "10.77.0.$j/32"; done
+disagrees() {
+  ! admin checksum >"$TMP/sum1.txt" && grep -q "DISAGREE: etcd member 10.77.0.$cut:2379" "$TMP/sum1.txt"
+}
+wait_for 20 disagrees || fail "the checksum did not see member $cut cut off: $(cat "$TMP/sum1.txt")"
+echo "hosts_test: member $cut cut off: $(tail -1 "$TMP/sum1.txt")"
+for j in 1 2 3; do [ "$j" = "$cut" ] || ip -n "${HOSTS[$((cut - 1))]}" route del blackhole "10.77.0.$j/32"; done
+wait_for 30 admin checksum >"$TMP/sum2.txt" || fail "no agreement after healing: $(cat "$TMP/sum2.txt")"
+kill -0 "$BARD" 2>/dev/null || fail "the replay ended before the check agreed: not under writes (raise HOSTS_TEST_AWARDS)"
+echo "hosts_test: healed, under writes: $(head -1 "$TMP/sum2.txt"), $(tail -1 "$TMP/sum2.txt")"
+wait "$BARD" || fail "the second bard failed: $(tail -5 "$TMP/bard2.log")"
+BARD=
+for i in 1 2 3; do
+  wait_for 20 bash -c "[ \"\$(ip netns exec $CLIENT $BUILD/client/podium-client --backend=10.77.0.$i:7100 --json get-medals Romans 2>/dev/null | sed -n 's/.*\"silver\":\([0-9]*\).*/\1/p')\" = $AWARDS ]" ||
+    fail "backend $i does not count $AWARDS silvers"
+done
+admin checksum >"$TMP/sum3.txt" || fail "no agreement at the end: $(cat "$TMP/sum3.txt")"
 echo "hosts_test: 1 passed, 0 failed"
