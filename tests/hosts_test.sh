@@ -124,10 +124,13 @@ gold_at() {  # gold_at BACKEND: Gauls' gold as that backend serves it
 gold_reached() { local g; g=$(gold_at "$1"); [ -n "$g" ] && [ "$g" -ge "$2" ]; }
 
 FRONTENDS=10.77.0.1:7101,10.77.0.2:7101,10.77.0.3:7101
-client --frontends="$FRONTENDS" --json watch --medals >"$TMP/watch.jsonl" 2>"$TMP/watch.log" &
+# Started with ip netns exec itself, not a shell function, so that $! is
+# the program (ip execs it) and cleanup's kill reaches it.
+ip netns exec "$CLIENT" "$BUILD/client/podium-client" --frontends="$FRONTENDS" --json watch --medals \
+  >"$TMP/watch.jsonl" 2>"$TMP/watch.log" &
 WATCH=$!
 for _ in $(seq 1 "$AWARDS"); do echo "award Gauls gold"; done >"$TMP/awards.replay"
-in_client "$BUILD/bard/podium-bard" --backend=10.77.0.1:7100,10.77.0.2:7100,10.77.0.3:7100 \
+ip netns exec "$CLIENT" "$BUILD/bard/podium-bard" --backend=10.77.0.1:7100,10.77.0.2:7100,10.77.0.3:7100 \
   --write_token_file="$TMP/write.token" --retry_budget=120s replay "$TMP/awards.replay" \
   >"$TMP/bard.out" 2>"$TMP/bard.log" &
 BARD=$!
@@ -210,7 +213,7 @@ admin() {
 }
 admin checksum >"$TMP/sum0.txt" || fail "not converged before the partition: $(cat "$TMP/sum0.txt")"
 for _ in $(seq 1 "$AWARDS"); do echo "award Romans silver"; done >"$TMP/more.replay"
-in_client "$BUILD/bard/podium-bard" --backend=10.77.0.1:7100,10.77.0.2:7100,10.77.0.3:7100 \
+ip netns exec "$CLIENT" "$BUILD/bard/podium-bard" --backend=10.77.0.1:7100,10.77.0.2:7100,10.77.0.3:7100 \
   --write_token_file="$TMP/write.token" --retry_budget=120s replay "$TMP/more.replay" \
   >"$TMP/bard2.out" 2>"$TMP/bard2.log" &
 BARD=$!
