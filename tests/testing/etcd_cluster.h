@@ -34,6 +34,7 @@ class EtcdCluster {
   // leader.
   absl::Status Restart(int i);
   bool running(int i) const { return members_[i].process.running(); }
+  pid_t pid(int i) const { return members_[i].process.pid(); }
   std::string log(int i) const { return ReadFileOrEmpty(members_[i].log_path); }
 
   // Waits until member i answers with a leader (its own view).

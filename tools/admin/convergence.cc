@@ -154,13 +154,16 @@ ConvergenceReport CheckConvergence(
   auto disagree = [&report](std::string why) {
     if (report.why.empty()) report.why = std::move(why);
   };
+  const MemberCheck* reference = nullptr;  // the first member that hashed
   for (const MemberCheck& m : report.members) {
     if (!m.hash_kv.ok()) {
       disagree(
           absl::StrCat("etcd member ", m.address, " gave no hash: ", m.hash_kv.status().message()));
-    } else if (*m.hash_kv != *report.members.front().hash_kv) {
+    } else if (reference == nullptr) {
+      reference = &m;
+    } else if (*m.hash_kv != *reference->hash_kv) {
       disagree(absl::StrCat("etcd member ", m.address, " hashes revision ", report.revision,
-                            " differently from ", report.members.front().address));
+                            " differently from ", reference->address));
     }
   }
   for (const BackendCheck& b : report.backends) {
