@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -23,6 +24,12 @@ absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(int members,
   if (access(kEtcd, X_OK) != 0) {
     return absl::FailedPreconditionError(
         absl::StrCat(kEtcd, " is missing: install Debian's etcd-server (./scripts/test does)"));
+  }
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot make the folder ", dir, " for etcd: ", error.message()));
   }
   std::unique_ptr<EtcdCluster> cluster(new EtcdCluster());
   std::vector<std::string> peers;

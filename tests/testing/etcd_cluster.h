@@ -18,7 +18,7 @@ namespace podium::test {
 class EtcdCluster {
  public:
   // Starts `members` members (1 or 3, usually) with data and logs under
-  // `dir`, and waits until every one sees a leader. FAILED_PRECONDITION
+  // `dir` (made if missing), and waits until every one sees a leader. FAILED_PRECONDITION
   // naming the package when etcd is not installed.
   static absl::StatusOr<std::unique_ptr<EtcdCluster>> Start(int members, const std::string& dir);
 
