@@ -100,7 +100,9 @@ TEST(ReplicatedBackendsTest, KillingTheBackendInUseLosesAndRepeatsNothing) {
   while (gold < kAwards && reader.Read(&update)) {
     const v1::MedalTally& tally = update.change().medals();
     // The first is the snapshot, which may be of a value never written.
-    if (gold >= 0) ASSERT_GT(update.change().seq(), seq) << "a version went back or came twice";
+    if (gold >= 0) {
+      ASSERT_GT(update.change().seq(), seq) << "a version went back or came twice";
+    }
     if (gold >= 0 && !update.snapshot()) {
       if (update.conflated()) {
         ++conflated;

@@ -21,6 +21,14 @@ constexpr char kEtcd[] = "/usr/bin/etcd";
 
 absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(int members,
                                                                 const std::string& dir) {
+  absl::StatusOr<std::unique_ptr<EtcdCluster>> cluster = Create(members, dir);
+  if (!cluster.ok()) return cluster.status();
+  if (absl::Status s = (*cluster)->StartAll(); !s.ok()) return s;
+  return cluster;
+}
+
+absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::Create(int members,
+                                                                 const std::string& dir) {
   if (access(kEtcd, X_OK) != 0) {
     return absl::FailedPreconditionError(
         absl::StrCat(kEtcd, " is missing: install Debian's etcd-server (./scripts/test does)"));
@@ -44,13 +52,17 @@ absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(int members,
     cluster->members_.push_back(std::move(member));
   }
   cluster->initial_cluster_ = absl::StrJoin(peers, ",");
-  for (int i = 0; i < members; ++i) {
-    if (absl::Status s = cluster->StartMember(i, /*fresh=*/true); !s.ok()) return s;
-  }
-  for (int i = 0; i < members; ++i) {
-    if (absl::Status s = cluster->AwaitLeader(i, absl::Seconds(30)); !s.ok()) return s;
-  }
   return cluster;
+}
+
+absl::Status EtcdCluster::StartAll() {
+  for (int i = 0; i < size(); ++i) {
+    if (absl::Status s = StartMember(i, /*fresh=*/true); !s.ok()) return s;
+  }
+  for (int i = 0; i < size(); ++i) {
+    if (absl::Status s = AwaitLeader(i, absl::Seconds(30)); !s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status EtcdCluster::StartMember(int i, bool fresh) {

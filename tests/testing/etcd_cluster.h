@@ -21,6 +21,10 @@ class EtcdCluster {
   // `dir` (made if missing), and waits until every one sees a leader. FAILED_PRECONDITION
   // naming the package when etcd is not installed.
   static absl::StatusOr<std::unique_ptr<EtcdCluster>> Start(int members, const std::string& dir);
+  // The same in two steps, for a caller that must know the endpoints
+  // before anything runs: ports and folders now, the members on StartAll.
+  static absl::StatusOr<std::unique_ptr<EtcdCluster>> Create(int members, const std::string& dir);
+  absl::Status StartAll();
 
   int size() const { return static_cast<int>(members_.size()); }
   // Member i's client endpoint, host:port.

@@ -11,8 +11,7 @@
 namespace podium::chaos {
 namespace {
 
-std::string EventValue(std::string status,
-                       std::vector<std::pair<std::string, int64_t>> points) {
+std::string EventValue(std::string status, std::vector<std::pair<std::string, int64_t>> points) {
   std::sort(points.begin(), points.end());
   std::string value = std::move(status);
   for (const auto& [team, count] : points) {
@@ -25,8 +24,8 @@ std::string TallyValue(int64_t gold, int64_t silver, int64_t bronze) {
   return absl::StrCat("gold=", gold, " silver=", silver, " bronze=", bronze);
 }
 
-absl::StatusOr<std::pair<std::string, KeyValue>> EventFromJson(
-    const JsonValue& object, const std::string& event) {
+absl::StatusOr<std::pair<std::string, KeyValue>> EventFromJson(const JsonValue& object,
+                                                               const std::string& event) {
   absl::StatusOr<int64_t> version = MemberInt64(object, "version");
   absl::StatusOr<std::string> status = MemberString(object, "status");
   const JsonValue* points = object.Find("points");
@@ -40,18 +39,16 @@ absl::StatusOr<std::pair<std::string, KeyValue>> EventFromJson(
     absl::StatusOr<int64_t> count = points->items()[i].AsInt64();
     if (!count.ok()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("points of \"", points->keys()[i], "\": ",
-                       count.status().message()));
+          absl::StrCat("points of \"", points->keys()[i], "\": ", count.status().message()));
     }
     entries.emplace_back(points->keys()[i], *count);
   }
-  return std::make_pair(
-      EventKey(event),
-      KeyValue{*version, EventValue(*status, std::move(entries))});
+  return std::make_pair(EventKey(event),
+                        KeyValue{*version, EventValue(*status, std::move(entries))});
 }
 
-absl::StatusOr<std::pair<std::string, KeyValue>> TallyFromJson(
-    const JsonValue& object, const std::string& team) {
+absl::StatusOr<std::pair<std::string, KeyValue>> TallyFromJson(const JsonValue& object,
+                                                               const std::string& team) {
   absl::StatusOr<int64_t> version = MemberInt64(object, "version");
   absl::StatusOr<int64_t> gold = MemberInt64(object, "gold");
   absl::StatusOr<int64_t> silver = MemberInt64(object, "silver");
@@ -59,8 +56,7 @@ absl::StatusOr<std::pair<std::string, KeyValue>> TallyFromJson(
   for (const auto* field : {&version, &gold, &silver, &bronze}) {
     if (!field->ok()) return field->status();
   }
-  return std::make_pair(TeamKey(team),
-                        KeyValue{*version, TallyValue(*gold, *silver, *bronze)});
+  return std::make_pair(TeamKey(team), KeyValue{*version, TallyValue(*gold, *silver, *bronze)});
 }
 
 }  // namespace
@@ -76,19 +72,17 @@ BoardView ViewOfBoard(const v1::Board& board) {
     for (const v1::TeamPoints& entry : event.points()) {
       points.emplace_back(entry.team(), entry.points());
     }
-    view[EventKey(event.event())] = KeyValue{
-        event.version(), EventValue(StatusName(event.status()), points)};
+    view[EventKey(event.event())] =
+        KeyValue{event.version(), EventValue(StatusName(event.status()), points)};
   }
   for (const v1::MedalTally& tally : board.medals()) {
     view[TeamKey(tally.team())] =
-        KeyValue{tally.version(),
-                 TallyValue(tally.gold(), tally.silver(), tally.bronze())};
+        KeyValue{tally.version(), TallyValue(tally.gold(), tally.silver(), tally.bronze())};
   }
   return view;
 }
 
-absl::StatusOr<std::pair<std::string, KeyValue>> KeyValueFromJson(
-    const JsonValue& object) {
+absl::StatusOr<std::pair<std::string, KeyValue>> KeyValueFromJson(const JsonValue& object) {
   if (!object.is_object()) return absl::InvalidArgumentError("not an object");
   if (const JsonValue* event = object.Find("event")) {
     absl::StatusOr<std::string> name = event->AsString();
@@ -115,8 +109,8 @@ WatchLog ReadWatchLog(absl::string_view output) {
     absl::StatusOr<std::pair<std::string, KeyValue>> entry =
         json.ok() ? KeyValueFromJson(*json) : json.status();
     if (!entry.ok()) {
-      log.malformed.push_back(absl::StrCat(where, ": ", entry.status().message(),
-                                           ": ", line.substr(0, 200)));
+      log.malformed.push_back(
+          absl::StrCat(where, ": ", entry.status().message(), ": ", line.substr(0, 200)));
       continue;
     }
     ++log.updates;
@@ -125,15 +119,13 @@ WatchLog ReadWatchLog(absl::string_view output) {
     if (inserted) continue;
     const KeyValue& before = it->second;
     if (value.version < before.version) {
-      log.regressions.push_back(absl::StrCat(where, ": ", key, " went from v",
-                                             before.version, " back to v",
-                                             value.version));
+      log.regressions.push_back(absl::StrCat(where, ": ", key, " went from v", before.version,
+                                             " back to v", value.version));
     } else if (value.version == before.version) {
       ++log.repeats;
       if (value.value != before.value) {
-        log.regressions.push_back(absl::StrCat(
-            where, ": ", key, " v", value.version, " came as '", before.value,
-            "' and as '", value.value, "'"));
+        log.regressions.push_back(absl::StrCat(where, ": ", key, " v", value.version, " came as '",
+                                               before.value, "' and as '", value.value, "'"));
       }
     }
     // The highest version seen stays the reference, so one stale value

@@ -41,14 +41,13 @@ BoardView ViewOfBoard(const v1::Board& board);
 // One value printed by `podium-client --json` (an event score or a medal
 // tally object, docs/client.md; watch adds "snapshot", which is ignored)
 // as its key and value. INVALID_ARGUMENT naming what is missing.
-absl::StatusOr<std::pair<std::string, KeyValue>> KeyValueFromJson(
-    const JsonValue& object);
+absl::StatusOr<std::pair<std::string, KeyValue>> KeyValueFromJson(const JsonValue& object);
 
 // What one lifetime of a watching client printed.
 struct WatchLog {
-  BoardView last;        // each key's last value
-  int64_t updates = 0;   // values read
-  int64_t repeats = 0;   // values whose version the key already had
+  BoardView last;       // each key's last value
+  int64_t updates = 0;  // values read
+  int64_t repeats = 0;  // values whose version the key already had
   // Guarantee 3 broken: a key's version went down, or one version came
   // with two different values. "line N: KEY vA after vB".
   std::vector<std::string> regressions;

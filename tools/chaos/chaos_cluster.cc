@@ -1,13 +1,13 @@
 #include "tools/chaos/chaos_cluster.h"
 
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <filesystem>
 #include <optional>
 #include <utility>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -23,13 +23,11 @@ constexpr absl::Duration kRpcTimeout = absl::Seconds(2);
 std::optional<std::string> ExitedWithoutReaping(pid_t pid) {
   if (pid <= 0) return std::nullopt;
   siginfo_t info{};
-  if (::waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0 ||
-      info.si_pid == 0) {
+  if (::waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) {
     return std::nullopt;
   }
-  return info.si_code == CLD_EXITED
-             ? absl::StrCat("exited with status ", info.si_status)
-             : absl::StrCat("died of signal ", info.si_status);
+  return info.si_code == CLD_EXITED ? absl::StrCat("exited with status ", info.si_status)
+                                    : absl::StrCat("died of signal ", info.si_status);
 }
 
 std::string DescribeWaitStatus(int status) {
@@ -46,15 +44,50 @@ void SetDeadline(grpc::ClientContext* context) {
   context->set_deadline(absl::ToChronoTime(absl::Now() + kRpcTimeout));
 }
 
+// Replicated runs: the etcd members, ports reserved (Start reports an etcd
+// that cannot be set up).
+std::unique_ptr<test::EtcdCluster> MakeEtcd(const ChaosClusterOptions& options) {
+  if (!options.replicated) return nullptr;
+  absl::StatusOr<std::unique_ptr<test::EtcdCluster>> etcd =
+      test::EtcdCluster::Create(3, options.dir + "/etcd");
+  return etcd.ok() ? *std::move(etcd) : nullptr;
+}
+
+std::vector<std::unique_ptr<test::BackendProcess>> MakeBackends(const ChaosClusterOptions& options,
+                                                                const test::EtcdCluster* etcd) {
+  std::vector<std::string> flags;
+  if (!options.games.empty()) flags.push_back("--games=" + options.games);
+  std::vector<std::unique_ptr<test::BackendProcess>> backends;
+  if (!options.replicated) {
+    backends.push_back(std::make_unique<test::BackendProcess>(options.dir, flags));
+    return backends;
+  }
+  flags.push_back("--store=etcd");
+  flags.push_back("--etcd=" + (etcd != nullptr ? etcd->endpoints() : std::string()));
+  for (int i = 0; i < 2; ++i) {
+    const std::string dir = absl::StrCat(options.dir, "/backend-", i);
+    std::error_code error;
+    std::filesystem::create_directories(dir, error);
+    backends.push_back(std::make_unique<test::BackendProcess>(dir, flags));
+  }
+  return backends;
+}
+
+std::string AddressesOf(const std::vector<std::unique_ptr<test::BackendProcess>>& backends) {
+  std::vector<std::string> addresses;
+  for (const auto& backend : backends) addresses.push_back(backend->address());
+  return absl::StrJoin(addresses, ",");
+}
+
 }  // namespace
 
 ChaosCluster::ChaosCluster(ChaosClusterOptions options)
     : options_(std::move(options)),
       journal_(options_.dir + "/bard.journal"),
-      backend_(options_.dir, options_.games.empty()
-                                 ? std::vector<std::string>{}
-                                 : std::vector<std::string>{"--games=" + options_.games}),
-      frontends_(options_.dir, backend_.address(), options_.frontends, "push"),
+      etcd_(MakeEtcd(options_)),
+      backends_(MakeBackends(options_, etcd_.get())),
+      backend_list_(AddressesOf(backends_)),
+      frontends_(options_.dir, backend_list_, options_.frontends, "push"),
       clients_(options_.clients),
       client_outputs_(options_.clients) {
   std::vector<std::string> addresses;
@@ -69,7 +102,19 @@ ChaosCluster::~ChaosCluster() = default;
 
 absl::Status ChaosCluster::Start(absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
-  if (absl::Status s = backend_.Start(); !s.ok()) return s;
+  if (options_.replicated) {
+    if (etcd_ == nullptr) {
+      return absl::FailedPreconditionError(
+          "the etcd cluster could not be set up: is Debian's etcd-server installed?");
+    }
+    if (absl::Status s = etcd_->StartAll(); !s.ok()) return s;
+  }
+  for (const auto& backend : backends_) {
+    if (absl::Status s = backend->Start(); !s.ok()) return s;
+  }
+  absl::StatusOr<v1::Board> before = BackendBoard();
+  if (!before.ok()) return before.status();
+  seq_base_ = before->seq();
   if (absl::Status s = frontends_.StartAll(); !s.ok()) return s;
   if (absl::Status s = WaitForOneMaster(deadline - absl::Now()); !s.ok()) {
     return s;
@@ -80,14 +125,11 @@ absl::Status ChaosCluster::Start(absl::Duration timeout) {
   }
   // Every client has placed itself and printed its snapshot's first value.
   for (int i = 0; i < options_.clients; ++i) {
-    while (test::ReadFileOrEmpty(client_outputs_[i].back()).find('\n') ==
-           std::string::npos) {
+    while (test::ReadFileOrEmpty(client_outputs_[i].back()).find('\n') == std::string::npos) {
       if (absl::Now() > deadline) {
         return absl::DeadlineExceededError(absl::StrCat(
-            "client-", i, " printed nothing within ",
-            absl::FormatDuration(timeout), "; its log:\n",
-            Tail(test::ReadFileOrEmpty(
-                absl::StrCat(options_.dir, "/client-", i, ".log")))));
+            "client-", i, " printed nothing within ", absl::FormatDuration(timeout), "; its log:\n",
+            Tail(test::ReadFileOrEmpty(absl::StrCat(options_.dir, "/client-", i, ".log")))));
       }
       absl::SleepFor(absl::Milliseconds(20));
     }
@@ -97,10 +139,9 @@ absl::Status ChaosCluster::Start(absl::Duration timeout) {
 
 absl::Status ChaosCluster::StartBard() {
   absl::StatusOr<test::Subprocess> bard = test::Subprocess::Start(
-      {test::BinaryPath("bard/podium-bard"), "--backend=" + backend_.address(),
-       "--write_token_file=" + backend_.token_file(), "--journal=" + journal_,
-       "simulate", absl::StrCat("--rate=", options_.bard_rate),
-       absl::StrCat("--seed=", options_.seed),
+      {test::BinaryPath("bard/podium-bard"), "--backend=" + backend_list_,
+       "--write_token_file=" + backends_[0]->token_file(), "--journal=" + journal_, "simulate",
+       absl::StrCat("--rate=", options_.bard_rate), absl::StrCat("--seed=", options_.seed),
        absl::StrCat("--max_live=", options_.bard_max_live)},
       options_.dir + "/bard.log");
   if (!bard.ok()) return bard.status();
@@ -110,13 +151,11 @@ absl::Status ChaosCluster::StartBard() {
 
 absl::Status ChaosCluster::StartClient(int i) {
   std::vector<std::string>& outputs = client_outputs_[i];
-  outputs.push_back(
-      absl::StrCat(options_.dir, "/client-", i, ".", outputs.size() + 1,
-                   ".json"));
-  absl::StatusOr<test::Subprocess> client = test::Subprocess::Start(
-      {test::BinaryPath("client/podium-client"),
-       "--frontends=" + frontend_list_, "--json", "watch"},
-      outputs.back(), absl::StrCat(options_.dir, "/client-", i, ".log"));
+  outputs.push_back(absl::StrCat(options_.dir, "/client-", i, ".", outputs.size() + 1, ".json"));
+  absl::StatusOr<test::Subprocess> client =
+      test::Subprocess::Start({test::BinaryPath("client/podium-client"),
+                               "--frontends=" + frontend_list_, "--json", "watch"},
+                              outputs.back(), absl::StrCat(options_.dir, "/client-", i, ".log"));
   if (!client.ok()) return client.status();
   clients_[i] = *std::move(client);
   return absl::OkStatus();
@@ -128,9 +167,7 @@ int ChaosCluster::CurrentMaster() const {
     grpc::ClientContext context;
     SetDeadline(&context);
     v1::ListFrontendsReply reply;
-    if (!frontends_.NewStub(i)
-             ->ListFrontends(&context, v1::ListFrontendsRequest(), &reply)
-             .ok()) {
+    if (!frontends_.NewStub(i)->ListFrontends(&context, v1::ListFrontendsRequest(), &reply).ok()) {
       continue;
     }
     for (const v1::FrontendInfo& info : reply.frontends()) {
@@ -152,10 +189,21 @@ absl::StatusOr<Victim> ChaosCluster::Kill(const Fault& fault) {
     const int master = CurrentMaster();
     if (master >= 0) victim.index = master;
   }
-  victim.name = VictimName(Fault{{}, {}, victim.target, victim.index});
+  victim.name = VictimName(Fault{{}, {}, victim.target, victim.index}, options_.replicated);
   switch (victim.target) {
     case Target::kBackend:
-      backend_.Kill(SIGKILL);
+      backends_[victim.index]->Kill(SIGKILL);
+      break;
+    case Target::kEtcd:
+      etcd_->Kill(victim.index);
+      break;
+    case Target::kHost:
+      // Frozen, not killed: to the others the host is cut off, with its
+      // connections open and silent.
+      ::kill(etcd_->pid(victim.index), SIGSTOP);
+      if (victim.index < static_cast<int>(backends_.size())) {
+        ::kill(backends_[victim.index]->process().pid(), SIGSTOP);
+      }
       break;
     case Target::kFrontend:
       frontends_.Kill(victim.index, SIGKILL);
@@ -175,7 +223,15 @@ absl::StatusOr<Victim> ChaosCluster::Kill(const Fault& fault) {
 absl::Status ChaosCluster::Restart(const Victim& victim) {
   switch (victim.target) {
     case Target::kBackend:
-      return backend_.Start();
+      return backends_[victim.index]->Start();
+    case Target::kEtcd:
+      return etcd_->Restart(victim.index);
+    case Target::kHost:
+      ::kill(etcd_->pid(victim.index), SIGCONT);
+      if (victim.index < static_cast<int>(backends_.size())) {
+        ::kill(backends_[victim.index]->process().pid(), SIGCONT);
+      }
+      return etcd_->AwaitLeader(victim.index, absl::Seconds(30));
     case Target::kFrontend:
       return frontends_.Start(victim.index);
     case Target::kClient:
@@ -191,10 +247,12 @@ absl::Status ChaosCluster::Restart(const Victim& victim) {
 int64_t ChaosCluster::Pid(const Victim& victim) {
   switch (victim.target) {
     case Target::kBackend:
-      return backend_.process().pid();
+      return backends_[victim.index]->process().pid();
+    case Target::kEtcd:
+    case Target::kHost:
+      return etcd_->running(victim.index) ? etcd_->pid(victim.index) : 0;
     case Target::kFrontend:
-      return frontends_.running(victim.index) ? frontends_.pid(victim.index)
-                                              : 0;
+      return frontends_.running(victim.index) ? frontends_.pid(victim.index) : 0;
     case Target::kClient:
       return clients_[victim.index].pid();
     case Target::kBard:
@@ -208,12 +266,14 @@ int64_t ChaosCluster::Pid(const Victim& victim) {
 std::string ChaosCluster::LogOf(const Victim& victim) const {
   switch (victim.target) {
     case Target::kBackend:
-      return backend_.log();
+      return backends_[victim.index]->log();
+    case Target::kEtcd:
+    case Target::kHost:
+      return etcd_->log(victim.index);
     case Target::kFrontend:
       return frontends_.log(victim.index);
     case Target::kClient:
-      return test::ReadFileOrEmpty(
-          absl::StrCat(options_.dir, "/client-", victim.index, ".log"));
+      return test::ReadFileOrEmpty(absl::StrCat(options_.dir, "/client-", victim.index, ".log"));
     case Target::kBard:
       return test::ReadFileOrEmpty(options_.dir + "/bard.log");
     case Target::kMaster:
@@ -223,8 +283,14 @@ std::string ChaosCluster::LogOf(const Victim& victim) const {
 }
 
 std::vector<std::string> ChaosCluster::RestartUnexpectedExits() {
-  std::vector<Victim> everyone = {{Target::kBackend, 0, "backend"},
-                                  {Target::kBard, 0, "bard"}};
+  std::vector<Victim> everyone = {{Target::kBard, 0, "bard"}};
+  for (int i = 0; i < static_cast<int>(backends_.size()); ++i) {
+    everyone.push_back(
+        {Target::kBackend, i, VictimName(Fault{{}, {}, Target::kBackend, i}, options_.replicated)});
+  }
+  for (int i = 0; etcd_ != nullptr && i < etcd_->size(); ++i) {
+    everyone.push_back({Target::kEtcd, i, absl::StrCat("etcd-", i)});
+  }
   for (int i = 0; i < frontends_.size(); ++i) {
     everyone.push_back({Target::kFrontend, i, absl::StrCat("frontend-", i)});
   }
@@ -233,15 +299,12 @@ std::vector<std::string> ChaosCluster::RestartUnexpectedExits() {
   }
   std::vector<std::string> exits;
   for (const Victim& victim : everyone) {
-    const std::optional<std::string> how =
-        ExitedWithoutReaping(static_cast<pid_t>(Pid(victim)));
+    const std::optional<std::string> how = ExitedWithoutReaping(static_cast<pid_t>(Pid(victim)));
     if (!how.has_value()) continue;
     // Reaps it (SIGKILL to a zombie is harmless).
-    absl::StatusOr<Victim> reaped =
-        Kill(Fault{{}, {}, victim.target, victim.index});
-    std::string line = absl::StrCat(victim.name, " ", *how,
-                                    " without being killed; end of its log:\n",
-                                    Tail(LogOf(victim)));
+    absl::StatusOr<Victim> reaped = Kill(Fault{{}, {}, victim.target, victim.index});
+    std::string line = absl::StrCat(
+        victim.name, " ", *how, " without being killed; end of its log:\n", Tail(LogOf(victim)));
     if (absl::Status s = Restart(victim); !s.ok()) {
       absl::StrAppend(&line, "\nand could not be restarted: ", s.ToString());
     }
@@ -258,53 +321,52 @@ absl::StatusOr<int> ChaosCluster::StopBard(absl::Duration timeout) {
   return bard_.Kill(SIGKILL);
 }
 
-absl::StatusOr<std::string> ChaosCluster::JournalSummary(
-    absl::Duration timeout) {
+absl::StatusOr<std::string> ChaosCluster::JournalSummary(absl::Duration timeout) {
   const std::string out = options_.dir + "/journal-summary.json";
   const std::string log = options_.dir + "/journal-summary.log";
-  absl::StatusOr<test::Subprocess> summary = test::Subprocess::Start(
-      {test::BinaryPath("bard/podium-bard"), "--backend=" + backend_.address(),
-       "--write_token_file=" + backend_.token_file(), "--journal=" + journal_,
-       "--json", "journal-summary"},
-      out, log);
+  absl::StatusOr<test::Subprocess> summary =
+      test::Subprocess::Start({test::BinaryPath("bard/podium-bard"), "--backend=" + backend_list_,
+                               "--write_token_file=" + backends_[0]->token_file(),
+                               "--journal=" + journal_, "--json", "journal-summary"},
+                              out, log);
   if (!summary.ok()) return summary.status();
   absl::StatusOr<int> status = summary->Wait(timeout);
   if (!status.ok()) {
     return absl::DeadlineExceededError(
         absl::StrCat("podium-bard journal-summary still running after ",
-                     absl::FormatDuration(timeout), "; log:\n",
-                     Tail(test::ReadFileOrEmpty(log))));
+                     absl::FormatDuration(timeout), "; log:\n", Tail(test::ReadFileOrEmpty(log))));
   }
   if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0) {
-    return absl::InternalError(absl::StrCat(
-        "podium-bard journal-summary ended with ", DescribeWaitStatus(*status),
-        "; log:\n", Tail(test::ReadFileOrEmpty(log))));
+    return absl::InternalError(absl::StrCat("podium-bard journal-summary ended with ",
+                                            DescribeWaitStatus(*status), "; log:\n",
+                                            Tail(test::ReadFileOrEmpty(log))));
   }
   return test::ReadFileOrEmpty(out);
 }
 
 absl::StatusOr<v1::Board> ChaosCluster::BackendBoard() const {
-  grpc::ClientContext context;
-  SetDeadline(&context);
-  v1::Board board;
-  grpc::Status status =
-      backend_.NewStub()->GetBoard(&context, v1::GetBoardRequest(), &board);
-  if (!status.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("backend GetBoard: ", status.error_message()));
+  std::string errors;
+  for (const auto& backend : backends_) {
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    v1::Board board;
+    grpc::Status status = backend->NewStub()->GetBoard(&context, v1::GetBoardRequest(), &board);
+    if (status.ok()) return board;
+    absl::StrAppend(&errors, errors.empty() ? "" : "; ", backend->address(), ": ",
+                    status.error_message());
   }
-  return board;
+  return absl::UnavailableError(absl::StrCat("backend GetBoard: ", errors));
 }
 
 absl::StatusOr<v1::Board> ChaosCluster::FrontendBoard(int i) const {
   grpc::ClientContext context;
   SetDeadline(&context);
   v1::Board board;
-  grpc::Status status = frontends_.NewStub(i)->GetBoard(
-      &context, v1::GetScoreboardRequest(), &board);
+  grpc::Status status =
+      frontends_.NewStub(i)->GetBoard(&context, v1::GetScoreboardRequest(), &board);
   if (!status.ok()) {
-    return absl::UnavailableError(absl::StrCat(
-        "frontend-", i, " GetBoard: ", status.error_message()));
+    return absl::UnavailableError(
+        absl::StrCat("frontend-", i, " GetBoard: ", status.error_message()));
   }
   return board;
 }

@@ -17,19 +17,23 @@
 #include "absl/time/time.h"
 #include "podium/v1/types.pb.h"
 #include "tests/testing/cluster.h"
+#include "tests/testing/etcd_cluster.h"
 #include "tests/testing/subprocess.h"
 #include "tools/chaos/fault_plan.h"
 
 namespace podium::chaos {
 
 struct ChaosClusterOptions {
-  std::string dir;  // logs, database, journal; must exist
+  std::string dir;    // logs, database, journal; must exist
   uint64_t seed = 1;  // the bard's simulation seed
   int frontends = 3;
   int clients = 12;
   double bard_rate = 20;  // writes per second
   int bard_max_live = 4;  // matches in play at once
-  std::string games;  // the backend's --games file; empty: its built-in day
+  std::string games;      // the backend's --games file; empty: its built-in day
+  // 3 etcd members and 2 backends over them (--store=etcd), the frontends
+  // and the bard given both; else one backend on SQLite.
+  bool replicated = false;
 };
 
 // A process the run killed, resolved: a kMaster fault names the frontend
@@ -43,6 +47,8 @@ struct Victim {
 // Not thread-safe: one driver thread.
 class ChaosCluster {
  public:
+  // Reserves the ports; nothing runs until Start. An etcd cluster that
+  // cannot even be set up (etcd not installed) makes Start fail.
   explicit ChaosCluster(ChaosClusterOptions options);
   ~ChaosCluster();
 
@@ -70,7 +76,11 @@ class ChaosCluster {
   // an error with its exit status and log.
   absl::StatusOr<std::string> JournalSummary(absl::Duration timeout);
 
+  // The board of the first backend that answers.
   absl::StatusOr<v1::Board> BackendBoard() const;
+  // The backends' head seq before the first write: 0 on SQLite, etcd's
+  // revision at the start over etcd (seqs are its revisions).
+  int64_t seq_base() const { return seq_base_; }
   absl::StatusOr<v1::Board> FrontendBoard(int i) const;
   // OK when every frontend names the live frontend with the highest pid as
   // the one master; the last disagreement after `timeout` otherwise.
@@ -79,9 +89,7 @@ class ChaosCluster {
   int frontends() const { return frontends_.size(); }
   int clients() const { return options_.clients; }
   // The stdout files of each client's lifetimes, oldest first.
-  const std::vector<std::string>& client_outputs(int i) const {
-    return client_outputs_[i];
-  }
+  const std::vector<std::string>& client_outputs(int i) const { return client_outputs_[i]; }
   const std::string& journal_path() const { return journal_; }
 
  private:
@@ -94,7 +102,10 @@ class ChaosCluster {
 
   const ChaosClusterOptions options_;
   const std::string journal_;
-  test::BackendProcess backend_;
+  std::unique_ptr<test::EtcdCluster> etcd_;  // replicated runs only
+  std::vector<std::unique_ptr<test::BackendProcess>> backends_;
+  std::string backend_list_;  // "A,B" for the frontends and the bard
+  int64_t seq_base_ = 0;
   test::FrontendCluster frontends_;
   std::string frontend_list_;  // "A,B,C" for the clients
   test::Subprocess bard_;

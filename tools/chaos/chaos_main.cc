@@ -39,8 +39,12 @@ ABSL_FLAG(std::string, dir, "",
           "directory for logs, database and journal (created; default a new "
           "one under $TMPDIR, removed after a PASS)");
 ABSL_FLAG(bool, keep, false, "keep the default directory after a PASS too");
-ABSL_FLAG(bool, plan_only, false,
-          "print the fault plan the seed gives and exit, starting nothing");
+ABSL_FLAG(bool, plan_only, false, "print the fault plan the seed gives and exit, starting nothing");
+ABSL_FLAG(bool, replicated, false,
+          "run over 3 etcd members and 2 backends (--store=etcd), the frontends and the "
+          "bard given both, and add their faults: etcd members SIGKILLed (one at a time, "
+          "never a majority), either backend, and a whole host frozen (its etcd member "
+          "and backend SIGSTOPped, to the others cut off) and thawed");
 
 namespace {
 
@@ -70,9 +74,8 @@ constexpr char kUsage[] =
 // A fresh directory under $TMPDIR (or /tmp).
 std::string MakeTempDir() {
   const char* base = getenv("TMPDIR");
-  std::string pattern = absl::StrCat(base != nullptr && *base != '\0' ? base
-                                                                      : "/tmp",
-                                     "/podium-chaos-XXXXXX");
+  std::string pattern =
+      absl::StrCat(base != nullptr && *base != '\0' ? base : "/tmp", "/podium-chaos-XXXXXX");
   if (mkdtemp(pattern.data()) == nullptr) return "";
   return pattern;
 }
@@ -100,12 +103,14 @@ int main(int argc, char** argv) {
     options.games = std::filesystem::absolute(absl::GetFlag(FLAGS_games)).string();
   }
   options.settle_timeout = absl::GetFlag(FLAGS_settle_timeout);
+  options.replicated = absl::GetFlag(FLAGS_replicated);
 
   podium::chaos::FaultPlanOptions plan;
   plan.seed = options.seed;
   plan.duration = options.duration;
   plan.frontends = options.frontends;
   plan.clients = options.clients;
+  plan.replicated = options.replicated;
   if (absl::Status s = podium::chaos::CheckFaultPlanOptions(plan); !s.ok()) {
     std::cerr << "chaos: " << s.message() << "\n";
     return 2;
@@ -116,11 +121,10 @@ int main(int argc, char** argv) {
   }
   if (absl::GetFlag(FLAGS_plan_only)) {
     for (const podium::chaos::Fault& fault : podium::chaos::PlanFaults(plan)) {
-      std::cout << absl::StrFormat(
-                       "+%.3fs kill %s, restart at +%.3fs",
-                       absl::ToDoubleSeconds(fault.kill_at),
-                       podium::chaos::VictimName(fault),
-                       absl::ToDoubleSeconds(fault.restart_at()))
+      std::cout << absl::StrFormat("+%.3fs kill %s, restart at +%.3fs",
+                                   absl::ToDoubleSeconds(fault.kill_at),
+                                   podium::chaos::VictimName(fault, plan.replicated),
+                                   absl::ToDoubleSeconds(fault.restart_at()))
                 << std::endl;
     }
     return 0;
@@ -132,8 +136,8 @@ int main(int argc, char** argv) {
   std::error_code error;
   std::filesystem::create_directories(options.dir, error);
   if (options.dir.empty() || error) {
-    std::cerr << "chaos: cannot create the directory '" << options.dir
-              << "': " << error.message() << "\n";
+    std::cerr << "chaos: cannot create the directory '" << options.dir << "': " << error.message()
+              << "\n";
     return 2;
   }
 

@@ -8,7 +8,8 @@
 //   (2) each team's medal tally on the backend equals the awards the bard's
 //       journal records as acknowledged: no award lost, none counted twice;
 //       and the backend's head seq equals the writes acknowledged (the bard
-//       is the only writer, each applied write takes one seq);
+//       is the only writer, each applied write takes one seq; over etcd,
+//       one revision, counted from the revision at the start);
 //   (3) within one client process, no key's version ever goes down;
 //   (4) the frontends agree on exactly one master, the highest live pid.
 //
@@ -38,7 +39,9 @@ struct ChaosOptions {
   double rate = 20;   // the bard's writes per second
   int max_live = 4;   // the bard's matches in play at once
   std::string games;  // a games file for the backend; empty: the built-in day
-  std::string dir;    // logs and data; must exist
+  // Over 3 etcd members and 2 backends, with their faults in the plan.
+  bool replicated = false;
+  std::string dir;  // logs and data; must exist
   absl::Duration start_timeout = absl::Seconds(60);
   // How long the system may take to converge once the writes stop.
   absl::Duration settle_timeout = absl::Seconds(30);

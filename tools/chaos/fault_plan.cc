@@ -3,6 +3,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 
 namespace podium::chaos {
 namespace {
@@ -14,8 +15,7 @@ int64_t Draw(std::mt19937_64* rng, int64_t low, int64_t high) {
   return low + static_cast<int64_t>((*rng)() % span);
 }
 
-absl::Duration DrawDuration(std::mt19937_64* rng, absl::Duration low,
-                            absl::Duration high) {
+absl::Duration DrawDuration(std::mt19937_64* rng, absl::Duration low, absl::Duration high) {
   return absl::Milliseconds(
       Draw(rng, absl::ToInt64Milliseconds(low), absl::ToInt64Milliseconds(high)));
 }
@@ -31,6 +31,11 @@ constexpr Weight kWeights[] = {{Target::kBackend, 15},
                                {Target::kMaster, 15},
                                {Target::kClient, 35},
                                {Target::kBard, 15}};
+// Replicated runs: a share of the faults go to etcd members and frozen
+// hosts, and "backend" means either of two.
+constexpr Weight kReplicatedWeights[] = {
+    {Target::kBackend, 15}, {Target::kEtcd, 15},   {Target::kHost, 10}, {Target::kFrontend, 15},
+    {Target::kMaster, 10},  {Target::kClient, 25}, {Target::kBard, 10}};
 
 }  // namespace
 
@@ -46,15 +51,23 @@ std::string TargetName(Target target) {
       return "client";
     case Target::kBard:
       return "bard";
+    case Target::kEtcd:
+      return "etcd";
+    case Target::kHost:
+      return "host";
   }
   return "unknown";
 }
 
-std::string VictimName(const Fault& fault) {
+std::string VictimName(const Fault& fault, bool replicated) {
   switch (fault.target) {
     case Target::kFrontend:
     case Target::kClient:
+    case Target::kEtcd:
+    case Target::kHost:
       return absl::StrCat(TargetName(fault.target), "-", fault.index);
+    case Target::kBackend:
+      return replicated ? absl::StrCat("backend-", fault.index) : "backend";
     default:
       return TargetName(fault.target);
   }
@@ -64,16 +77,17 @@ absl::Status CheckFaultPlanOptions(const FaultPlanOptions& options) {
   if (options.duration < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("the duration must not be negative");
   }
-  if (options.frontends < 1 || options.clients < 1) {
+  if (options.replicated && (options.etcd_members < 3 || options.backends < 1)) {
     return absl::InvalidArgumentError(
-        "there must be at least one frontend and one client");
+        "a replicated run needs at least 3 etcd members (so that one down is a minority) "
+        "and a backend");
   }
-  if (options.min_gap < absl::ZeroDuration() ||
-      options.min_gap > options.max_gap ||
-      options.min_down < absl::ZeroDuration() ||
-      options.min_down > options.max_down) {
-    return absl::InvalidArgumentError(
-        "gap and down-time ranges must be 0 <= min <= max");
+  if (options.frontends < 1 || options.clients < 1) {
+    return absl::InvalidArgumentError("there must be at least one frontend and one client");
+  }
+  if (options.min_gap < absl::ZeroDuration() || options.min_gap > options.max_gap ||
+      options.min_down < absl::ZeroDuration() || options.min_down > options.max_down) {
+    return absl::InvalidArgumentError("gap and down-time ranges must be 0 <= min <= max");
   }
   return absl::OkStatus();
 }
@@ -81,13 +95,13 @@ absl::Status CheckFaultPlanOptions(const FaultPlanOptions& options) {
 std::vector<Fault> PlanFaults(const FaultPlanOptions& options) {
   std::mt19937_64 rng(options.seed);
   std::vector<Fault> plan;
-  absl::Duration at = options.warm_up +
-                      DrawDuration(&rng, options.min_gap, options.max_gap);
+  absl::Duration at = options.warm_up + DrawDuration(&rng, options.min_gap, options.max_gap);
   while (at < options.duration) {
     Fault fault;
     fault.kill_at = at;
     int64_t roll = Draw(&rng, 0, 99);
-    for (const Weight& weight : kWeights) {
+    for (const Weight& weight : options.replicated ? absl::MakeConstSpan(kReplicatedWeights)
+                                                   : absl::MakeConstSpan(kWeights)) {
       fault.target = weight.target;
       if (roll < weight.percent) break;
       roll -= weight.percent;
@@ -96,12 +110,18 @@ std::vector<Fault> PlanFaults(const FaultPlanOptions& options) {
     // shifts the draws of the faults after it.
     const int64_t frontend = Draw(&rng, 0, options.frontends - 1);
     const int64_t client = Draw(&rng, 0, options.clients - 1);
-    fault.index = static_cast<int>(
-        fault.target == Target::kClient ? client : frontend);
+    fault.index = static_cast<int>(fault.target == Target::kClient ? client : frontend);
+    if (options.replicated) {  // more draws only here: the old plans stay
+      const int64_t member = Draw(&rng, 0, options.etcd_members - 1);
+      const int64_t backend = Draw(&rng, 0, options.backends - 1);
+      if (fault.target == Target::kEtcd || fault.target == Target::kHost) fault.index = member;
+      if (fault.target == Target::kBackend) fault.index = backend;
+    } else if (fault.target == Target::kBackend) {
+      fault.index = 0;
+    }
     fault.down_for = DrawDuration(&rng, options.min_down, options.max_down);
     plan.push_back(fault);
-    at = fault.restart_at() +
-         DrawDuration(&rng, options.min_gap, options.max_gap);
+    at = fault.restart_at() + DrawDuration(&rng, options.min_gap, options.max_gap);
   }
   return plan;
 }

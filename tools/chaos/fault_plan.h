@@ -21,14 +21,17 @@
 namespace podium::chaos {
 
 enum class Target {
-  kBackend,
+  kBackend,   // the backend `index` (0 with one backend)
   kFrontend,  // the frontend `index`
   kMaster,    // whichever frontend is master at the time (else `index`)
   kClient,    // the watching client `index`
   kBard,
+  kEtcd,  // etcd member `index` (replicated runs)
+  kHost,  // host `index` frozen (SIGSTOP) whole: its etcd member and
+          // its backend, if it has one; thawed at the restart
 };
 
-// "backend", "frontend", "master", "client", "bard".
+// "backend", "frontend", "master", "client", "bard", "etcd", "host".
 std::string TargetName(Target target);
 
 struct Fault {
@@ -46,6 +49,12 @@ struct FaultPlanOptions {
   absl::Duration duration = absl::Seconds(30);
   int frontends = 3;
   int clients = 12;
+  // Replicated: 3 etcd members and 2 backends, and faults of theirs
+  // besides (etcd members, either backend, a frozen host). One fault at a
+  // time: never more than one member of three, a minority, is down.
+  bool replicated = false;
+  int etcd_members = 3;
+  int backends = 2;
   // Pause from a restart to the next kill, and time down, each drawn
   // uniformly (millisecond steps) from its range.
   absl::Duration min_gap = absl::Milliseconds(300);
@@ -64,8 +73,9 @@ absl::Status CheckFaultPlanOptions(const FaultPlanOptions& options);
 // standard libraries), so the plan is the same on every platform.
 std::vector<Fault> PlanFaults(const FaultPlanOptions& options);
 
-// "frontend-2", "client-11", "master", "backend", "bard".
-std::string VictimName(const Fault& fault);
+// "frontend-2", "client-11", "master", "backend", "bard"; in replicated
+// runs "backend-1", "etcd-2", "host-0".
+std::string VictimName(const Fault& fault, bool replicated = false);
 
 }  // namespace podium::chaos
 

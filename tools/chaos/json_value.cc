@@ -26,8 +26,7 @@ class JsonParser {
   static constexpr int kMaxDepth = 64;
 
   absl::Status Error(absl::string_view what) const {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bad JSON at byte ", pos_, ": ", what));
+    return absl::InvalidArgumentError(absl::StrCat("bad JSON at byte ", pos_, ": ", what));
   }
   void SkipSpace() {
     while (pos_ < text_.size() && absl::ascii_isspace(text_[pos_])) ++pos_;
@@ -113,9 +112,7 @@ class JsonParser {
       const char h = text_[pos_++];
       if (!absl::ascii_isxdigit(h)) return Error("bad \\u escape");
       code = code * 16 + static_cast<uint32_t>(
-                             absl::ascii_isdigit(h)
-                                 ? h - '0'
-                                 : absl::ascii_tolower(h) - 'a' + 10);
+                             absl::ascii_isdigit(h) ? h - '0' : absl::ascii_tolower(h) - 'a' + 10);
     }
     return code;
   }
@@ -253,30 +250,26 @@ absl::StatusOr<int64_t> JsonValue::AsInt64() const {
   return value;
 }
 
-absl::StatusOr<int64_t> MemberInt64(const JsonValue& object,
-                                    absl::string_view name) {
+absl::StatusOr<int64_t> MemberInt64(const JsonValue& object, absl::string_view name) {
   const JsonValue* member = object.Find(name);
   if (member == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat("no \"", name, "\""));
   }
   absl::StatusOr<int64_t> value = member->AsInt64();
   if (!value.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("\"", name, "\" is ", value.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat("\"", name, "\" is ", value.status().message()));
   }
   return value;
 }
 
-absl::StatusOr<std::string> MemberString(const JsonValue& object,
-                                         absl::string_view name) {
+absl::StatusOr<std::string> MemberString(const JsonValue& object, absl::string_view name) {
   const JsonValue* member = object.Find(name);
   if (member == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat("no \"", name, "\""));
   }
   absl::StatusOr<std::string> value = member->AsString();
   if (!value.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("\"", name, "\" is ", value.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat("\"", name, "\" is ", value.status().message()));
   }
   return value;
 }

@@ -51,10 +51,8 @@ class JsonValue {
 
 // Convenience for objects: the member as an integer or string, with an
 // error naming the member.
-absl::StatusOr<int64_t> MemberInt64(const JsonValue& object,
-                                    absl::string_view name);
-absl::StatusOr<std::string> MemberString(const JsonValue& object,
-                                         absl::string_view name);
+absl::StatusOr<int64_t> MemberInt64(const JsonValue& object, absl::string_view name);
+absl::StatusOr<std::string> MemberString(const JsonValue& object, absl::string_view name);
 
 }  // namespace podium::chaos
 

@@ -26,11 +26,10 @@ absl::StatusOr<JournalTotals> ParseJournalSummary(absl::string_view output) {
   absl::StatusOr<JsonValue> json = JsonValue::Parse(last);
   if (!json.ok()) return json.status();
   JournalTotals totals;
-  for (auto [name, field] :
-       {std::pair<const char*, int64_t*>{"acked", &totals.acked},
-        {"duplicates", &totals.duplicates},
-        {"pending", &totals.pending},
-        {"refused", &totals.refused}}) {
+  for (auto [name, field] : {std::pair<const char*, int64_t*>{"acked", &totals.acked},
+                             {"duplicates", &totals.duplicates},
+                             {"pending", &totals.pending},
+                             {"refused", &totals.refused}}) {
     absl::StatusOr<int64_t> value = MemberInt64(*json, name);
     if (!value.ok()) return value.status();
     *field = *value;
@@ -42,10 +41,9 @@ absl::StatusOr<JournalTotals> ParseJournalSummary(absl::string_view output) {
   for (size_t i = 0; i < medals->keys().size(); ++i) {
     const JsonValue& entry = medals->items()[i];
     Tally& tally = totals.medals[medals->keys()[i]];
-    for (auto [name, field] :
-         {std::pair<const char*, int64_t*>{"gold", &tally.gold},
-          {"silver", &tally.silver},
-          {"bronze", &tally.bronze}}) {
+    for (auto [name, field] : {std::pair<const char*, int64_t*>{"gold", &tally.gold},
+                               {"silver", &tally.silver},
+                               {"bronze", &tally.bronze}}) {
       absl::StatusOr<int64_t> value = MemberInt64(entry, name);
       if (!value.ok()) return value.status();
       *field = *value;
@@ -54,10 +52,8 @@ absl::StatusOr<JournalTotals> ParseJournalSummary(absl::string_view output) {
   return totals;
 }
 
-std::vector<std::string> DiffViews(const BoardView& want,
-                                   absl::string_view want_name,
-                                   const BoardView& got,
-                                   absl::string_view got_name, size_t limit) {
+std::vector<std::string> DiffViews(const BoardView& want, absl::string_view want_name,
+                                   const BoardView& got, absl::string_view got_name, size_t limit) {
   std::vector<std::string> diffs;
   size_t found = 0;
   auto add = [&](std::string line) {
@@ -66,17 +62,17 @@ std::vector<std::string> DiffViews(const BoardView& want,
   for (const auto& [key, value] : want) {
     auto it = got.find(key);
     if (it == got.end()) {
-      add(absl::StrCat(key, ": ", want_name, " ", DescribeKeyValue(value),
-                       ", ", got_name, " does not have it"));
+      add(absl::StrCat(key, ": ", want_name, " ", DescribeKeyValue(value), ", ", got_name,
+                       " does not have it"));
     } else if (it->second != value) {
-      add(absl::StrCat(key, ": ", want_name, " ", DescribeKeyValue(value),
-                       ", ", got_name, " ", DescribeKeyValue(it->second)));
+      add(absl::StrCat(key, ": ", want_name, " ", DescribeKeyValue(value), ", ", got_name, " ",
+                       DescribeKeyValue(it->second)));
     }
   }
   for (const auto& [key, value] : got) {
     if (want.count(key) == 0) {
-      add(absl::StrCat(key, ": ", got_name, " ", DescribeKeyValue(value),
-                       ", ", want_name, " does not have it"));
+      add(absl::StrCat(key, ": ", got_name, " ", DescribeKeyValue(value), ", ", want_name,
+                       " does not have it"));
     }
   }
   if (found > limit) {
@@ -85,30 +81,26 @@ std::vector<std::string> DiffViews(const BoardView& want,
   return diffs;
 }
 
-std::vector<std::string> DiffMedals(const v1::Board& backend,
-                                    const JournalTotals& journal) {
+std::vector<std::string> DiffMedals(const v1::Board& backend, const JournalTotals& journal) {
   std::vector<std::string> diffs;
   std::set<std::string> seen;
   for (const v1::MedalTally& tally : backend.medals()) {
     seen.insert(tally.team());
     Tally acked;
-    if (auto it = journal.medals.find(tally.team());
-        it != journal.medals.end()) {
+    if (auto it = journal.medals.find(tally.team()); it != journal.medals.end()) {
       acked = it->second;
     }
     if (tally.gold() != acked.gold || tally.silver() != acked.silver ||
         tally.bronze() != acked.bronze) {
-      diffs.push_back(absl::StrCat(
-          tally.team(), ": backend gold=", tally.gold(),
-          " silver=", tally.silver(), " bronze=", tally.bronze(),
-          ", journal acknowledged gold=", acked.gold, " silver=", acked.silver,
-          " bronze=", acked.bronze));
+      diffs.push_back(absl::StrCat(tally.team(), ": backend gold=", tally.gold(),
+                                   " silver=", tally.silver(), " bronze=", tally.bronze(),
+                                   ", journal acknowledged gold=", acked.gold,
+                                   " silver=", acked.silver, " bronze=", acked.bronze));
     }
   }
   for (const auto& [team, tally] : journal.medals) {
     if (seen.count(team) == 0) {
-      diffs.push_back(absl::StrCat(team, ": the journal acknowledges ",
-                                   tally.total(),
+      diffs.push_back(absl::StrCat(team, ": the journal acknowledges ", tally.total(),
                                    " medals, the backend has no such team"));
     }
   }

@@ -42,17 +42,14 @@ absl::StatusOr<JournalTotals> ParseJournalSummary(absl::string_view output);
 // version or value, one line each ("event:boar-hunt: backend v41 live
 // Gauls=2 ..., frontend-1 v38 live Gauls=1 ..."), at most `limit` lines
 // (the last one then says how many more there are).
-std::vector<std::string> DiffViews(const BoardView& want,
-                                   absl::string_view want_name,
-                                   const BoardView& got,
-                                   absl::string_view got_name,
+std::vector<std::string> DiffViews(const BoardView& want, absl::string_view want_name,
+                                   const BoardView& got, absl::string_view got_name,
                                    size_t limit = 5);
 
 // Each team's tally on the backend against the awards the journal records
 // as acknowledged (a team the journal never names must have none), one
 // line per team that differs.
-std::vector<std::string> DiffMedals(const v1::Board& backend,
-                                    const JournalTotals& journal);
+std::vector<std::string> DiffMedals(const v1::Board& backend, const JournalTotals& journal);
 
 // Violations found so far, in the order found.
 class Verdict {
