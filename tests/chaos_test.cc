@@ -72,6 +72,36 @@ TEST(FaultPlanTest, EveryKindOfVictimComesUp) {
   EXPECT_THAT(seen, SizeIs(5));
 }
 
+TEST(FaultPlanTest, AReplicatedPlanAddsEtcdBackendAndHostFaultsWithinTheirRanges) {
+  std::set<Target> seen;
+  std::set<std::string> names;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    FaultPlanOptions options;
+    options.seed = seed;
+    options.replicated = true;
+    for (const Fault& fault : PlanFaults(options)) {
+      seen.insert(fault.target);
+      names.insert(VictimName(fault, true));
+      if (fault.target == Target::kEtcd || fault.target == Target::kHost) {
+        EXPECT_LT(fault.index, options.etcd_members);
+      }
+      if (fault.target == Target::kBackend) EXPECT_LT(fault.index, options.backends);
+    }
+  }
+  EXPECT_THAT(seen, SizeIs(7));
+  EXPECT_TRUE(names.count("backend-1") && names.count("etcd-2") && names.count("host-0"));
+  // Without --replicated, a seed's plan is what it always was.
+  FaultPlanOptions plain;
+  plain.seed = 5;
+  for (const Fault& fault : PlanFaults(plain)) {
+    EXPECT_NE(fault.target, Target::kEtcd);
+    EXPECT_NE(fault.target, Target::kHost);
+  }
+  plain.replicated = true;
+  plain.etcd_members = 1;
+  EXPECT_FALSE(CheckFaultPlanOptions(plain).ok()) << "one member down would be all of them";
+}
+
 TEST(FaultPlanTest, OptionsAreChecked) {
   FaultPlanOptions options;
   EXPECT_TRUE(CheckFaultPlanOptions(options).ok());
