@@ -37,8 +37,7 @@ grpc::ServerUnaryReactor* BackendService::Write(
     reactor->Finish(ToGrpcStatus(auth));
     return reactor;
   }
-  write([reactor, reply, method, what = std::move(what)](
-            absl::StatusOr<WriteResult> result) {
+  write([reactor, reply, method, what = std::move(what)](absl::StatusOr<WriteResult> result) {
     if (result.ok()) {
       *reply->mutable_change() = std::move(result->change);
       reply->set_duplicate(result->duplicate);
@@ -52,52 +51,51 @@ grpc::ServerUnaryReactor* BackendService::Write(
   return reactor;
 }
 
-grpc::ServerUnaryReactor* BackendService::RecordScore(
-    grpc::CallbackServerContext* context, const v1::RecordScoreRequest* request,
-    v1::WriteReply* reply) {
+grpc::ServerUnaryReactor* BackendService::RecordScore(grpc::CallbackServerContext* context,
+                                                      const v1::RecordScoreRequest* request,
+                                                      v1::WriteReply* reply) {
   return Write(context, "RecordScore",
-               VLOG_IS_ON(1) ? absl::StrCat("key=", request->idempotency_key(),
-                                            " event=", request->event())
-                             : std::string(),
+               VLOG_IS_ON(1)
+                   ? absl::StrCat("key=", request->idempotency_key(), " event=", request->event())
+                   : std::string(),
                reply, [this, request](Store::WriteDone done) {
                  store_->RecordScoreAsync(*request, std::move(done));
                });
 }
 
-grpc::ServerUnaryReactor* BackendService::AwardMedal(
-    grpc::CallbackServerContext* context, const v1::AwardMedalRequest* request,
-    v1::WriteReply* reply) {
+grpc::ServerUnaryReactor* BackendService::AwardMedal(grpc::CallbackServerContext* context,
+                                                     const v1::AwardMedalRequest* request,
+                                                     v1::WriteReply* reply) {
   return Write(context, "AwardMedal",
                VLOG_IS_ON(1) ? absl::StrCat("key=", request->idempotency_key(),
-                                            " team=", request->team(),
-                                            " medal=", request->medal())
+                                            " team=", request->team(), " medal=", request->medal())
                              : std::string(),
                reply, [this, request](Store::WriteDone done) {
                  store_->AwardMedalAsync(*request, std::move(done));
                });
 }
 
-grpc::Status BackendService::GetEvent(grpc::ServerContext*,
-                                      const v1::GetEventRequest* request,
+grpc::Status BackendService::GetEvent(grpc::ServerContext*, const v1::GetEventRequest* request,
                                       v1::EventScore* reply) {
+  if (absl::Status s = store_->AwaitCommitted(); !s.ok()) return ToGrpcStatus(s);
   absl::StatusOr<v1::EventScore> score = store_->GetEvent(request->event());
   if (!score.ok()) return ToGrpcStatus(score.status());
   *reply = *std::move(score);
   return grpc::Status::OK;
 }
 
-grpc::Status BackendService::GetMedals(grpc::ServerContext*,
-                                       const v1::GetMedalsRequest* request,
+grpc::Status BackendService::GetMedals(grpc::ServerContext*, const v1::GetMedalsRequest* request,
                                        v1::MedalTally* reply) {
+  if (absl::Status s = store_->AwaitCommitted(); !s.ok()) return ToGrpcStatus(s);
   absl::StatusOr<v1::MedalTally> tally = store_->GetMedals(request->team());
   if (!tally.ok()) return ToGrpcStatus(tally.status());
   *reply = *std::move(tally);
   return grpc::Status::OK;
 }
 
-grpc::Status BackendService::GetBoard(grpc::ServerContext*,
-                                      const v1::GetBoardRequest*,
+grpc::Status BackendService::GetBoard(grpc::ServerContext*, const v1::GetBoardRequest*,
                                       v1::Board* reply) {
+  if (absl::Status s = store_->AwaitCommitted(); !s.ok()) return ToGrpcStatus(s);
   *reply = store_->GetBoard();
   return grpc::Status::OK;
 }
@@ -106,54 +104,48 @@ grpc::Status BackendService::ChangesSince(grpc::ServerContext* context,
                                           const v1::ChangesSinceRequest* request,
                                           v1::ChangesSinceReply* reply) {
   if (request->max_changes() < 0) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        "max_changes must not be negative");
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "max_changes must not be negative");
   }
   const size_t page = PageSize(request->max_changes());
+  // A reader covers (after_seq, head]: every change acknowledged anywhere
+  // before it asked must be in that.
+  if (absl::Status s = store_->AwaitCommitted(); !s.ok()) return ToGrpcStatus(s);
   // Read the head first: the changes returned are then at least that fresh.
   const int64_t head = store_->head_seq();
   absl::StatusOr<std::vector<v1::Change>> changes =
       store_->ChangesSince(request->after_seq(), page);
   if (!changes.ok()) return ToGrpcStatus(changes.status());
   for (v1::Change& change : *changes) *reply->add_changes() = std::move(change);
-  reply->set_head_seq(std::max(head, reply->changes().empty()
-                                         ? head
-                                         : reply->changes().rbegin()->seq()));
-  VLOG(1) << "ChangesSince after=" << request->after_seq() << " from "
-          << context->peer() << " -> " << reply->changes_size()
-          << " changes, head " << reply->head_seq();
+  reply->set_head_seq(
+      std::max(head, reply->changes().empty() ? head : reply->changes().rbegin()->seq()));
+  VLOG(1) << "ChangesSince after=" << request->after_seq() << " from " << context->peer() << " -> "
+          << reply->changes_size() << " changes, head " << reply->head_seq();
   return grpc::Status::OK;
 }
 
 grpc::Status BackendService::GetHistory(grpc::ServerContext* context,
-                                        const v1::HistoryRequest* request,
-                                        v1::History* reply) {
+                                        const v1::HistoryRequest* request, v1::History* reply) {
   if (request->max_changes() < 0) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        "max_changes must not be negative");
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "max_changes must not be negative");
   }
   const size_t page = PageSize(request->max_changes());
+  if (absl::Status s = store_->AwaitCommitted(); !s.ok()) return ToGrpcStatus(s);
   absl::StatusOr<v1::History> history = store_->GetHistory(*request, page);
   if (!history.ok()) return ToGrpcStatus(history.status());
   *reply = *std::move(history);
-  VLOG(1) << "GetHistory " << reply->key() << " after=" << request->after_seq()
-          << " from " << context->peer() << " -> " << reply->changes_size()
-          << " changes";
+  VLOG(1) << "GetHistory " << reply->key() << " after=" << request->after_seq() << " from "
+          << context->peer() << " -> " << reply->changes_size() << " changes";
   return grpc::Status::OK;
 }
 
-grpc::Status BackendService::Watch(grpc::ServerContext* context,
-                                   const v1::WatchRequest* request,
+grpc::Status BackendService::Watch(grpc::ServerContext* context, const v1::WatchRequest* request,
                                    grpc::ServerWriter<v1::Change>* writer) {
-  LOG(INFO) << "Watch from " << context->peer() << " after seq "
-            << request->from_seq();
+  LOG(INFO) << "Watch from " << context->peer() << " after seq " << request->from_seq();
   int64_t last = request->from_seq();
   while (!context->IsCancelled()) {
-    absl::StatusOr<std::vector<v1::Change>> changes =
-        store_->ChangesSince(last, kDefaultPage);
+    absl::StatusOr<std::vector<v1::Change>> changes = store_->ChangesSince(last, kDefaultPage);
     if (!changes.ok()) {
-      LOG(WARNING) << "Watch from " << context->peer()
-                   << " ends: " << changes.status();
+      LOG(WARNING) << "Watch from " << context->peer() << " ends: " << changes.status();
       return ToGrpcStatus(changes.status());
     }
     for (const v1::Change& change : *changes) {

@@ -17,6 +17,13 @@
 
 namespace podium {
 
+namespace {
+
+// Least time Open gives the watch to start and replay the history.
+constexpr absl::Duration kOpenWait = absl::Seconds(30);
+
+}  // namespace
+
 struct EtcdStore::Write {
   const v1::RecordScoreRequest* score = nullptr;
   const v1::AwardMedalRequest* medal = nullptr;
@@ -58,7 +65,7 @@ absl::StatusOr<std::unique_ptr<EtcdStore>> EtcdStore::Open(std::unique_ptr<EtcdC
   }
   std::unique_ptr<EtcdStore> store(
       new EtcdStore(std::move(etcd), std::move(games), std::move(options)));
-  if (absl::Status s = store->LoadSnapshot(); !s.ok()) return s;
+  if (absl::Status s = store->LoadSnapshot(/*restart_log=*/false); !s.ok()) return s;
   if (absl::Status s = store->RenewLease(); !s.ok()) return s;
   int64_t replay_from;
   {
@@ -77,7 +84,9 @@ absl::StatusOr<std::unique_ptr<EtcdStore>> EtcdStore::Open(std::unique_ptr<EtcdC
   // snapshot, so that a reader of it right away misses nothing.
   EtcdStore* raw = store.get();
   absl::MutexLock lock(&raw->mu_);
-  const absl::Duration wait = raw->etcd_->call_timeout() * raw->etcd_->size();
+  // Replaying up to change_retention revisions may take a while on a busy
+  // machine.
+  const absl::Duration wait = std::max(raw->etcd_->call_timeout() * raw->etcd_->size(), kOpenWait);
   auto caught_up = [raw]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(raw->mu_) {
     return raw->watching_ && raw->next_revision_ > raw->snapshot_newest_;
   };
@@ -149,13 +158,18 @@ void EtcdStore::Submit(const Request& request, WriteDone done) {
   write->give_up_at = absl::Now() + options_.write_budget;
   {
     absl::MutexLock lock(&mu_);
-    ++in_flight_;
-    // One write of a key at a time from this backend: writers of the same
-    // key would otherwise only make each other's compare fail.
-    std::deque<std::shared_ptr<Write>>& queue = key_queues_[write->key];
-    queue.push_back(write);
-    if (queue.size() > 1) return;  // starts when the one before it ends
+    if (stopping_) {  // began shutting down since the check above
+      status = absl::UnavailableError("the store is shutting down");
+    } else {
+      ++in_flight_;
+      // One write of a key at a time from this backend: writers of the
+      // same key would otherwise only make each other's compare fail.
+      std::deque<std::shared_ptr<Write>>& queue = key_queues_[write->key];
+      queue.push_back(write);
+      if (queue.size() > 1) return;  // starts when the one before it ends
+    }
   }
+  if (!status.ok()) return write->done(status);
   Start(std::move(write), std::nullopt);
 }
 
@@ -240,6 +254,12 @@ void EtcdStore::Attempt(std::shared_ptr<Write> write) {
     applied->set_key(applied_key);
     applied->set_value(record.SerializeAsString());
     absl::MutexLock lock(&mu_);
+    if (lease_id_ == 0 && !stopping_ && absl::Now() < write->give_up_at) {
+      // A record without a lease would never expire: wait for the
+      // housekeeper's next lease (it retries parked writes after renewing).
+      retries_.push_back(std::move(write));
+      return;
+    }
     applied->set_lease(lease_id_);
   }
   txn.add_failure()->mutable_request_range()->set_key(applied_key);
@@ -266,10 +286,16 @@ void EtcdStore::Answered(std::shared_ptr<Write> write, grpc::Status status) {
       retries_.push_back(std::move(write));
       return;
     }
-    result = absl::UnavailableError(absl::StrCat(
-        "etcd did not answer the write (", status.error_message(),
-        "); it may or may not be applied: retry it with the same idempotency key, which "
-        "applies it at most once"));
+    if (EtcdClient::TryAnother(status) || status.error_code() == grpc::StatusCode::NOT_FOUND) {
+      result = absl::UnavailableError(absl::StrCat(
+          "etcd did not answer the write (", status.error_message(),
+          "); it may or may not be applied: retry it with the same idempotency key, which "
+          "applies it at most once"));
+    } else {  // etcd said no (out of space, too large, not allowed): nothing applied
+      result = absl::Status(
+          static_cast<absl::StatusCode>(status.error_code()),
+          absl::StrCat("etcd refused the write, nothing was applied: ", status.error_message()));
+    }
   } else if (response.succeeded()) {
     revision = response.header().revision();
     if (!write->refusal.ok()) {
@@ -306,7 +332,7 @@ void EtcdStore::Answered(std::shared_ptr<Write> write, grpc::Status status) {
     // Another write changed the value first: compute again from it.
     const etcdserverpb::RangeResponse& value = response.responses(1).response_range();
     absl::StatusOr<v1::Change> current =
-        value.kvs_size() > 0 ? DecodeValue(value.kvs(0)) : initial_.ValueOf(write->key);
+        value.kvs_size() > 0 ? AsInstalled(value.kvs(0)) : initial_.ValueOf(write->key);
     if (current.ok()) {
       write->current = *std::move(current);
       write->current_revision = value.kvs_size() > 0 ? value.kvs(0).mod_revision() : 0;
@@ -319,6 +345,18 @@ void EtcdStore::Answered(std::shared_ptr<Write> write, grpc::Status status) {
         " races with concurrent writes of the same key; nothing was applied: retry it"));
   }
   Finish(std::move(write), std::move(result), revision, std::move(handoff));
+}
+
+absl::StatusOr<v1::Change> EtcdStore::AsInstalled(const mvccpb::KeyValue& kv) const {
+  absl::StatusOr<v1::Change> change = DecodeValue(kv);
+  if (!change.ok()) return change.status();
+  // Shaped as the state holds it (an event's points for the teams the
+  // games give it now), so that the write computes from what readers see.
+  BoardState scratch(initial_);
+  if (!scratch.Install(*change)) return initial_.ValueOf(ChangeKey(*change));
+  absl::StatusOr<v1::Change> installed = scratch.ValueOf(ChangeKey(*change));
+  if (installed.ok()) installed->set_seq(change->seq());
+  return installed;
 }
 
 void EtcdStore::AckAt(int64_t revision, WriteDone done, absl::StatusOr<WriteResult> result) {
@@ -368,6 +406,38 @@ absl::StatusOr<v1::History> EtcdStore::GetHistory(const v1::HistoryRequest& requ
 int64_t EtcdStore::head_seq() const {
   absl::MutexLock lock(&mu_);
   return applied_revision_;
+}
+
+absl::Status EtcdStore::AwaitCommitted() const {
+  // The newest value's revision, not the store's revision: revisions
+  // outside the values (idempotency records expiring, other prefixes)
+  // bring no event this store's watch would see.
+  etcdserverpb::RangeRequest request;
+  request.set_key(ValueKey(""));
+  request.set_range_end(EtcdPrefixEnd(ValueKey("")));
+  request.set_sort_target(etcdserverpb::RangeRequest::MOD);
+  request.set_sort_order(etcdserverpb::RangeRequest::DESCEND);
+  request.set_limit(1);
+  request.set_keys_only(true);
+  etcdserverpb::RangeResponse response;
+  grpc::Status status = etcd_->Range(request, &response);
+  if (!status.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("this backend cannot confirm with etcd that it is current (",
+                     status.error_message(), "); ask another backend"));
+  }
+  if (response.kvs().empty()) return absl::OkStatus();
+  const int64_t newest = response.kvs(0).mod_revision();
+  absl::MutexLock lock(&mu_);
+  auto reached = [this, newest]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return applied_revision_ >= newest || stopping_;
+  };
+  if (!mu_.AwaitWithTimeout(absl::Condition(&reached), etcd_->call_timeout() * 2)) {
+    return absl::UnavailableError(absl::StrCat("this backend's view of etcd is behind (revision ",
+                                               applied_revision_, " of ", newest,
+                                               "); ask another backend"));
+  }
+  return absl::OkStatus();
 }
 
 bool EtcdStore::WaitForChangesAfter(int64_t after_seq, absl::Time deadline) const {

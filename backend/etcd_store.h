@@ -56,7 +56,8 @@ struct EtcdStoreOptions {
   // How long an idempotency key is remembered.
   absl::Duration idempotency_ttl = absl::Hours(24);
   // Longest a durable write waits for this backend's watch to deliver it
-  // before it is acknowledged anyway (the watch is reconnecting).
+  // before it is acknowledged anyway (the watch is reconnecting): only then
+  // may a reader of this backend not yet see a write it acknowledged.
   absl::Duration ack_wait = absl::Seconds(5);
   // Compare-and-swap attempts of one write against concurrent writers of
   // the same key before it gives up with ABORTED.
@@ -89,6 +90,9 @@ class EtcdStore : public Store {
                                          size_t max_changes) const override;
   int64_t head_seq() const override;
   bool WaitForChangesAfter(int64_t after_seq, absl::Time deadline) const override;
+  // Asks etcd (linearizably) for the newest revision of any value under
+  // the prefix, and waits for the watch to have applied it.
+  absl::Status AwaitCommitted() const override;
 
   EtcdClient& etcd() { return *etcd_; }
 
@@ -122,11 +126,16 @@ class EtcdStore : public Store {
               std::optional<Handoff> handoff);
   void Attempt(std::shared_ptr<Write> write);
   void Answered(std::shared_ptr<Write> write, grpc::Status status);
+  // A value read back from etcd, as BoardState::Install shapes it.
+  absl::StatusOr<v1::Change> AsInstalled(const mvccpb::KeyValue& kv) const;
   // Acknowledges `result` once the watch has applied `revision`.
   void AckAt(int64_t revision, WriteDone done, absl::StatusOr<WriteResult> result);
 
-  // Reads the board at the newest revision and starts the log after it.
-  absl::Status LoadSnapshot();
+  // Reads the board at the newest revision; with `restart_log` the log
+  // starts over after it (history was compacted under the watch).
+  absl::Status LoadSnapshot(bool restart_log);
+  // The acks whose revision the state has reached, taken out of acks_.
+  std::vector<Ack> TakeReadyAcks() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WatchLoop();
   enum class WatchEnd {
     kRestart,       // history was compacted: start again, from the new place

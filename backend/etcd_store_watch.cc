@@ -23,7 +23,7 @@ constexpr absl::Duration kWatchLate = absl::Milliseconds(300);
 
 }  // namespace
 
-absl::Status EtcdStore::LoadSnapshot() {
+absl::Status EtcdStore::LoadSnapshot(bool restart_log) {
   etcdserverpb::RangeRequest request;
   request.set_key(ValueKey(""));
   request.set_range_end(EtcdPrefixEnd(ValueKey("")));
@@ -46,13 +46,22 @@ absl::Status EtcdStore::LoadSnapshot() {
     }
   }
   const int64_t revision = response.header().revision();
+  std::vector<Ack> ready;
   {
     absl::MutexLock lock(&mu_);
+    const int64_t applied_before = applied_revision_;
     state_ = std::move(fresh);
     applied_revision_ = std::max(applied_revision_, revision);
     next_revision_ = revision + 1;
     snapshot_newest_ = newest;
+    // State and log move together, and writes the snapshot covers are
+    // answered: no watch event will come for them. When nothing under the
+    // prefix changed meanwhile (what was compacted was another prefix's,
+    // sharing the cluster), the log is still complete and stays.
+    if (restart_log && newest > applied_before) log_.RestartAfter(applied_revision_);
+    ready = TakeReadyAcks();
   }
+  for (Ack& ack : ready) ack.done(std::move(ack.result));
   LOG(INFO) << "read " << response.kvs_size() << " values under " << options_.prefix
             << " from etcd at revision " << revision;
   return absl::OkStatus();
@@ -159,12 +168,8 @@ EtcdStore::WatchEnd EtcdStore::WatchOnce(size_t member) {
   }
   if (restart) {
     if (!resnapshot) return WatchEnd::kRestart;
-    absl::Status s = LoadSnapshot();
-    if (s.ok()) {
-      absl::MutexLock lock(&mu_);
-      log_.RestartAfter(applied_revision_);
-      return WatchEnd::kRestart;
-    }
+    absl::Status s = LoadSnapshot(/*restart_log=*/true);
+    if (s.ok()) return WatchEnd::kRestart;
     LOG(WARNING) << s;
     return WatchEnd::kNeverStarted;
   }
@@ -190,6 +195,12 @@ void EtcdStore::Apply(const etcdserverpb::WatchResponse& response) {
                      << "; Podium never deletes values, so the board keeps it";
         continue;
       }
+      if (!changes.empty() && revision <= changes.back().seq()) {
+        // Two values in one revision: not a Podium write (each puts one).
+        LOG(WARNING) << "etcd key " << event.kv().key() << " changed in revision " << revision
+                     << " with another value; not written by Podium, ignored";
+        continue;
+      }
       absl::StatusOr<v1::Change> change = DecodeValue(event.kv());
       if (!change.ok()) {
         LOG(ERROR) << change.status();
@@ -210,12 +221,18 @@ void EtcdStore::Apply(const etcdserverpb::WatchResponse& response) {
     // In the log before anyone waiting on mu_ for this revision (Open, an
     // ack) goes on.
     log_.Append(changes);
-    while (!acks_.empty() && acks_.begin()->first <= applied_revision_) {
-      ready.push_back(std::move(acks_.begin()->second));
-      acks_.erase(acks_.begin());
-    }
+    ready = TakeReadyAcks();
   }
   for (Ack& ack : ready) ack.done(std::move(ack.result));
+}
+
+std::vector<EtcdStore::Ack> EtcdStore::TakeReadyAcks() {
+  std::vector<Ack> ready;
+  while (!acks_.empty() && acks_.begin()->first <= applied_revision_) {
+    ready.push_back(std::move(acks_.begin()->second));
+    acks_.erase(acks_.begin());
+  }
+  return ready;
 }
 
 absl::Status EtcdStore::RenewLease() {

@@ -40,35 +40,37 @@ class Store {
   // with INVALID_ARGUMENT or NOT_FOUND and change nothing. A key already
   // applied answers with that application (duplicate), or ALREADY_EXISTS
   // when the request differs from the one that applied it.
-  virtual void RecordScoreAsync(const v1::RecordScoreRequest& request,
-                                WriteDone done) = 0;
-  virtual void AwardMedalAsync(const v1::AwardMedalRequest& request,
-                               WriteDone done) = 0;
+  virtual void RecordScoreAsync(const v1::RecordScoreRequest& request, WriteDone done) = 0;
+  virtual void AwardMedalAsync(const v1::AwardMedalRequest& request, WriteDone done) = 0;
 
   // The same, blocking until durable.
   absl::StatusOr<WriteResult> RecordScore(const v1::RecordScoreRequest& request);
   absl::StatusOr<WriteResult> AwardMedal(const v1::AwardMedalRequest& request);
 
-  virtual absl::StatusOr<v1::EventScore> GetEvent(
-      absl::string_view event) const = 0;
-  virtual absl::StatusOr<v1::MedalTally> GetMedals(
-      absl::string_view team) const = 0;
+  virtual absl::StatusOr<v1::EventScore> GetEvent(absl::string_view event) const = 0;
+  virtual absl::StatusOr<v1::MedalTally> GetMedals(absl::string_view team) const = 0;
   virtual v1::Board GetBoard() const = 0;
 
   // Changes with seq > after_seq, at most `max_changes`; OUT_OF_RANGE when
   // some were compacted.
-  virtual absl::StatusOr<std::vector<v1::Change>> ChangesSince(
-      int64_t after_seq, size_t max_changes) const = 0;
+  virtual absl::StatusOr<std::vector<v1::Change>> ChangesSince(int64_t after_seq,
+                                                               size_t max_changes) const = 0;
   // The retained changes of the key `request.name` stands for (see
   // Games::KeyOf), at most `max_changes` a page; see v1::History.
   // NOT_FOUND for a name outside the games, INVALID_ARGUMENT for an
   // ambiguous name or a negative after_seq.
-  virtual absl::StatusOr<v1::History> GetHistory(
-      const v1::HistoryRequest& request, size_t max_changes) const = 0;
+  virtual absl::StatusOr<v1::History> GetHistory(const v1::HistoryRequest& request,
+                                                 size_t max_changes) const = 0;
   virtual int64_t head_seq() const = 0;
+  // Before a read that must reflect every write acknowledged up to now by
+  // any backend over the same store (a frontend's miss, its replay after
+  // a failover): waits until this store's reads do. UNAVAILABLE when that
+  // cannot be known within a short while (no quorum reachable): the read
+  // would be stale, and the caller should try another backend. A store
+  // that is the only writer of its state is always current.
+  virtual absl::Status AwaitCommitted() const { return absl::OkStatus(); }
   // Blocks until a change newer than after_seq is committed or `deadline`.
-  virtual bool WaitForChangesAfter(int64_t after_seq,
-                                   absl::Time deadline) const = 0;
+  virtual bool WaitForChangesAfter(int64_t after_seq, absl::Time deadline) const = 0;
 };
 
 }  // namespace podium

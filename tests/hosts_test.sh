@@ -117,8 +117,8 @@ for i in 1 2 3; do mkdir -p "$TMP/h$i"; start_etcd "$i"; done
 wait_for 30 etcd_healthy || fail "etcd did not become healthy: $(tail -3 "$TMP/h1/etcd.log")"
 for i in 1 2 3; do start_podium "$i"; done
 
-gold_at() {  # gold_at BACKEND: Gauls' gold as that backend serves it
-  client --backend="$1" --json get-medals Gauls 2>/dev/null |
+gold_at() {  # gold_at BACKEND: Gauls' gold as that backend serves it ("" if it cannot)
+  { client --backend="$1" --json get-medals Gauls 2>/dev/null || true; } |
     sed -n 's/.*"gold":\([0-9]*\).*/\1/p'
 }
 gold_reached() { local g; g=$(gold_at "$1"); [ -n "$g" ] && [ "$g" -ge "$2" ]; }
@@ -153,6 +153,7 @@ up=$((down % 3 + 1))
 for pid in ${PIDS[$down]}; do kill -9 "$pid"; done
 PIDS[$down]=""
 ip -n "$CLIENT" link set "vb$down" down
+wait_for 10 gold_reached "10.77.0.$up:7100" 1 || fail "backend $up does not answer after host $down went down"
 down_at=$(gold_at "10.77.0.$up:7100")
 echo "hosts_test: host $down (etcd's leader) down at gold $down_at"
 wait_for 60 gold_reached "10.77.0.$up:7100" $((down_at + AWARDS / 4)) ||
@@ -219,7 +220,7 @@ ip netns exec "$CLIENT" "$BUILD/bard/podium-bard" --backend=10.77.0.1:7100,10.77
 BARD=$!
 silver_reached() {
   local s
-  s=$(client --backend="10.77.0.$up:7100" --json get-medals Romans 2>/dev/null |
+  s=$({ client --backend="10.77.0.$up:7100" --json get-medals Romans 2>/dev/null || true; } |
     sed -n 's/.*"silver":\([0-9]*\).*/\1/p')
   [ -n "$s" ] && [ "$s" -ge "$1" ]
 }

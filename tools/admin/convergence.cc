@@ -13,6 +13,8 @@
 namespace podium {
 namespace {
 
+constexpr int kHashRounds = 5;
+
 std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout) {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
@@ -134,19 +136,31 @@ ConvergenceReport CheckConvergence(
     if (etcd.Range(newest, &response).ok()) report.revision = response.header().revision();
   }
 
-  for (size_t i = 0; i < etcd.size(); ++i) {
-    const EtcdMember& member = etcd.member(i);
-    MemberCheck check;
-    check.address = member.address;
-    etcdserverpb::HashKVRequest request;
-    request.set_revision(report.revision);
-    etcdserverpb::HashKVResponse response;
-    grpc::Status status = UntilCaughtUp(timeout, [&](std::unique_ptr<grpc::ClientContext> context) {
-      return member.maintenance->HashKV(context.get(), request, &response);
-    });
-    check.hash_kv = status.ok() ? absl::StatusOr<uint32_t>(response.hash()) : Failed(status);
-    for (int64_t seq : seqs) check.digest_at[seq] = MemberDigest(member, prefix, seq, timeout);
-    report.members.push_back(std::move(check));
+  // etcd applies a compaction on each member at its own moment, and a
+  // hash covers only what is not compacted: hashes taken at different
+  // compaction points are asked again (a few times) before they count.
+  for (int round = 0; round < kHashRounds; ++round) {
+    report.members.clear();
+    std::set<int64_t> compactions;
+    for (size_t i = 0; i < etcd.size(); ++i) {
+      const EtcdMember& member = etcd.member(i);
+      MemberCheck check;
+      check.address = member.address;
+      etcdserverpb::HashKVRequest request;
+      request.set_revision(report.revision);
+      etcdserverpb::HashKVResponse response;
+      grpc::Status status =
+          UntilCaughtUp(timeout, [&](std::unique_ptr<grpc::ClientContext> context) {
+            return member.maintenance->HashKV(context.get(), request, &response);
+          });
+      check.hash_kv = status.ok() ? absl::StatusOr<uint32_t>(response.hash()) : Failed(status);
+      check.compact_revision = response.compact_revision();
+      if (status.ok()) compactions.insert(check.compact_revision);
+      for (int64_t seq : seqs) check.digest_at[seq] = MemberDigest(member, prefix, seq, timeout);
+      report.members.push_back(std::move(check));
+    }
+    if (compactions.size() <= 1) break;
+    absl::SleepFor(absl::Milliseconds(200));
   }
 
   // The verdict: every answer in, all hashes alike, every backend's board

@@ -29,6 +29,9 @@ struct MemberCheck {
   std::string address;
   // etcd's hash of its keys at the report's revision.
   absl::StatusOr<uint32_t> hash_kv = absl::UnknownError("not asked");
+  // The revision the member had compacted through when it hashed: hashes
+  // of members at different compaction points differ by design.
+  int64_t compact_revision = 0;
   // The digest of the values under the prefix as this member holds them
   // (read locally, serializable), at each backend's board seq.
   std::map<int64_t, absl::StatusOr<uint64_t>> digest_at;
