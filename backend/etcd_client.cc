@@ -59,7 +59,14 @@ absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Connect(const std::strin
 }
 
 EtcdClient::EtcdClient(std::vector<EtcdMember> members, absl::Duration call_timeout)
-    : members_(std::move(members)), call_timeout_(call_timeout) {}
+    : members_(std::move(members)),
+      call_timeout_(call_timeout),
+      completions_([this] { CompletionLoop(); }) {}
+
+EtcdClient::~EtcdClient() {
+  cq_.Shutdown();
+  completions_.join();
+}
 
 void EtcdClient::Demote(size_t index) {
   size_t expected = index;
@@ -133,6 +140,8 @@ struct EtcdClient::AsyncTxn {
   etcdserverpb::TxnResponse* response;
   std::function<void(grpc::Status)> done;
   std::unique_ptr<grpc::ClientContext> context;
+  std::unique_ptr<grpc::ClientAsyncResponseReaderInterface<etcdserverpb::TxnResponse>> reader;
+  grpc::Status status;
   size_t member = 0;
   size_t tries = 0;
 };
@@ -140,29 +149,40 @@ struct EtcdClient::AsyncTxn {
 void EtcdClient::TxnAsync(const etcdserverpb::TxnRequest* request,
                           etcdserverpb::TxnResponse* response,
                           std::function<void(grpc::Status)> done) {
-  auto call = std::make_shared<AsyncTxn>();
+  auto call = std::make_unique<AsyncTxn>();
   call->request = request;
   call->response = response;
   call->done = std::move(done);
   StartTxn(std::move(call));
 }
 
-void EtcdClient::StartTxn(std::shared_ptr<AsyncTxn> call) {
+void EtcdClient::StartTxn(std::unique_ptr<AsyncTxn> call) {
   call->member = preferred();
   call->context = NewContext();
+  call->status = grpc::Status();
   ++call->tries;
-  AsyncTxn* raw = call.get();
-  members_[raw->member].kv->async()->Txn(
-      raw->context.get(), raw->request, raw->response,
-      [this, call = std::move(call)](grpc::Status status) mutable {
-        if (!status.ok() && TryAnother(status) && call->tries < members_.size()) {
-          Demote(call->member);
-          call->response->Clear();
-          StartTxn(std::move(call));
-          return;
-        }
-        call->done(std::move(status));
-      });
+  AsyncTxn* raw = call.release();  // owned by cq_ until CompletionLoop takes it
+  raw->reader = members_[raw->member].kv->AsyncTxn(raw->context.get(), *raw->request, &cq_);
+  raw->reader->Finish(raw->response, &raw->status, raw);
+}
+
+void EtcdClient::CompletionLoop() {
+  void* tag = nullptr;
+  bool ok = false;
+  while (cq_.Next(&tag, &ok)) {
+    std::unique_ptr<AsyncTxn> call(static_cast<AsyncTxn*>(tag));
+    call->reader.reset();
+    if (!call->status.ok() && TryAnother(call->status) && call->tries < members_.size()) {
+      Demote(call->member);
+      call->response->Clear();
+      StartTxn(std::move(call));
+      continue;
+    }
+    std::function<void(grpc::Status)> done = std::move(call->done);
+    grpc::Status status = std::move(call->status);
+    call.reset();  // the context goes before the answer: nothing of the call outlives it
+    done(std::move(status));
+  }
 }
 
 }  // namespace podium

@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -48,6 +49,8 @@ class EtcdClient {
       const std::string& endpoints, absl::Duration call_timeout = absl::Seconds(1));
   // For tests: members whose stubs are given.
   EtcdClient(std::vector<EtcdMember> members, absl::Duration call_timeout);
+  // Waits for the completion thread; every TxnAsync must have been answered.
+  ~EtcdClient();
 
   size_t size() const { return members_.size(); }
   const EtcdMember& member(size_t index) const { return members_[index]; }
@@ -67,9 +70,9 @@ class EtcdClient {
   grpc::Status LeaseGrant(const etcdserverpb::LeaseGrantRequest& request,
                           etcdserverpb::LeaseGrantResponse* response);
 
-  // The same as Txn without blocking: `done` runs once, on a gRPC thread,
-  // after `response` is filled or every member has failed. `request` and
-  // `response` must stay valid until then.
+  // The same as Txn without blocking: `done` runs once, on this client's
+  // completion thread, after `response` is filled or every member has
+  // failed. `request` and `response` must stay valid until then.
   void TxnAsync(const etcdserverpb::TxnRequest* request, etcdserverpb::TxnResponse* response,
                 std::function<void(grpc::Status)> done);
 
@@ -78,7 +81,11 @@ class EtcdClient {
 
  private:
   struct AsyncTxn;
-  void StartTxn(std::shared_ptr<AsyncTxn> call);
+  void StartTxn(std::unique_ptr<AsyncTxn> call);
+  // Takes finished calls off cq_: each is retried or answered, then freed
+  // here, outside gRPC's own frames (a ClientContext freed inside gRPC's
+  // callback of its own call upset its reference counts).
+  void CompletionLoop();
 
   template <typename Call>
   grpc::Status OnEachMember(Call call);
@@ -87,6 +94,8 @@ class EtcdClient {
   std::vector<EtcdMember> members_;
   const absl::Duration call_timeout_;
   std::atomic<size_t> preferred_{0};
+  grpc::CompletionQueue cq_;
+  std::thread completions_;
 };
 
 // The end of the key range of every key starting with `prefix`, as etcd

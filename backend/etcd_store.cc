@@ -126,6 +126,9 @@ EtcdStore::~EtcdStore() {
   }
   // Durable in etcd, only not yet seen by the watch: acknowledged.
   for (auto& [revision, ack] : acks) ack.done(std::move(ack.result));
+  // The last write's answer may still be unwinding on the client's
+  // completion thread: joined here, before the members it uses go.
+  etcd_.reset();
 }
 
 void EtcdStore::RecordScoreAsync(const v1::RecordScoreRequest& request, WriteDone done) {

@@ -149,7 +149,9 @@ class EtcdStore : public Store {
   absl::Status RenewLease();
 
   const EtcdStoreOptions options_;
-  const std::unique_ptr<EtcdClient> etcd_;
+  // Reset first in the destructor: its completion thread, which answers
+  // writes, is gone before anything it touches.
+  std::unique_ptr<EtcdClient> etcd_;
   const BoardState initial_;  // the value of a key never written
 
   mutable absl::Mutex mu_;
