@@ -3,12 +3,14 @@
 // every store does is in store_contract_test.cc.
 #include "backend/etcd_store.h"
 
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "backend/etcd_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -135,6 +137,90 @@ TEST_F(EtcdStoreTest, IncrementsThroughTwoBackendsAtOnceAreNeverLost) {
   ASSERT_TRUE(Sees(*b, head));
   EXPECT_EQ(a->GetMedals("Romans")->gold(), 4 * kPerWriter);
   EXPECT_EQ(b->GetMedals("Romans")->gold(), 4 * kPerWriter);
+}
+
+// Hundreds of writes of one tally given at once, half to each of two
+// backends: each backend keeps many in etcd at a time, each computed from
+// the value the one before it puts, and the two keep breaking each other's
+// predictions. Every write is answered once, a write sent twice applies
+// once, and the tally's history steps by exactly one medal per change.
+TEST_F(EtcdStoreTest, ManyWritesOfOneTallyAtOnceThroughTwoBackendsStepItOneMedalAtATime) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster(1));
+  auto a = Open();
+  auto b = Open();
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  constexpr int kWrites = 300;
+  std::vector<v1::AwardMedalRequest> requests;
+  for (int i = 0; i < kWrites; ++i) {
+    requests.push_back(Award(absl::StrCat("w", i), "Romans", v1::GOLD));
+    if (i % 5 == 4) {
+      requests.back().set_revoke(true);
+      requests.back().set_reason("disqualified");
+    }
+  }
+  // Every tenth write is given twice, to each backend once.
+  std::vector<int> order;
+  for (int i = 0; i < kWrites; ++i) {
+    order.push_back(i);
+    if (i % 10 == 3) order.push_back(i);
+  }
+  absl::Mutex mu;
+  std::vector<std::vector<absl::StatusOr<WriteResult>>> answers(kWrites);
+  size_t answered = 0;
+  for (size_t n = 0; n < order.size(); ++n) {
+    Store* store = n % 2 == 0 ? a.get() : b.get();
+    const int i = order[n];
+    store->AwardMedalAsync(requests[i], [&, i](absl::StatusOr<WriteResult> result) {
+      absl::MutexLock lock(&mu);
+      answers[i].push_back(std::move(result));
+      ++answered;
+    });
+  }
+  {
+    absl::MutexLock lock(&mu);
+    auto all = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return answered == order.size(); };
+    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&all), absl::Seconds(60)))
+        << answered << " of " << order.size() << " answered";
+  }
+
+  std::map<int64_t, int> applied;  // seq -> +1 award, -1 revocation
+  for (int i = 0; i < kWrites; ++i) {
+    const bool twice = i % 10 == 3;
+    ASSERT_EQ(answers[i].size(), twice ? 2u : 1u) << "write " << i;
+    const absl::StatusOr<WriteResult>& first = answers[i][0];
+    if (!first.ok()) {
+      // Only a revocation may be refused, when the tally had no gold.
+      EXPECT_TRUE(requests[i].revoke()) << first.status();
+      EXPECT_EQ(first.status().code(), absl::StatusCode::kFailedPrecondition) << first.status();
+      continue;
+    }
+    if (twice) {
+      ASSERT_TRUE(answers[i][1].ok()) << answers[i][1].status();
+      EXPECT_EQ(answers[i][1]->change.seq(), first->change.seq()) << "write " << i;
+      EXPECT_NE(answers[i][1]->duplicate, first->duplicate) << "write " << i;
+    }
+    EXPECT_TRUE(applied.emplace(first->change.seq(), requests[i].revoke() ? -1 : 1).second)
+        << "two writes answered with seq " << first->change.seq();
+  }
+
+  const int64_t head = std::max(a->head_seq(), b->head_seq());
+  ASSERT_TRUE(Sees(*a, head));
+  absl::StatusOr<std::vector<v1::Change>> log = a->ChangesSince(0, 10 * kWrites);
+  ASSERT_TRUE(log.ok()) << log.status();
+  int gold = 0;
+  std::map<int64_t, int> logged;
+  for (const v1::Change& change : *log) {
+    if (change.medals().team() != "Romans") continue;
+    const int step = static_cast<int>(change.medals().gold()) - gold;
+    EXPECT_TRUE(step == 1 || step == -1) << "seq " << change.seq() << " moved gold by " << step;
+    logged.emplace(change.seq(), step);
+    gold = static_cast<int>(change.medals().gold());
+  }
+  EXPECT_EQ(logged, applied);
+  EXPECT_EQ(a->GetMedals("Romans")->gold(), gold);
+  ASSERT_TRUE(Sees(*b, head));
+  EXPECT_EQ(b->GetMedals("Romans")->gold(), gold);
 }
 
 TEST_F(EtcdStoreTest, WritesAndTheWatchGoOnWhenTheMemberInUseDies) {
