@@ -239,9 +239,10 @@ JournalSummary Journal::Summary() const {
     }
     if (const auto* award = std::get_if<v1::AwardMedalRequest>(&entry.request)) {
       MedalCount& count = summary.medals[award->team()];
-      ++(award->medal() == v1::GOLD     ? count.gold
-         : award->medal() == v1::SILVER ? count.silver
-                                        : count.bronze);
+      // An acknowledged revocation took one away.
+      (award->medal() == v1::GOLD     ? count.gold
+       : award->medal() == v1::SILVER ? count.silver
+                                      : count.bronze) += award->revoke() ? -1 : 1;
     }
   }
   return summary;

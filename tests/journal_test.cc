@@ -229,6 +229,18 @@ TEST_F(JournalTest, SummaryCountsAcknowledgedAwardsPerTeam) {
                         "pending, 0 refused\nGauls gold=2 silver=0 bronze=1"));
 }
 
+TEST_F(JournalTest, AnAcknowledgedRevocationTakesItsMedalOffTheSummary) {
+  std::unique_ptr<Journal> journal = Open();
+  ASSERT_TRUE(journal->RecordWrite(Award("a", "Gauls", v1::GOLD)).ok());
+  ASSERT_TRUE(journal->RecordAck("a", Reply(1, false)).ok());
+  v1::AwardMedalRequest revoke = Award("r", "Gauls", v1::GOLD);
+  revoke.set_revoke(true);
+  revoke.set_reason("disqualified");
+  ASSERT_TRUE(journal->RecordWrite(revoke).ok());
+  ASSERT_TRUE(journal->RecordAck("r", Reply(2, false)).ok());
+  EXPECT_EQ(journal->Summary().medals.at("Gauls"), (MedalCount{0, 0, 0}));
+}
+
 TEST(JournalFormatTest, EveryKindOfLineRoundTrips) {
   JournalRecord refused;
   refused.kind = JournalRecord::kRefused;
