@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "backend/etcd_values.h"
+#include "backend/event_awards.h"
 #include "backend/write_fingerprint.h"
 #include "common/keys.h"
 #include "glog/logging.h"
@@ -34,6 +35,13 @@ struct EtcdStore::Write {
   // (0: never written).
   v1::Change current;
   int64_t current_revision = 0;
+  // An award or revocation naming an event also changes the event's medal
+  // counts (event_awards.h): these, as last known, their revision in etcd
+  // (0: never written) and what the attempt makes of them.
+  bool counts_event = false;
+  EventAwards awards;
+  int64_t awards_revision = 0;
+  EventAwards next_awards;
   int attempts = 0;
   // When UNAVAILABLE from every member is the answer.
   absl::Time give_up_at;
@@ -155,6 +163,7 @@ void EtcdStore::Submit(const Request& request, WriteDone done) {
   } else {
     write->medal = &request;
     write->key = TeamKey(request.team());
+    write->counts_event = !request.event().empty();
   }
   write->fingerprint = WriteFingerprint(request);
   write->done = std::move(done);
@@ -177,14 +186,23 @@ void EtcdStore::Submit(const Request& request, WriteDone done) {
 }
 
 void EtcdStore::Start(std::shared_ptr<Write> write, std::optional<Handoff> handoff) {
-  if (handoff.has_value()) {
-    write->current = std::move(handoff->value);
-    write->current_revision = handoff->revision;
-  } else {
+  {
     absl::MutexLock lock(&mu_);
-    absl::StatusOr<v1::Change> current = state_.ValueOf(write->key);
-    write->current = current.ok() ? *std::move(current) : v1::Change();
-    write->current_revision = write->current.seq();
+    if (handoff.has_value()) {
+      write->current = std::move(handoff->value);
+      write->current_revision = handoff->revision;
+    } else {
+      absl::StatusOr<v1::Change> current = state_.ValueOf(write->key);
+      write->current = current.ok() ? *std::move(current) : v1::Change();
+      write->current_revision = write->current.seq();
+    }
+    if (write->counts_event) {
+      auto known = event_awards_.find(write->medal->event());
+      if (known != event_awards_.end()) {
+        write->awards = known->second.first;
+        write->awards_revision = known->second.second;
+      }
+    }
   }
   Attempt(std::move(write));
 }
@@ -228,6 +246,15 @@ void EtcdStore::Attempt(std::shared_ptr<Write> write) {
     } else {
       write->refusal = tally.status();
     }
+    if (write->refusal.ok() && write->counts_event) {
+      absl::StatusOr<EventAwards> awards = ApplyEventAward(
+          initial_.games().InfoOf(write->medal->event()), write->awards, *write->medal);
+      if (awards.ok()) {
+        write->next_awards = *awards;
+      } else {
+        write->refusal = awards.status();
+      }
+    }
   }
 
   const std::string applied_key = AppliedKey(write->idempotency_key());
@@ -244,6 +271,15 @@ void EtcdStore::Attempt(std::shared_ptr<Write> write) {
   unchanged->set_target(etcdserverpb::Compare::MOD);
   unchanged->set_result(etcdserverpb::Compare::EQUAL);
   unchanged->set_mod_revision(write->current_revision);
+  const std::string awards_key =
+      write->counts_event ? AwardsKey(write->medal->event()) : std::string();
+  if (write->counts_event) {
+    etcdserverpb::Compare* counted = txn.add_compare();
+    counted->set_key(awards_key);
+    counted->set_target(etcdserverpb::Compare::MOD);
+    counted->set_result(etcdserverpb::Compare::EQUAL);
+    counted->set_mod_revision(write->awards_revision);
+  }
   // A refusal (a revocation below zero) is confirmed against the newest
   // value: the transaction then only compares, and writes nothing.
   if (write->refusal.ok()) {
@@ -256,6 +292,11 @@ void EtcdStore::Attempt(std::shared_ptr<Write> write) {
     etcdserverpb::PutRequest* applied = txn.add_success()->mutable_request_put();
     applied->set_key(applied_key);
     applied->set_value(record.SerializeAsString());
+    if (write->counts_event) {
+      etcdserverpb::PutRequest* counts = txn.add_success()->mutable_request_put();
+      counts->set_key(awards_key);
+      counts->set_value(EncodeEventAwards(write->next_awards));
+    }
     absl::MutexLock lock(&mu_);
     if (lease_id_ == 0 && !stopping_ && absl::Now() < write->give_up_at) {
       // A record without a lease would never expire: wait for the
@@ -267,6 +308,7 @@ void EtcdStore::Attempt(std::shared_ptr<Write> write) {
   }
   txn.add_failure()->mutable_request_range()->set_key(applied_key);
   txn.add_failure()->mutable_request_range()->set_key(value_key);
+  if (write->counts_event) txn.add_failure()->mutable_request_range()->set_key(awards_key);
   etcd_->TxnAsync(&write->request, &write->response,
                   [this, write](grpc::Status status) { Answered(write, std::move(status)); });
 }
@@ -311,9 +353,17 @@ void EtcdStore::Answered(std::shared_ptr<Write> write, grpc::Status status) {
       StampRevision(&change, revision);
       handoff = Handoff{change, revision};
       result = WriteResult{std::move(change), false};
+      if (write->counts_event) {
+        absl::MutexLock lock(&mu_);
+        auto& known = event_awards_[write->medal->event()];
+        if (known.second < revision) known = {write->next_awards, revision};
+      }
     }
-  } else if (response.responses_size() == 2 &&
-             response.responses(0).response_range().kvs_size() > 0) {
+  } else if (response.responses_size() != (write->counts_event ? 3 : 2)) {
+    result = absl::InternalError(absl::StrCat("etcd answered a failed write transaction with ",
+                                              response.responses_size(),
+                                              " reads; nothing was applied: retry it"));
+  } else if (response.responses(0).response_range().kvs_size() > 0) {
     // The key was applied before: answer with what it applied.
     const mvccpb::KeyValue& kv = response.responses(0).response_range().kvs(0);
     store::AppliedWrite record;
@@ -331,11 +381,27 @@ void EtcdStore::Answered(std::shared_ptr<Write> write, grpc::Status status) {
         result = WriteResult{std::move(original), true};
       }
     }
-  } else if (response.responses_size() == 2 && ++write->attempts < options_.max_attempts) {
-    // Another write changed the value first: compute again from it.
+  } else if (++write->attempts < options_.max_attempts) {
+    // Another write changed the value (or the event's counts) first:
+    // compute again from what etcd holds now.
     const etcdserverpb::RangeResponse& value = response.responses(1).response_range();
     absl::StatusOr<v1::Change> current =
         value.kvs_size() > 0 ? AsInstalled(value.kvs(0)) : initial_.ValueOf(write->key);
+    if (current.ok() && write->counts_event) {
+      const etcdserverpb::RangeResponse& counts = response.responses(2).response_range();
+      absl::StatusOr<EventAwards> awards =
+          counts.kvs_size() > 0 ? DecodeEventAwards(counts.kvs(0).value(), counts.kvs(0).key())
+                                : EventAwards();
+      if (awards.ok()) {
+        write->awards = *awards;
+        write->awards_revision = counts.kvs_size() > 0 ? counts.kvs(0).mod_revision() : 0;
+        absl::MutexLock lock(&mu_);
+        auto& known = event_awards_[write->medal->event()];
+        if (known.second < write->awards_revision) known = {*awards, write->awards_revision};
+      } else {
+        current = awards.status();
+      }
+    }
     if (current.ok()) {
       write->current = *std::move(current);
       write->current_revision = value.kvs_size() > 0 ? value.kvs(0).mod_revision() : 0;

@@ -15,6 +15,9 @@
 //    record and answers it as a duplicate; a concurrent write to the same
 //    key makes the compare fail, and the write is computed again from the
 //    value read back (compare-and-swap, retried).
+//  - awarded/<event> holds an event's medal counts ("G,S,B"); an award or
+//    revocation naming the event compares and puts it in the same
+//    transaction, so no event awards more medals than the games declare.
 //  - Idempotency records expire with a lease: keys are remembered for
 //    `idempotency_ttl` (time, not a count of writes as in SqliteStore).
 //  - Reads are served from memory, kept by a watch on kv/ from the
@@ -34,6 +37,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -42,6 +46,7 @@
 #include "backend/board_state.h"
 #include "backend/change_log.h"
 #include "backend/etcd_client.h"
+#include "backend/event_awards.h"
 #include "backend/games.h"
 #include "backend/store.h"
 
@@ -109,6 +114,10 @@ class EtcdStore : public Store {
   std::string AppliedKey(const std::string& key) const {
     return options_.prefix + "applied/" + key;
   }
+  // An event's medal counts (event_awards.h), "G,S,B".
+  std::string AwardsKey(const std::string& event) const {
+    return options_.prefix + "awarded/" + event;
+  }
 
   // Writes.
   // The value a write of a key left, for the next write of that key.
@@ -169,6 +178,11 @@ class EtcdStore : public Store {
   // Per key, its writes in order: the first is in etcd's hands, the rest
   // wait their turn.
   absl::flat_hash_map<std::string, std::deque<std::shared_ptr<Write>>> key_queues_
+      ABSL_GUARDED_BY(mu_);
+  // Events' medal counts as this store's writes last saw them, with their
+  // revision: where the next award naming the event starts (a stale entry
+  // only costs that write one more compare-and-swap).
+  absl::flat_hash_map<std::string, std::pair<EventAwards, int64_t>> event_awards_
       ABSL_GUARDED_BY(mu_);
   // The newest revision among the values of the last snapshot.
   int64_t snapshot_newest_ ABSL_GUARDED_BY(mu_) = 0;

@@ -4,6 +4,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "backend/event_awards.h"
 #include "backend/sqlite_db.h"
 #include "backend/write_fingerprint.h"
 #include "glog/logging.h"
@@ -24,6 +25,12 @@ constexpr char kSchema[] = R"sql(
     key TEXT PRIMARY KEY, seq INTEGER NOT NULL, change BLOB NOT NULL,
     request INTEGER) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS applied_by_seq ON applied (seq);
+  -- How many of each medal an event has awarded (backend/event_awards.h);
+  -- counted from the first award naming the event made by a store that
+  -- has this table.
+  CREATE TABLE IF NOT EXISTS event_awards (
+    event TEXT PRIMARY KEY, gold INTEGER NOT NULL, silver INTEGER NOT NULL,
+    bronze INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
 
 // Compaction deletes in steps of this many seqs, not at every commit.
@@ -91,6 +98,10 @@ absl::Status SqliteStore::Init(const std::string& path) {
            prepare("INSERT INTO applied (key, seq, change, request) "
                    "VALUES (?1, ?2, ?3, ?4)",
                    &put_applied_),
+           prepare("SELECT gold, silver, bronze FROM event_awards WHERE event = ?1", &find_awards_),
+           prepare("INSERT OR REPLACE INTO event_awards (event, gold, silver, bronze) "
+                   "VALUES (?1, ?2, ?3, ?4)",
+                   &put_awards_),
            prepare("SELECT change FROM kv", &read_values),
            prepare("SELECT change FROM changes ORDER BY seq", &read_changes),
        }) {
@@ -232,6 +243,8 @@ absl::Status SqliteStore::ApplyBatch(const std::vector<std::unique_ptr<PendingWr
   const int64_t now = absl::ToUnixMicros(absl::Now());
   // Values written earlier in this batch, not yet visible in state_.
   absl::flat_hash_map<std::string, v1::Change> overlay;
+  // Events' medal counts changed earlier in this batch.
+  absl::flat_hash_map<std::string, EventAwards> awards_overlay;
   // Keys applied earlier in this batch: a retry racing its original.
   absl::flat_hash_map<std::string, std::pair<v1::Change, int64_t>> applied_in_batch;
   std::string blob;
@@ -287,6 +300,22 @@ absl::Status SqliteStore::ApplyBatch(const std::vector<std::unique_ptr<PendingWr
         }
         *change.mutable_medals() = *std::move(next);
         change.set_reason(write->medal->reason());
+        if (!write->medal->event().empty()) {
+          const std::string& event = write->medal->event();
+          absl::StatusOr<EventAwards> awards = EventAwardsOf(event, awards_overlay);
+          if (!awards.ok()) return awards.status();
+          awards = ApplyEventAward(state_.games().InfoOf(event), *awards, *write->medal);
+          if (!awards.ok()) {  // the event has no medal of that kind left: no seq used
+            write->result = awards.status();
+            continue;
+          }
+          awards_overlay[event] = *awards;
+          put_awards_->BindText(1, event);
+          put_awards_->BindInt(2, awards->gold);
+          put_awards_->BindInt(3, awards->silver);
+          put_awards_->BindInt(4, awards->bronze);
+          if (absl::Status s = put_awards_->Run(); !s.ok()) return s;
+        }
       }
     }
     ++seq;
@@ -310,6 +339,22 @@ absl::Status SqliteStore::ApplyBatch(const std::vector<std::unique_ptr<PendingWr
   }
   if (seq / kCompactEvery != (first_seq - 1) / kCompactEvery) return Compact(seq);
   return absl::OkStatus();
+}
+
+absl::StatusOr<EventAwards> SqliteStore::EventAwardsOf(
+    const std::string& event, const absl::flat_hash_map<std::string, EventAwards>& overlay) {
+  if (auto it = overlay.find(event); it != overlay.end()) return it->second;
+  find_awards_->BindText(1, event);
+  absl::StatusOr<bool> found = find_awards_->Step();
+  EventAwards awards;
+  if (found.ok() && *found) {
+    awards.gold = find_awards_->ColumnInt(0);
+    awards.silver = find_awards_->ColumnInt(1);
+    awards.bronze = find_awards_->ColumnInt(2);
+  }
+  find_awards_->Reset();
+  if (!found.ok()) return found.status();
+  return awards;
 }
 
 absl::StatusOr<WriteResult> SqliteStore::Duplicate(const PendingWrite& write, v1::Change original,

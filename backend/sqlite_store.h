@@ -16,9 +16,11 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "backend/board_state.h"
 #include "backend/change_log.h"
+#include "backend/event_awards.h"
 #include "backend/games.h"
 #include "backend/store.h"
 
@@ -89,6 +91,10 @@ class SqliteStore : public Store {
   // change, unless the recorded fingerprint shows a different request.
   static absl::StatusOr<WriteResult> Duplicate(const PendingWrite& write,
                                                v1::Change original, int64_t fingerprint);
+  // An event's medal counts: from `overlay` (changed earlier in the batch),
+  // else from the database.
+  absl::StatusOr<EventAwards> EventAwardsOf(
+      const std::string& event, const absl::flat_hash_map<std::string, EventAwards>& overlay);
   // Databases from before request fingerprints lack the column.
   absl::Status AddRequestColumn();
 
@@ -110,6 +116,8 @@ class SqliteStore : public Store {
   std::unique_ptr<SqliteStatement> put_value_;
   std::unique_ptr<SqliteStatement> put_change_;
   std::unique_ptr<SqliteStatement> put_applied_;
+  std::unique_ptr<SqliteStatement> find_awards_;
+  std::unique_ptr<SqliteStatement> put_awards_;
   std::thread committer_;
 };
 

@@ -101,6 +101,10 @@ std::string DescribeReport(const SimulationReport& report) {
       absl::StrCat("simulated ", report.writes, " writes (", report.duplicates,
                    " already applied), ", report.matches, " matches, ",
                    report.rounds, " complete rounds");
+  if (report.refused_awards > 0) {
+    absl::StrAppend(&text, ", ", report.refused_awards,
+                    " awards left out (their events' medals were already awarded)");
+  }
   for (const auto& [team, count] : report.medals) {
     absl::StrAppend(&text, "\n", team, " gold=", count.gold,
                     " silver=", count.silver, " bronze=", count.bronze);
@@ -118,6 +122,7 @@ std::string ReportToJson(const SimulationReport& report) {
   return absl::StrCat(
       "{\"writes\":", report.writes, ",\"duplicates\":", report.duplicates,
       ",\"rounds\":", report.rounds, ",\"matches\":", report.matches,
+      ",\"refused_awards\":", report.refused_awards,
       ",\"medals\":{", absl::StrJoin(medals, ","), "}}");
 }
 

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/names.h"
 #include "glog/logging.h"
 
 namespace podium {
@@ -26,6 +27,7 @@ struct Simulator::Match {
   const std::vector<v1::Medal>* medals = nullptr;  // by place, best first
   std::vector<size_t> ranking;  // team indices, best first; set at final
   size_t next_place = 0;        // the place the next medal goes to
+  int64_t round = 1;
 };
 
 Simulator::Simulator(SimulatorOptions options, ScoreWriter* writer,
@@ -76,6 +78,7 @@ absl::Status Simulator::Run() {
         live.emplace_back();
         Match& match = live.back();
         match.event = *pending.front();
+        match.round = round;
         auto own = options_.event_teams.find(match.event);
         match.teams = own != options_.event_teams.end() ? &own->second : &options_.teams;
         match.points.assign(match.teams->size(), 0);
@@ -174,8 +177,7 @@ absl::Status Simulator::Step(Match* match, std::mt19937_64* rng, bool* done) {
     case Match::kMedals: {
       const size_t place = match->next_place++;
       *done = match->next_place == Awards(*match);
-      return Award((*match->teams)[match->ranking[place]], (*match->medals)[place],
-                   match->event);
+      return Award((*match->teams)[match->ranking[place]], (*match->medals)[place], *match);
     }
   }
   return absl::InternalError("simulated match in an unknown phase");
@@ -194,13 +196,29 @@ absl::Status Simulator::Write(const v1::RecordScoreRequest& request) {
   return absl::OkStatus();
 }
 
-absl::Status Simulator::Award(const std::string& team, v1::Medal medal,
-                              const std::string& event) {
+std::string RematchReason(absl::string_view event, int64_t round) {
+  return absl::StrCat(event, " rematch, round ", round);
+}
+
+absl::Status Simulator::Award(const std::string& team, v1::Medal medal, const Match& match) {
   v1::AwardMedalRequest request;
   request.set_team(team);
   request.set_medal(medal);
-  request.set_event(event);
+  if (match.round == 1) {
+    request.set_event(match.event);
+  } else {
+    request.set_reason(RematchReason(match.event, match.round));
+  }
   absl::StatusOr<v1::WriteReply> reply = writer_->AwardMedal(request);
+  if (match.round == 1 && reply.status().code() == absl::StatusCode::kFailedPrecondition) {
+    // The store already holds this event's medals: a day played before on
+    // it. The tallies stay as they are; the rematches go on.
+    LOG(WARNING) << "award of " << MedalName(medal) << " to " << team << " left out: "
+                 << reply.status().message();
+    absl::MutexLock lock(&mu_);
+    ++report_.refused_awards;
+    return absl::OkStatus();
+  }
   if (!reply.ok()) return reply.status();
   absl::MutexLock lock(&mu_);
   ++report_.writes;

@@ -3,11 +3,17 @@
 //
 // Each event is a match: reset to scheduled with every team at 0, then live,
 // then a number of score updates in which one team's points go up, then
-// final, then gold, silver and bronze (AwardMedal with event=EVENT) to the
-// top three teams by points, ties going to the team listed first (fewer
-// medals when there are fewer teams). Several matches are in play at once,
-// their writes interleaved. When every event is final a new round of
-// rematches starts, so a run lasts its whole duration.
+// final, then the medals the event declares (gold, silver and bronze unless
+// the games say otherwise) to the top teams by points, ties going to the
+// team listed first (fewer medals when there are fewer teams). Several
+// matches are in play at once, their writes interleaved. When every event is
+// final a new round of rematches starts, so a run lasts its whole duration.
+// First-round awards name their event (AwardMedal event=EVENT), which the
+// store counts against the medals the event declares; a rematch's awards
+// name none (so that their medals go on moving the tallies) and say whose
+// they are in their reason (RematchReason). A first-round award the store
+// refuses because the event's medals are already awarded (a day played
+// before on the same store) is logged, counted and left out.
 //
 // The sequence of writes depends only on the options (seed included), not
 // on timing, so a failing run can be reproduced. Writes carry no idempotency
@@ -24,6 +30,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
@@ -75,8 +82,14 @@ struct SimulationReport {
   int64_t duplicates = 0;
   int64_t rounds = 0;   // rounds completed
   int64_t matches = 0;  // matches that reached final and got their medals
+  // First-round awards the store refused because the event had already
+  // awarded that medal (an earlier run on the same store); not in `medals`.
+  int64_t refused_awards = 0;
   std::map<std::string, MedalCount> medals;  // by team; only teams awarded
 };
+
+// The reason a rematch's award carries: "EVENT rematch, round N".
+std::string RematchReason(absl::string_view event, int64_t round);
 
 // Run() once, on one thread; report() from any thread.
 class Simulator {
@@ -113,8 +126,7 @@ class Simulator {
   // a medal for, as far as it has teams.
   static size_t Awards(const Match& match);
   absl::Status Write(const v1::RecordScoreRequest& request);
-  absl::Status Award(const std::string& team, v1::Medal medal,
-                     const std::string& event);
+  absl::Status Award(const std::string& team, v1::Medal medal, const Match& match);
   bool Stopped() const { return stop_ != nullptr && stop_->HasBeenNotified(); }
   // Waits for the next write's slot (advancing *next_slot); false when the
   // run should end instead.

@@ -18,10 +18,21 @@
 namespace podium {
 namespace {
 
+using ::testing::Contains;
+using ::testing::IsEmpty;
+
 const std::vector<std::string> kEvents = {
     "menhir-put", "boar-hunt", "chariot-race", "javelin", "wrestling", "100m"};
 const std::vector<std::string> kTeams = {"Gauls", "Romans", "Britons",
                                          "Egyptians"};
+
+// The event an award is in: named, or (a rematch's) said in its reason;
+// empty for neither.
+std::string AwardedIn(const v1::AwardMedalRequest& request) {
+  if (!request.event().empty()) return request.event();
+  const size_t end = request.reason().find(" rematch, round ");
+  return end == std::string::npos ? std::string() : request.reason().substr(0, end);
+}
 
 // A backend in miniature that also referees.
 class RefereeWriter : public ScoreWriter {
@@ -71,11 +82,26 @@ class RefereeWriter : public ScoreWriter {
   absl::StatusOr<v1::WriteReply> AwardMedal(
       v1::AwardMedalRequest request) override {
     if (absl::Status s = Count(); !s.ok()) return s;
-    trace.push_back(absl::StrCat("award ", request.team(), " ", request.medal(),
-                                 " ", request.event()));
-    EventState& event = events[request.event()];
+    // A rematch's award names no event (the store counts an event's medals
+    // once); its reason says whose it is.
+    const std::string name = AwardedIn(request);
+    if (name.empty()) {
+      violations.push_back("an award naming no event nor rematch: " + request.reason());
+      return v1::WriteReply();
+    }
+    if (request.event().empty()) {
+      unnamed_awards.push_back(request.reason());
+    } else {
+      named_awards.push_back(name);
+    }
+    trace.push_back(absl::StrCat("award ", request.team(), " ", request.medal(), " ", name));
+    if (!events.count(name)) {
+      violations.push_back("medal in an event never scored: " + name);
+      return v1::WriteReply();
+    }
+    EventState& event = events[name];
     if (event.status != v1::FINAL) {
-      violations.push_back("medal before final in " + request.event());
+      violations.push_back("medal before final in " + name);
     }
     // The ranking by final points, ties to the team listed first.
     std::vector<size_t> ranking(teams_.size());
@@ -87,7 +113,7 @@ class RefereeWriter : public ScoreWriter {
     if (request.medal() != static_cast<v1::Medal>(v1::GOLD + place) ||
         teams_[ranking[place]] != request.team()) {
       violations.push_back(absl::StrCat("medal ", request.medal(), " to ",
-                                        request.team(), " in ", request.event(),
+                                        request.team(), " in ", name,
                                         " does not follow the points"));
     }
     event.medals.push_back(request.team());
@@ -107,6 +133,8 @@ class RefereeWriter : public ScoreWriter {
   std::map<std::string, MedalCount> medals;
   std::vector<std::string> trace;
   std::vector<std::string> violations;
+  std::vector<std::string> named_awards;    // their events
+  std::vector<std::string> unnamed_awards;  // their reasons
   int max_live_seen = 0;
   int64_t writes = 0;
   // When set: notified on write number stop_at, or write fail_at fails.
@@ -177,8 +205,8 @@ class NamingWriter : public ScoreWriter {
     return v1::WriteReply();
   }
   absl::StatusOr<v1::WriteReply> AwardMedal(v1::AwardMedalRequest request) override {
-    named[request.event()].insert(request.team());
-    ++medals[request.event()];
+    named[AwardedIn(request)].insert(request.team());
+    ++medals[AwardedIn(request)];
     return v1::WriteReply();
   }
   std::map<std::string, std::set<std::string>> named;
@@ -202,7 +230,7 @@ class MedalKindsWriter : public ScoreWriter {
     return v1::WriteReply();
   }
   absl::StatusOr<v1::WriteReply> AwardMedal(v1::AwardMedalRequest request) override {
-    kinds[request.event()].push_back(request.medal());
+    kinds[AwardedIn(request)].push_back(request.medal());
     return v1::WriteReply();
   }
   std::map<std::string, std::vector<v1::Medal>> kinds;
@@ -239,6 +267,47 @@ TEST(SimulatorTest, AcknowledgedMedalsPerTeamMatchWhatTheBackendGot) {
   int64_t total = 0;
   for (const auto& [team, count] : report.medals) total += count.total();
   EXPECT_EQ(total, 3 * 3 * static_cast<int64_t>(kEvents.size()));
+}
+
+// The store counts an event's medals against what the games declare, so
+// only the first round's awards name their event; a rematch's say in their
+// reason whose they are.
+TEST(SimulatorTest, OnlyFirstRoundAwardsNameTheirEventAndRematchesSayWhoseTheyAre) {
+  RefereeWriter writer(kTeams);
+  ASSERT_TRUE(Simulator(Unpaced(4, 3), &writer).Run().ok());
+  EXPECT_THAT(writer.violations, IsEmpty());
+  EXPECT_EQ(writer.named_awards.size(), 3 * kEvents.size());
+  EXPECT_EQ(writer.unnamed_awards.size(), 2 * 3 * kEvents.size());
+  EXPECT_THAT(writer.unnamed_awards, Contains(RematchReason("javelin", 2)));
+  EXPECT_THAT(writer.unnamed_awards, Contains(RematchReason("100m", 3)));
+}
+
+// A store that already holds this day's medals (a bard run before on it)
+// refuses the first round's awards; the run goes on, counting them apart.
+class FullEventsWriter : public RefereeWriter {
+ public:
+  using RefereeWriter::RefereeWriter;
+  absl::StatusOr<v1::WriteReply> AwardMedal(v1::AwardMedalRequest request) override {
+    if (!request.event().empty()) {
+      ++refused;
+      return absl::FailedPreconditionError("event has already awarded its 1 gold medal");
+    }
+    return RefereeWriter::AwardMedal(std::move(request));
+  }
+  int64_t refused = 0;
+};
+
+TEST(SimulatorTest, FirstRoundAwardsTheStoreRefusesAreLeftOutAndCounted) {
+  FullEventsWriter writer(kTeams);
+  Simulator simulator(Unpaced(6, 2), &writer);
+  ASSERT_TRUE(simulator.Run().ok());
+  const SimulationReport report = simulator.report();
+  EXPECT_EQ(report.rounds, 2);
+  EXPECT_EQ(report.refused_awards, writer.refused);
+  EXPECT_EQ(writer.refused, static_cast<int64_t>(3 * kEvents.size()));
+  // Only the rematch's medals were acknowledged, and only they are counted.
+  EXPECT_EQ(report.medals, writer.medals);
+  EXPECT_EQ(writer.unnamed_awards.size(), 3 * kEvents.size());
 }
 
 TEST(SimulatorTest, FewerThanThreeTeamsGetOnlyAsManyMedals) {

@@ -171,6 +171,49 @@ TEST_P(StoreContractTest, ARevokedMedalAndACorrectedScoreAreNewChangesWithTheirR
   EXPECT_EQ((*log)[1].reason(), "disqualified: a menhir of lead");
   EXPECT_EQ((*log)[2].reason(), "measurement corrected");
 }
+// An event awards what the games declare for it (1,1,1 unless declared) and
+// no more: a second gold naming the event is refused, saying so, and uses
+// no seq; a retry of the first is still its duplicate; a revocation gives
+// one back; an award naming no event is not counted; and the counts
+// survive a restart.
+TEST_P(StoreContractTest, AnEventAwardsNoMoreOfAMedalThanTheGamesDeclare) {
+  auto in_event = [](const std::string& key, const std::string& team, v1::Medal medal) {
+    v1::AwardMedalRequest request = Award(key, team, medal);
+    request.set_event("menhir-put");
+    return request;
+  };
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->AwardMedal(in_event("a", "Gauls", v1::GOLD)).ok());
+  absl::StatusOr<WriteResult> second = store->AwardMedal(in_event("b", "Romans", v1::GOLD));
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition) << second.status();
+  EXPECT_THAT(second.status().message(),
+              HasSubstr("event 'menhir-put' has already awarded its 1 gold medal"));
+  absl::StatusOr<WriteResult> retry = store->AwardMedal(in_event("a", "Gauls", v1::GOLD));
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_TRUE(retry->duplicate);
+  absl::StatusOr<WriteResult> silver = store->AwardMedal(in_event("c", "Romans", v1::SILVER));
+  ASSERT_TRUE(silver.ok()) << silver.status();
+  EXPECT_EQ(silver->change.seq(), S(2));
+  absl::StatusOr<WriteResult> unnamed = store->AwardMedal(Award("d", "Romans", v1::GOLD));
+  ASSERT_TRUE(unnamed.ok()) << unnamed.status();
+  EXPECT_EQ(unnamed->change.seq(), S(3));
+
+  store.reset();
+  store = Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->AwardMedal(in_event("e", "Romans", v1::GOLD)).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  v1::AwardMedalRequest revoke = in_event("f", "Gauls", v1::GOLD);
+  revoke.set_revoke(true);
+  revoke.set_reason("disqualified");
+  ASSERT_TRUE(store->AwardMedal(revoke).ok());
+  absl::StatusOr<WriteResult> moved_up = store->AwardMedal(in_event("g", "Romans", v1::GOLD));
+  ASSERT_TRUE(moved_up.ok()) << moved_up.status();
+  EXPECT_EQ(moved_up->change.seq(), S(5));
+  EXPECT_EQ(moved_up->change.medals().gold(), 2);
+  EXPECT_EQ(store->GetMedals("Gauls")->gold(), 0);
+}
 TEST_P(StoreContractTest, IdempotencyKeyIsAppliedOnceEvenAcrossRestart) {
   {
     auto store = Open();
