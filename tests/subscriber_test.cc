@@ -4,16 +4,20 @@
 // home when it revives, cancellation, and the CLI's watch command.
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <streambuf>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "client/commands.h"
 #include "client/scoreboard_client.h"
@@ -35,8 +39,9 @@ class SubscriberTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(backend_.Start().ok()) << backend_.log();
     ASSERT_EQ(frontends_.StartAll(), absl::OkStatus());
-    ASSERT_TRUE(frontends_.WaitForMaster(
-        frontends_.address(frontends_.HighestPid()), absl::Seconds(15)).ok());
+    ASSERT_TRUE(
+        frontends_.WaitForMaster(frontends_.address(frontends_.HighestPid()), absl::Seconds(15))
+            .ok());
   }
 
   std::unique_ptr<ScoreboardClient> Connect(uint64_t placement_seed = 7,
@@ -99,8 +104,7 @@ TEST_F(SubscriberTest, OpensWithASnapshotThenDeliversEveryChangeInOrder) {
     written.push_back(writer_.RecordScore("javelin", "Gauls", points).seq());
     // Writes to another event must not reach this subscription.
     writer_.RecordScore("boar-hunt", "Gauls", points);
-    ASSERT_TRUE(recorder.WaitForVersion(EventKey("javelin"), written.back(),
-                                        absl::Seconds(10)));
+    ASSERT_TRUE(recorder.WaitForVersion(EventKey("javelin"), written.back(), absl::Seconds(10)));
   }
   std::vector<int64_t> delivered;
   for (const UpdateRecorder::Entry& entry : recorder.entries()) {
@@ -147,8 +151,8 @@ TEST_F(SubscriberTest, FailsOverWithoutLosingAChangeAndReturnsHome) {
   std::vector<v1::Change> written(300);
   std::thread writer([&] {
     for (int n = 0; n < 300; ++n) {
-      written[n] = writer_.RecordScore(n % 2 ? "menhir-put" : "boar-hunt",
-                                       n % 3 ? "Romans" : "Gauls", n);
+      written[n] =
+          writer_.RecordScore(n % 2 ? "menhir-put" : "boar-hunt", n % 3 ? "Romans" : "Gauls", n);
       done = n + 1;
       absl::SleepFor(absl::Milliseconds(10));
     }
@@ -211,8 +215,7 @@ TEST_F(SubscriberTest, KeepAliveNoticesAHungFrontend) {
   bool delivered = false;
   for (int n = 0; n < 200 && !delivered; ++n) {
     const v1::Change change = writer_.RecordScore("javelin", "Gauls", n);
-    delivered = recorder.WaitForVersion(EventKey("javelin"), change.seq(),
-                                        absl::Milliseconds(50));
+    delivered = recorder.WaitForVersion(EventKey("javelin"), change.seq(), absl::Milliseconds(50));
   }
   const absl::Duration gap = absl::Now() - stopped;
   ::kill(hung, SIGCONT);
@@ -281,8 +284,8 @@ TEST_F(SubscriberTest, AClientsSubscriptionsShareItsDeliveryThreads) {
   EXPECT_LT(ThreadCount() - threads_with_one, 20);
   const v1::Change change = writer_.RecordScore("javelin", "Gauls", 4);
   for (int i = 0; i < kSubscriptions; ++i) {
-    EXPECT_TRUE(recorders[i].WaitForVersion(EventKey("javelin"), change.seq(),
-                                            absl::Seconds(10))) << i;
+    EXPECT_TRUE(recorders[i].WaitForVersion(EventKey("javelin"), change.seq(), absl::Seconds(10)))
+        << i;
   }
 }
 
@@ -301,8 +304,8 @@ TEST_F(SubscriberTest, ACallbackCancelsAnotherSubscriptionOfItsClient) {
   ASSERT_TRUE(cancelled_recorder.WaitForCount(1, absl::Seconds(10)));
   absl::Notification cancel_returned;
   Subscriber* target = cancelled->get();
-  absl::StatusOr<std::unique_ptr<Subscriber>> canceller = client->Subscribe(
-      keys, [&](const v1::SubscribeUpdate& update) {
+  absl::StatusOr<std::unique_ptr<Subscriber>> canceller =
+      client->Subscribe(keys, [&](const v1::SubscribeUpdate& update) {
         if (update.snapshot() || cancel_returned.HasBeenNotified()) return;
         target->Cancel();
         cancel_returned.Notify();
@@ -314,22 +317,61 @@ TEST_F(SubscriberTest, ACallbackCancelsAnotherSubscriptionOfItsClient) {
   EXPECT_TRUE(target->status().ok()) << target->status();
 }
 
+// What a watch prints, as it prints it: the test waits for its lines
+// instead of sleeping while another thread writes them.
+class PrintedLines : public std::streambuf {
+ public:
+  bool WaitFor(size_t lines, absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    auto printed = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return static_cast<size_t>(std::count(text_.begin(), text_.end(), '\n')) >= lines;
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&printed), timeout);
+  }
+  std::string text() {
+    absl::MutexLock lock(&mu_);
+    return text_;
+  }
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (c != traits_type::eof()) {
+      absl::MutexLock lock(&mu_);
+      text_.push_back(traits_type::to_char_type(c));
+    }
+    return c;
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    absl::MutexLock lock(&mu_);
+    text_.append(s, static_cast<size_t>(n));
+    return n;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::string text_ ABSL_GUARDED_BY(mu_);
+};
+
 TEST_F(SubscriberTest, WatchCommandPrintsOneJsonObjectPerUpdate) {
   std::unique_ptr<ScoreboardClient> client = Connect();
   Command command(CommandKind::kWatch, "");
   command.events = {"chariot-race"};
-  std::ostringstream out;
+  PrintedLines printed;
+  std::ostream out(&printed);
   absl::Notification stop;
   absl::Status status;
   std::thread watch([&] { status = RunWatch(command, /*json=*/true, client.get(), &stop, &out); });
-  absl::SleepFor(absl::Milliseconds(500));
+  // The snapshot first: the subscription is in place before the write.
+  const bool snapshot = printed.WaitFor(1, absl::Seconds(10));
   const v1::Change change = writer_.RecordScore("chariot-race", "Britons", 5);
-  absl::SleepFor(absl::Milliseconds(500));
+  const bool update = printed.WaitFor(2, absl::Seconds(10));
   stop.Notify();
   watch.join();
+  ASSERT_TRUE(snapshot) << printed.text();
+  ASSERT_TRUE(update) << printed.text();
   ASSERT_TRUE(status.ok()) << status;
-  std::vector<std::string> lines = absl::StrSplit(out.str(), '\n', absl::SkipEmpty());
-  ASSERT_EQ(lines.size(), 2u) << out.str();
+  std::vector<std::string> lines = absl::StrSplit(printed.text(), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u) << printed.text();
   EXPECT_THAT(lines[0], HasSubstr("\"event\":\"chariot-race\""));
   EXPECT_THAT(lines[0], HasSubstr("\"snapshot\":true}"));
   EXPECT_THAT(lines[1], HasSubstr(absl::StrCat("\"version\":", change.seq())));
