@@ -116,6 +116,42 @@ TEST_F(SubscriberTest, OpensWithASnapshotThenDeliversEveryChangeInOrder) {
   EXPECT_EQ((*subscriber)->frontend(), client->home());
 }
 
+// A correction is a change like any other: a revoked medal reaches a
+// subscriber of the tally as a newer version with its reason, and a read
+// through the frontends (a cache filled before it) answers the new tally.
+TEST_F(SubscriberTest, ARevokedMedalReachesSubscribersAndCachedReadsAsANewerVersionWithItsReason) {
+  const int64_t awarded = writer_.AwardMedal("Gauls", v1::GOLD).seq();
+  ASSERT_GT(awarded, 0);
+  std::unique_ptr<ScoreboardClient> client = Connect();
+  absl::StatusOr<v1::MedalTally> before = client->GetMedals("Gauls");
+  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_EQ(before->gold(), 1);
+  UpdateRecorder recorder;
+  SubscriptionKeys keys;
+  keys.teams = {"Gauls"};
+  absl::StatusOr<std::unique_ptr<Subscriber>> subscriber =
+      client->Subscribe(keys, recorder.Callback());
+  ASSERT_TRUE(subscriber.ok()) << subscriber.status();
+  ASSERT_TRUE(recorder.WaitForVersion(TeamKey("Gauls"), awarded, absl::Seconds(10)));
+
+  const int64_t revoked =
+      writer_.AwardMedal("Gauls", v1::GOLD, /*revoke=*/true, "disqualified: a menhir of lead")
+          .seq();
+  ASSERT_GT(revoked, awarded);
+  ASSERT_TRUE(recorder.WaitForVersion(TeamKey("Gauls"), revoked, absl::Seconds(10)));
+  const std::vector<UpdateRecorder::Entry> entries = recorder.entries();
+  const v1::SubscribeUpdate& last = entries.back().update;
+  EXPECT_FALSE(last.snapshot());
+  EXPECT_EQ(last.change().seq(), revoked);
+  EXPECT_EQ(last.change().medals().gold(), 0);
+  EXPECT_EQ(last.change().reason(), "disqualified: a menhir of lead");
+
+  absl::StatusOr<v1::MedalTally> after = client->GetMedals("Gauls");
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->gold(), 0);
+  EXPECT_EQ(after->version(), revoked);
+}
+
 TEST_F(SubscriberTest, UnknownEventIsRefusedForGood) {
   std::unique_ptr<ScoreboardClient> client = Connect();
   UpdateRecorder recorder;
