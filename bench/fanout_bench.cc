@@ -33,16 +33,19 @@
 // With --games the backend runs that games file and the key is --event
 // (default: its first event), written through the first team taking part;
 // each update then carries every team of that event.
+#include <grpcpp/grpcpp.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -50,8 +53,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "bench/fanout_floor.h"
+#include "bench/fanout_targets.h"
 #include "bench/measurements.h"
-#include "bench/subscribe_readers.h"
 #include "common/auth.h"
 #include "common/channel.h"
 #include "podium/v1/scoreboard.grpc.pb.h"
@@ -69,14 +73,26 @@ ABSL_FLAG(std::string, games, "",
 ABSL_FLAG(std::string, event, "", "the event subscribed to and written; empty: the games' first");
 ABSL_FLAG(std::vector<std::string>, frontend_flags, {},
           "extra flags for podium-frontend, comma-separated (e.g. --stream_threads=4)");
+ABSL_FLAG(std::vector<std::string>, targets, {},
+          "servers to fan out from, in turn at each subscriber count: podium (a backend and a "
+          "frontend), floor (bench/fanout_floor.h: a bare gRPC server writing one message "
+          "serialized once to every stream) and redis (redis-server pub/sub, "
+          "bench/fanout_targets.h); rows then name their target and add the server's CPU per "
+          "delivery. Empty: podium, in the classic table");
+ABSL_FLAG(int, redis_threads, 16,
+          "epoll threads reading the redis subscribers' connections (as --queues for gRPC)");
+ABSL_FLAG(int, floor_queues, 0,
+          "the floor's completion queues (a thread each); 0: one per core, as the frontend's "
+          "--stream_threads");
+ABSL_FLAG(std::string, floor_listen, "",
+          "internal: serve the floor on this address instead (fanout_bench starts itself so)");
 
 namespace podium {
 namespace {
 
-using bench::StreamCounter;
+using bench::FanoutTarget;
 using bench::Percentile;
-using bench::TimedReader;
-using bench::ReaderThreads;
+using bench::Receipt;
 
 // The key measured, and the team its writes name: set once from the
 // games, before the first subscriber.
@@ -91,163 +107,68 @@ std::string& BenchTeam() {
 
 int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
 
-// The next write of the benchmark's event, each with its own points and
-// idempotency key.
-v1::RecordScoreRequest ScoreWrite(int* write_number) {
-  v1::RecordScoreRequest request;
-  request.set_idempotency_key(absl::StrCat("fanout-", ++*write_number));
-  request.set_event(BenchEvent());
-  v1::TeamPoints* points = request.add_points();
-  points->set_team(BenchTeam());
-  points->set_points(*write_number);
-  return request;
-}
-
-// Sends `count` writes at once, all in flight together as a busy second of
-// the games would bring them, and waits for every acknowledgement. Returns
-// their seqs in order.
-absl::StatusOr<std::vector<int64_t>> WriteAtOnce(v1::Backend::Stub* backend, int count,
-                                                 int* write_number) {
-  struct Call {
-    grpc::ClientContext context;
-    v1::RecordScoreRequest request;
-    v1::WriteReply reply;
-    grpc::Status status;
-  };
-  std::vector<std::unique_ptr<Call>> calls;
-  for (int i = 0; i < count; ++i) {
-    auto call = std::make_unique<Call>();
-    AddBearerToken(&call->context, test::BackendProcess::write_token());
-    // Bounds the wait below: gRPC reports every call by its deadline.
-    call->context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-    call->request = ScoreWrite(write_number);
-    calls.push_back(std::move(call));
-  }
-  absl::Mutex mu;
-  int left = count;
-  for (auto& call : calls) {
-    backend->async()->RecordScore(&call->context, &call->request, &call->reply,
-                                  [&mu, &left, c = call.get()](grpc::Status status) {
-                                    absl::MutexLock lock(&mu);
-                                    c->status = std::move(status);
-                                    --left;
-                                  });
-  }
-  {
-    absl::MutexLock lock(&mu);
-    mu.Await(absl::Condition(+[](int* n) { return *n == 0; }, &left));
-  }
-  std::vector<int64_t> seqs;
-  for (const auto& call : calls) {
-    if (!call->status.ok()) {
-      return absl::UnavailableError(absl::StrCat("burst write: ", call->status.error_message()));
-    }
-    seqs.push_back(call->reply.change().seq());
-  }
-  std::sort(seqs.begin(), seqs.end());
-  return seqs;
-}
-
 struct Result {
   double p50_ack_us = 0, p99_ack_us = 0, p50_send_us = 0, p99_send_us = 0;
   double deliveries_per_second = 0;
   double updates_per_message = 0;  // in the burst
   double delivered_share = 0;
+  double cpu_us_per_delivery = 0;  // the server's, over the burst
 };
 
-absl::StatusOr<Result> Measure(const std::string& frontend, v1::Backend::Stub* backend,
-                               int subscribers, int* write_number) {
+// The two phases against `target` with `subscribers` subscribers.
+absl::StatusOr<Result> Measure(FanoutTarget& target, int subscribers) {
   const int writes = absl::GetFlag(FLAGS_writes);
   const int burst = absl::GetFlag(FLAGS_burst);
-  std::vector<std::unique_ptr<v1::Scoreboard::Stub>> stubs;
-  for (int c = 0; c < std::max(1, absl::GetFlag(FLAGS_channels)); ++c) {
-    stubs.push_back(v1::Scoreboard::NewStub(CreateFastReconnectChannel(frontend)));
-  }
-  // Heap-held, so that they can be left to gRPC if streams never finish.
-  auto opened = std::make_unique<StreamCounter>();
-  auto done = std::make_unique<StreamCounter>();
-  auto received = std::make_unique<StreamCounter>();
-  auto threads = std::make_unique<ReaderThreads>(std::max(1, absl::GetFlag(FLAGS_queues)));
-  std::vector<std::unique_ptr<TimedReader>> readers;
-  for (int s = 0; s < subscribers; ++s) {
-    readers.push_back(std::make_unique<TimedReader>(stubs[s % stubs.size()].get(),
-                                               threads->queue(s), BenchEvent(), writes + burst,
-                                               opened.get(), done.get(), received.get()));
-  }
-  // Opening many streams takes a while; say how far it got.
-  bool all_open = false;
-  for (int waited = 0; !all_open && waited < 120; waited += 5) {
-    all_open = opened->WaitFor(subscribers, absl::Seconds(5));
-    if (!all_open && done->count() > 0) break;  // refused: no use waiting
-    if (!all_open) {
-      std::fprintf(stderr, "fanout_bench: %lld of %d subscribers open\n",
-                   static_cast<long long>(opened->count()), subscribers);
-    }
-  }
+  absl::Status failure = target.Open(subscribers);
   std::vector<int64_t> seqs, sent, acked;  // of the latency phase's writes
-  absl::Status failure = all_open ? absl::OkStatus()
-                                  : absl::DeadlineExceededError("subscribers did not open");
   for (int w = 0; w < writes && failure.ok(); ++w) {
-    grpc::ClientContext context;
-    AddBearerToken(&context, test::BackendProcess::write_token());
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-    v1::WriteReply reply;
     const int64_t t0 = NowMicros();
-    grpc::Status status = backend->RecordScore(&context, ScoreWrite(write_number), &reply);
-    if (!status.ok()) failure = absl::UnavailableError(status.error_message());
-    seqs.push_back(reply.change().seq());
+    absl::StatusOr<std::vector<int64_t>> seq = target.Publish(1);
+    if (!seq.ok()) {
+      failure = seq.status();
+      break;
+    }
+    seqs.push_back(seq->front());
     sent.push_back(t0);
     acked.push_back(NowMicros());
     // Paced: the next write waits until this one reached everyone
     // (bounded; a conflated delivery would otherwise never come).
-    received->WaitFor(static_cast<int64_t>(subscribers) * (w + 1), absl::Seconds(10));
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (target.received() < static_cast<int64_t>(subscribers) * (w + 1) &&
+           absl::Now() < deadline) {
+      absl::SleepFor(absl::Microseconds(100));
+    }
   }
   const int64_t burst_start = NowMicros();
+  const double cpu_before = bench::SampleProcess(target.server()).cpu_seconds;
   std::vector<int64_t> burst_seqs;
   if (failure.ok()) {
-    absl::StatusOr<std::vector<int64_t>> written = WriteAtOnce(backend, burst, write_number);
+    absl::StatusOr<std::vector<int64_t>> written = target.Publish(burst);
     if (written.ok()) {
       burst_seqs = *std::move(written);
     } else {
       failure = written.status();
     }
   }
-  const int64_t last_seq = burst_seqs.empty() ? (seqs.empty() ? 0 : seqs.back()) : burst_seqs.back();
+  const int64_t last_seq =
+      burst_seqs.empty() ? (seqs.empty() ? 0 : seqs.back()) : burst_seqs.back();
   // The burst: wait (bounded) until every subscriber has its last write.
-  for (int waited_ms = 0; failure.ok() && waited_ms < 60000; ++waited_ms) {
-    if (std::all_of(readers.begin(), readers.end(),
-                    [&](const auto& r) { return r->max_seq() >= last_seq; })) {
-      break;
-    }
+  for (int waited_ms = 0; failure.ok() && waited_ms < 60000 && !target.AllHave(last_seq);
+       ++waited_ms) {
     absl::SleepFor(absl::Milliseconds(1));
   }
-  for (auto& reader : readers) reader->Cancel();
-  if (!done->WaitFor(subscribers, absl::Seconds(60))) {
-    // gRPC may still call the readers and counters: leave them be; the
-    // bench ends on this error.
-    for (auto& reader : readers) reader.release();
-    threads.release();
-    opened.release();
-    done.release();
-    received.release();
-    return absl::DeadlineExceededError("streams did not finish");
-  }
-  if (!failure.ok()) {
-    for (const auto& reader : readers) {
-      if (!reader->status().ok() && reader->status().error_code() != grpc::StatusCode::CANCELLED) {
-        return absl::Status(failure.code(), absl::StrCat(failure.message(), ": ",
-                                                          reader->status().error_message()));
-      }
-    }
-    return failure;
-  }
+  const double burst_cpu = bench::SampleProcess(target.server()).cpu_seconds - cpu_before;
+  const absl::Status closed = target.Close();
+  if (!failure.ok()) return failure;
+  if (!closed.ok()) return closed;
+
   std::vector<double> from_ack, from_send;
   int64_t burst_deliveries = 0;
   int64_t burst_messages = 0;
   int64_t last_receipt = burst_start;
-  for (const auto& reader : readers) {
+  for (const std::vector<Receipt>* receipts : target.receipts()) {
     int64_t last_message = -1;
-    for (const auto& [seq, receipt, message] : reader->receipts()) {
+    for (const auto& [seq, receipt, message] : *receipts) {
       if (std::binary_search(burst_seqs.begin(), burst_seqs.end(), seq)) {
         ++burst_deliveries;
         last_receipt = std::max(last_receipt, receipt);
@@ -269,6 +190,7 @@ absl::StatusOr<Result> Measure(const std::string& frontend, v1::Backend::Stub* b
       burst_deliveries / std::max(1e-6, (last_receipt - burst_start) / 1e6);
   result.updates_per_message =
       static_cast<double>(burst_deliveries) / std::max<int64_t>(1, burst_messages);
+  result.cpu_us_per_delivery = 1e6 * burst_cpu / std::max<int64_t>(1, burst_deliveries);
   result.p50_ack_us = Percentile(from_ack, 0.5);
   result.p99_ack_us = Percentile(from_ack, 0.99);
   result.p50_send_us = Percentile(from_send, 0.5);
@@ -281,7 +203,18 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
-int Main() {
+int Main(const std::string& self) {
+  std::vector<std::string> targets = absl::GetFlag(FLAGS_targets);
+  const bool peers = !targets.empty();
+  if (!peers) targets = {"podium"};
+  bool floor_wanted = false;
+  for (const std::string& target : targets) {
+    if (target != "podium" && target != "floor" && target != "redis") {
+      return Fail(absl::InvalidArgumentError(
+          absl::StrCat("unknown --targets entry '", target, "': use podium, floor, redis")));
+    }
+    floor_wanted = floor_wanted || target == "floor";
+  }
   std::vector<int> counts;
   for (absl::string_view n : absl::StrSplit(absl::GetFlag(FLAGS_subscribers), ',')) {
     int count = 0;
@@ -293,16 +226,15 @@ int Main() {
   test::ScopedTempDir dir;
   std::vector<std::string> backend_flags;
   if (!absl::GetFlag(FLAGS_games).empty()) {
-    backend_flags.push_back(
-        "--games=" + std::filesystem::absolute(absl::GetFlag(FLAGS_games)).string());
+    backend_flags.push_back("--games=" +
+                            std::filesystem::absolute(absl::GetFlag(FLAGS_games)).string());
   }
   test::BackendProcess backend(dir.path(), backend_flags);
   if (absl::Status s = backend.Start(); !s.ok()) return Fail(s);
   test::FrontendCluster frontend(dir.path(), backend.address(), 1, "push",
-                                absl::GetFlag(FLAGS_frontend_flags));
+                                 absl::GetFlag(FLAGS_frontend_flags));
   if (absl::Status s = frontend.StartAll(); !s.ok()) return Fail(s);
-  if (absl::Status s = frontend.WaitForMaster(frontend.address(0), absl::Seconds(15));
-      !s.ok()) {
+  if (absl::Status s = frontend.WaitForMaster(frontend.address(0), absl::Seconds(15)); !s.ok()) {
     return Fail(s);
   }
   auto stub = backend.NewStub();
@@ -312,7 +244,8 @@ int Main() {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
     v1::Board board;
-    grpc::Status status = frontend.NewStub(0)->GetBoard(&context, v1::GetScoreboardRequest(), &board);
+    grpc::Status status =
+        frontend.NewStub(0)->GetBoard(&context, v1::GetScoreboardRequest(), &board);
     if (!status.ok()) return Fail(absl::UnavailableError(status.error_message()));
     BenchEvent() = absl::GetFlag(FLAGS_event);
     for (const v1::EventScore& score : board.events()) {
@@ -328,27 +261,71 @@ int Main() {
           absl::StrCat("no event '", BenchEvent(), "' with teams in the games")));
     }
   }
+  // The floor: this binary again, serving bench/fanout_floor.h.
+  std::optional<test::Subprocess> floor;
+  std::string floor_address;
+  std::unique_ptr<v1::Backend::Stub> floor_stub;
+  if (floor_wanted) {
+    const int queues = absl::GetFlag(FLAGS_floor_queues) > 0
+                           ? absl::GetFlag(FLAGS_floor_queues)
+                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    floor_address = absl::StrCat("127.0.0.1:", test::PickFreePort());
+    absl::StatusOr<test::Subprocess> started = test::StartHealthy(
+        {self, "--floor_listen=" + floor_address, absl::StrCat("--floor_queues=", queues)},
+        dir.path() + "/floor.log", floor_address);
+    if (!started.ok()) return Fail(started.status());
+    floor = *std::move(started);
+    floor_stub = v1::Backend::NewStub(CreateFastReconnectChannel(floor_address));
+  }
   std::ofstream csv;
   if (!absl::GetFlag(FLAGS_csv).empty()) csv.open(absl::GetFlag(FLAGS_csv), std::ios::app);
 
-  std::printf("| subscribers | delivered | deliveries/s | p50 from ack us | p99 from ack us "
-              "| p50 from send us | p99 from send us | updates/message |\n");
-  std::printf("|-------------|-----------|--------------|-----------------|-----------------"
-              "|------------------|------------------|-----------------|\n");
-  int write_number = 0;
+  std::printf(
+      "| %ssubscribers | delivered | deliveries/s | p50 from ack us | p99 from ack us "
+      "| p50 from send us | p99 from send us | updates/message |%s\n",
+      peers ? "target | " : "", peers ? " server CPU us/delivery |" : "");
+  std::printf(
+      "|%s-------------|-----------|--------------|-----------------|-----------------"
+      "|------------------|------------------|-----------------|%s\n",
+      peers ? "--------|" : "", peers ? "------------------------|" : "");
+  std::map<std::string, int> write_numbers;  // each target counts its own writes
   for (int subscribers : counts) {
-    absl::StatusOr<Result> r = Measure(frontend.address(0), stub.get(), subscribers, &write_number);
-    if (!r.ok()) return Fail(r.status());
-    std::printf("| %11d | %8.1f%% | %12.0f | %15.0f | %15.0f | %16.0f | %16.0f | %15.1f |\n",
-                subscribers, 100 * r->delivered_share, r->deliveries_per_second,
-                r->p50_ack_us, r->p99_ack_us, r->p50_send_us, r->p99_send_us,
-                r->updates_per_message);
-    std::fflush(stdout);
-    if (csv.is_open()) {
-      csv << subscribers << "," << r->delivered_share << ","
-          << static_cast<int64_t>(r->deliveries_per_second) << "," << r->p50_ack_us << ","
-          << r->p99_ack_us << "," << r->p50_send_us << "," << r->p99_send_us << ","
-          << r->updates_per_message << "\n";
+    for (const std::string& target : targets) {
+      const int expected = absl::GetFlag(FLAGS_writes) + absl::GetFlag(FLAGS_burst);
+      std::unique_ptr<FanoutTarget> fanout;
+      if (target == "redis") {
+        absl::StatusOr<std::unique_ptr<bench::RedisFanout>> redis = bench::RedisFanout::Start(
+            dir.path(), BenchEvent(), BenchTeam(), absl::GetFlag(FLAGS_redis_threads), expected);
+        if (!redis.ok()) return Fail(redis.status());
+        fanout = *std::move(redis);
+      } else {
+        const bool on_floor = target == "floor";
+        fanout = std::make_unique<bench::GrpcFanout>(
+            on_floor ? floor_address : frontend.address(0),
+            on_floor ? floor_stub.get() : stub.get(), on_floor ? floor->pid() : frontend.pid(0),
+            BenchEvent(), BenchTeam(), absl::GetFlag(FLAGS_channels), absl::GetFlag(FLAGS_queues),
+            expected, &write_numbers[target]);
+      }
+      absl::StatusOr<Result> r = Measure(*fanout, subscribers);
+      if (!r.ok())
+        return Fail(
+            absl::Status(r.status().code(), absl::StrCat(target, ": ", r.status().message())));
+      std::printf("| %s%11d | %8.1f%% | %12.0f | %15.0f | %15.0f | %16.0f | %16.0f | %15.1f |",
+                  peers ? absl::StrCat(target, " | ").c_str() : "", subscribers,
+                  100 * r->delivered_share, r->deliveries_per_second, r->p50_ack_us, r->p99_ack_us,
+                  r->p50_send_us, r->p99_send_us, r->updates_per_message);
+      if (peers) std::printf(" %22.2f |", r->cpu_us_per_delivery);
+      std::printf("\n");
+      std::fflush(stdout);
+      if (csv.is_open()) {
+        if (peers) csv << target << ",";
+        csv << subscribers << "," << r->delivered_share << ","
+            << static_cast<int64_t>(r->deliveries_per_second) << "," << r->p50_ack_us << ","
+            << r->p99_ack_us << "," << r->p50_send_us << "," << r->p99_send_us << ","
+            << r->updates_per_message;
+        if (peers) csv << "," << r->cpu_us_per_delivery;
+        csv << "\n";
+      }
     }
   }
   return 0;
@@ -361,5 +338,13 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   // As in every Podium binary (common/init.cc): no lock-graph bookkeeping.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  return podium::Main();
+  if (!absl::GetFlag(FLAGS_floor_listen).empty()) {
+    return podium::bench::ServeFanoutFloor(absl::GetFlag(FLAGS_floor_listen),
+                                           absl::GetFlag(FLAGS_floor_queues));
+  }
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n <= 0) return 1;
+  self[n] = '\0';
+  return podium::Main(self);
 }

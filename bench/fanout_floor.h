@@ -1,0 +1,29 @@
+// The floor of fan-out that fanout_bench measures Podium against: a gRPC
+// server that fans one message out to every Subscribe stream and does
+// nothing else, built as a server doing only that would be built. Streams
+// live on async completion queues (one per core by default, as the
+// frontend's), each drained by a thread of its own; a publish serializes
+// one message once and hands it to every queue, whose thread writes it to
+// each of its streams, one write at a time per stream, in seq order (a
+// stream still writing holds the next ones). No cache, no subscriptions
+// by key, no batching of waiting messages into one (Podium batches them).
+//
+// A publish is a Backend.RecordScore call, so that the benchmark drives the
+// floor exactly as it drives Podium's backend: its reply carries the seq
+// the floor gave the change (one more than the last), and the change is the
+// request's event and points, about the size of Podium's for the same
+// write. Every stream opens with a snapshot that carries no value.
+#ifndef PODIUM_BENCH_FANOUT_FLOOR_H_
+#define PODIUM_BENCH_FANOUT_FLOOR_H_
+
+#include <string>
+
+namespace podium::bench {
+
+// Serves on `address` with `queues` completion queues until SIGINT or
+// SIGTERM; returns the process's exit status. Call first thing in main().
+int ServeFanoutFloor(const std::string& address, int queues);
+
+}  // namespace podium::bench
+
+#endif  // PODIUM_BENCH_FANOUT_FLOOR_H_

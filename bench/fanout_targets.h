@@ -1,0 +1,135 @@
+// What fanout_bench fans out from, behind one interface so that Podium, the
+// gRPC floor (fanout_floor.h) and Redis pub/sub are measured by the same
+// code: N subscribers of one key, publishes of numbered changes, and when
+// each subscriber received each change.
+//
+//   GrpcFanout   Subscribe streams on gRPC's async API (TimedReader) to a
+//                Scoreboard server, publishes as Backend.RecordScore calls:
+//                Podium (a frontend, writes through the backend) or the
+//                floor (both on one server).
+//   RedisFanout  a redis-server started for the benchmark (persistence
+//                off), SUBSCRIBE connections read by epoll threads of this
+//                process, PUBLISH on a connection of its own; each message
+//                is the serialized SubscribeUpdates of the same change the
+//                gRPC targets send, and is parsed the same way.
+#ifndef PODIUM_BENCH_FANOUT_TARGETS_H_
+#define PODIUM_BENCH_FANOUT_TARGETS_H_
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "bench/subscribe_readers.h"
+#include "podium/v1/backend.grpc.pb.h"
+#include "podium/v1/scoreboard.grpc.pb.h"
+#include "tests/testing/subprocess.h"
+
+namespace podium::bench {
+
+using Receipt = TimedReader::Receipt;
+
+class FanoutTarget {
+ public:
+  virtual ~FanoutTarget() = default;
+  // Opens `subscribers` subscribers of the key; OK once each has its
+  // opening (snapshot or subscription confirmed).
+  virtual absl::Status Open(int subscribers) = 0;
+  // Publishes `count` changes at once and waits for every acknowledgement;
+  // their seqs, in order.
+  virtual absl::StatusOr<std::vector<int64_t>> Publish(int count) = 0;
+  // Changes received so far, over all subscribers.
+  virtual int64_t received() const = 0;
+  // Whether every subscriber has received `seq` (or a later change).
+  virtual bool AllHave(int64_t seq) const = 0;
+  // Ends every subscriber; afterwards, each one's receipts.
+  virtual absl::Status Close() = 0;
+  virtual std::vector<const std::vector<Receipt>*> receipts() const = 0;
+  // The process doing the fan-out, whose CPU time is charged to it.
+  virtual pid_t server() const = 0;
+};
+
+// The change every target publishes as its `number`th: the event's first
+// team at `number` points.
+v1::RecordScoreRequest FanoutWrite(const std::string& event, const std::string& team, int number);
+
+class GrpcFanout : public FanoutTarget {
+ public:
+  // Subscribes to `event` at `subscribe_address`, publishes through
+  // `backend`; `server` is the process serving the streams. `channels`
+  // connections and `queues` completion queues carry the streams;
+  // `expected` receipts are reserved per subscriber. `*writes` numbers the
+  // writes (their idempotency keys), across the targets made for one
+  // backend.
+  GrpcFanout(std::string subscribe_address, v1::Backend::Stub* backend, pid_t server,
+             std::string event, std::string team, int channels, int queues, int expected,
+             int* writes);
+  ~GrpcFanout() override;
+
+  absl::Status Open(int subscribers) override;
+  absl::StatusOr<std::vector<int64_t>> Publish(int count) override;
+  int64_t received() const override { return received_->count(); }
+  bool AllHave(int64_t seq) const override;
+  absl::Status Close() override;
+  std::vector<const std::vector<Receipt>*> receipts() const override;
+  pid_t server() const override { return server_; }
+
+ private:
+  const std::string subscribe_address_;
+  v1::Backend::Stub* const backend_;
+  const pid_t server_;
+  const std::string event_, team_;
+  const int channels_, queues_, expected_;
+  int* const writes_;
+  // Heap-held, so that they can be left to gRPC if streams never finish.
+  std::vector<std::unique_ptr<v1::Scoreboard::Stub>> stubs_;
+  std::unique_ptr<StreamCounter> opened_, done_, received_;
+  std::unique_ptr<ReaderThreads> threads_;
+  std::vector<std::unique_ptr<TimedReader>> readers_;
+  bool abandoned_ = false;
+};
+
+class RedisFanout : public FanoutTarget {
+ public:
+  // Starts redis-server (found on PATH) on a free loopback port, logging
+  // under `dir`. FAILED_PRECONDITION naming the package when there is none.
+  static absl::StatusOr<std::unique_ptr<RedisFanout>> Start(const std::string& dir,
+                                                            std::string event, std::string team,
+                                                            int threads, int expected);
+  ~RedisFanout() override;
+
+  absl::Status Open(int subscribers) override;
+  absl::StatusOr<std::vector<int64_t>> Publish(int count) override;
+  int64_t received() const override { return received_.load(std::memory_order_relaxed); }
+  bool AllHave(int64_t seq) const override;
+  absl::Status Close() override;
+  std::vector<const std::vector<Receipt>*> receipts() const override;
+  pid_t server() const override { return redis_.pid(); }
+
+ private:
+  struct Connection;
+  RedisFanout(test::Subprocess redis, int port, std::string event, std::string team, int threads,
+              int expected);
+  void ReadLoop(int epoll_fd);
+
+  test::Subprocess redis_;
+  const int port_;
+  const std::string event_, team_;
+  const int thread_count_, expected_;
+  int publisher_ = -1;  // the PUBLISH connection's socket
+  int writes_ = 0;
+  std::vector<std::unique_ptr<Connection>> connections_;
+  std::vector<int> epoll_fds_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int64_t> opened_{0}, received_{0};
+};
+
+}  // namespace podium::bench
+
+#endif  // PODIUM_BENCH_FANOUT_TARGETS_H_
