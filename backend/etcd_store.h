@@ -119,7 +119,7 @@ class EtcdStore : public Store {
     return options_.prefix + "awarded/" + event;
   }
 
-  // Writes.
+  // Writes (etcd_store_writes.cc).
   // The value a write of a key left, for the next write of that key.
   struct Handoff {
     v1::Change value;
@@ -135,6 +135,9 @@ class EtcdStore : public Store {
               std::optional<Handoff> handoff);
   void Attempt(std::shared_ptr<Write> write);
   void Answered(std::shared_ptr<Write> write, grpc::Status status);
+  // Keeps `awards` as the event's counts at `revision`, unless newer ones
+  // are known.
+  void RememberAwards(const std::string& event, const EventAwards& awards, int64_t revision);
   // A value read back from etcd, as BoardState::Install shapes it.
   absl::StatusOr<v1::Change> AsInstalled(const mvccpb::KeyValue& kv) const;
   // Acknowledges `result` once the watch has applied `revision`.
