@@ -56,6 +56,7 @@
 #include "bench/fanout_floor.h"
 #include "bench/fanout_targets.h"
 #include "bench/measurements.h"
+#include "bench/redis_fanout.h"
 #include "common/auth.h"
 #include "common/channel.h"
 #include "podium/v1/scoreboard.grpc.pb.h"
@@ -77,7 +78,7 @@ ABSL_FLAG(std::vector<std::string>, targets, {},
           "servers to fan out from, in turn at each subscriber count: podium (a backend and a "
           "frontend), floor (bench/fanout_floor.h: a bare gRPC server writing one message "
           "serialized once to every stream) and redis (redis-server pub/sub, "
-          "bench/fanout_targets.h); rows then name their target and add the server's CPU per "
+          "bench/redis_fanout.h); rows then name their target and add the server's CPU per "
           "delivery. Empty: podium, in the classic table");
 ABSL_FLAG(int, redis_threads, 16,
           "epoll threads reading the redis subscribers' connections (as --queues for gRPC)");
