@@ -102,6 +102,19 @@ LocalStatus Frontend::Status() const {
   return status;
 }
 
+Frontend::Vitals Frontend::GetVitals() const {
+  Vitals vitals;
+  vitals.cache = cache_.stats();
+  vitals.master = master();
+  const LocalStatus status = Status();
+  vitals.applied_seq = status.applied_seq;
+  vitals.clients = status.clients;
+  for (int64_t seq : membership_.LiveAppliedSeqs()) {
+    vitals.cluster_seq = std::max(vitals.cluster_seq, seq);
+  }
+  return vitals;
+}
+
 void Frontend::OnMasterChanged(const MasterView& view) {
   {
     absl::MutexLock lock(&view_mu_);

@@ -111,6 +111,15 @@ class Frontend {
   absl::Status Invalidate(const v1::InvalidateRequest& request);
 
   const Cache& cache() const { return cache_; }
+  // What /metrics reports of the frontend itself.
+  struct Vitals {
+    Cache::Stats cache;
+    MasterView master;
+    int64_t applied_seq = 0;  // the newest change applied here
+    int64_t cluster_seq = 0;  // the newest any live frontend has applied
+    int64_t clients = 0;
+  };
+  Vitals GetVitals() const;
   // The master this frontend follows, once it has acted on the election
   // (cache invalidated, subscriptions catching up): what Invalidate checks.
   MasterView master() const {

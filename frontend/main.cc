@@ -13,9 +13,11 @@
 #include "common/init.h"
 #include "common/server.h"
 #include "frontend/frontend.h"
+#include "frontend/http_server.h"
 #include "frontend/peer_service.h"
 #include "frontend/scoreboard_service.h"
 #include "frontend/subscribe_streams.h"
+#include "frontend/web_api.h"
 #include "glog/logging.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7101",
@@ -60,6 +62,15 @@ ABSL_FLAG(int, recent_changes, static_cast<int>(podium::RecentChanges::kDefaultC
           "recent seq (after a change of master, or a dead frontend's clients "
           "arriving here) replay from memory instead of the backend; each "
           "takes a few hundred bytes");
+ABSL_FLAG(std::string, http_listen, "",
+          "where browsers reach this frontend over HTTP, host:port (the page, "
+          "/api/board, /api/events/NAME, /api/medals, /api/stream as "
+          "Server-Sent Events, /healthz, /metrics); empty: no HTTP");
+ABSL_FLAG(std::string, web_root, PODIUM_WEB_ROOT,
+          "the folder of the page's files (index.html, app.js, style.css), read "
+          "once at start");
+ABSL_FLAG(int, http_threads, 1,
+          "threads running the HTTP event loop (every connection shares them)");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(1),
           "how long in-flight calls may finish after SIGTERM");
 
@@ -131,6 +142,7 @@ int main(int argc, char** argv) {
     return Fail("--poll_interval and --heartbeat_interval must be positive, and "
                 "--failure_timeout longer than --heartbeat_interval");
   }
+  if (absl::GetFlag(FLAGS_http_threads) < 1) return Fail("--http_threads must be at least 1");
   if (absl::GetFlag(FLAGS_stream_threads) < 1) {
     return Fail("--stream_threads must be at least 1");
   }
@@ -162,12 +174,35 @@ int main(int argc, char** argv) {
     streams.Run(queue, std::move(task));
   });
   frontend.Start();
+  // The HTTP plane, after the gRPC one: both serve the same Frontend.
+  podium::WebApiOptions web_options;
+  web_options.web_root = absl::GetFlag(FLAGS_web_root);
+  web_options.grpc_subscribers = [&streams] { return streams.live(); };
+  podium::WebApi web(&frontend, web_options);
+  std::unique_ptr<podium::HttpServer> http;
+  if (const std::string http_listen = absl::GetFlag(FLAGS_http_listen); !http_listen.empty()) {
+    if (absl::Status loaded = web.Load(); !loaded.ok()) {
+      LOG(WARNING) << loaded.message() << "; serving the API without the page";
+    }
+    podium::HttpServerOptions http_options;
+    http_options.listen = http_listen;
+    http_options.threads = absl::GetFlag(FLAGS_http_threads);
+    http_options.shards = streams.queues();
+    http = std::make_unique<podium::HttpServer>(&frontend, &web, http_options);
+    if (absl::Status started = http->Start(); !started.ok()) {
+      frontend.Stop();
+      return Fail(std::string(started.message()));
+    }
+    LOG(INFO) << "serving HTTP on " << http_listen << " (page from " << web_options.web_root << ")";
+  }
   LOG(INFO) << "podium-frontend pid " << options.pid << " serving on "
             << options.public_address << " (peers on " << options.address << "), cache " << cache << ", backend "
             << options.backend << ", " << options.peers.size() << " frontends";
 
   int signal_number = podium::WaitForTerminationSignal();
   LOG(INFO) << "signal " << signal_number << ": shutting down";
+  // Streams end before the Frontend stops; /healthz says 503 from here on.
+  if (http != nullptr) http->Stop();
   frontend.Stop();
   podium::ShutdownServer(server->get(), absl::GetFlag(FLAGS_shutdown_grace));
   podium::ShutdownServer(peer_server->get(), absl::ZeroDuration());

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/keys.h"
+#include "google/protobuf/util/json_util.h"
 
 namespace podium {
 
@@ -14,6 +15,15 @@ EncodedChangePtr EncodeChange(const v1::Change& change) {
   *update.mutable_change() = change;
   update.SerializeToString(&encoded->bytes);
   return encoded;
+}
+
+const std::string& EncodedChange::json() const {
+  absl::call_once(json_once_, [this] {
+    google::protobuf::util::JsonPrintOptions options;
+    // A Change always converts: it is a message of ours, already valid.
+    (void)google::protobuf::util::MessageToJsonString(change, &json_, options);
+  });
+  return json_;
 }
 
 std::string OutgoingUpdate::Flags() const {

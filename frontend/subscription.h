@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/call_once.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
@@ -49,6 +50,14 @@ struct EncodedChange {
   // SubscribeUpdates message is each update's bytes behind a field header
   // (OutgoingUpdate::Header).
   std::string bytes;
+
+  // The change in protobuf's JSON mapping, for Server-Sent Events: made
+  // the first time a stream asks, then shared like `bytes`.
+  const std::string& json() const;
+
+ private:
+  mutable absl::once_flag json_once_;
+  mutable std::string json_;
 };
 using EncodedChangePtr = std::shared_ptr<const EncodedChange>;
 EncodedChangePtr EncodeChange(const v1::Change& change);

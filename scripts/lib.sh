@@ -13,6 +13,10 @@ PODIUM_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libssl-dev
   libabsl-dev libgoogle-glog-dev libgflags-dev
   libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev
+  # Beast and Asio (header-only): the frontends' HTTP plane.
+  libboost-dev
+  # The load balancer in front of the frontends' HTTP ports (./scripts/run).
+  haproxy
   tmux procps
   # tls_test and ./scripts/run --tls make certificates with it.
   openssl

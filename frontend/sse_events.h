@@ -1,0 +1,36 @@
+// The Server-Sent Events wire format of a subscription's updates
+// (https://html.spec.whatwg.org/multipage/server-sent-events.html), as the
+// page's EventSource reads them:
+//
+//   id: 42
+//   event: update
+//   data: {"change":{...},"snapshot":true,"conflated":true}
+//
+// `data` is a SubscribeUpdate in protobuf's JSON mapping (flags omitted
+// when false), so a browser reads what a gRPC subscriber reads. `id` is the
+// change's seq: an EventSource that loses its connection sends the last one
+// back as Last-Event-ID, and the stream resumes after it, exactly as
+// Subscribe's after_seq does. A snapshot's values carry no id (see
+// SseEvents).
+#ifndef PODIUM_FRONTEND_SSE_EVENTS_H_
+#define PODIUM_FRONTEND_SSE_EVENTS_H_
+
+#include <string>
+
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "frontend/subscription.h"
+
+namespace podium {
+
+// The events one write of `updates` sends, in order.
+std::string SseEvents(absl::Span<const OutgoingUpdate> updates);
+// What a stream begins with: how long a browser waits before reconnecting.
+std::string SseStart(absl::Duration retry);
+// A comment line, which EventSource ignores, to keep idle connections (and
+// the proxies on their way) from timing out.
+inline constexpr char kSseHeartbeat[] = ": keep-alive\n\n";
+
+}  // namespace podium
+
+#endif  // PODIUM_FRONTEND_SSE_EVENTS_H_

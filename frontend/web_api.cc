@@ -1,0 +1,404 @@
+#include "frontend/web_api.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/json.h"
+#include "common/standings.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace podium {
+namespace {
+
+constexpr char kJson[] = "application/json";
+constexpr char kText[] = "text/plain; charset=utf-8";
+
+std::string ContentType(const std::filesystem::path& file) {
+  const std::string ext = absl::AsciiStrToLower(file.extension().string());
+  if (ext == ".html") return "text/html; charset=utf-8";
+  if (ext == ".js") return "text/javascript; charset=utf-8";
+  if (ext == ".css") return "text/css; charset=utf-8";
+  if (ext == ".json") return "application/json";
+  if (ext == ".svg") return "image/svg+xml";
+  if (ext == ".png") return "image/png";
+  if (ext == ".ico") return "image/x-icon";
+  return "application/octet-stream";
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// %XX decoded (and '+' as a space in a query); nothing when a % is not
+// followed by two hex digits.
+std::optional<std::string> PercentDecode(absl::string_view text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%') {
+      if (i + 2 >= text.size()) return std::nullopt;
+      const int high = HexDigit(text[i + 1]);
+      const int low = HexDigit(text[i + 2]);
+      if (high < 0 || low < 0) return std::nullopt;
+      out.push_back(static_cast<char>(high * 16 + low));
+      i += 2;
+    } else if (text[i] == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+template <typename T>
+absl::StatusOr<std::string> ToJson(const T& message) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  if (auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
+      !status.ok()) {
+    return absl::InternalError(absl::StrCat("cannot write a ", T::descriptor()->name(),
+                                            " as JSON: ", status.ToString()));
+  }
+  return json;
+}
+
+WebReply JsonReply(std::string json) {
+  WebReply reply;
+  reply.content_type = kJson;
+  reply.body = std::move(json);
+  reply.body.push_back('\n');
+  reply.headers.emplace_back("Cache-Control", "no-cache");
+  return reply;
+}
+
+template <typename T>
+WebReply JsonReplyOf(const absl::StatusOr<T>& message) {
+  if (!message.ok()) return WebApi::ErrorReply(message.status());
+  absl::StatusOr<std::string> json = ToJson(*message);
+  if (!json.ok()) return WebApi::ErrorReply(json.status());
+  return JsonReply(*std::move(json));
+}
+
+WebReply TextReply(int status, std::string text) {
+  WebReply reply;
+  reply.status = status;
+  reply.content_type = kText;
+  reply.body = std::move(text);
+  return reply;
+}
+
+// The medal table as /api/medals answers it: ranked, as of the board's seq.
+v1::Standings StandingsOf(const v1::Board& board) {
+  v1::Standings standings = RankStandings(board.medals());
+  standings.set_seq(board.seq());
+  return standings;
+}
+
+// What a request asks for, by its path.
+struct Route {
+  enum Kind { kHealth, kMetrics, kBoard, kEvent, kTeam, kMedals, kStream, kFile, kNotFound };
+  Kind kind = kNotFound;
+  std::string name;   // the event or team, for kEvent and kTeam
+  std::string label;  // the metrics' route label
+};
+
+Route RouteOf(absl::string_view path) {
+  if (path == "/healthz") return {Route::kHealth, "", "/healthz"};
+  if (path == "/metrics") return {Route::kMetrics, "", "/metrics"};
+  if (path == "/api/board") return {Route::kBoard, "", "/api/board"};
+  if (path == "/api/medals") return {Route::kMedals, "", "/api/medals"};
+  if (path == "/api/stream") return {Route::kStream, "", "/api/stream"};
+  if (absl::ConsumePrefix(&path, "/api/events/") && !path.empty()) {
+    return {Route::kEvent, std::string(path), "/api/events/{event}"};
+  }
+  if (absl::ConsumePrefix(&path, "/api/medals/") && !path.empty()) {
+    return {Route::kTeam, std::string(path), "/api/medals/{team}"};
+  }
+  if (absl::StartsWith(path, "/api/")) return {Route::kNotFound, "", "/api/other"};
+  return {Route::kFile, std::string(path), "static"};
+}
+
+}  // namespace
+
+std::optional<std::string> TargetPath(absl::string_view target) {
+  return PercentDecode(target.substr(0, target.find('?')), /*plus_is_space=*/false);
+}
+
+absl::flat_hash_map<std::string, std::string> ParseQuery(absl::string_view target) {
+  absl::flat_hash_map<std::string, std::string> query;
+  const size_t question = target.find('?');
+  if (question == absl::string_view::npos) return query;
+  for (absl::string_view pair : absl::StrSplit(target.substr(question + 1), '&', absl::SkipEmpty())) {
+    std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(pair, absl::MaxSplits('=', 1));
+    std::optional<std::string> name = PercentDecode(kv.first, true);
+    std::optional<std::string> value = PercentDecode(kv.second, true);
+    if (name && value) query[*name] = *value;
+  }
+  return query;
+}
+
+WebApi::WebApi(Frontend* frontend, WebApiOptions options)
+    : frontend_(frontend), options_(std::move(options)) {}
+
+absl::Status WebApi::Load() {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  fs::directory_iterator files(options_.web_root, error);
+  if (error) {
+    return absl::NotFoundError(absl::StrCat("cannot read the page's folder --web_root=",
+                                            options_.web_root, ": ", error.message()));
+  }
+  for (const fs::directory_entry& entry : files) {
+    if (!entry.is_regular_file(error)) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    if (!in) {
+      return absl::DataLossError(absl::StrCat("cannot read ", entry.path().string()));
+    }
+    WebReply reply;
+    reply.content_type = ContentType(entry.path());
+    reply.body = bytes.str();
+    reply.headers.emplace_back("Cache-Control", "no-cache");
+    reply.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    const std::string name = "/" + entry.path().filename().string();
+    if (name == "/index.html") files_["/"] = reply;
+    files_[name] = std::move(reply);
+  }
+  if (!files_.count("/")) {
+    return absl::NotFoundError(absl::StrCat("the page's folder --web_root=", options_.web_root,
+                                            " has no index.html"));
+  }
+  return absl::OkStatus();
+}
+
+int WebApi::HttpStatus(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kOk: return 200;
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kOutOfRange: return 400;
+    case absl::StatusCode::kUnauthenticated: return 401;
+    case absl::StatusCode::kPermissionDenied: return 403;
+    case absl::StatusCode::kNotFound: return 404;
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kFailedPrecondition: return 409;
+    case absl::StatusCode::kResourceExhausted: return 429;
+    case absl::StatusCode::kUnimplemented: return 501;
+    case absl::StatusCode::kUnavailable: return 503;
+    case absl::StatusCode::kDeadlineExceeded: return 504;
+    default: return 500;
+  }
+}
+
+WebReply WebApi::ErrorReply(const absl::Status& status) {
+  WebReply reply = JsonReply(absl::StrCat("{\"error\":", JsonQuote(status.message()),
+                                          ",\"code\":\"", absl::StatusCodeToString(status.code()),
+                                          "\"}"));
+  reply.status = HttpStatus(status.code());
+  return reply;
+}
+
+bool WebApi::IsStream(const WebRequest& request) {
+  std::optional<std::string> path = TargetPath(request.target);
+  return request.method == "GET" && path && *path == "/api/stream";
+}
+
+absl::StatusOr<StreamRequest> WebApi::ParseStream(const WebRequest& request) {
+  absl::flat_hash_map<std::string, std::string> query = ParseQuery(request.target);
+  StreamRequest stream;
+  stream.subscribe.set_format(v1::SUBSCRIBE_FORMAT_BATCHES);
+  auto names = [&](const std::string& param, bool* all,
+                   google::protobuf::RepeatedPtrField<std::string>* out) {
+    auto it = query.find(param);
+    if (it == query.end()) return;
+    if (it->second == "*") {
+      *all = true;
+      return;
+    }
+    for (absl::string_view name : absl::StrSplit(it->second, ',', absl::SkipEmpty())) {
+      out->Add(std::string(name));
+    }
+  };
+  bool all_events = false, all_teams = false;
+  names("events", &all_events, stream.subscribe.mutable_events());
+  names("teams", &all_teams, stream.subscribe.mutable_teams());
+  if (auto it = query.find("medals"); it != query.end() && (it->second == "1" || it->second == "true")) {
+    all_teams = true;
+  }
+  stream.subscribe.set_all_events(all_events);
+  stream.subscribe.set_all_teams(all_teams);
+  if (!all_events && !all_teams && stream.subscribe.events().empty() &&
+      stream.subscribe.teams().empty()) {
+    return absl::InvalidArgumentError(
+        "a stream needs keys: events=NAME,NAME (or events=*), teams=CODE,CODE, or medals=1 "
+        "for every team's tally");
+  }
+  // EventSource's own resume comes first: it is newer than the URL's.
+  std::string seq = request.last_event_id;
+  if (seq.empty()) {
+    if (auto it = query.find("after_seq"); it != query.end()) seq = it->second;
+  }
+  if (!seq.empty() && (!absl::SimpleAtoi(seq, &stream.after_seq) || stream.after_seq < 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the seq to resume after (Last-Event-ID or after_seq) must be a whole number >= 0, "
+        "not '", seq, "'"));
+  }
+  return stream;
+}
+
+template <typename T>
+std::shared_ptr<const std::string> WebApi::HitJson(const std::string& key,
+                                                   const Frontend::Reply& bytes) {
+  {
+    absl::MutexLock lock(&json_mu_);
+    auto it = json_.find(key);
+    if (it != json_.end() && it->second.bytes == bytes) return it->second.json;
+  }
+  T message;
+  if (!message.ParseFromString(*bytes)) return nullptr;
+  absl::StatusOr<std::string> json;
+  if constexpr (std::is_same_v<T, v1::Board>) {
+    json = key == "standings" ? ToJson(StandingsOf(message)) : ToJson(message);
+  } else {
+    json = ToJson(message);
+  }
+  if (!json.ok()) return nullptr;
+  auto shared = std::make_shared<const std::string>(*std::move(json) + "\n");
+  absl::MutexLock lock(&json_mu_);
+  // Keys are names the cache answered a hit for: bounded by the games.
+  json_[key] = CachedJson{bytes, shared};
+  return shared;
+}
+
+WebReply WebApi::Counted(const std::string& route, WebReply reply) {
+  metrics_.CountRequest(route, reply.status);
+  return reply;
+}
+
+std::optional<WebReply> WebApi::AnswerAtOnce(const WebRequest& request) {
+  std::optional<std::string> path = TargetPath(request.target);
+  if (!path) {
+    return Counted("bad", ErrorReply(absl::InvalidArgumentError(
+                              "the request's path has a % not followed by two hex digits")));
+  }
+  const Route route = RouteOf(*path);
+  if (request.method != "GET" && request.method != "HEAD") {
+    WebReply reply = ErrorReply(absl::InvalidArgumentError(
+        absl::StrCat(request.method, " is not served here: the scoreboard is read with GET")));
+    reply.status = 405;
+    reply.headers.emplace_back("Allow", "GET, HEAD");
+    return Counted(route.label, std::move(reply));
+  }
+  auto hit = [&](std::shared_ptr<const std::string> json) -> std::optional<WebReply> {
+    if (json == nullptr) return std::nullopt;
+    WebReply reply = JsonReply("");
+    reply.body = *json;
+    return Counted(route.label, std::move(reply));
+  };
+  switch (route.kind) {
+    case Route::kHealth:
+      if (draining_.load(std::memory_order_relaxed)) {
+        return Counted(route.label, TextReply(503, "shutting down\n"));
+      }
+      return Counted(route.label, TextReply(200, "ok\n"));
+    case Route::kMetrics: return Counted(route.label, Metrics());
+    case Route::kFile: {
+      auto it = files_.find(*path);
+      if (it != files_.end()) return Counted(route.label, it->second);
+      return Counted(route.label, TextReply(404, files_.empty()
+                                                     ? "this frontend serves no page: see its "
+                                                       "log for why --web_root was not read\n"
+                                                     : "not found\n"));
+    }
+    case Route::kNotFound:
+      return Counted(route.label,
+                     ErrorReply(absl::NotFoundError(absl::StrCat(
+                         "no such API: ", *path,
+                         " (there are /api/board, /api/events/NAME, /api/medals, "
+                         "/api/medals/TEAM and /api/stream)"))));
+    case Route::kStream:
+      return Counted(route.label, ErrorReply(absl::InvalidArgumentError(
+                                      "/api/stream is read with GET and Accept: text/event-stream")));
+    case Route::kBoard:
+      if (Frontend::Reply bytes = frontend_->BoardHit(request.client)) {
+        return hit(HitJson<v1::Board>("board", bytes));
+      }
+      return std::nullopt;
+    case Route::kMedals:
+      if (Frontend::Reply bytes = frontend_->BoardHit(request.client)) {
+        return hit(HitJson<v1::Board>("standings", bytes));
+      }
+      return std::nullopt;
+    case Route::kEvent:
+      if (Frontend::Reply bytes = frontend_->ScoreHit(route.name, request.client)) {
+        return hit(HitJson<v1::EventScore>("event:" + route.name, bytes));
+      }
+      return std::nullopt;
+    case Route::kTeam:
+      if (Frontend::Reply bytes = frontend_->MedalsHit(route.name, request.client)) {
+        return hit(HitJson<v1::MedalTally>("team:" + route.name, bytes));
+      }
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+WebReply WebApi::Answer(const WebRequest& request) {
+  if (std::optional<WebReply> reply = AnswerAtOnce(request)) return *std::move(reply);
+  const Route route = RouteOf(*TargetPath(request.target));
+  switch (route.kind) {
+    case Route::kBoard: return Counted(route.label, JsonReplyOf(frontend_->GetBoard(request.client)));
+    case Route::kMedals:
+      return Counted(route.label, JsonReplyOf(frontend_->GetStandings(request.client)));
+    case Route::kEvent:
+      return Counted(route.label, JsonReplyOf(frontend_->GetScore(route.name, request.client)));
+    case Route::kTeam:
+      return Counted(route.label, JsonReplyOf(frontend_->GetMedals(route.name, request.client)));
+    default:
+      return Counted(route.label,
+                     ErrorReply(absl::InternalError("a request answered at once came back")));
+  }
+}
+
+WebReply WebApi::Metrics() {
+  std::string out;
+  metrics_.AppendTo(&out);
+  const Frontend::Vitals vitals = frontend_->GetVitals();
+  AppendMetric(&out, "podium_grpc_subscribers", "gauge", "gRPC Subscribe streams open.",
+               options_.grpc_subscribers ? options_.grpc_subscribers() : 0);
+  AppendMetric(&out, "podium_cache_hits_total", "counter", "Reads answered from the cache.",
+               vitals.cache.hits);
+  AppendMetric(&out, "podium_cache_misses_total", "counter",
+               "Reads that went to the backend.", vitals.cache.misses);
+  AppendMetric(&out, "podium_cache_fresh_entries", "gauge", "Cache entries known current.",
+               vitals.cache.fresh_entries);
+  AppendMetric(&out, "podium_master_epoch", "gauge",
+               "The election epoch of the master this frontend follows.", vitals.master.epoch);
+  AppendMetric(&out, "podium_is_master", "gauge", "1 while this frontend is the master.",
+               vitals.master.self_is_master ? 1 : 0);
+  AppendMetric(&out, "podium_applied_seq", "gauge",
+               "The newest backend seq this frontend has applied.", vitals.applied_seq);
+  AppendMetric(&out, "podium_backend_lag_seqs", "gauge",
+               "How many seqs this frontend is behind the newest any live frontend has "
+               "applied.",
+               vitals.cluster_seq - vitals.applied_seq);
+  AppendMetric(&out, "podium_clients", "gauge", "Clients seen recently (load balancing).",
+               vitals.clients);
+  WebReply reply = TextReply(200, std::move(out));
+  reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  return reply;
+}
+
+}  // namespace podium
