@@ -2,15 +2,14 @@
 
 #include <array>
 #include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <deque>
 #include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
-
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -91,8 +90,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     server_->Register(this, weak_from_this());
     if (server_->stopping_.load()) return Close();
     if (overloaded) {
-      WebReply reply = WebApi::ErrorReply(absl::UnavailableError(
-          "this frontend holds as many connections as it may; try another"));
+      WebReply reply = WebApi::ErrorReply(
+          absl::UnavailableError("this frontend holds as many connections as it may; try another"));
       server_->api_->metrics().CountRequest("overloaded", reply.status);
       Send(std::move(reply), /*keep_alive=*/false, /*head=*/false);
       return;
@@ -209,12 +208,13 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     if (!head) response->body() = std::move(reply.body);
     response->content_length(length);
     StartWriteTimer();
-    http::async_write(socket_, *response,
-                      [self = shared_from_this(), response, keep_alive](beast::error_code ec, size_t) {
-                        self->write_timer_.cancel();
-                        if (ec || !keep_alive) return self->Close();
-                        self->ReadRequest();
-                      });
+    http::async_write(
+        socket_, *response,
+        [self = shared_from_this(), response, keep_alive](beast::error_code ec, size_t) {
+          self->write_timer_.cancel();
+          if (ec || !keep_alive) return self->Close();
+          self->ReadRequest();
+        });
   }
 
   // A write that waits this long has a reader that stopped reading.
@@ -365,8 +365,8 @@ absl::Status HttpServer::Impl::Start(int* port) {
   tcp::resolver resolver(io_);
   auto endpoints = resolver.resolve(host, service, tcp::resolver::passive, ec);
   if (ec || endpoints.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot resolve --http_listen=", options_.listen,
-                                                   ": ", ec.message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot resolve --http_listen=", options_.listen, ": ", ec.message()));
   }
   const tcp::endpoint endpoint = endpoints.begin()->endpoint();
   acceptor_.open(endpoint.protocol(), ec);
@@ -375,7 +375,8 @@ absl::Status HttpServer::Impl::Start(int* port) {
   if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
   if (ec) {
     return absl::UnavailableError(absl::StrCat("cannot serve HTTP on ", options_.listen, ": ",
-                                               ec.message(), " (is another process on that port?)"));
+                                               ec.message(),
+                                               " (is another process on that port?)"));
   }
   if (port != nullptr) *port = acceptor_.local_endpoint().port();
   Accept();

@@ -37,8 +37,8 @@
 namespace podium {
 
 struct HttpServerOptions {
-  std::string listen;  // host:port; port 0 picks a free one
-  int threads = 1;     // threads running the event loop
+  std::string listen;      // host:port; port 0 picks a free one
+  int threads = 1;         // threads running the event loop
   int worker_threads = 4;  // threads answering reads that miss the cache
   absl::Duration request_timeout = absl::Seconds(10);
   absl::Duration write_timeout = absl::Seconds(60);

@@ -71,6 +71,10 @@ ABSL_FLAG(std::string, web_root, PODIUM_WEB_ROOT,
           "once at start");
 ABSL_FLAG(int, http_threads, 1,
           "threads running the HTTP event loop (every connection shares them)");
+ABSL_FLAG(absl::Duration, http_request_timeout, absl::Seconds(10),
+          "an HTTP request must arrive whole within this of its first byte "
+          "(else 408, against slowloris), and a keep-alive connection idle "
+          "this long is closed");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(1),
           "how long in-flight calls may finish after SIGTERM");
 
@@ -143,6 +147,9 @@ int main(int argc, char** argv) {
                 "--failure_timeout longer than --heartbeat_interval");
   }
   if (absl::GetFlag(FLAGS_http_threads) < 1) return Fail("--http_threads must be at least 1");
+  if (absl::GetFlag(FLAGS_http_request_timeout) <= absl::ZeroDuration()) {
+    return Fail("--http_request_timeout must be positive");
+  }
   if (absl::GetFlag(FLAGS_stream_threads) < 1) {
     return Fail("--stream_threads must be at least 1");
   }
@@ -187,6 +194,7 @@ int main(int argc, char** argv) {
     podium::HttpServerOptions http_options;
     http_options.listen = http_listen;
     http_options.threads = absl::GetFlag(FLAGS_http_threads);
+    http_options.request_timeout = absl::GetFlag(FLAGS_http_request_timeout);
     http_options.shards = streams.queues();
     http = std::make_unique<podium::HttpServer>(&frontend, &web, http_options);
     if (absl::Status started = http->Start(); !started.ok()) {

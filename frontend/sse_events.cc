@@ -13,8 +13,8 @@ std::string SseEvents(absl::Span<const OutgoingUpdate> updates) {
     // one of them could skip a key not sent yet. Without an id: line the
     // browser keeps the last one it had, as a gRPC client keeps its cursor.
     if (!update.snapshot) absl::StrAppend(&out, "id: ", update.change->change.seq(), "\n");
-    absl::StrAppend(&out, "event: update\ndata: {\"change\":",
-                    update.change->json(), update.snapshot ? ",\"snapshot\":true" : "",
+    absl::StrAppend(&out, "event: update\ndata: {\"change\":", update.change->json(),
+                    update.snapshot ? ",\"snapshot\":true" : "",
                     update.conflated ? ",\"conflated\":true" : "", "}\n\n");
   }
   return out;

@@ -67,8 +67,8 @@ absl::StatusOr<std::string> ToJson(const T& message) {
   google::protobuf::util::JsonPrintOptions options;
   if (auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
       !status.ok()) {
-    return absl::InternalError(absl::StrCat("cannot write a ", T::descriptor()->name(),
-                                            " as JSON: ", status.ToString()));
+    return absl::InternalError(
+        absl::StrCat("cannot write a ", T::descriptor()->name(), " as JSON: ", status.ToString()));
   }
   return json;
 }
@@ -139,8 +139,10 @@ absl::flat_hash_map<std::string, std::string> ParseQuery(absl::string_view targe
   absl::flat_hash_map<std::string, std::string> query;
   const size_t question = target.find('?');
   if (question == absl::string_view::npos) return query;
-  for (absl::string_view pair : absl::StrSplit(target.substr(question + 1), '&', absl::SkipEmpty())) {
-    std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(pair, absl::MaxSplits('=', 1));
+  for (absl::string_view pair :
+       absl::StrSplit(target.substr(question + 1), '&', absl::SkipEmpty())) {
+    std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(pair, absl::MaxSplits('=', 1));
     std::optional<std::string> name = PercentDecode(kv.first, true);
     std::optional<std::string> value = PercentDecode(kv.second, true);
     if (name && value) query[*name] = *value;
@@ -156,8 +158,8 @@ absl::Status WebApi::Load() {
   std::error_code error;
   fs::directory_iterator files(options_.web_root, error);
   if (error) {
-    return absl::NotFoundError(absl::StrCat("cannot read the page's folder --web_root=",
-                                            options_.web_root, ": ", error.message()));
+    return absl::NotFoundError(absl::StrCat(
+        "cannot read the page's folder --web_root=", options_.web_root, ": ", error.message()));
   }
   for (const fs::directory_entry& entry : files) {
     if (!entry.is_regular_file(error)) continue;
@@ -177,35 +179,46 @@ absl::Status WebApi::Load() {
     files_[name] = std::move(reply);
   }
   if (!files_.count("/")) {
-    return absl::NotFoundError(absl::StrCat("the page's folder --web_root=", options_.web_root,
-                                            " has no index.html"));
+    return absl::NotFoundError(
+        absl::StrCat("the page's folder --web_root=", options_.web_root, " has no index.html"));
   }
   return absl::OkStatus();
 }
 
 int WebApi::HttpStatus(absl::StatusCode code) {
   switch (code) {
-    case absl::StatusCode::kOk: return 200;
+    case absl::StatusCode::kOk:
+      return 200;
     case absl::StatusCode::kInvalidArgument:
-    case absl::StatusCode::kOutOfRange: return 400;
-    case absl::StatusCode::kUnauthenticated: return 401;
-    case absl::StatusCode::kPermissionDenied: return 403;
-    case absl::StatusCode::kNotFound: return 404;
+    case absl::StatusCode::kOutOfRange:
+      return 400;
+    case absl::StatusCode::kUnauthenticated:
+      return 401;
+    case absl::StatusCode::kPermissionDenied:
+      return 403;
+    case absl::StatusCode::kNotFound:
+      return 404;
     case absl::StatusCode::kAlreadyExists:
     case absl::StatusCode::kAborted:
-    case absl::StatusCode::kFailedPrecondition: return 409;
-    case absl::StatusCode::kResourceExhausted: return 429;
-    case absl::StatusCode::kUnimplemented: return 501;
-    case absl::StatusCode::kUnavailable: return 503;
-    case absl::StatusCode::kDeadlineExceeded: return 504;
-    default: return 500;
+    case absl::StatusCode::kFailedPrecondition:
+      return 409;
+    case absl::StatusCode::kResourceExhausted:
+      return 429;
+    case absl::StatusCode::kUnimplemented:
+      return 501;
+    case absl::StatusCode::kUnavailable:
+      return 503;
+    case absl::StatusCode::kDeadlineExceeded:
+      return 504;
+    default:
+      return 500;
   }
 }
 
 WebReply WebApi::ErrorReply(const absl::Status& status) {
-  WebReply reply = JsonReply(absl::StrCat("{\"error\":", JsonQuote(status.message()),
-                                          ",\"code\":\"", absl::StatusCodeToString(status.code()),
-                                          "\"}"));
+  WebReply reply =
+      JsonReply(absl::StrCat("{\"error\":", JsonQuote(status.message()), ",\"code\":\"",
+                             absl::StatusCodeToString(status.code()), "\"}"));
   reply.status = HttpStatus(status.code());
   return reply;
 }
@@ -234,7 +247,8 @@ absl::StatusOr<StreamRequest> WebApi::ParseStream(const WebRequest& request) {
   bool all_events = false, all_teams = false;
   names("events", &all_events, stream.subscribe.mutable_events());
   names("teams", &all_teams, stream.subscribe.mutable_teams());
-  if (auto it = query.find("medals"); it != query.end() && (it->second == "1" || it->second == "true")) {
+  if (auto it = query.find("medals");
+      it != query.end() && (it->second == "1" || it->second == "true")) {
     all_teams = true;
   }
   stream.subscribe.set_all_events(all_events);
@@ -253,7 +267,8 @@ absl::StatusOr<StreamRequest> WebApi::ParseStream(const WebRequest& request) {
   if (!seq.empty() && (!absl::SimpleAtoi(seq, &stream.after_seq) || stream.after_seq < 0)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "the seq to resume after (Last-Event-ID or after_seq) must be a whole number >= 0, "
-        "not '", seq, "'"));
+        "not '",
+        seq, "'"));
   }
   return stream;
 }
@@ -313,24 +328,25 @@ std::optional<WebReply> WebApi::AnswerAtOnce(const WebRequest& request) {
         return Counted(route.label, TextReply(503, "shutting down\n"));
       }
       return Counted(route.label, TextReply(200, "ok\n"));
-    case Route::kMetrics: return Counted(route.label, Metrics());
+    case Route::kMetrics:
+      return Counted(route.label, Metrics());
     case Route::kFile: {
       auto it = files_.find(*path);
       if (it != files_.end()) return Counted(route.label, it->second);
-      return Counted(route.label, TextReply(404, files_.empty()
-                                                     ? "this frontend serves no page: see its "
-                                                       "log for why --web_root was not read\n"
-                                                     : "not found\n"));
+      return Counted(route.label,
+                     TextReply(404, files_.empty() ? "this frontend serves no page: see its "
+                                                     "log for why --web_root was not read\n"
+                                                   : "not found\n"));
     }
     case Route::kNotFound:
-      return Counted(route.label,
-                     ErrorReply(absl::NotFoundError(absl::StrCat(
-                         "no such API: ", *path,
-                         " (there are /api/board, /api/events/NAME, /api/medals, "
-                         "/api/medals/TEAM and /api/stream)"))));
+      return Counted(route.label, ErrorReply(absl::NotFoundError(absl::StrCat(
+                                      "no such API: ", *path,
+                                      " (there are /api/board, /api/events/NAME, /api/medals, "
+                                      "/api/medals/TEAM and /api/stream)"))));
     case Route::kStream:
-      return Counted(route.label, ErrorReply(absl::InvalidArgumentError(
-                                      "/api/stream is read with GET and Accept: text/event-stream")));
+      return Counted(route.label,
+                     ErrorReply(absl::InvalidArgumentError(
+                         "/api/stream is read with GET and Accept: text/event-stream")));
     case Route::kBoard:
       if (Frontend::Reply bytes = frontend_->BoardHit(request.client)) {
         return hit(HitJson<v1::Board>("board", bytes));
@@ -359,7 +375,8 @@ WebReply WebApi::Answer(const WebRequest& request) {
   if (std::optional<WebReply> reply = AnswerAtOnce(request)) return *std::move(reply);
   const Route route = RouteOf(*TargetPath(request.target));
   switch (route.kind) {
-    case Route::kBoard: return Counted(route.label, JsonReplyOf(frontend_->GetBoard(request.client)));
+    case Route::kBoard:
+      return Counted(route.label, JsonReplyOf(frontend_->GetBoard(request.client)));
     case Route::kMedals:
       return Counted(route.label, JsonReplyOf(frontend_->GetStandings(request.client)));
     case Route::kEvent:
@@ -380,8 +397,8 @@ WebReply WebApi::Metrics() {
                options_.grpc_subscribers ? options_.grpc_subscribers() : 0);
   AppendMetric(&out, "podium_cache_hits_total", "counter", "Reads answered from the cache.",
                vitals.cache.hits);
-  AppendMetric(&out, "podium_cache_misses_total", "counter",
-               "Reads that went to the backend.", vitals.cache.misses);
+  AppendMetric(&out, "podium_cache_misses_total", "counter", "Reads that went to the backend.",
+               vitals.cache.misses);
   AppendMetric(&out, "podium_cache_fresh_entries", "gauge", "Cache entries known current.",
                vitals.cache.fresh_entries);
   AppendMetric(&out, "podium_master_epoch", "gauge",

@@ -31,10 +31,10 @@
 namespace podium {
 
 struct WebRequest {
-  std::string method;  // "GET", "HEAD", ...
-  std::string target;  // path and query, as sent: "/api/stream?events=a"
+  std::string method;         // "GET", "HEAD", ...
+  std::string target;         // path and query, as sent: "/api/stream?events=a"
   std::string last_event_id;  // the Last-Event-ID header, if any
-  std::string client;  // who asks, for load accounting: "http:1.2.3.4:5678"
+  std::string client;         // who asks, for load accounting: "http:1.2.3.4:5678"
 };
 
 struct WebReply {

@@ -31,8 +31,8 @@ void WebMetrics::AppendTo(std::string* out) const {
                   "status code.\n# TYPE podium_http_requests_total counter\n");
   for (const auto& [route, status, count] : requests) {
     // Routes are Podium's own fixed names: nothing to escape.
-    absl::StrAppend(out, "podium_http_requests_total{route=\"", route, "\",code=\"", status,
-                    "\"} ", count, "\n");
+    absl::StrAppend(out, "podium_http_requests_total{route=\"", route, "\",code=\"", status, "\"} ",
+                    count, "\n");
   }
   AppendMetric(out, "podium_sse_streams", "gauge", "Server-Sent Events streams open.",
                streams_.load(std::memory_order_relaxed));
