@@ -24,14 +24,19 @@ constexpr absl::Duration kWatchIdleCheck = absl::Milliseconds(200);
 
 }  // namespace
 
-BackendService::BackendService(Store* store, std::string write_token)
-    : store_(store), write_token_(std::move(write_token)) {}
+BackendService::BackendService(Store* store, std::string write_token, std::string cluster_token)
+    : store_(store), write_token_(std::move(write_token)), cluster_token_(std::move(cluster_token)) {}
 
 grpc::ServerUnaryReactor* BackendService::Write(
     grpc::CallbackServerContext* context, const char* method, std::string what,
-    v1::WriteReply* reply, const std::function<void(Store::WriteDone)>& write) {
+    v1::WriteReply* reply, const std::function<void(Store::WriteDone)>& write,
+    bool cluster_may_write) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::Status auth = CheckBearerToken(context->client_metadata(), write_token_);
+  if (!auth.ok() && cluster_may_write && !cluster_token_.empty() &&
+      CheckBearerToken(context->client_metadata(), cluster_token_).ok()) {
+    auth = absl::OkStatus();
+  }
   if (!auth.ok()) {
     LOG(WARNING) << method << " from " << context->peer() << " refused: " << auth;
     reactor->Finish(ToGrpcStatus(auth));
@@ -73,6 +78,40 @@ grpc::ServerUnaryReactor* BackendService::AwardMedal(grpc::CallbackServerContext
                reply, [this, request](Store::WriteDone done) {
                  store_->AwardMedalAsync(*request, std::move(done));
                });
+}
+
+grpc::ServerUnaryReactor* BackendService::PostToFanBoard(grpc::CallbackServerContext* context,
+                                                         const v1::PostToFanBoardRequest* request,
+                                                         v1::WriteReply* reply) {
+  return Write(
+      context, "PostToFanBoard",
+      VLOG_IS_ON(1) ? absl::StrCat("key=", request->idempotency_key(), " event=", request->event())
+                    : std::string(),
+      reply,
+      [this, request](Store::WriteDone done) {
+        store_->PostToFanBoardAsync(*request, std::move(done));
+      },
+      /*cluster_may_write=*/true);
+}
+
+grpc::ServerUnaryReactor* BackendService::RemovePost(grpc::CallbackServerContext* context,
+                                                     const v1::RemovePostRequest* request,
+                                                     v1::WriteReply* reply) {
+  return Write(context, "RemovePost",
+               absl::StrCat("event=", request->event(), " post=", request->post_id()), reply,
+               [this, request](Store::WriteDone done) {
+                 store_->RemovePostAsync(*request, std::move(done));
+               });
+}
+
+grpc::Status BackendService::GetFanBoard(grpc::ServerContext*,
+                                         const v1::GetFanBoardRequest* request,
+                                         v1::FanBoard* reply) {
+  if (absl::Status s = store_->AwaitCommitted(); !s.ok()) return ToGrpcStatus(s);
+  absl::StatusOr<v1::FanBoard> board = store_->GetFanBoard(request->event());
+  if (!board.ok()) return ToGrpcStatus(board.status());
+  *reply = *std::move(board);
+  return grpc::Status::OK;
 }
 
 grpc::Status BackendService::GetEvent(grpc::ServerContext*, const v1::GetEventRequest* request,

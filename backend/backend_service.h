@@ -18,11 +18,14 @@ namespace podium {
 //
 // Thread-safe (the Store is; the rest is immutable).
 class BackendService final
-    : public v1::Backend::WithCallbackMethod_RecordScore<
-          v1::Backend::WithCallbackMethod_AwardMedal<v1::Backend::Service>> {
+    : public v1::Backend::WithCallbackMethod_RecordScore<v1::Backend::WithCallbackMethod_AwardMedal<
+          v1::Backend::WithCallbackMethod_PostToFanBoard<
+              v1::Backend::WithCallbackMethod_RemovePost<v1::Backend::Service>>>> {
  public:
-  // `store` must outlive the service.
-  BackendService(Store* store, std::string write_token);
+  // `store` must outlive the service. Fans' posts are accepted with the
+  // write token or, when it is not empty, the cluster token the frontends
+  // hold (they post for the fans, after rate-limiting them).
+  BackendService(Store* store, std::string write_token, std::string cluster_token = "");
 
   grpc::ServerUnaryReactor* RecordScore(grpc::CallbackServerContext* context,
                                         const v1::RecordScoreRequest* request,
@@ -30,6 +33,14 @@ class BackendService final
   grpc::ServerUnaryReactor* AwardMedal(grpc::CallbackServerContext* context,
                                        const v1::AwardMedalRequest* request,
                                        v1::WriteReply* reply) override;
+  grpc::ServerUnaryReactor* PostToFanBoard(grpc::CallbackServerContext* context,
+                                           const v1::PostToFanBoardRequest* request,
+                                           v1::WriteReply* reply) override;
+  grpc::ServerUnaryReactor* RemovePost(grpc::CallbackServerContext* context,
+                                       const v1::RemovePostRequest* request,
+                                       v1::WriteReply* reply) override;
+  grpc::Status GetFanBoard(grpc::ServerContext* context, const v1::GetFanBoardRequest* request,
+                           v1::FanBoard* reply) override;
   grpc::Status GetEvent(grpc::ServerContext* context,
                         const v1::GetEventRequest* request,
                         v1::EventScore* reply) override;
@@ -55,10 +66,11 @@ class BackendService final
   grpc::ServerUnaryReactor* Write(
       grpc::CallbackServerContext* context, const char* method,
       std::string what, v1::WriteReply* reply,
-      const std::function<void(Store::WriteDone)>& write);
+      const std::function<void(Store::WriteDone)>& write, bool cluster_may_write = false);
 
   Store* const store_;
   const std::string write_token_;
+  const std::string cluster_token_;
 };
 
 }  // namespace podium

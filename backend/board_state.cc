@@ -1,5 +1,7 @@
 #include "backend/board_state.h"
 
+#include "backend/fan_board.h"
+
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -58,6 +60,7 @@ BoardState::BoardState(Games games) : games_(std::move(games)) {
       points->set_team(team);
       points->set_points(0);
     }
+    fans_[event].set_event(event);
   }
   for (const std::string& team : games_.teams()) {
     medals_[team].set_team(team);
@@ -132,6 +135,30 @@ absl::Status BoardState::Validate(const v1::AwardMedalRequest& request) const {
   return absl::OkStatus();
 }
 
+absl::Status BoardState::ValidateFanBoard(absl::string_view key, absl::string_view event) const {
+  if (absl::Status s = ValidateKey(key); !s.ok()) return s;
+  if (absl::Status s = ValidateName("event", event); !s.ok()) return s;
+  if (!games_.HasEvent(event)) return UnknownName("event", event);
+  return absl::OkStatus();
+}
+
+absl::Status BoardState::Validate(const v1::PostToFanBoardRequest& request) const {
+  if (absl::Status s = ValidateFanBoard(request.idempotency_key(), request.event()); !s.ok()) {
+    return s;
+  }
+  return ValidatePost(request.author(), request.text());
+}
+
+absl::Status BoardState::Validate(const v1::RemovePostRequest& request) const {
+  if (absl::Status s = ValidateFanBoard(request.idempotency_key(), request.event()); !s.ok()) {
+    return s;
+  }
+  if (request.post_id() <= 0) {
+    return absl::InvalidArgumentError("post_id must be a post's id (the seq it was posted at)");
+  }
+  return ValidateReason(request.reason());
+}
+
 v1::EventScore BoardState::ApplyScore(const v1::EventScore& current,
                                       const v1::RecordScoreRequest& request, int64_t seq,
                                       int64_t now_unix_micros) {
@@ -195,6 +222,13 @@ absl::StatusOr<v1::MedalTally> BoardState::GetMedals(absl::string_view team) con
   return it->second;
 }
 
+absl::StatusOr<v1::FanBoard> BoardState::GetFanBoard(absl::string_view event) const {
+  if (absl::Status s = ValidateName("event", event); !s.ok()) return s;
+  auto it = fans_.find(event);
+  if (it == fans_.end()) return UnknownName("event", event);
+  return it->second;
+}
+
 absl::StatusOr<v1::Change> BoardState::ValueOf(absl::string_view key) const {
   v1::Change change;
   absl::string_view name = key;
@@ -209,6 +243,13 @@ absl::StatusOr<v1::Change> BoardState::ValueOf(absl::string_view key) const {
     auto it = medals_.find(name);
     if (it != medals_.end()) {
       *change.mutable_medals() = it->second;
+      change.set_seq(it->second.version());
+      return change;
+    }
+  } else if (absl::ConsumePrefix(&name, "fans:")) {
+    auto it = fans_.find(name);
+    if (it != fans_.end()) {
+      *change.mutable_fans() = it->second;
       change.set_seq(it->second.version());
       return change;
     }
@@ -238,6 +279,12 @@ bool BoardState::Install(const v1::Change& change) {
     auto it = medals_.find(change.medals().team());
     if (it == medals_.end()) return false;
     it->second = change.medals();
+    return true;
+  }
+  if (change.has_fans()) {
+    auto it = fans_.find(change.fans().event());
+    if (it == fans_.end()) return false;
+    it->second = change.fans();
     return true;
   }
   return false;

@@ -1,4 +1,5 @@
-// The current value of every key (event scores and medal tallies) and the
+// The current value of every key (event scores, medal tallies and fan
+// boards, see fan_board.h) and the
 // rules by which a write changes them. Storage-agnostic: a Store keeps one
 // of these as the committed state and persists what it installs.
 #ifndef PODIUM_BACKEND_BOARD_STATE_H_
@@ -33,6 +34,8 @@ class BoardState {
   // naming the offending field. A write that passes cannot fail to apply.
   absl::Status Validate(const v1::RecordScoreRequest& request) const;
   absl::Status Validate(const v1::AwardMedalRequest& request) const;
+  absl::Status Validate(const v1::PostToFanBoardRequest& request) const;
+  absl::Status Validate(const v1::RemovePostRequest& request) const;
 
   // The value a validated write produces on top of `current`.
   static v1::EventScore ApplyScore(const v1::EventScore& current,
@@ -48,6 +51,7 @@ class BoardState {
   // games.
   absl::StatusOr<v1::EventScore> GetEvent(absl::string_view event) const;
   absl::StatusOr<v1::MedalTally> GetMedals(absl::string_view team) const;
+  absl::StatusOr<v1::FanBoard> GetFanBoard(absl::string_view event) const;
   // The value of a key ("event:NAME" / "team:NAME", see common/keys.h) as
   // a change whose seq is the value's version. NOT_FOUND for a key outside
   // the games.
@@ -64,6 +68,9 @@ class BoardState {
   Games games_;
   absl::flat_hash_map<std::string, v1::EventScore> events_;
   absl::flat_hash_map<std::string, v1::MedalTally> medals_;
+  absl::flat_hash_map<std::string, v1::FanBoard> fans_;  // by event
+
+  absl::Status ValidateFanBoard(absl::string_view key, absl::string_view event) const;
 };
 
 }  // namespace podium

@@ -112,6 +112,11 @@ absl::StatusOr<v1::MedalTally> EtcdStore::GetMedals(absl::string_view team) cons
   return state_.GetMedals(team);
 }
 
+absl::StatusOr<v1::FanBoard> EtcdStore::GetFanBoard(absl::string_view event) const {
+  absl::MutexLock lock(&mu_);
+  return state_.GetFanBoard(event);
+}
+
 v1::Board EtcdStore::GetBoard() const {
   absl::MutexLock lock(&mu_);
   return state_.ToBoard(applied_revision_);

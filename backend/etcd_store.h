@@ -86,8 +86,11 @@ class EtcdStore : public Store {
 
   void RecordScoreAsync(const v1::RecordScoreRequest& request, WriteDone done) override;
   void AwardMedalAsync(const v1::AwardMedalRequest& request, WriteDone done) override;
+  void PostToFanBoardAsync(const v1::PostToFanBoardRequest& request, WriteDone done) override;
+  void RemovePostAsync(const v1::RemovePostRequest& request, WriteDone done) override;
   absl::StatusOr<v1::EventScore> GetEvent(absl::string_view event) const override;
   absl::StatusOr<v1::MedalTally> GetMedals(absl::string_view team) const override;
+  absl::StatusOr<v1::FanBoard> GetFanBoard(absl::string_view event) const override;
   v1::Board GetBoard() const override;
   absl::StatusOr<std::vector<v1::Change>> ChangesSince(int64_t after_seq,
                                                        size_t max_changes) const override;

@@ -10,6 +10,7 @@
 #include "backend/etcd_store.h"
 #include "backend/etcd_values.h"
 #include "backend/event_awards.h"
+#include "backend/fan_board.h"
 #include "backend/write_fingerprint.h"
 #include "common/keys.h"
 #include "podium/store/etcd_records.pb.h"
@@ -17,11 +18,14 @@
 namespace podium {
 
 struct EtcdStore::Write {
+  // Exactly one is set.
   const v1::RecordScoreRequest* score = nullptr;
   const v1::AwardMedalRequest* medal = nullptr;
+  const v1::PostToFanBoardRequest* post = nullptr;
+  const v1::RemovePostRequest* removal = nullptr;
   int64_t fingerprint = 0;
   WriteDone done;
-  std::string key;  // "event:NAME" / "team:NAME"
+  std::string key;  // "event:NAME" / "team:NAME" / "fans:EVENT"
   // The value the next attempt computes from, and its revision in etcd
   // (0: never written).
   v1::Change current;
@@ -43,7 +47,9 @@ struct EtcdStore::Write {
   etcdserverpb::TxnResponse response;
 
   const std::string& idempotency_key() const {
-    return score != nullptr ? score->idempotency_key() : medal->idempotency_key();
+    if (score != nullptr) return score->idempotency_key();
+    if (medal != nullptr) return medal->idempotency_key();
+    return post != nullptr ? post->idempotency_key() : removal->idempotency_key();
   }
 };
 
@@ -52,6 +58,14 @@ void EtcdStore::RecordScoreAsync(const v1::RecordScoreRequest& request, WriteDon
 }
 
 void EtcdStore::AwardMedalAsync(const v1::AwardMedalRequest& request, WriteDone done) {
+  Submit(request, std::move(done));
+}
+
+void EtcdStore::PostToFanBoardAsync(const v1::PostToFanBoardRequest& request, WriteDone done) {
+  Submit(request, std::move(done));
+}
+
+void EtcdStore::RemovePostAsync(const v1::RemovePostRequest& request, WriteDone done) {
   Submit(request, std::move(done));
 }
 
@@ -68,6 +82,12 @@ void EtcdStore::Submit(const Request& request, WriteDone done) {
   if constexpr (std::is_same_v<Request, v1::RecordScoreRequest>) {
     write->score = &request;
     write->key = EventKey(request.event());
+  } else if constexpr (std::is_same_v<Request, v1::PostToFanBoardRequest>) {
+    write->post = &request;
+    write->key = FansKey(request.event());
+  } else if constexpr (std::is_same_v<Request, v1::RemovePostRequest>) {
+    write->removal = &request;
+    write->key = FansKey(request.event());
   } else {
     write->medal = &request;
     write->key = TeamKey(request.team());
@@ -145,6 +165,18 @@ void EtcdStore::Attempt(std::shared_ptr<Write> write) {
     *write->next.mutable_event() =
         BoardState::ApplyScore(write->current.event(), *write->score, 0, now);
     write->next.set_reason(write->score->reason());
+  } else if (write->post != nullptr) {
+    // Its id (0 here) becomes the transaction's revision: StampRevision.
+    *write->next.mutable_fans() = ApplyPost(write->current.fans(), *write->post, 0, now);
+  } else if (write->removal != nullptr) {
+    absl::StatusOr<v1::FanBoard> board =
+        ApplyRemoval(write->current.fans(), *write->removal, 0, now);
+    if (board.ok()) {
+      *write->next.mutable_fans() = *std::move(board);
+      write->next.set_reason(write->removal->reason());
+    } else {
+      write->refusal = board.status();
+    }
   } else {
     absl::StatusOr<v1::MedalTally> tally =
         BoardState::ApplyMedal(write->current.medals(), *write->medal, 0, now);

@@ -32,6 +32,10 @@ ABSL_FLAG(absl::Duration, idempotency_ttl, absl::Hours(24),
 ABSL_FLAG(std::string, write_token_file, "",
           "file whose first line is the bearer token writes must carry "
           "(required)");
+ABSL_FLAG(std::string, cluster_token_file, "",
+          "file whose first line is the frontends' cluster token: with it, "
+          "frontends may post fans' messages to fan boards (PostToFanBoard); "
+          "empty: only the write token may post");
 ABSL_FLAG(std::string, games, "",
           "games file naming the events and teams (see docs/games.md); "
           "empty uses the built-in Gauls-vs-Romans games day");
@@ -111,7 +115,13 @@ int main(int argc, char** argv) {
       OpenStore(absl::GetFlag(FLAGS_store), *std::move(games));
   if (!store.ok()) return Fail(store.status());
 
-  podium::BackendService service(store->get(), *token);
+  std::string cluster_token;
+  if (const std::string path = absl::GetFlag(FLAGS_cluster_token_file); !path.empty()) {
+    absl::StatusOr<std::string> read = podium::ReadTokenFile(path, "--cluster_token_file");
+    if (!read.ok()) return Fail(read.status());
+    cluster_token = *std::move(read);
+  }
+  podium::BackendService service(store->get(), *token, cluster_token);
   int port = 0;
   absl::StatusOr<std::unique_ptr<grpc::Server>> server =
       podium::StartServer(absl::GetFlag(FLAGS_listen), {&service}, &port);

@@ -1,5 +1,7 @@
 #include "backend/sqlite_store.h"
 
+#include "backend/fan_board.h"
+
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -39,8 +41,11 @@ constexpr int64_t kCompactEvery = 1024;
 }  // namespace
 
 struct SqliteStore::PendingWrite {
+  // Exactly one is set.
   const v1::RecordScoreRequest* score = nullptr;
   const v1::AwardMedalRequest* medal = nullptr;
+  const v1::PostToFanBoardRequest* post = nullptr;
+  const v1::RemovePostRequest* removal = nullptr;
   int64_t fingerprint = 0;
   void Set(const v1::RecordScoreRequest* request) {
     score = request;
@@ -50,8 +55,18 @@ struct SqliteStore::PendingWrite {
     medal = request;
     fingerprint = WriteFingerprint(*request);
   }
+  void Set(const v1::PostToFanBoardRequest* request) {
+    post = request;
+    fingerprint = WriteFingerprint(*request);
+  }
+  void Set(const v1::RemovePostRequest* request) {
+    removal = request;
+    fingerprint = WriteFingerprint(*request);
+  }
   const std::string& key() const {
-    return score != nullptr ? score->idempotency_key() : medal->idempotency_key();
+    if (score != nullptr) return score->idempotency_key();
+    if (medal != nullptr) return medal->idempotency_key();
+    return post != nullptr ? post->idempotency_key() : removal->idempotency_key();
   }
   absl::StatusOr<WriteResult> result;
   WriteDone done;
@@ -173,6 +188,15 @@ void SqliteStore::AwardMedalAsync(const v1::AwardMedalRequest& request, WriteDon
   ValidateAndSubmit(request, std::move(done));
 }
 
+void SqliteStore::PostToFanBoardAsync(const v1::PostToFanBoardRequest& request,
+                                      WriteDone done) {
+  ValidateAndSubmit(request, std::move(done));
+}
+
+void SqliteStore::RemovePostAsync(const v1::RemovePostRequest& request, WriteDone done) {
+  ValidateAndSubmit(request, std::move(done));
+}
+
 void SqliteStore::Submit(std::unique_ptr<PendingWrite> write) {
   {
     absl::MutexLock lock(&queue_mu_);
@@ -287,6 +311,24 @@ absl::Status SqliteStore::ApplyBatch(const std::vector<std::unique_ptr<PendingWr
             it != overlay.end() ? it->second.event() : *state_.GetEvent(write->score->event());
         *change.mutable_event() = BoardState::ApplyScore(current, *write->score, change.seq(), now);
         change.set_reason(write->score->reason());
+      } else if (write->post != nullptr || write->removal != nullptr) {
+        const std::string& event =
+            write->post != nullptr ? write->post->event() : write->removal->event();
+        auto it = overlay.find(FansKey(event));
+        v1::FanBoard current =
+            it != overlay.end() ? it->second.fans() : *state_.GetFanBoard(event);
+        if (write->post != nullptr) {
+          *change.mutable_fans() = ApplyPost(current, *write->post, change.seq(), now);
+        } else {
+          absl::StatusOr<v1::FanBoard> next =
+              ApplyRemoval(current, *write->removal, change.seq(), now);
+          if (!next.ok()) {  // no such post on the board: refused, no seq used
+            write->result = next.status();
+            continue;
+          }
+          *change.mutable_fans() = *std::move(next);
+          change.set_reason(write->removal->reason());
+        }
       } else {
         const std::string key = TeamKey(write->medal->team());
         auto it = overlay.find(key);
@@ -401,6 +443,11 @@ absl::StatusOr<v1::EventScore> SqliteStore::GetEvent(absl::string_view event) co
 absl::StatusOr<v1::MedalTally> SqliteStore::GetMedals(absl::string_view team) const {
   absl::ReaderMutexLock lock(&state_mu_);
   return state_.GetMedals(team);
+}
+
+absl::StatusOr<v1::FanBoard> SqliteStore::GetFanBoard(absl::string_view event) const {
+  absl::ReaderMutexLock lock(&state_mu_);
+  return state_.GetFanBoard(event);
 }
 
 v1::Board SqliteStore::GetBoard() const {

@@ -27,4 +27,13 @@ absl::StatusOr<WriteResult> Store::AwardMedal(const v1::AwardMedalRequest& reque
   return Wait(request, [this](const auto& r, WriteDone d) { AwardMedalAsync(r, std::move(d)); });
 }
 
+absl::StatusOr<WriteResult> Store::PostToFanBoard(const v1::PostToFanBoardRequest& request) {
+  return Wait(request,
+              [this](const auto& r, WriteDone d) { PostToFanBoardAsync(r, std::move(d)); });
+}
+
+absl::StatusOr<WriteResult> Store::RemovePost(const v1::RemovePostRequest& request) {
+  return Wait(request, [this](const auto& r, WriteDone d) { RemovePostAsync(r, std::move(d)); });
+}
+
 }  // namespace podium

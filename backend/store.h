@@ -42,13 +42,21 @@ class Store {
   // when the request differs from the one that applied it.
   virtual void RecordScoreAsync(const v1::RecordScoreRequest& request, WriteDone done) = 0;
   virtual void AwardMedalAsync(const v1::AwardMedalRequest& request, WriteDone done) = 0;
+  // Fan boards (backend/fan_board.h): a post gets the write's seq as its
+  // id; a removal of a post the board does not show is NOT_FOUND and uses
+  // no seq.
+  virtual void PostToFanBoardAsync(const v1::PostToFanBoardRequest& request, WriteDone done) = 0;
+  virtual void RemovePostAsync(const v1::RemovePostRequest& request, WriteDone done) = 0;
 
   // The same, blocking until durable.
   absl::StatusOr<WriteResult> RecordScore(const v1::RecordScoreRequest& request);
   absl::StatusOr<WriteResult> AwardMedal(const v1::AwardMedalRequest& request);
+  absl::StatusOr<WriteResult> PostToFanBoard(const v1::PostToFanBoardRequest& request);
+  absl::StatusOr<WriteResult> RemovePost(const v1::RemovePostRequest& request);
 
   virtual absl::StatusOr<v1::EventScore> GetEvent(absl::string_view event) const = 0;
   virtual absl::StatusOr<v1::MedalTally> GetMedals(absl::string_view team) const = 0;
+  virtual absl::StatusOr<v1::FanBoard> GetFanBoard(absl::string_view event) const = 0;
   virtual v1::Board GetBoard() const = 0;
 
   // Changes with seq > after_seq, at most `max_changes`; OUT_OF_RANGE when

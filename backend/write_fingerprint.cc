@@ -44,6 +44,14 @@ int64_t WriteFingerprint(const v1::AwardMedalRequest& request) {
   return f.Done();
 }
 
+int64_t WriteFingerprint(const v1::PostToFanBoardRequest& request) {
+  return Fingerprinter('p').Add(request.event()).Add(request.author()).Add(request.text()).Done();
+}
+
+int64_t WriteFingerprint(const v1::RemovePostRequest& request) {
+  return Fingerprinter('r').Add(request.event()).Add(request.post_id()).Done();
+}
+
 absl::Status KeyReusedError(absl::string_view key, int64_t seq) {
   return absl::AlreadyExistsError(
       absl::StrCat("idempotency key '", key, "' was already used for a different write (seq ", seq,

@@ -17,6 +17,8 @@ namespace podium {
 // same write with its reason reworded is a retry, not a different write.
 int64_t WriteFingerprint(const v1::RecordScoreRequest& request);
 int64_t WriteFingerprint(const v1::AwardMedalRequest& request);
+int64_t WriteFingerprint(const v1::PostToFanBoardRequest& request);
+int64_t WriteFingerprint(const v1::RemovePostRequest& request);
 
 // ALREADY_EXISTS: `key` applied another write, as `seq`.
 absl::Status KeyReusedError(absl::string_view key, int64_t seq);

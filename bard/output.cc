@@ -62,6 +62,9 @@ std::string DescribeReply(const v1::WriteReply& reply) {
     const v1::MedalTally& tally = change.medals();
     absl::StrAppend(&line, tally.team(), " gold=", tally.gold(),
                     " silver=", tally.silver(), " bronze=", tally.bronze());
+  } else if (change.has_fans()) {
+    absl::StrAppend(&line, change.fans().event(), " fan board, ", change.fans().posts_size(),
+                    " posts");
   } else {
     absl::StrAppend(&line, "(no value)");
   }
@@ -79,6 +82,9 @@ std::string ReplyToJson(const v1::WriteReply& reply) {
     absl::StrAppend(&json, ",\"event\":", EventJson(change.event()));
   } else if (change.has_medals()) {
     absl::StrAppend(&json, ",\"medals\":", MedalsJson(change.medals()));
+  } else if (change.has_fans()) {
+    absl::StrAppend(&json, ",\"fans\":", Quoted(change.fans().event()),
+                    ",\"posts\":", change.fans().posts_size());
   }
   if (!change.reason().empty()) absl::StrAppend(&json, ",\"reason\":", Quoted(change.reason()));
   json.push_back('}');

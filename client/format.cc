@@ -206,10 +206,32 @@ std::string StandingsText(const v1::Standings& standings) {
   return out;
 }
 
+namespace {
+
+// A fan board in a line: who posted last and how many posts it shows.
+std::string FanBoardText(const v1::FanBoard& board) {
+  std::string line = absl::StrCat(board.event(), " fan board: ", board.posts_size(), " posts");
+  if (board.posts_size() > 0) {
+    const v1::FanPost& last = *board.posts().rbegin();
+    absl::StrAppend(&line, ", last by ", last.author());
+  }
+  return absl::StrCat(line, " (v", board.version(), ")");
+}
+
+std::string FanBoardJson(const v1::FanBoard& board) {
+  std::string json = absl::StrCat("{\"fans\":", JsonQuote(board.event()),
+                                  ",\"posts\":", board.posts_size(),
+                                  ",\"version\":", board.version(), "}");
+  return json;
+}
+
+}  // namespace
+
 std::string SubscribeUpdateJson(const v1::SubscribeUpdate& update) {
   const v1::Change& change = update.change();
-  std::string out =
-      change.has_event() ? EventScoreJson(change.event()) : MedalTallyJson(change.medals());
+  std::string out = change.has_fans()    ? FanBoardJson(change.fans())
+                    : change.has_event() ? EventScoreJson(change.event())
+                                         : MedalTallyJson(change.medals());
   out.pop_back();  // the closing brace
   absl::StrAppend(&out, ",\"snapshot\":", update.snapshot() ? "true" : "false",
                   update.conflated() ? ",\"conflated\":true" : "", "}");
@@ -219,7 +241,9 @@ std::string SubscribeUpdateJson(const v1::SubscribeUpdate& update) {
 std::string SubscribeUpdateText(const v1::SubscribeUpdate& update) {
   const v1::Change& change = update.change();
   return absl::StrCat(
-      change.has_event() ? EventScoreText(change.event()) : MedalTallyText(change.medals()),
+      change.has_fans()    ? FanBoardText(change.fans())
+      : change.has_event() ? EventScoreText(change.event())
+                           : MedalTallyText(change.medals()),
       update.snapshot() ? "  [snapshot]" : "", update.conflated() ? "  [conflated]" : "");
 }
 

@@ -30,6 +30,13 @@ inline v1::Change AsChange(const v1::MedalTally& tally) {
   return change;
 }
 
+inline v1::Change AsChange(const v1::FanBoard& board) {
+  v1::Change change;
+  change.set_seq(board.version());
+  *change.mutable_fans() = board;
+  return change;
+}
+
 inline std::vector<v1::Change> BoardAsChanges(const v1::Board& board) {
   std::vector<v1::Change> changes;
   changes.reserve(board.events_size() + board.medals_size());

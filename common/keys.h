@@ -1,5 +1,6 @@
-// Cache keys: one namespace for both kinds of value, "event:NAME" and
-// "team:NAME", as the change log, caches and subscriptions see them.
+// Cache keys: one namespace for every kind of value, "event:NAME",
+// "team:NAME" and "fans:EVENT" (a fan board), as the change log, caches and
+// subscriptions see them.
 #ifndef PODIUM_COMMON_KEYS_H_
 #define PODIUM_COMMON_KEYS_H_
 
@@ -19,8 +20,14 @@ inline std::string TeamKey(absl::string_view team) {
   return absl::StrCat("team:", team);
 }
 
+// An event's fan board.
+inline std::string FansKey(absl::string_view event) {
+  return absl::StrCat("fans:", event);
+}
+
 // The key a change is about.
 inline std::string ChangeKey(const v1::Change& change) {
+  if (change.has_fans()) return FansKey(change.fans().event());
   return change.has_event() ? EventKey(change.event().event())
                             : TeamKey(change.medals().team());
 }

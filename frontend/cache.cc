@@ -6,6 +6,7 @@ namespace podium {
 namespace {
 
 std::string SerializedValue(const v1::Change& change) {
+  if (change.has_fans()) return change.fans().SerializeAsString();
   return change.has_event() ? change.event().SerializeAsString()
                             : change.medals().SerializeAsString();
 }

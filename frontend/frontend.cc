@@ -16,6 +16,7 @@ Frontend::Frontend(FrontendOptions options)
       backend_(v1::Backend::NewStub(CreateFastReconnectChannel(options_.backend))),
       names_([this] { return FetchBoard(); }, options_.names,
              [this](const v1::Board& board) { OnGamesChanged(board); }),
+      post_limiter_(options_.posts),
       membership_(
           [this] {
             v1::Member self;

@@ -22,6 +22,7 @@
 #include "frontend/client_tracker.h"
 #include "frontend/game_names.h"
 #include "frontend/membership.h"
+#include "frontend/post_limiter.h"
 #include "frontend/puller.h"
 #include "frontend/pusher.h"
 #include "frontend/recent_changes.h"
@@ -47,6 +48,7 @@ struct FrontendOptions {
   GameNamesOptions names;
   absl::Duration backend_timeout = absl::Seconds(2);
   size_t recent_changes = RecentChanges::kDefaultCapacity;  // SubscriptionHub
+  PostLimiterOptions posts;
 };
 
 // Thread-safe.
@@ -76,6 +78,19 @@ class Frontend {
   Reply ScoreHit(const std::string& event, const std::string& client);
   Reply MedalsHit(const std::string& team, const std::string& client);
   Reply BoardHit(const std::string& client);
+  // An event's fan board (the FanBoard's bytes), as ScoreHit.
+  Reply FansHit(const std::string& event, const std::string& client);
+  absl::StatusOr<v1::FanBoard> GetFanBoard(const std::string& event, const std::string& client);
+  // A fan's post: rate-limited per address (`client` without its port)
+  // and per author (PostLimiter: RESOURCE_EXHAUSTED with a retry-after
+  // payload), then written through the backend with the cluster token. The
+  // reply carries the post as stored, its id the write's seq.
+  absl::StatusOr<v1::FanPostReply> PostToFanBoard(const v1::FanPostRequest& request,
+                                                  const std::string& client);
+  // An operator's removal of a post, with the operator's write token
+  // (passed on to the backend, which checks it).
+  absl::StatusOr<int64_t> RemovePost(const std::string& event, int64_t post_id,
+                                     const std::string& write_token, const std::string& client);
   // The board's medals ranked (common/standings.h), as of the board's seq.
   absl::StatusOr<v1::Standings> GetStandings(const std::string& client);
   // One key's retained changes, read from the backend's change log (never
@@ -145,6 +160,7 @@ class Frontend {
   absl::StatusOr<CachedValue> ReadKey(const std::string& key);
   absl::StatusOr<v1::Change> FetchEvent(const std::string& event);
   absl::StatusOr<v1::Change> FetchMedals(const std::string& team);
+  absl::StatusOr<v1::Change> FetchFans(const std::string& event);
   // Makes sure the games' names are known (one board read the first time).
   void LearnNames();
   absl::StatusOr<v1::Board> FetchBoard();
@@ -171,6 +187,7 @@ class Frontend {
   Cache cache_;
   GameNames names_;  // reads through backend_, so it must come after it
   ClientTracker clients_;
+  PostLimiter post_limiter_;
   Membership membership_;
   std::unique_ptr<Pusher> pusher_;  // push mode only
   std::unique_ptr<Puller> puller_;  // pull mode only

@@ -61,6 +61,7 @@ bool BackendDown(const absl::Status& status) {
 void MarkUnverified(v1::Change* change) {
   if (change->has_event()) change->mutable_event()->set_unverified(true);
   if (change->has_medals()) change->mutable_medals()->set_unverified(true);
+  if (change->has_fans()) change->mutable_fans()->set_unverified(true);
 }
 
 }  // namespace
@@ -98,11 +99,25 @@ absl::StatusOr<v1::Change> Frontend::FetchMedals(const std::string& team) {
   return AsChange(tally);
 }
 
+absl::StatusOr<v1::Change> Frontend::FetchFans(const std::string& event) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.backend_timeout));
+  v1::GetFanBoardRequest request;
+  request.set_event(event);
+  v1::FanBoard board;
+  grpc::Status status = backend_->GetFanBoard(&context, request, &board);
+  if (!status.ok()) return BackendError(status);
+  return AsChange(board);
+}
+
 absl::StatusOr<CachedValue> Frontend::ReadKey(const std::string& key) {
   const size_t colon = key.find(':');
   const std::string name = key.substr(colon + 1);
   if (key.compare(0, colon, "team") == 0) {
     return Read(key, [&] { return FetchMedals(name); });
+  }
+  if (key.compare(0, colon, "fans") == 0) {
+    return Read(key, [&] { return FetchFans(name); });
   }
   return Read(key, [&] { return FetchEvent(name); });
 }
@@ -141,6 +156,12 @@ Frontend::Reply Frontend::MedalsHit(const std::string& team, const std::string& 
   if (options_.mode == v1::OFF) return nullptr;
   clients_.Seen(client);
   return ReplyOf(cache_.Get(TeamKey(team), /*count_miss=*/false));
+}
+
+Frontend::Reply Frontend::FansHit(const std::string& event, const std::string& client) {
+  if (options_.mode == v1::OFF) return nullptr;
+  clients_.Seen(client);
+  return ReplyOf(cache_.Get(FansKey(event), /*count_miss=*/false));
 }
 
 Frontend::Reply Frontend::BoardHit(const std::string& client) {
@@ -217,6 +238,15 @@ absl::StatusOr<v1::MedalTally> Frontend::GetMedals(const std::string& team,
   absl::StatusOr<CachedValue> change = ReadKey(TeamKey(team));
   if (!change.ok()) return change.status();
   return (*change)->change().medals();
+}
+
+absl::StatusOr<v1::FanBoard> Frontend::GetFanBoard(const std::string& event,
+                                                   const std::string& client) {
+  clients_.Seen(client);
+  if (absl::Status s = ValidateName("event", event); !s.ok()) return s;
+  absl::StatusOr<CachedValue> change = ReadKey(FansKey(event));
+  if (!change.ok()) return change.status();
+  return (*change)->change().fans();
 }
 
 absl::StatusOr<v1::Board> Frontend::GetBoard(const std::string& client) {

@@ -32,9 +32,8 @@ absl::StatusOr<std::shared_ptr<Subscription>> Frontend::NewSubscription(
     // The spelling first, as every read checks it: a malformed name is the
     // caller's mistake (INVALID_ARGUMENT), not a name the games lack.
     const size_t colon = key.find(':');
-    if (absl::Status s = ValidateName(key.substr(0, colon), key.substr(colon + 1)); !s.ok()) {
-      return s;
-    }
+    const std::string kind = key.substr(0, colon) == "team" ? "team" : "event";
+    if (absl::Status s = ValidateName(kind, key.substr(colon + 1)); !s.ok()) return s;
     if (!names_.Known(key)) return UnknownName(key);
     keys.push_back(key);
     return absl::OkStatus();
@@ -51,9 +50,16 @@ absl::StatusOr<std::shared_ptr<Subscription>> Frontend::NewSubscription(
                                                       request.teams().end())) {
     if (absl::Status s = add(TeamKey(team)); !s.ok()) return s;
   }
+  for (const std::string& event :
+       request.all_fan_boards() ? names_.events()
+                                : std::vector<std::string>(request.fan_boards().begin(),
+                                                           request.fan_boards().end())) {
+    if (absl::Status s = add(FansKey(event)); !s.ok()) return s;
+  }
   if (keys.empty()) {
     return absl::InvalidArgumentError(
-        "subscribe to at least one event or team (or all_events / all_teams)");
+        "subscribe to at least one event, team or fan board (or all_events / all_teams / "
+        "all_fan_boards)");
   }
   if (request.after_seq() < 0) {
     return absl::InvalidArgumentError("after_seq must not be negative");

@@ -83,6 +83,7 @@ void GameNames::Remember(const v1::Board& board, uint64_t ticket) {
   for (const v1::EventScore& event : board.events()) {
     events.push_back(event.event());
     keys.insert(EventKey(event.event()));
+    keys.insert(FansKey(event.event()));
     absl::StrAppend(&shape, "\n", event.event());
     for (const v1::TeamPoints& points : event.points()) absl::StrAppend(&shape, " ", points.team());
   }

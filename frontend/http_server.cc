@@ -13,6 +13,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "frontend/blocking_calls.h"
@@ -73,13 +74,14 @@ class HttpServer::Impl {
 // socket's executor), so its state needs no lock.
 class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(Impl* server, tcp::socket socket, std::string client)
+  Session(Impl* server, tcp::socket socket, tcp::endpoint peer)
       : server_(server),
         socket_(std::move(socket)),
+        peer_(std::move(peer)),
         read_timer_(socket_.get_executor()),
         write_timer_(socket_.get_executor()),
         heartbeat_timer_(socket_.get_executor()),
-        client_(std::move(client)) {}
+        client_(absl::StrCat("http:", peer_.address().to_string(), ":", peer_.port())) {}
 
   ~Session() {
     EndStream();
@@ -90,7 +92,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     server_->Register(this, weak_from_this());
     if (server_->stopping_.load()) return Close();
     if (overloaded) {
-      WebReply reply = WebApi::ErrorReply(
+      WebReply reply = ErrorReply(
           absl::UnavailableError("this frontend holds as many connections as it may; try another"));
       server_->api_->metrics().CountRequest("overloaded", reply.status);
       Send(std::move(reply), /*keep_alive=*/false, /*head=*/false);
@@ -162,7 +164,10 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     request.method = std::string(message.method_string());
     request.target = std::string(message.target());
     request.last_event_id = std::string(message["Last-Event-ID"]);
-    request.client = client_;
+    request.client = ClientOf(std::string(message["X-Forwarded-For"]));
+    request.body = message.body();
+    request.content_type = std::string(message[http::field::content_type]);
+    request.authorization = std::string(message[http::field::authorization]);
     const bool keep_alive = message.keep_alive();
     const bool head = message.method() == http::verb::head;
     VLOG(2) << "HTTP " << request.method << " " << request.target << " from " << client_;
@@ -179,7 +184,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
           });
         });
     if (!queued) {
-      WebReply reply = WebApi::ErrorReply(absl::UnavailableError(
+      WebReply reply = ErrorReply(absl::UnavailableError(
           "too many reads are waiting on the backend (is it slow?); try again shortly"));
       reply.headers.emplace_back("Retry-After", "1");
       server_->api_->metrics().CountRequest("busy", reply.status);
@@ -187,10 +192,22 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     }
   }
 
+  // Who asks: the connection's peer, or, when the peer is on this machine
+  // (HAProxy in front, as ./scripts/run sets it up), the address it says
+  // it forwards for: the last one of X-Forwarded-For, which it appended.
+  // Rate limits on posts go by this address.
+  std::string ClientOf(absl::string_view forwarded_for) const {
+    if (forwarded_for.empty() || !peer_.address().is_loopback()) return client_;
+    absl::string_view last = forwarded_for.substr(forwarded_for.rfind(',') + 1);
+    last = absl::StripAsciiWhitespace(last);
+    if (last.empty() || last.size() > 64) return client_;
+    return absl::StrCat("http:", last, ":0");
+  }
+
   // Answers `status` with `why` and closes: the request cannot be trusted
   // as far as the next one.
   void Refuse(int status, const std::string& why) {
-    WebReply reply = WebApi::ErrorReply(absl::InvalidArgumentError(why));
+    WebReply reply = ErrorReply(absl::InvalidArgumentError(why));
     reply.status = status;
     server_->api_->metrics().CountRequest("refused", status);
     Send(std::move(reply), /*keep_alive=*/false, /*head=*/false);
@@ -230,7 +247,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   void OpenStream(const WebRequest& request) {
     absl::StatusOr<StreamRequest> parsed = WebApi::ParseStream(request);
     if (!parsed.ok()) {
-      WebReply reply = WebApi::ErrorReply(parsed.status());
+      WebReply reply = ErrorReply(parsed.status());
       server_->api_->metrics().CountRequest("/api/stream", reply.status);
       return Send(std::move(reply), /*keep_alive=*/false, /*head=*/false);
     }
@@ -254,7 +271,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     absl::StatusOr<std::shared_ptr<Subscription>> subscription =
         server_->frontend_->NewSubscription(parsed->subscribe, client_, start_write, shard);
     if (!subscription.ok()) {
-      WebReply reply = WebApi::ErrorReply(subscription.status());
+      WebReply reply = ErrorReply(subscription.status());
       metrics->CountRequest("/api/stream", reply.status);
       return Send(std::move(reply), /*keep_alive=*/false, /*head=*/false);
     }
@@ -325,6 +342,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
 
   Impl* const server_;
   tcp::socket socket_;
+  const tcp::endpoint peer_;
   net::steady_timer read_timer_;
   net::steady_timer write_timer_;
   net::steady_timer heartbeat_timer_;
@@ -398,9 +416,8 @@ void HttpServer::Impl::Accept() {
     }
     beast::error_code ignored;
     const tcp::endpoint remote = socket.remote_endpoint(ignored);
-    std::string client = absl::StrCat("http:", remote.address().to_string(), ":", remote.port());
     const bool overloaded = static_cast<size_t>(connections()) >= options_.max_connections;
-    auto session = std::make_shared<Session>(this, std::move(socket), std::move(client));
+    auto session = std::make_shared<Session>(this, std::move(socket), remote);
     net::post(session->executor(), [session, overloaded] { session->Begin(overloaded); });
     Accept();
   });

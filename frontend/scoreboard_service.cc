@@ -158,4 +158,22 @@ grpc::ServerUnaryReactor* ScoreboardService::ListFrontends(grpc::CallbackServerC
   return EndNow(context, grpc::Status::OK);
 }
 
+grpc::ServerUnaryReactor* ScoreboardService::GetFanBoard(grpc::CallbackServerContext* context,
+                                                         const v1::FanBoardRequest* request,
+                                                         v1::FanBoard* reply) {
+  VLOG(2) << "GetFanBoard " << request->event() << " from " << context->peer();
+  return ReadOnWorker(context, [this, client = context->peer(), request, reply] {
+    return Finish(frontend_->GetFanBoard(request->event(), client), reply);
+  });
+}
+
+grpc::ServerUnaryReactor* ScoreboardService::PostToFanBoard(grpc::CallbackServerContext* context,
+                                                            const v1::FanPostRequest* request,
+                                                            v1::FanPostReply* reply) {
+  VLOG(1) << "PostToFanBoard " << request->event() << " from " << context->peer();
+  return ReadOnWorker(context, [this, client = context->peer(), request, reply] {
+    return Finish(frontend_->PostToFanBoard(*request, client), reply);
+  });
+}
+
 }  // namespace podium

@@ -47,6 +47,12 @@ class ScoreboardService final : public ScoreboardAsyncBase {
   grpc::ServerUnaryReactor* ListFrontends(grpc::CallbackServerContext* context,
                                           const v1::ListFrontendsRequest* request,
                                           v1::ListFrontendsReply* reply) override;
+  grpc::ServerUnaryReactor* GetFanBoard(grpc::CallbackServerContext* context,
+                                        const v1::FanBoardRequest* request,
+                                        v1::FanBoard* reply) override;
+  grpc::ServerUnaryReactor* PostToFanBoard(grpc::CallbackServerContext* context,
+                                           const v1::FanPostRequest* request,
+                                           v1::FanPostReply* reply) override;
 
  private:
   // Answers the call with a hit's bytes, at once.

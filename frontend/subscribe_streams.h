@@ -39,7 +39,10 @@ using ScoreboardAsyncBase = v1::Scoreboard::WithRawMethod_Subscribe<
     v1::Scoreboard::WithRawCallbackMethod_GetScore<v1::Scoreboard::WithRawCallbackMethod_GetMedals<
         v1::Scoreboard::WithRawCallbackMethod_GetBoard<v1::Scoreboard::WithCallbackMethod_GetStandings<
             v1::Scoreboard::WithCallbackMethod_GetHistory<
-                v1::Scoreboard::WithCallbackMethod_ListFrontends<v1::Scoreboard::Service>>>>>>>;
+                v1::Scoreboard::WithCallbackMethod_ListFrontends<
+                    v1::Scoreboard::WithCallbackMethod_GetFanBoard<
+                        v1::Scoreboard::WithCallbackMethod_PostToFanBoard<
+                            v1::Scoreboard::Service>>>>>>>>>;
 
 // Thread-safe after Start().
 class SubscribeStreams {

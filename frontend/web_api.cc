@@ -11,14 +11,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/json.h"
+#include "common/keys.h"
 #include "common/standings.h"
+#include "frontend/web_reply.h"
+#include "frontend/web_routes.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace podium {
 namespace {
-
-constexpr char kJson[] = "application/json";
-constexpr char kText[] = "text/plain; charset=utf-8";
 
 std::string ContentType(const std::filesystem::path& file) {
   const std::string ext = absl::AsciiStrToLower(file.extension().string());
@@ -61,72 +61,11 @@ std::optional<std::string> PercentDecode(absl::string_view text, bool plus_is_sp
   return out;
 }
 
-template <typename T>
-absl::StatusOr<std::string> ToJson(const T& message) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  if (auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
-      !status.ok()) {
-    return absl::InternalError(
-        absl::StrCat("cannot write a ", T::descriptor()->name(), " as JSON: ", status.ToString()));
-  }
-  return json;
-}
-
-WebReply JsonReply(std::string json) {
-  WebReply reply;
-  reply.content_type = kJson;
-  reply.body = std::move(json);
-  reply.body.push_back('\n');
-  reply.headers.emplace_back("Cache-Control", "no-cache");
-  return reply;
-}
-
-template <typename T>
-WebReply JsonReplyOf(const absl::StatusOr<T>& message) {
-  if (!message.ok()) return WebApi::ErrorReply(message.status());
-  absl::StatusOr<std::string> json = ToJson(*message);
-  if (!json.ok()) return WebApi::ErrorReply(json.status());
-  return JsonReply(*std::move(json));
-}
-
-WebReply TextReply(int status, std::string text) {
-  WebReply reply;
-  reply.status = status;
-  reply.content_type = kText;
-  reply.body = std::move(text);
-  return reply;
-}
-
 // The medal table as /api/medals answers it: ranked, as of the board's seq.
 v1::Standings StandingsOf(const v1::Board& board) {
   v1::Standings standings = RankStandings(board.medals());
   standings.set_seq(board.seq());
   return standings;
-}
-
-// What a request asks for, by its path.
-struct Route {
-  enum Kind { kHealth, kMetrics, kBoard, kEvent, kTeam, kMedals, kStream, kFile, kNotFound };
-  Kind kind = kNotFound;
-  std::string name;   // the event or team, for kEvent and kTeam
-  std::string label;  // the metrics' route label
-};
-
-Route RouteOf(absl::string_view path) {
-  if (path == "/healthz") return {Route::kHealth, "", "/healthz"};
-  if (path == "/metrics") return {Route::kMetrics, "", "/metrics"};
-  if (path == "/api/board") return {Route::kBoard, "", "/api/board"};
-  if (path == "/api/medals") return {Route::kMedals, "", "/api/medals"};
-  if (path == "/api/stream") return {Route::kStream, "", "/api/stream"};
-  if (absl::ConsumePrefix(&path, "/api/events/") && !path.empty()) {
-    return {Route::kEvent, std::string(path), "/api/events/{event}"};
-  }
-  if (absl::ConsumePrefix(&path, "/api/medals/") && !path.empty()) {
-    return {Route::kTeam, std::string(path), "/api/medals/{team}"};
-  }
-  if (absl::StartsWith(path, "/api/")) return {Route::kNotFound, "", "/api/other"};
-  return {Route::kFile, std::string(path), "static"};
 }
 
 }  // namespace
@@ -185,44 +124,6 @@ absl::Status WebApi::Load() {
   return absl::OkStatus();
 }
 
-int WebApi::HttpStatus(absl::StatusCode code) {
-  switch (code) {
-    case absl::StatusCode::kOk:
-      return 200;
-    case absl::StatusCode::kInvalidArgument:
-    case absl::StatusCode::kOutOfRange:
-      return 400;
-    case absl::StatusCode::kUnauthenticated:
-      return 401;
-    case absl::StatusCode::kPermissionDenied:
-      return 403;
-    case absl::StatusCode::kNotFound:
-      return 404;
-    case absl::StatusCode::kAlreadyExists:
-    case absl::StatusCode::kAborted:
-    case absl::StatusCode::kFailedPrecondition:
-      return 409;
-    case absl::StatusCode::kResourceExhausted:
-      return 429;
-    case absl::StatusCode::kUnimplemented:
-      return 501;
-    case absl::StatusCode::kUnavailable:
-      return 503;
-    case absl::StatusCode::kDeadlineExceeded:
-      return 504;
-    default:
-      return 500;
-  }
-}
-
-WebReply WebApi::ErrorReply(const absl::Status& status) {
-  WebReply reply =
-      JsonReply(absl::StrCat("{\"error\":", JsonQuote(status.message()), ",\"code\":\"",
-                             absl::StatusCodeToString(status.code()), "\"}"));
-  reply.status = HttpStatus(status.code());
-  return reply;
-}
-
 bool WebApi::IsStream(const WebRequest& request) {
   std::optional<std::string> path = TargetPath(request.target);
   return request.method == "GET" && path && *path == "/api/stream";
@@ -247,17 +148,20 @@ absl::StatusOr<StreamRequest> WebApi::ParseStream(const WebRequest& request) {
   bool all_events = false, all_teams = false;
   names("events", &all_events, stream.subscribe.mutable_events());
   names("teams", &all_teams, stream.subscribe.mutable_teams());
+  bool all_fans = false;
+  names("fans", &all_fans, stream.subscribe.mutable_fan_boards());
   if (auto it = query.find("medals");
       it != query.end() && (it->second == "1" || it->second == "true")) {
     all_teams = true;
   }
   stream.subscribe.set_all_events(all_events);
   stream.subscribe.set_all_teams(all_teams);
-  if (!all_events && !all_teams && stream.subscribe.events().empty() &&
-      stream.subscribe.teams().empty()) {
+  stream.subscribe.set_all_fan_boards(all_fans);
+  if (!all_events && !all_teams && !all_fans && stream.subscribe.events().empty() &&
+      stream.subscribe.teams().empty() && stream.subscribe.fan_boards().empty()) {
     return absl::InvalidArgumentError(
-        "a stream needs keys: events=NAME,NAME (or events=*), teams=CODE,CODE, or medals=1 "
-        "for every team's tally");
+        "a stream needs keys: events=NAME,NAME (or events=*), teams=CODE,CODE, medals=1 "
+        "for every team's tally, or fans=EVENT,EVENT (or fans=*) for fan boards");
   }
   // EventSource's own resume comes first: it is newer than the URL's.
   std::string seq = request.last_event_id;
@@ -308,14 +212,18 @@ std::optional<WebReply> WebApi::AnswerAtOnce(const WebRequest& request) {
     return Counted("bad", ErrorReply(absl::InvalidArgumentError(
                               "the request's path has a % not followed by two hex digits")));
   }
-  const Route route = RouteOf(*path);
-  if (request.method != "GET" && request.method != "HEAD") {
+  const WebRoute route = RouteOf(*path);
+  const bool read = request.method == "GET" || request.method == "HEAD";
+  const bool write = (request.method == "POST" && route.kind == WebRoute::kFanBoard) ||
+                     (request.method == "DELETE" && route.kind == WebRoute::kPost);
+  if ((read && route.kind == WebRoute::kPost) || (!read && !write)) {
     WebReply reply = ErrorReply(absl::InvalidArgumentError(
-        absl::StrCat(request.method, " is not served here: the scoreboard is read with GET")));
+        absl::StrCat(request.method, " is not served at ", *path, "; it answers ", route.allow)));
     reply.status = 405;
-    reply.headers.emplace_back("Allow", "GET, HEAD");
+    reply.headers.emplace_back("Allow", route.allow);
     return Counted(route.label, std::move(reply));
   }
+  if (write) return std::nullopt;  // a write waits on the backend
   auto hit = [&](std::shared_ptr<const std::string> json) -> std::optional<WebReply> {
     if (json == nullptr) return std::nullopt;
     WebReply reply = JsonReply("");
@@ -323,14 +231,14 @@ std::optional<WebReply> WebApi::AnswerAtOnce(const WebRequest& request) {
     return Counted(route.label, std::move(reply));
   };
   switch (route.kind) {
-    case Route::kHealth:
+    case WebRoute::kHealth:
       if (draining_.load(std::memory_order_relaxed)) {
         return Counted(route.label, TextReply(503, "shutting down\n"));
       }
       return Counted(route.label, TextReply(200, "ok\n"));
-    case Route::kMetrics:
+    case WebRoute::kMetrics:
       return Counted(route.label, Metrics());
-    case Route::kFile: {
+    case WebRoute::kFile: {
       auto it = files_.find(*path);
       if (it != files_.end()) return Counted(route.label, it->second);
       return Counted(route.label,
@@ -338,51 +246,64 @@ std::optional<WebReply> WebApi::AnswerAtOnce(const WebRequest& request) {
                                                      "log for why --web_root was not read\n"
                                                    : "not found\n"));
     }
-    case Route::kNotFound:
-      return Counted(route.label, ErrorReply(absl::NotFoundError(absl::StrCat(
-                                      "no such API: ", *path,
-                                      " (there are /api/board, /api/events/NAME, /api/medals, "
-                                      "/api/medals/TEAM and /api/stream)"))));
-    case Route::kStream:
+    case WebRoute::kNotFound:
+      return Counted(route.label,
+                     ErrorReply(absl::NotFoundError(absl::StrCat(
+                         "no such API: ", *path,
+                         " (there are /api/board, /api/events/NAME, /api/events/NAME/posts, "
+                         "/api/medals, /api/medals/TEAM and /api/stream)"))));
+    case WebRoute::kStream:
       return Counted(route.label,
                      ErrorReply(absl::InvalidArgumentError(
                          "/api/stream is read with GET and Accept: text/event-stream")));
-    case Route::kBoard:
+    case WebRoute::kBoard:
       if (Frontend::Reply bytes = frontend_->BoardHit(request.client)) {
         return hit(HitJson<v1::Board>("board", bytes));
       }
       return std::nullopt;
-    case Route::kMedals:
+    case WebRoute::kMedals:
       if (Frontend::Reply bytes = frontend_->BoardHit(request.client)) {
         return hit(HitJson<v1::Board>("standings", bytes));
       }
       return std::nullopt;
-    case Route::kEvent:
+    case WebRoute::kEvent:
       if (Frontend::Reply bytes = frontend_->ScoreHit(route.name, request.client)) {
-        return hit(HitJson<v1::EventScore>("event:" + route.name, bytes));
+        return hit(HitJson<v1::EventScore>(EventKey(route.name), bytes));
       }
       return std::nullopt;
-    case Route::kTeam:
+    case WebRoute::kFanBoard:
+      if (Frontend::Reply bytes = frontend_->FansHit(route.name, request.client)) {
+        return hit(HitJson<v1::FanBoard>(FansKey(route.name), bytes));
+      }
+      return std::nullopt;
+    case WebRoute::kTeam:
       if (Frontend::Reply bytes = frontend_->MedalsHit(route.name, request.client)) {
-        return hit(HitJson<v1::MedalTally>("team:" + route.name, bytes));
+        return hit(HitJson<v1::MedalTally>(TeamKey(route.name), bytes));
       }
       return std::nullopt;
+    case WebRoute::kPost:
+      return std::nullopt;  // refused above: only DELETE, a write
   }
   return std::nullopt;
 }
 
 WebReply WebApi::Answer(const WebRequest& request) {
   if (std::optional<WebReply> reply = AnswerAtOnce(request)) return *std::move(reply);
-  const Route route = RouteOf(*TargetPath(request.target));
+  const WebRoute route = RouteOf(*TargetPath(request.target));
   switch (route.kind) {
-    case Route::kBoard:
+    case WebRoute::kBoard:
       return Counted(route.label, JsonReplyOf(frontend_->GetBoard(request.client)));
-    case Route::kMedals:
+    case WebRoute::kMedals:
       return Counted(route.label, JsonReplyOf(frontend_->GetStandings(request.client)));
-    case Route::kEvent:
+    case WebRoute::kEvent:
       return Counted(route.label, JsonReplyOf(frontend_->GetScore(route.name, request.client)));
-    case Route::kTeam:
+    case WebRoute::kTeam:
       return Counted(route.label, JsonReplyOf(frontend_->GetMedals(route.name, request.client)));
+    case WebRoute::kFanBoard:
+      if (request.method == "POST") return Counted(route.label, Post(route, request));
+      return Counted(route.label, JsonReplyOf(frontend_->GetFanBoard(route.name, request.client)));
+    case WebRoute::kPost:
+      return Counted(route.label, Remove(route, request));
     default:
       return Counted(route.label,
                      ErrorReply(absl::InternalError("a request answered at once came back")));

@@ -26,23 +26,11 @@
 #include "absl/synchronization/mutex.h"
 #include "frontend/frontend.h"
 #include "frontend/web_metrics.h"
+#include "frontend/web_reply.h"
+#include "frontend/web_routes.h"
 #include "podium/v1/scoreboard.pb.h"
 
 namespace podium {
-
-struct WebRequest {
-  std::string method;         // "GET", "HEAD", ...
-  std::string target;         // path and query, as sent: "/api/stream?events=a"
-  std::string last_event_id;  // the Last-Event-ID header, if any
-  std::string client;         // who asks, for load accounting: "http:1.2.3.4:5678"
-};
-
-struct WebReply {
-  int status = 200;
-  std::string content_type;
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;  // beyond the type
-};
 
 // A request for a stream of live updates, as Frontend::NewSubscription
 // takes it, and the seq it resumes after (0: from a snapshot).
@@ -81,10 +69,6 @@ class WebApi {
   static bool IsStream(const WebRequest& request);
   static absl::StatusOr<StreamRequest> ParseStream(const WebRequest& request);
 
-  // `status` as a JSON error reply: {"error": message, "code": name}.
-  static WebReply ErrorReply(const absl::Status& status);
-  static int HttpStatus(absl::StatusCode code);
-
   // The frontend is shutting down: /healthz says 503 from now on, so a
   // load balancer sends nobody new here.
   void SetDraining() { draining_.store(true, std::memory_order_relaxed); }
@@ -101,6 +85,9 @@ class WebApi {
   template <typename T>
   std::shared_ptr<const std::string> HitJson(const std::string& key, const Frontend::Reply& bytes);
   WebReply Metrics();
+  // Fan boards' writes (web_posts.cc): a fan's post, an operator's removal.
+  WebReply Post(const WebRoute& route, const WebRequest& request);
+  WebReply Remove(const WebRoute& route, const WebRequest& request);
   // Counts `reply` under `route` and returns it.
   WebReply Counted(const std::string& route, WebReply reply);
 

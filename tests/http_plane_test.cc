@@ -253,5 +253,149 @@ TEST_F(HttpPlaneTest, MalformedOversizedAndSlowRequestsAreRefusedWithoutHarmingA
   EXPECT_EQ(NextUpdate(stream->get()).change().seq(), after);
 }
 
+// A fan's post through one frontend, as a browser sends it (through
+// HAProxy, which says whom it forwards for).
+absl::StatusOr<HttpResponse> PostAs(const std::string& http, const std::string& author,
+                                    const std::string& text, const std::string& from = "",
+                                    const std::string& event = "javelin") {
+  std::vector<std::string> headers = {"Content-Type: application/json"};
+  if (!from.empty()) headers.push_back("X-Forwarded-For: " + from);
+  return HttpSend(http, "POST", "/api/events/" + event + "/posts", headers,
+                  absl::StrCat("{\"author\":\"", author, "\",\"text\":\"", text, "\"}"));
+}
+
+TEST_F(HttpPlaneTest, APostReachesEveryFrontendsStreamAndAnOperatorsRemovalToo) {
+  absl::StatusOr<std::unique_ptr<SseStream>> stream =
+      SseStream::Open(http_[1], "/api/stream?fans=javelin");
+  ASSERT_TRUE(stream.ok()) << stream.status();
+  ASSERT_TRUE(NextUpdate(stream->get()).snapshot());
+
+  absl::StatusOr<HttpResponse> posted = PostAs(http_[0], "Ann", "<img src=x onerror=alert(1)>");
+  ASSERT_TRUE(posted.ok()) << posted.status();
+  ASSERT_EQ(posted->status, 201) << posted->body;
+  const v1::FanPostReply reply = FromJson<v1::FanPostReply>(posted->body);
+  EXPECT_EQ(reply.post().id(), reply.seq());
+  EXPECT_EQ(reply.post().text(), "<img src=x onerror=alert(1)>");
+
+  v1::SubscribeUpdate update = NextUpdate(stream->get());
+  ASSERT_TRUE(update.change().has_fans());
+  ASSERT_EQ(update.change().fans().posts_size(), 1);
+  EXPECT_EQ(update.change().fans().posts(0).id(), reply.seq());
+
+  absl::StatusOr<HttpResponse> board = HttpGet(http_[1], "/api/events/javelin/posts");
+  ASSERT_TRUE(board.ok());
+  EXPECT_EQ(FromJson<v1::FanBoard>(board->body).posts_size(), 1);
+
+  const std::string post_path = absl::StrCat("/api/events/javelin/posts/", reply.seq());
+  absl::StatusOr<HttpResponse> anonymous = HttpSend(http_[0], "DELETE", post_path);
+  ASSERT_TRUE(anonymous.ok());
+  EXPECT_EQ(anonymous->status, 401) << anonymous->body;
+  absl::StatusOr<HttpResponse> wrong =
+      HttpSend(http_[0], "DELETE", post_path, {"Authorization: Bearer not-the-token"});
+  ASSERT_TRUE(wrong.ok());
+  EXPECT_EQ(wrong->status, 403) << wrong->body;
+  absl::StatusOr<HttpResponse> removed = HttpSend(
+      http_[0], "DELETE", post_path, {"Authorization: Bearer " + BackendProcess::write_token()});
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(removed->status, 200) << removed->body;
+
+  update = NextUpdate(stream->get());
+  ASSERT_TRUE(update.change().has_fans());
+  EXPECT_EQ(update.change().fans().posts_size(), 0);
+  EXPECT_GT(update.change().seq(), reply.seq());
+  absl::StatusOr<HttpResponse> gone = HttpSend(
+      http_[0], "DELETE", post_path, {"Authorization: Bearer " + BackendProcess::write_token()});
+  ASSERT_TRUE(gone.ok());
+  EXPECT_EQ(gone->status, 404) << gone->body;
+}
+
+TEST_F(HttpPlaneTest, PostsAreLimitedPerAddressAndPerAuthorWithRetryAfter) {
+  for (int i = 0; i < 5; ++i) {
+    absl::StatusOr<HttpResponse> ok = PostAs(http_[0], absl::StrCat("Fan", i), "hi", "10.0.0.1");
+    ASSERT_TRUE(ok.ok());
+    ASSERT_EQ(ok->status, 201) << ok->body;
+  }
+  absl::StatusOr<HttpResponse> address = PostAs(http_[0], "Another", "hi", "10.0.0.1");
+  ASSERT_TRUE(address.ok());
+  EXPECT_EQ(address->status, 429) << address->body;
+  EXPECT_THAT(address->body, HasSubstr("from this address"));
+  int retry_after = 0;
+  EXPECT_TRUE(absl::SimpleAtoi(address->Header("Retry-After"), &retry_after)) << address->head;
+  EXPECT_GE(retry_after, 1);
+
+  for (int i = 0; i < 5; ++i) {
+    absl::StatusOr<HttpResponse> ok = PostAs(http_[0], "Chatty", "hi", absl::StrCat("10.0.1.", i));
+    ASSERT_TRUE(ok.ok());
+    ASSERT_EQ(ok->status, 201) << ok->body;
+  }
+  absl::StatusOr<HttpResponse> author = PostAs(http_[0], " chatty ", "hi", "10.0.1.99");
+  ASSERT_TRUE(author.ok());
+  EXPECT_EQ(author->status, 429) << author->body;
+  EXPECT_THAT(author->body, HasSubstr("from this author"));
+}
+
+TEST_F(HttpPlaneTest, BadPostsAreRefusedWithAMessageAndCostNoToken) {
+  struct Case {
+    std::vector<std::string> headers;
+    std::string body;
+    int status;
+    const char* says;
+  };
+  const std::string json = "Content-Type: application/json";
+  const Case cases[] = {
+      {{"Content-Type: text/plain"}, "author=Ann&text=hi", 415, "application/json"},
+      {{json}, "{not json", 400, "not"},
+      {{json}, R"({"author":"Ann","text":"hi","admin":true})", 400, "admin"},
+      {{json}, R"({"author":"Ann","text":""})", 400, "text must be 1 to 500"},
+      {{json}, R"({"author":"","text":"hi"})", 400, "author must be 1 to 40"},
+      {{json}, R"({"author":"Ann","text":")" + std::string(501, 'x') + "\"}", 400, "it is 501"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> headers = c.headers;
+    headers.push_back("X-Forwarded-For: 10.9.9.9");
+    absl::StatusOr<HttpResponse> reply =
+        HttpSend(http_[0], "POST", "/api/events/javelin/posts", headers, c.body);
+    ASSERT_TRUE(reply.ok()) << reply.status();
+    EXPECT_EQ(reply->status, c.status) << c.body << " -> " << reply->body;
+    EXPECT_THAT(reply->body, HasSubstr(c.says)) << c.body;
+  }
+  absl::StatusOr<HttpResponse> unknown = PostAs(http_[0], "Ann", "hi", "10.9.9.9", "curling");
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_EQ(unknown->status, 404) << unknown->body;
+  // None of those spent one of the address's five tokens.
+  for (int i = 0; i < 5; ++i) {
+    absl::StatusOr<HttpResponse> ok = PostAs(http_[0], absl::StrCat("F", i), "hi", "10.9.9.9");
+    ASSERT_TRUE(ok.ok());
+    EXPECT_EQ(ok->status, 201) << ok->body;
+  }
+}
+
+TEST_F(HttpPlaneTest, GrpcClientsPostAndReadFanBoardsToo) {
+  std::unique_ptr<v1::Scoreboard::Stub> stub = frontends_.NewStub(1);
+  grpc::ClientContext context;
+  v1::FanPostRequest request;
+  request.set_event("javelin");
+  request.set_author("Asterix");
+  request.set_text("By Toutatis!");
+  v1::FanPostReply reply;
+  grpc::Status posted = stub->PostToFanBoard(&context, request, &reply);
+  ASSERT_TRUE(posted.ok()) << posted.error_message();
+  EXPECT_EQ(reply.post().author(), "Asterix");
+
+  // Pushed to the other frontend, whose cache answers.
+  absl::StatusOr<HttpResponse> board = HttpGet(http_[0], "/api/events/javelin/posts");
+  ASSERT_TRUE(board.ok());
+  const v1::FanBoard parsed = FromJson<v1::FanBoard>(board->body);
+  ASSERT_EQ(parsed.posts_size(), 1);
+  EXPECT_EQ(parsed.posts(0).id(), reply.seq());
+
+  grpc::ClientContext read_context;
+  v1::FanBoardRequest read;
+  read.set_event("javelin");
+  v1::FanBoard via_grpc;
+  ASSERT_TRUE(stub->GetFanBoard(&read_context, read, &via_grpc).ok());
+  EXPECT_EQ(via_grpc.version(), reply.seq());
+}
+
 }  // namespace
 }  // namespace podium::test

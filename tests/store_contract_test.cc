@@ -14,6 +14,7 @@
 #include "backend/sqlite_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/store_fixture.h"
 #include "tests/store_requests.h"
 #include "tests/testing/etcd_cluster.h"
 #include "tests/testing/temp_dir.h"
@@ -25,49 +26,7 @@ using ::podium::test::Award;
 using ::podium::test::Score;
 using ::testing::HasSubstr;
 
-class StoreContractTest : public ::testing::TestWithParam<std::string> {
- protected:
-  void SetUp() override {
-    if (GetParam() == "etcd") {
-      absl::StatusOr<std::unique_ptr<test::EtcdCluster>> etcd =
-          test::EtcdCluster::Start(1, dir_.path());
-      ASSERT_TRUE(etcd.ok()) << etcd.status();
-      etcd_ = *std::move(etcd);
-    }
-    std::unique_ptr<Store> store = Open();
-    ASSERT_NE(store, nullptr);
-    base_ = store->head_seq();
-  }
-
-  // The store over the test's file or cluster, as a restarted backend
-  // would open it.
-  std::unique_ptr<Store> Open(size_t change_retention = 100'000) {
-    if (GetParam() == "sqlite") {
-      SqliteStoreOptions options;
-      options.change_retention = change_retention;
-      absl::StatusOr<std::unique_ptr<SqliteStore>> store =
-          SqliteStore::Open(dir_.path() + "/podium.db", Games::Default(), options);
-      EXPECT_TRUE(store.ok()) << store.status();
-      return store.ok() ? *std::move(store) : nullptr;
-    }
-    absl::StatusOr<std::unique_ptr<EtcdClient>> client = EtcdClient::Connect(etcd_->endpoints());
-    EXPECT_TRUE(client.ok()) << client.status();
-    if (!client.ok()) return nullptr;
-    EtcdStoreOptions options;
-    options.change_retention = change_retention;
-    absl::StatusOr<std::unique_ptr<EtcdStore>> store =
-        EtcdStore::Open(*std::move(client), Games::Default(), options);
-    EXPECT_TRUE(store.ok()) << store.status();
-    return store.ok() ? *std::move(store) : nullptr;
-  }
-
-  // The seq of the n-th write since the test began.
-  int64_t S(int64_t n) const { return base_ + n; }
-
-  test::ScopedTempDir dir_;
-  std::unique_ptr<test::EtcdCluster> etcd_;
-  int64_t base_ = 0;
-};
+class StoreContractTest : public test::StoreTest {};
 
 INSTANTIATE_TEST_SUITE_P(Stores, StoreContractTest, ::testing::Values("sqlite", "etcd"),
                          [](const ::testing::TestParamInfo<std::string>& info) {

@@ -82,14 +82,14 @@ TEST(WebStreamRequestTest, OnlyAGetOfTheStreamPathIsAStream) {
 }
 
 TEST(WebErrorTest, AnErrorIsJsonWithItsMessageAndCodeUnderTheMatchingHttpStatus) {
-  WebReply reply = WebApi::ErrorReply(absl::NotFoundError("no \"such\" event"));
+  WebReply reply = ErrorReply(absl::NotFoundError("no \"such\" event"));
   EXPECT_EQ(reply.status, 404);
   EXPECT_EQ(reply.content_type, "application/json");
   EXPECT_EQ(reply.body, "{\"error\":\"no \\\"such\\\" event\",\"code\":\"NOT_FOUND\"}\n");
-  EXPECT_EQ(WebApi::HttpStatus(absl::StatusCode::kInvalidArgument), 400);
-  EXPECT_EQ(WebApi::HttpStatus(absl::StatusCode::kResourceExhausted), 429);
-  EXPECT_EQ(WebApi::HttpStatus(absl::StatusCode::kUnavailable), 503);
-  EXPECT_EQ(WebApi::HttpStatus(absl::StatusCode::kPermissionDenied), 403);
+  EXPECT_EQ(HttpStatus(absl::StatusCode::kInvalidArgument), 400);
+  EXPECT_EQ(HttpStatus(absl::StatusCode::kResourceExhausted), 429);
+  EXPECT_EQ(HttpStatus(absl::StatusCode::kUnavailable), 503);
+  EXPECT_EQ(HttpStatus(absl::StatusCode::kPermissionDenied), 403);
 }
 
 EncodedChangePtr ScoreChange(int64_t seq) {

@@ -53,6 +53,10 @@ absl::Status BackendProcess::Start() {
   std::vector<std::string> argv = {
       BinaryPath("backend/podium-backend"), "--listen=" + address_,
       "--db=" + dir_ + "/podium.db", "--write_token_file=" + token_file_};
+  // Frontends post fans' messages with the cluster token they hold.
+  const std::string cluster_token_file = dir_ + "/backend-cluster.token";
+  std::ofstream(cluster_token_file) << FrontendCluster::cluster_token() << "\n";
+  argv.push_back("--cluster_token_file=" + cluster_token_file);
   argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
   absl::StatusOr<Subprocess> process = StartHealthy(argv, log_path_, address_);
   if (!process.ok()) return process.status();

@@ -129,17 +129,25 @@ absl::StatusOr<HttpResponse> ParseHttpResponse(const std::string& bytes) {
   return response;
 }
 
+absl::StatusOr<HttpResponse> HttpSend(const std::string& address, const std::string& method,
+                                      const std::string& target,
+                                      const std::vector<std::string>& headers,
+                                      const std::string& body, absl::Duration timeout) {
+  absl::StatusOr<std::unique_ptr<HttpConnection>> connection = HttpConnection::Open(address);
+  if (!connection.ok()) return connection.status();
+  std::string request = absl::StrCat(method, " ", target, " HTTP/1.1\r\nHost: ", address,
+                                     "\r\nConnection: close\r\n");
+  for (const std::string& header : headers) absl::StrAppend(&request, header, "\r\n");
+  if (!body.empty()) absl::StrAppend(&request, "Content-Length: ", body.size(), "\r\n");
+  absl::StrAppend(&request, "\r\n", body);
+  if (absl::Status sent = (*connection)->Send(request); !sent.ok()) return sent;
+  return ParseHttpResponse((*connection)->ReadUntilClosed(timeout));
+}
+
 absl::StatusOr<HttpResponse> HttpGet(const std::string& address, const std::string& target,
                                      const std::vector<std::string>& headers,
                                      absl::Duration timeout) {
-  absl::StatusOr<std::unique_ptr<HttpConnection>> connection = HttpConnection::Open(address);
-  if (!connection.ok()) return connection.status();
-  std::string request =
-      absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: ", address, "\r\nConnection: close\r\n");
-  for (const std::string& header : headers) absl::StrAppend(&request, header, "\r\n");
-  request += "\r\n";
-  if (absl::Status sent = (*connection)->Send(request); !sent.ok()) return sent;
-  return ParseHttpResponse((*connection)->ReadUntilClosed(timeout));
+  return HttpSend(address, "GET", target, headers, "", timeout);
 }
 
 absl::StatusOr<std::unique_ptr<SseStream>> SseStream::Open(const std::string& address,

@@ -51,6 +51,12 @@ class HttpConnection {
 absl::StatusOr<HttpResponse> HttpGet(const std::string& address, const std::string& target,
                                      const std::vector<std::string>& headers = {},
                                      absl::Duration timeout = absl::Seconds(10));
+// Any method, with a body (Content-Length set when `body` is not empty).
+absl::StatusOr<HttpResponse> HttpSend(const std::string& address, const std::string& method,
+                                      const std::string& target,
+                                      const std::vector<std::string>& headers = {},
+                                      const std::string& body = "",
+                                      absl::Duration timeout = absl::Seconds(10));
 // Parses a whole response; INVALID_ARGUMENT if `bytes` is not one.
 absl::StatusOr<HttpResponse> ParseHttpResponse(const std::string& bytes);
 
