@@ -10,6 +10,8 @@
 #   scripts/admin_stop.sh master           whichever frontend is master now
 #   scripts/admin_stop.sh client [N]       client N, or all clients
 #   scripts/admin_stop.sh bard
+#   scripts/admin_stop.sh haproxy          the load balancer in front of the
+#                                          frontends' HTTP ports
 #   scripts/admin_stop.sh all
 #   add --graceful anywhere for SIGTERM
 #
@@ -36,7 +38,7 @@ n=${args[1]:-}
 
 names=()
 case "$what" in
-  bard) names=("$what") ;;
+  bard|haproxy) names=("$what") ;;
   backend|etcd|frontend|client)
     if [ -n "$n" ]; then
       [[ "$n" =~ ^[0-9]+$ ]] || { echo "admin_stop: '$n' is not a number" >&2; exit 2; }
@@ -61,7 +63,7 @@ case "$what" in
     for f in "$RUN"/*.pid; do
       [ -e "$f" ] && podium_alive "$(cat "$f")" && names+=("$(basename "$f" .pid)")
     done ;;
-  *) echo "usage: scripts/admin_stop.sh backend [N]|etcd [N]|frontend [N]|master|client [N]|bard|all [--graceful]" >&2
+  *) echo "usage: scripts/admin_stop.sh backend [N]|etcd [N]|frontend [N]|master|client [N]|bard|haproxy|all [--graceful]" >&2
      exit 2 ;;
 esac
 

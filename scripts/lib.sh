@@ -15,8 +15,9 @@ PODIUM_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev
   # Beast and Asio (header-only): the frontends' HTTP plane.
   libboost-dev
-  # The load balancer in front of the frontends' HTTP ports (./scripts/run).
-  haproxy
+  # The load balancer in front of the frontends' HTTP ports (./scripts/run),
+  # and curl, which waits for it and checks it (tests/run_script_test.sh).
+  haproxy curl
   tmux procps
   # tls_test and ./scripts/run --tls make certificates with it.
   openssl

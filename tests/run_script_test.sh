@@ -5,7 +5,9 @@
 #
 #   tests/run_script_test.sh BUILD_DIR
 #
-# Checks: panes show their titles and the live board; logs are calm and
+# Checks: panes show their titles and the live board; HAProxy serves the
+# frontends' HTTP (/healthz, /api/board, an event stream), and admin_stop.sh
+# haproxy and revive haproxy stop and restart it; logs are calm and
 # capped; status sees a killed process as stopped at once; a restart after
 # admin_stop.sh all works; admin_stop.sh master and --help; revive's usage;
 # --tls runs the cluster over TLS that a plaintext client cannot read;
@@ -29,7 +31,8 @@ trap cleanup EXIT
 
 # The ports ./scripts/run takes from PODIUM_PORT: the backend's, three
 # frontends', a second backend's (PORT+4), their three peer ports (PORT+11
-# to PORT+13) and etcd's (PORT+21 to +23, +31 to +33). They lie below
+# to PORT+13), etcd's (PORT+21 to +23, +31 to +33), the frontends' HTTP
+# ports (PORT+41 to +43) and HAProxy's (PORT+80, stats +81). They lie below
 # the kernel's ephemeral range, where no outgoing connection can take them,
 # and are reserved against other tests by the flock convention of
 # tests/testing/subprocess.h (TMPDIR/podium-test-ports/PORT.lock).
@@ -39,7 +42,7 @@ read -r ephemeral_low _ </proc/sys/net/ipv4/ip_local_port_range || ephemeral_low
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 reserve_ports() {
   local p fd
-  for p in 0 1 2 3 4 11 12 13 21 22 23 31 32 33; do
+  for p in 0 1 2 3 4 11 12 13 21 22 23 31 32 33 41 42 43 80 81; do
     exec {fd}>"$port_folder/$(($1 + p)).lock"
     if ! flock -n "$fd" || ! port_free $(($1 + p)); then
       exec {fd}>&-
@@ -49,7 +52,7 @@ reserve_ports() {
 }
 base=
 for _ in $(seq 1 50); do
-  candidate=$((10000 + RANDOM % (ephemeral_low - 10000 - 34)))
+  candidate=$((10000 + RANDOM % (ephemeral_low - 10000 - 82)))
   if reserve_ports "$candidate"; then base=$candidate; break; fi
 done
 [ -n "$base" ] || { echo "no free run of ports below $ephemeral_low" >&2; exit 1; }
@@ -80,8 +83,35 @@ tmux has-session -t podium || fail "no tmux session 'podium'"
 [ "$(tmux show-options -v -t podium pane-border-status)" = top ] ||
   fail "pane titles are not shown"
 titles=$(tmux list-panes -t podium -F '#{pane_title}' | sort | tr '\n' ' ')
-[ "$titles" = "backend bard client-1 client-2 frontend-1 frontend-2 frontend-3 " ] ||
+[ "$titles" = "backend bard client-1 client-2 frontend-1 frontend-2 frontend-3 haproxy " ] ||
   fail "pane titles: $titles"
+
+# HAProxy in front of the frontends' HTTP ports: the URL printed, then
+# /healthz, the board as JSON and an event stream through it.
+haproxy_url=http://127.0.0.1:$((PODIUM_PORT + 80))
+grep -q "$haproxy_url/" "$TMP/run1.out" || fail "./scripts/run does not print $haproxy_url/: $(cat "$TMP/run1.out")"
+http_code() { curl -s -o /dev/null -m 2 -w '%{http_code}' "$haproxy_url$1"; }
+haproxy_healthy() { [ "$(http_code /healthz)" = 200 ]; }
+wait_for 10 haproxy_healthy || fail "GET $haproxy_url/healthz: $(http_code /healthz)"
+curl -fsS -m 5 -D "$TMP/board.headers" -o "$TMP/board.json" "$haproxy_url/api/board" ||
+  fail "GET $haproxy_url/api/board failed"
+grep -qi '^content-type: application/json' "$TMP/board.headers" ||
+  fail "/api/board through HAProxy: $(cat "$TMP/board.headers")"
+python3 -c 'import json, sys; board = json.load(open(sys.argv[1])); sys.exit(0 if board.get("events") else 1)' \
+  "$TMP/board.json" || fail "/api/board through HAProxy is no board: $(head -c 300 "$TMP/board.json")"
+# A stream starts with a snapshot of every key: its first update comes at
+# once, unless HAProxy held the stream back.
+bash -c "set +o pipefail; timeout 10 curl -sN '$haproxy_url/api/stream?events=*&medals=1' | grep -q -m 1 '^event: update'" ||
+  fail "no event through HAProxy's /api/stream in 10 s"
+# Killed, it is seen stopped and no longer answers; revived, it serves again.
+out=$("$ROOT/scripts/admin_stop.sh" haproxy) || fail "admin_stop.sh haproxy: $out"
+grep -q "^SIGKILL haproxy (pid" <<<"$out" || fail "admin_stop.sh haproxy: $out"
+wait_for 2 bash -c "'$ROOT/scripts/run' status | grep -q '^haproxy  *stopped'" ||
+  fail "status does not see haproxy stopped: $("$ROOT/scripts/run" status)"
+haproxy_down() { [ "$(http_code /healthz)" = 000 ]; }
+wait_for 5 haproxy_down || fail "$haproxy_url still answers after admin_stop.sh haproxy"
+"$ROOT/scripts/run" revive haproxy 2>/dev/null || fail "revive haproxy"
+wait_for 10 haproxy_healthy || fail "revived HAProxy: GET $haproxy_url/healthz: $(http_code /healthz)"
 
 # The board pane is the live board, redrawn in place.
 client1_pane=$(cat "$PODIUM_VAR/run/client-1.pane")
@@ -154,9 +184,11 @@ grep -q "if the cluster runs TLS, give --tls_ca" "$TMP/plain.out" || fail "$(cat
 grep -q "etcd \[N\]" <<<"$help" || fail "admin_stop.sh --help does not name etcd: $help"
 "$ROOT/scripts/run" --replicated --tls --background >"$TMP/repl.out" 2>&1 ||
   fail "--replicated: $(cat "$TMP/repl.out")"
-for name in etcd-1 etcd-2 etcd-3 backend-1 backend-2; do
+for name in etcd-1 etcd-2 etcd-3 backend-1 backend-2 haproxy; do
   grep -q "^$name  *running" "$TMP/repl.out" || fail "--replicated: no $name: $(cat "$TMP/repl.out")"
 done
+# HAProxy and the HTTP plane stay plain HTTP under --tls.
+[ "$(http_code /healthz)" = 200 ] || fail "--replicated --tls: GET $haproxy_url/healthz: $(http_code /healthz)"
 board_seq() {
   "$client" --frontends="$frontend" --tls_ca="$PODIUM_VAR/tls/ca.pem" board --json 2>/dev/null |
     sed -n 's/^{"board_seq":\([0-9]*\)}$/\1/p'
