@@ -27,51 +27,56 @@ std::string RandomKeyPrefix() {
 }
 
 std::string DescribeReply(const v1::WriteReply& reply) {
-  return absl::StrCat("seq ", reply.change().seq(),
-                      reply.duplicate() ? " (already applied)" : "");
+  return absl::StrCat("seq ", reply.change().seq(), reply.duplicate() ? " (already applied)" : "");
 }
 
 }  // namespace
 
-BardWriter::BardWriter(const std::string& backend_address,
-                       std::string write_token, BardWriterOptions options)
+BardWriter::BardWriter(const std::string& backend_address, std::string write_token,
+                       BardWriterOptions options)
     : address_(backend_address),
       write_token_(std::move(write_token)),
       options_(options),
       key_prefix_(RandomKeyPrefix()),
       stub_(v1::Backend::NewStub(CreateFastReconnectChannel(backend_address))) {}
 
-std::string BardWriter::NextKey() {
-  return absl::StrCat(key_prefix_, next_key_.fetch_add(1));
-}
+std::string BardWriter::NextKey() { return absl::StrCat(key_prefix_, next_key_.fetch_add(1)); }
 
-absl::StatusOr<v1::WriteReply> BardWriter::RecordScore(
-    v1::RecordScoreRequest request) {
+absl::StatusOr<v1::WriteReply> BardWriter::RecordScore(v1::RecordScoreRequest request) {
   if (request.idempotency_key().empty()) request.set_idempotency_key(NextKey());
   const std::string what =
-      absl::StrCat("RecordScore key=", request.idempotency_key(),
-                   " event=", request.event());
+      absl::StrCat("RecordScore key=", request.idempotency_key(), " event=", request.event());
   v1::WriteReply reply;
-  absl::Status status =
-      CallWithRetries(what, true, [&](grpc::ClientContext* context) {
-        return stub_->RecordScore(context, request, &reply);
-      });
+  absl::Status status = CallWithRetries(what, true, [&](grpc::ClientContext* context) {
+    return stub_->RecordScore(context, request, &reply);
+  });
   if (!status.ok()) return status;
   VLOG(1) << what << " -> " << DescribeReply(reply);
   return reply;
 }
 
-absl::StatusOr<v1::WriteReply> BardWriter::AwardMedal(
-    v1::AwardMedalRequest request) {
+absl::StatusOr<v1::WriteReply> BardWriter::AwardMedal(v1::AwardMedalRequest request) {
   if (request.idempotency_key().empty()) request.set_idempotency_key(NextKey());
-  const std::string what = absl::StrCat(
-      "AwardMedal key=", request.idempotency_key(), " team=", request.team(),
-      " medal=", MedalName(request.medal()));
+  const std::string what =
+      absl::StrCat("AwardMedal key=", request.idempotency_key(), " team=", request.team(),
+                   " medal=", MedalName(request.medal()));
   v1::WriteReply reply;
-  absl::Status status =
-      CallWithRetries(what, true, [&](grpc::ClientContext* context) {
-        return stub_->AwardMedal(context, request, &reply);
-      });
+  absl::Status status = CallWithRetries(what, true, [&](grpc::ClientContext* context) {
+    return stub_->AwardMedal(context, request, &reply);
+  });
+  if (!status.ok()) return status;
+  VLOG(1) << what << " -> " << DescribeReply(reply);
+  return reply;
+}
+
+absl::StatusOr<v1::WriteReply> BardWriter::RemovePost(v1::RemovePostRequest request) {
+  if (request.idempotency_key().empty()) request.set_idempotency_key(NextKey());
+  const std::string what = absl::StrCat("RemovePost key=", request.idempotency_key(),
+                                        " event=", request.event(), " post=", request.post_id());
+  v1::WriteReply reply;
+  absl::Status status = CallWithRetries(what, true, [&](grpc::ClientContext* context) {
+    return stub_->RemovePost(context, request, &reply);
+  });
   if (!status.ok()) return status;
   VLOG(1) << what << " -> " << DescribeReply(reply);
   return reply;
@@ -79,13 +84,12 @@ absl::StatusOr<v1::WriteReply> BardWriter::AwardMedal(
 
 absl::StatusOr<v1::Board> BardWriter::GetBoard() {
   v1::Board board;
-  absl::Status status =
-      CallWithRetries("GetBoard", false, [&](grpc::ClientContext* context) {
-        return stub_->GetBoard(context, v1::GetBoardRequest(), &board);
-      });
+  absl::Status status = CallWithRetries("GetBoard", false, [&](grpc::ClientContext* context) {
+    return stub_->GetBoard(context, v1::GetBoardRequest(), &board);
+  });
   if (!status.ok()) return status;
-  VLOG(1) << "GetBoard -> " << board.events_size() << " events, "
-          << board.medals_size() << " teams at seq " << board.seq();
+  VLOG(1) << "GetBoard -> " << board.events_size() << " events, " << board.medals_size()
+          << " teams at seq " << board.seq();
   return board;
 }
 
@@ -97,8 +101,7 @@ absl::Status BardWriter::CallWithRetries(
   Backoff backoff(options_.initial_backoff, options_.max_backoff);
   for (int attempts = 1;; ++attempts) {
     grpc::ClientContext context;
-    context.set_deadline(
-        absl::ToChronoTime(absl::Now() + options_.attempt_timeout));
+    context.set_deadline(absl::ToChronoTime(absl::Now() + options_.attempt_timeout));
     // Fail fast while the backend is down: the retry loop, not gRPC, decides
     // how long to keep trying, and a stop can end it between attempts.
     context.set_wait_for_ready(false);
@@ -113,21 +116,19 @@ absl::Status BardWriter::CallWithRetries(
     if (left <= absl::ZeroDuration()) {
       return absl::Status(
           status.code(),
-          absl::StrCat(what, " to ", address_, " gave up after ", attempts,
-                       " attempts in ",
-                       absl::FormatDuration(absl::Trunc(absl::Now() - start,
-                                                        absl::Milliseconds(1))),
-                       ": ", status.message()));
+          absl::StrCat(
+              what, " to ", address_, " gave up after ", attempts, " attempts in ",
+              absl::FormatDuration(absl::Trunc(absl::Now() - start, absl::Milliseconds(1))), ": ",
+              status.message()));
     }
     auto stopped = [&] {
-      return absl::CancelledError(absl::StrCat(
-          what, " stopped while retrying; last error: ", status.ToString()));
+      return absl::CancelledError(
+          absl::StrCat(what, " stopped while retrying; last error: ", status.ToString()));
     };
     if (options_.stop != nullptr && options_.stop->HasBeenNotified()) {
       return stopped();
     }
-    LOG(WARNING) << what << " attempt " << attempts << " failed (" << status
-                 << "); retrying in "
+    LOG(WARNING) << what << " attempt " << attempts << " failed (" << status << "); retrying in "
                  << absl::Trunc(delay, absl::Milliseconds(1));
     retries_.fetch_add(1);
     if (options_.stop == nullptr) {

@@ -56,10 +56,13 @@ class BardWriter : public ScoreWriter {
   // Fails with the backend's gRPC code and message when the write is refused
   // (INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, ...) without retrying,
   // or with the last retryable error once the retry budget is spent.
-  absl::StatusOr<v1::WriteReply> RecordScore(
-      v1::RecordScoreRequest request) override;
-  absl::StatusOr<v1::WriteReply> AwardMedal(
-      v1::AwardMedalRequest request) override;
+  absl::StatusOr<v1::WriteReply> RecordScore(v1::RecordScoreRequest request) override;
+  absl::StatusOr<v1::WriteReply> AwardMedal(v1::AwardMedalRequest request) override;
+
+  // An operator's removal of a fan's post (not a ScoreWriter write: replay
+  // files and the journal know nothing of fan boards). NOT_FOUND when the
+  // board does not show the post.
+  absl::StatusOr<v1::WriteReply> RemovePost(v1::RemovePostRequest request);
 
   // The whole board (every event and team): how the bard learns the games.
   // Retried like a write; reads need no token and no key.
@@ -75,9 +78,8 @@ class BardWriter : public ScoreWriter {
  private:
   // Runs `attempt` until it succeeds, fails for good, or the budget or stop
   // ends the retrying. `what` names the call in logs and errors.
-  absl::Status CallWithRetries(
-      const std::string& what, bool with_token,
-      const std::function<grpc::Status(grpc::ClientContext*)>& attempt);
+  absl::Status CallWithRetries(const std::string& what, bool with_token,
+                               const std::function<grpc::Status(grpc::ClientContext*)>& attempt);
 
   const std::string address_;
   const std::string write_token_;

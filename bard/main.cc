@@ -17,6 +17,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/notification.h"
@@ -95,12 +96,18 @@ constexpr char kUsage[] =
     "                   the first round's medals count against the events\n"
     "  journal-summary  with --journal: the writes and medals it records as\n"
     "                   acknowledged, after re-sending pending writes\n"
+    "  remove-post EVENT POST_ID [--reason=TEXT]\n"
+    "                   an operator's removal of a fan's post from the event's\n"
+    "                   fan board (POST_ID as the board shows it); not\n"
+    "                   journaled: running it again after success says the\n"
+    "                   board shows no such post\n"
     "\n"
     "With --journal=FILE every command records its writes in FILE and first\n"
     "re-sends the writes an earlier, killed bard left unanswered, so each is\n"
     "applied exactly once.\n"
     "\n"
-    "set-score and award print the backend's reply (--json: as JSON).\n"
+    "set-score, award, revoke and remove-post print the backend's reply\n"
+    "(--json: as JSON).\n"
     "Exit status: 0 success; 1 a write or read failed, a replay file is\n"
     "malformed, or a signal stopped the run; 2 usage error.";
 
@@ -270,14 +277,16 @@ int main(int argc, char** argv) {
   if (!absl::GetFlag(FLAGS_event).empty() && !medal_command) {
     return Usage("--event applies to award and revoke only");
   }
-  if (!absl::GetFlag(FLAGS_reason).empty() && !medal_command && command != "set-score") {
-    return Usage("--reason applies to set-score, award and revoke only");
+  if (!absl::GetFlag(FLAGS_reason).empty() && !medal_command && command != "set-score" &&
+      command != "remove-post") {
+    return Usage("--reason applies to set-score, award, revoke and remove-post only");
   }
   // Whatever can be checked without the backend is, before the token file
   // is read or the backend called: a usage error never half-runs.
   absl::StatusOr<podium::v1::RecordScoreRequest> score;
   absl::StatusOr<podium::v1::AwardMedalRequest> award;
   absl::StatusOr<podium::Replay> replay;
+  podium::v1::RemovePostRequest removal;
   const podium::SimulatorOptions simulation = SimulatorOptionsFromFlags();
   if (command == "set-score") {
     score = ScoreFromArgs(args);
@@ -289,6 +298,14 @@ int main(int argc, char** argv) {
     if (!award.ok()) {
       return Usage(absl::StrCat(command, ": ", award.status().message()));
     }
+  } else if (command == "remove-post") {
+    int64_t id = 0;
+    if (args.size() != 3 || !absl::SimpleAtoi(args[2], &id) || id <= 0) {
+      return Usage("remove-post: expected EVENT POST_ID (the post's id, a seq)");
+    }
+    removal.set_event(args[1]);
+    removal.set_post_id(id);
+    removal.set_reason(absl::GetFlag(FLAGS_reason));
   } else if (command == "replay") {
     if (args.size() != 2) return Usage("replay: expected one FILE");
     replay = podium::LoadReplayFile(args[1], absl::GetFlag(FLAGS_replay_name));
@@ -352,6 +369,7 @@ int main(int argc, char** argv) {
     return PrintReply(out->RecordScore(*std::move(score)));
   }
   if (medal_command) return PrintReply(out->AwardMedal(*std::move(award)));
+  if (command == "remove-post") return PrintReply(writer.RemovePost(std::move(removal)));
   if (command == "replay") return RunReplay(*replay, &writer, out, &stop);
   return Simulate(simulation, &writer, out, &stop);
 }

@@ -109,6 +109,28 @@ TEST_F(BardWriterTest, WriteSucceedsWithAKeyFilledIn) {
   EXPECT_NE(key, writer.NextKey());
 }
 
+TEST_F(BardWriterTest, AnOperatorRemovesAFansPostAndASecondRemovalIsNotFound) {
+  v1::PostToFanBoardRequest post;
+  post.set_idempotency_key("fan-1");
+  post.set_event("javelin");
+  post.set_author("Ann");
+  post.set_text("spam spam spam");
+  absl::StatusOr<WriteResult> posted = backend_->store()->PostToFanBoard(post);
+  ASSERT_TRUE(posted.ok()) << posted.status();
+  BardWriter writer(StartBackend(), kToken);
+  v1::RemovePostRequest removal;
+  removal.set_event("javelin");
+  removal.set_post_id(posted->change.seq());
+  removal.set_reason("spam");
+  absl::StatusOr<v1::WriteReply> removed = writer.RemovePost(removal);
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_EQ(removed->change().fans().posts_size(), 0);
+  EXPECT_EQ(DescribeReply(*removed), "seq 2: javelin fan board, 0 posts (reason: spam)");
+  absl::StatusOr<v1::WriteReply> again = writer.RemovePost(removal);
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kNotFound) << again.status();
+  EXPECT_EQ(writer.retries(), 0);
+}
+
 TEST_F(BardWriterTest, SameKeyTwiceIsADuplicateCountedOnce) {
   BardWriter writer(StartBackend(), kToken);
   absl::StatusOr<v1::WriteReply> first = writer.AwardMedal(Gold("Gauls", "k1"));
