@@ -185,6 +185,8 @@ int main(int argc, char** argv) {
   podium::WebApiOptions web_options;
   web_options.web_root = absl::GetFlag(FLAGS_web_root);
   web_options.grpc_subscribers = [&streams] { return streams.live(); };
+  web_options.grpc_delivered = [&streams] { return streams.delivered(); };
+  web_options.grpc_conflated = [&streams] { return streams.conflated(); };
   podium::WebApi web(&frontend, web_options);
   std::unique_ptr<podium::HttpServer> http;
   if (const std::string http_listen = absl::GetFlag(FLAGS_http_listen); !http_listen.empty()) {

@@ -53,6 +53,11 @@ class SubscribeStreams::Queue {
 
   // Streams open on this queue.
   std::atomic<int> live{0};
+  // Updates written to its streams, and how many replaced an older
+  // waiting value of their key: counted per queue, so the queues' threads
+  // do not share one counter.
+  std::atomic<int64_t> delivered{0};
+  std::atomic<int64_t> conflated{0};
 
   void Post(std::function<void()> task) {
     absl::MutexLock lock(&mu_);
@@ -149,6 +154,11 @@ class ServedSubscribeCall {
   // OnCallDone closed the Subscription.
   void StartWrite(absl::Span<const OutgoingUpdate> updates) {
     pending_.fetch_add(1, std::memory_order_relaxed);
+    SubscribeStreams::Queue& queue = *owner_->queues_[index_];
+    queue.delivered.fetch_add(static_cast<int64_t>(updates.size()), std::memory_order_relaxed);
+    int64_t conflated = 0;
+    for (const OutgoingUpdate& update : updates) conflated += update.conflated;
+    if (conflated > 0) queue.conflated.fetch_add(conflated, std::memory_order_relaxed);
     if (updates.size() == 1) {
       writer_.Write(WireBuffer(updates[0]), written_.tag());  // takes its own reference
       return;
@@ -284,6 +294,18 @@ void SubscribeStreams::Start() {
     threads_.emplace_back([queue = queues_[i].get()] { queue->Drain(); });
   }
   running_.store(true, std::memory_order_release);
+}
+
+int64_t SubscribeStreams::delivered() const {
+  int64_t sum = 0;
+  for (const auto& queue : queues_) sum += queue->delivered.load(std::memory_order_relaxed);
+  return sum;
+}
+
+int64_t SubscribeStreams::conflated() const {
+  int64_t sum = 0;
+  for (const auto& queue : queues_) sum += queue->conflated.load(std::memory_order_relaxed);
+  return sum;
 }
 
 int SubscribeStreams::live() const {

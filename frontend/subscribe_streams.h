@@ -82,6 +82,9 @@ class SubscribeStreams {
   // `queue` (0 <= queue < queues(), after AddTo).
   int live() const;
   int live(int queue) const;
+  // Updates written to streams so far, and how many of them were conflated.
+  int64_t delivered() const;
+  int64_t conflated() const;
   int queues() const { return queue_count_; }
 
   class Tag;  // what the queues' tags point at

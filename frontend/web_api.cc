@@ -316,6 +316,13 @@ WebReply WebApi::Metrics() {
   const Frontend::Vitals vitals = frontend_->GetVitals();
   AppendMetric(&out, "podium_grpc_subscribers", "gauge", "gRPC Subscribe streams open.",
                options_.grpc_subscribers ? options_.grpc_subscribers() : 0);
+  AppendMetric(&out, "podium_grpc_updates_delivered_total", "counter",
+               "Updates written to gRPC Subscribe streams.",
+               options_.grpc_delivered ? options_.grpc_delivered() : 0);
+  AppendMetric(&out, "podium_grpc_updates_conflated_total", "counter",
+               "Updates to gRPC Subscribe streams that replaced an older waiting value of their "
+               "key (a slow reader).",
+               options_.grpc_conflated ? options_.grpc_conflated() : 0);
   AppendMetric(&out, "podium_cache_hits_total", "counter", "Reads answered from the cache.",
                vitals.cache.hits);
   AppendMetric(&out, "podium_cache_misses_total", "counter", "Reads that went to the backend.",

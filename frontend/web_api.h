@@ -43,8 +43,11 @@ struct WebApiOptions {
   // The page's folder: every regular file directly inside it is served
   // under its own name, index.html also as "/". Read once, at Load().
   std::string web_root;
-  // Live gRPC Subscribe streams, for /metrics (SubscribeStreams::live).
+  // Live gRPC Subscribe streams, and the updates written to them and
+  // conflated, for /metrics (SubscribeStreams).
   std::function<int()> grpc_subscribers;
+  std::function<int64_t()> grpc_delivered;
+  std::function<int64_t()> grpc_conflated;
 };
 
 // Thread-safe.

@@ -140,7 +140,8 @@ TEST_F(HttpPlaneTest, HealthzIsOkAndMetricsAreInThePrometheusTextFormat) {
   for (const char* name :
        {"podium_sse_streams", "podium_grpc_subscribers", "podium_cache_hits_total",
         "podium_cache_misses_total", "podium_master_epoch", "podium_backend_lag_seqs",
-        "podium_sse_updates_conflated_total"}) {
+        "podium_sse_updates_conflated_total", "podium_grpc_updates_delivered_total",
+        "podium_grpc_updates_conflated_total"}) {
     EXPECT_THAT(metrics->body, HasSubstr(absl::StrCat("\n# TYPE ", name, " "))) << name;
   }
 }
