@@ -66,6 +66,10 @@ defaults
     # closing (it closes them after --http_request_timeout), and leastconn
     # counts exactly the requests and streams each frontend serves.
     option http-server-close
+    # A browser that leaves closes its stream's connection to the frontend
+    # at once, not at the stream's next write: the frontend's count of
+    # streams (and so leastconn) stays true.
+    option abortonclose
     # A connection refused (a frontend just killed, not yet marked down) is
     # retried, each retry on another frontend and at once. Only connection
     # failures are retried: a request a frontend has received is never sent

@@ -29,6 +29,9 @@ PODIUM_PACKAGES=(
   etcd-server etcd-client iproute2
   # tests/blackbox: Debian's Python gRPC (use /usr/bin/python3)
   python3-grpcio python3-grpc-tools python3-protobuf
+  # tests/browser: the live page in headless Chromium (driven by
+  # playwright-core from npm, podium_browser_npm_ci below)
+  chromium
 )
 
 podium_log() { printf '[podium] %s\n' "$*" >&2; }
@@ -83,6 +86,17 @@ podium_install_deps() {
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
       --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# podium_browser_npm_ci: tests/browser's node_modules (playwright-core,
+# no browser of its own) from its package-lock.json, when missing or made
+# from another lock file.
+podium_browser_npm_ci() {
+  local dir=$PODIUM_ROOT/tests/browser
+  cmp -s "$dir/package-lock.json" "$dir/node_modules/.podium-lock" 2>/dev/null && return 0
+  podium_log "npm ci in $dir"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2) &&
+    cp "$dir/package-lock.json" "$dir/node_modules/.podium-lock"
 }
 
 # podium_cmake_launcher: the cmake arguments that compile through ccache,

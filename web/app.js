@@ -79,14 +79,24 @@
   // ---- Events -----------------------------------------------------------
 
   // Draws `score` (an EventScore) into its card, made on first sight; a
-  // card's element stays, its contents are redrawn whole.
+  // card's element stays, its body is redrawn whole.
   function showEvent(score, reason, changed) {
     const name = score.event || '';
     const key = 'event:' + name;
     let card = eventCards.get(name);
     if (!card) {
+      // Its body is redrawn whole on each change; the footer, with the
+      // button that opens the event's fan board (web/fans.js), stays, so
+      // that a change never takes the keyboard focus off the button.
       card = el('article', 'card');
       card.dataset.key = key;
+      const fans = el('button', 'fans-open', 'Fans');
+      fans.type = 'button';
+      fans.dataset.event = name;
+      fans.setAttribute('aria-label', 'Fans of ' + eventTitle(name));
+      const foot = el('footer', 'card-foot');
+      foot.append(el('span', 'meta muted'), fans);
+      card.append(el('div', 'card-body'), foot);
       eventCards.set(name, card);
       $('events').append(card);
     }
@@ -119,14 +129,13 @@
     // next change without one clears it.
     if (reason) parts.push(el('p', 'reason', reason));
 
-    const foot = el('p', 'card-foot muted');
+    const meta = card.lastChild.firstChild;
     const mark = MARK_TEXT[eventMarks.get(name)] || 'points';
     const when = timeText(score.updatedUnixMicros);
-    foot.textContent = when ? mark + ' · updated ' + when : mark;
-    if (score.unverified) foot.append(' ', el('span', 'unverified', 'unverified'));
-    parts.push(foot);
+    meta.textContent = when ? mark + ' · updated ' + when : mark;
+    if (score.unverified) meta.append(' ', el('span', 'unverified', 'unverified'));
 
-    card.replaceChildren(...parts);
+    card.firstChild.replaceChildren(...parts);
     if (changed) highlight(card);
   }
 
