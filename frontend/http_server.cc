@@ -42,6 +42,10 @@ class HttpServer::Impl {
         options_(std::move(options)),
         workers_(std::make_unique<BlockingCalls>(options_.worker_threads)) {}
 
+  ~Impl() {
+    if (!threads_.empty()) Stop();
+  }
+
   absl::Status Start(int* port);
   void Stop();
   int connections() const { return connections_.load(std::memory_order_relaxed); }
@@ -57,17 +61,19 @@ class HttpServer::Impl {
   Frontend* const frontend_;
   WebApi* const api_;
   const HttpServerOptions options_;
+  // Before io_: handlers io_ still holds when it is destroyed end their
+  // sessions, which unregister here.
+  absl::Mutex mu_;
+  absl::flat_hash_map<Session*, std::weak_ptr<Session>> sessions_ ABSL_GUARDED_BY(mu_);
+  std::atomic<int> connections_{0};
   // Before the workers: their calls post back to it.
   net::io_context io_;
   tcp::acceptor acceptor_{io_};
   net::steady_timer accept_retry_{io_};
   std::unique_ptr<BlockingCalls> workers_;
   std::vector<std::thread> threads_;
-  std::atomic<int> connections_{0};
   std::atomic<unsigned> next_shard_{0};
   std::atomic<bool> stopping_{false};
-  absl::Mutex mu_;
-  absl::flat_hash_map<Session*, std::weak_ptr<Session>> sessions_ ABSL_GUARDED_BY(mu_);
 };
 
 // One connection. Everything but the constructor runs on its strand (the

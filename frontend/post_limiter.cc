@@ -34,7 +34,14 @@ absl::Status PostLimiter::Admit(const std::string& address, const std::string& a
   const std::string keys[2] = {"a:" + address,
                                "n:" + absl::AsciiStrToLower(absl::StripAsciiWhitespace(author))};
   absl::MutexLock lock(&mu_);
-  if (buckets_.size() + 2 > options_.max_tracked) ForgetFullBuckets(now);
+  if (buckets_.size() + 2 > options_.max_tracked) {
+    ForgetFullBuckets(now);
+    // Still full (as many posters as that at once): memory stays bounded,
+    // at the price of a fresh bucket for those forgotten.
+    while (!buckets_.empty() && buckets_.size() + 2 > options_.max_tracked) {
+      buckets_.erase(buckets_.begin());
+    }
+  }
   Bucket* buckets[2];
   double wait_tokens = 0;
   // Both inserted before either is pointed at: an insertion may move them.
