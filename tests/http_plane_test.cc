@@ -398,5 +398,36 @@ TEST_F(HttpPlaneTest, GrpcClientsPostAndReadFanBoardsToo) {
   EXPECT_EQ(via_grpc.version(), reply.seq());
 }
 
+// The same board through frontends that poll the backend instead of
+// following a master: a post is a change in the log like any other.
+TEST(HttpPlanePullTest, APostReachesAPollingFrontendsStreamAndCache) {
+  ScopedTempDir dir;
+  BackendProcess backend(dir.path());
+  FrontendCluster frontends(dir.path(), backend.address(), 2, "pull");
+  std::vector<std::string> http;
+  for (int i = 0; i < frontends.size(); ++i) {
+    http.push_back(absl::StrCat("127.0.0.1:", PickFreePort()));
+    frontends.AddFlags(i, {"--http_listen=" + http.back(), "--poll_interval=50ms"});
+  }
+  ASSERT_TRUE(backend.Start().ok()) << backend.log();
+  ASSERT_EQ(frontends.StartAll(), absl::OkStatus());
+  absl::StatusOr<std::unique_ptr<SseStream>> stream =
+      SseStream::Open(http[1], "/api/stream?fans=javelin");
+  ASSERT_TRUE(stream.ok()) << stream.status();
+  absl::StatusOr<SseStream::Event> snapshot = (*stream)->Next(absl::Seconds(10));
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+
+  absl::StatusOr<HttpResponse> posted = PostAs(http[0], "Obelix", "Ils sont fous");
+  ASSERT_TRUE(posted.ok());
+  ASSERT_EQ(posted->status, 201) << posted->body;
+  const v1::FanPostReply reply = FromJson<v1::FanPostReply>(posted->body);
+  absl::StatusOr<SseStream::Event> event = (*stream)->Next(absl::Seconds(10));
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->id, absl::StrCat(reply.seq()));
+  const v1::SubscribeUpdate update = FromJson<v1::SubscribeUpdate>(event->data);
+  ASSERT_EQ(update.change().fans().posts_size(), 1);
+  EXPECT_EQ(update.change().fans().posts(0).author(), "Obelix");
+}
+
 }  // namespace
 }  // namespace podium::test
