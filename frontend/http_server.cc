@@ -177,7 +177,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     const bool keep_alive = message.keep_alive();
     const bool head = message.method() == http::verb::head;
     VLOG(2) << "HTTP " << request.method << " " << request.target << " from " << client_;
-    if (WebApi::IsStream(request)) return OpenStream(request);
+    if (IsStreamRequest(request)) return OpenStream(request);
     if (std::optional<WebReply> reply = server_->api_->AnswerAtOnce(request)) {
       return Send(*std::move(reply), keep_alive, head);
     }
@@ -251,7 +251,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   }
 
   void OpenStream(const WebRequest& request) {
-    absl::StatusOr<StreamRequest> parsed = WebApi::ParseStream(request);
+    absl::StatusOr<StreamRequest> parsed = ParseStreamRequest(request);
     if (!parsed.ok()) {
       WebReply reply = ErrorReply(parsed.status());
       server_->api_->metrics().CountRequest("/api/stream", reply.status);

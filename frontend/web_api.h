@@ -32,13 +32,6 @@
 
 namespace podium {
 
-// A request for a stream of live updates, as Frontend::NewSubscription
-// takes it, and the seq it resumes after (0: from a snapshot).
-struct StreamRequest {
-  v1::SubscribeRequest subscribe;
-  int64_t after_seq = 0;
-};
-
 struct WebApiOptions {
   // The page's folder: every regular file directly inside it is served
   // under its own name, index.html also as "/". Read once, at Load().
@@ -65,12 +58,6 @@ class WebApi {
   std::optional<WebReply> AnswerAtOnce(const WebRequest& request);
   // Any request but a stream; may wait on the backend.
   WebReply Answer(const WebRequest& request);
-
-  // Whether `request` asks for a stream (GET /api/stream...), and what it
-  // asks for: unknown names, no keys or a bad seq are INVALID_ARGUMENT /
-  // NOT_FOUND, as Subscribe answers them.
-  static bool IsStream(const WebRequest& request);
-  static absl::StatusOr<StreamRequest> ParseStream(const WebRequest& request);
 
   // The frontend is shutting down: /healthz says 503 from now on, so a
   // load balancer sends nobody new here.
@@ -103,12 +90,6 @@ class WebApi {
   absl::Mutex json_mu_;
   absl::flat_hash_map<std::string, CachedJson> json_ ABSL_GUARDED_BY(json_mu_);
 };
-
-// Query parameters of `target` ("a=1&b=x%20y"), percent-decoded; a name
-// given twice keeps the last value.
-absl::flat_hash_map<std::string, std::string> ParseQuery(absl::string_view target);
-// The path of `target`, percent-decoded; nothing if it cannot be decoded.
-std::optional<std::string> TargetPath(absl::string_view target);
 
 }  // namespace podium
 

@@ -39,14 +39,14 @@ TEST(WebQueryTest, ParametersArePercentDecodedAndPathsStopAtTheQuery) {
 }
 
 TEST(WebStreamRequestTest, NamesStarsAndMedalsBecomeASubscribeRequest) {
-  absl::StatusOr<StreamRequest> some = WebApi::ParseStream(Get("/api/stream?events=a,b&teams=X"));
+  absl::StatusOr<StreamRequest> some = ParseStreamRequest(Get("/api/stream?events=a,b&teams=X"));
   ASSERT_TRUE(some.ok()) << some.status();
   EXPECT_THAT(some->subscribe.events(), ElementsAre("a", "b"));
   EXPECT_THAT(some->subscribe.teams(), ElementsAre("X"));
   EXPECT_FALSE(some->subscribe.all_events());
   EXPECT_EQ(some->after_seq, 0);
 
-  absl::StatusOr<StreamRequest> all = WebApi::ParseStream(Get("/api/stream?events=*&medals=1"));
+  absl::StatusOr<StreamRequest> all = ParseStreamRequest(Get("/api/stream?events=*&medals=1"));
   ASSERT_TRUE(all.ok()) << all.status();
   EXPECT_TRUE(all->subscribe.all_events());
   EXPECT_TRUE(all->subscribe.all_teams());
@@ -54,31 +54,31 @@ TEST(WebStreamRequestTest, NamesStarsAndMedalsBecomeASubscribeRequest) {
 }
 
 TEST(WebStreamRequestTest, LastEventIdWinsOverTheUrlsSeqAndBadSeqsAreRefused) {
-  absl::StatusOr<StreamRequest> url = WebApi::ParseStream(Get("/api/stream?medals=1&after_seq=7"));
+  absl::StatusOr<StreamRequest> url = ParseStreamRequest(Get("/api/stream?medals=1&after_seq=7"));
   ASSERT_TRUE(url.ok());
   EXPECT_EQ(url->after_seq, 7);
   // EventSource reconnects to the same URL and adds the last id it saw.
   absl::StatusOr<StreamRequest> resumed =
-      WebApi::ParseStream(Get("/api/stream?medals=1&after_seq=7", "42"));
+      ParseStreamRequest(Get("/api/stream?medals=1&after_seq=7", "42"));
   ASSERT_TRUE(resumed.ok());
   EXPECT_EQ(resumed->after_seq, 42);
 
   for (const char* seq : {"-1", "x", "1.5"}) {
-    absl::StatusOr<StreamRequest> bad = WebApi::ParseStream(Get("/api/stream?medals=1", seq));
+    absl::StatusOr<StreamRequest> bad = ParseStreamRequest(Get("/api/stream?medals=1", seq));
     EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument) << seq;
     EXPECT_THAT(bad.status().message(), HasSubstr("Last-Event-ID")) << seq;
   }
-  absl::StatusOr<StreamRequest> none = WebApi::ParseStream(Get("/api/stream?after_seq=3"));
+  absl::StatusOr<StreamRequest> none = ParseStreamRequest(Get("/api/stream?after_seq=3"));
   EXPECT_EQ(none.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(none.status().message(), HasSubstr("events="));
 }
 
 TEST(WebStreamRequestTest, OnlyAGetOfTheStreamPathIsAStream) {
-  EXPECT_TRUE(WebApi::IsStream(Get("/api/stream?medals=1")));
-  EXPECT_FALSE(WebApi::IsStream(Get("/api/streams")));
+  EXPECT_TRUE(IsStreamRequest(Get("/api/stream?medals=1")));
+  EXPECT_FALSE(IsStreamRequest(Get("/api/streams")));
   WebRequest head = Get("/api/stream?medals=1");
   head.method = "HEAD";
-  EXPECT_FALSE(WebApi::IsStream(head));
+  EXPECT_FALSE(IsStreamRequest(head));
 }
 
 TEST(WebErrorTest, AnErrorIsJsonWithItsMessageAndCodeUnderTheMatchingHttpStatus) {
