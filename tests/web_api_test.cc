@@ -137,6 +137,11 @@ class WebApiFilesTest : public ::testing::Test {
     options_.address = "127.0.0.1:1";
     options_.backend = "127.0.0.1:1";
   }
+  static WebApiOptions Options(const std::string& web_root) {
+    WebApiOptions options;
+    options.web_root = web_root;
+    return options;
+  }
   void Write(const std::string& name, const std::string& text) {
     std::ofstream(dir_.path() + "/" + name) << text;
   }
@@ -148,7 +153,7 @@ TEST_F(WebApiFilesTest, ThePageIsServedFromItsFolderAndHealthzTurns503WhenDraini
   Write("index.html", "<!doctype html>");
   Write("app.js", "let x = 1;");
   Frontend frontend(options_);
-  WebApi api(&frontend, WebApiOptions{dir_.path(), nullptr});
+  WebApi api(&frontend, Options(dir_.path()));
   ASSERT_TRUE(api.Load().ok());
   std::optional<WebReply> page = api.AnswerAtOnce(Get("/"));
   ASSERT_TRUE(page.has_value());
@@ -172,11 +177,11 @@ TEST_F(WebApiFilesTest, ThePageIsServedFromItsFolderAndHealthzTurns503WhenDraini
 TEST_F(WebApiFilesTest, AFolderWithoutIndexHtmlIsAnErrorNamingIt) {
   Write("app.js", "");
   Frontend frontend(options_);
-  WebApi api(&frontend, WebApiOptions{dir_.path(), nullptr});
+  WebApi api(&frontend, Options(dir_.path()));
   absl::Status loaded = api.Load();
   EXPECT_EQ(loaded.code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(loaded.message(), HasSubstr(dir_.path()));
-  WebApi missing(&frontend, WebApiOptions{dir_.path() + "/nowhere", nullptr});
+  WebApi missing(&frontend, Options(dir_.path() + "/nowhere"));
   EXPECT_THAT(missing.Load().message(), HasSubstr("nowhere"));
 }
 
