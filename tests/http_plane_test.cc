@@ -4,6 +4,7 @@
 // against the same messages gRPC clients receive.
 #include <signal.h>
 
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -252,6 +253,43 @@ TEST_F(HttpPlaneTest, MalformedOversizedAndSlowRequestsAreRefusedWithoutHarmingA
   // The stream lived through it all.
   const int64_t after = writer_.RecordScore("javelin", "Gauls", 100).seq();
   EXPECT_EQ(NextUpdate(stream->get()).change().seq(), after);
+}
+
+// The podium_sse_streams gauge of frontend `http`, or -1.
+int64_t OpenStreams(const std::string& http) {
+  absl::StatusOr<HttpResponse> metrics = HttpGet(http, "/metrics");
+  if (!metrics.ok()) return -1;
+  const size_t at = metrics->body.find("\npodium_sse_streams ");
+  int64_t streams = -1;
+  if (at == std::string::npos) return -1;
+  const size_t begin = at + strlen("\npodium_sse_streams ");
+  if (!absl::SimpleAtoi(metrics->body.substr(begin, metrics->body.find('\n', begin) - begin),
+                        &streams)) {
+    return -1;
+  }
+  return streams;
+}
+
+TEST_F(HttpPlaneTest, AStreamWhoseBrowserLeavesEndsItsSubscription) {
+  ASSERT_EQ(OpenStreams(http_[0]), 0);
+  {
+    absl::StatusOr<std::unique_ptr<SseStream>> stream =
+        SseStream::Open(http_[0], "/api/stream?events=javelin");
+    ASSERT_TRUE(stream.ok()) << stream.status();
+    ASSERT_TRUE(NextUpdate(stream->get()).snapshot());
+    EXPECT_EQ(OpenStreams(http_[0]), 1);
+  }  // the connection closes, without a word
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  int64_t open = -1;
+  while (absl::Now() < deadline && (open = OpenStreams(http_[0])) != 0) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(open, 0) << "the frontend still counts the stream of a browser that left";
+  // And a write then reaches nobody, without an error.
+  EXPECT_GT(writer_.RecordScore("javelin", "Gauls", 5).seq(), 0);
+  absl::StatusOr<HttpResponse> health = HttpGet(http_[0], "/healthz");
+  ASSERT_TRUE(health.ok());
+  EXPECT_EQ(health->status, 200);
 }
 
 // A fan's post through one frontend, as a browser sends it (through
