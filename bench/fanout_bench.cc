@@ -33,7 +33,17 @@
 // With --games the backend runs that games file and the key is --event
 // (default: its first event), written through the first team taking part;
 // each update then carries every team of that event.
+//
+// --targets=podium,floor,redis,sse,redis:1 measures several servers in
+// turn at each subscriber count (see the flag): besides Podium's gRPC
+// Subscribe streams, the gRPC floor and Redis pub/sub, `sse` is the same
+// frontend's HTTP plane, Server-Sent Events read by one epoll loop
+// (sse_fanout.h), and `redis:K` Redis read by K epoll threads (`redis`:
+// --redis_threads). Rows then add the server's CPU per delivery, how many
+// (subscriber, write) samples the latency figures rank, and the server's
+// resident memory per idle subscriber where it is measured (sse, redis).
 #include <grpcpp/grpcpp.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -49,14 +59,17 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "bench/fanout_floor.h"
 #include "bench/fanout_targets.h"
 #include "bench/measurements.h"
 #include "bench/redis_fanout.h"
+#include "bench/sse_fanout.h"
 #include "common/auth.h"
 #include "common/channel.h"
 #include "podium/v1/scoreboard.grpc.pb.h"
@@ -77,9 +90,12 @@ ABSL_FLAG(std::vector<std::string>, frontend_flags, {},
 ABSL_FLAG(std::vector<std::string>, targets, {},
           "servers to fan out from, in turn at each subscriber count: podium (a backend and a "
           "frontend), floor (bench/fanout_floor.h: a bare gRPC server writing one message "
-          "serialized once to every stream) and redis (redis-server pub/sub, "
-          "bench/redis_fanout.h); rows then name their target and add the server's CPU per "
-          "delivery. Empty: podium, in the classic table");
+          "serialized once to every stream), redis (redis-server pub/sub, "
+          "bench/redis_fanout.h; redis:K reads it with K epoll threads instead of "
+          "--redis_threads) and sse (Server-Sent Events from a frontend of its own started "
+          "with --http_listen, read by one epoll loop, bench/sse_fanout.h); rows then name "
+          "their target and add the server's CPU per delivery, the latency samples and the "
+          "server's memory per idle subscriber. Empty: podium, in the classic table");
 ABSL_FLAG(int, redis_threads, 16,
           "epoll threads reading the redis subscribers' connections (as --queues for gRPC)");
 ABSL_FLAG(int, floor_queues, 0,
@@ -113,7 +129,9 @@ struct Result {
   double deliveries_per_second = 0;
   double updates_per_message = 0;  // in the burst
   double delivered_share = 0;
-  double cpu_us_per_delivery = 0;  // the server's, over the burst
+  double cpu_us_per_delivery = 0;         // the server's, over the burst
+  int64_t ack_samples = 0;                // (subscriber, write) pairs the latencies rank
+  double idle_bytes_per_subscriber = -1;  // -1: not measured
 };
 
 // The two phases against `target` with `subscribers` subscribers.
@@ -196,6 +214,8 @@ absl::StatusOr<Result> Measure(FanoutTarget& target, int subscribers) {
   result.p99_ack_us = Percentile(from_ack, 0.99);
   result.p50_send_us = Percentile(from_send, 0.5);
   result.p99_send_us = Percentile(from_send, 0.99);
+  result.ack_samples = static_cast<int64_t>(from_ack.size());
+  result.idle_bytes_per_subscriber = target.idle_bytes_per_subscriber();
   return result;
 }
 
@@ -209,10 +229,17 @@ int Main(const std::string& self) {
   const bool peers = !targets.empty();
   if (!peers) targets = {"podium"};
   bool floor_wanted = false;
+  std::map<std::string, int> redis_threads;  // per redis target
   for (const std::string& target : targets) {
-    if (target != "podium" && target != "floor" && target != "redis") {
-      return Fail(absl::InvalidArgumentError(
-          absl::StrCat("unknown --targets entry '", target, "': use podium, floor, redis")));
+    int threads = 0;
+    if (target == "redis") {
+      redis_threads[target] = absl::GetFlag(FLAGS_redis_threads);
+    } else if (absl::StartsWith(target, "redis:") && absl::SimpleAtoi(target.substr(6), &threads) &&
+               threads > 0) {
+      redis_threads[target] = threads;
+    } else if (target != "podium" && target != "floor" && target != "sse") {
+      return Fail(absl::InvalidArgumentError(absl::StrCat(
+          "unknown --targets entry '", target, "': use podium, floor, redis, redis:K, sse")));
     }
     floor_wanted = floor_wanted || target == "floor";
   }
@@ -284,28 +311,40 @@ int Main(const std::string& self) {
   std::printf(
       "| %ssubscribers | delivered | deliveries/s | p50 from ack us | p99 from ack us "
       "| p50 from send us | p99 from send us | updates/message |%s\n",
-      peers ? "target | " : "", peers ? " server CPU us/delivery |" : "");
+      peers ? "target | " : "",
+      peers ? " server CPU us/delivery | samples | idle KB/subscriber |" : "");
   std::printf(
       "|%s-------------|-----------|--------------|-----------------|-----------------"
       "|------------------|------------------|-----------------|%s\n",
-      peers ? "--------|" : "", peers ? "------------------------|" : "");
-  std::map<std::string, int> write_numbers;  // each target counts its own writes
+      peers ? "--------|" : "",
+      peers ? "------------------------|---------|--------------------|" : "");
+  // Write numbers are idempotency keys: the targets writing through the
+  // backend (podium, sse) share one count, the floor has its own.
+  std::map<std::string, int> write_numbers;
   for (int subscribers : counts) {
     for (const std::string& target : targets) {
       const int expected = absl::GetFlag(FLAGS_writes) + absl::GetFlag(FLAGS_burst);
       std::unique_ptr<FanoutTarget> fanout;
-      if (target == "redis") {
+      if (redis_threads.count(target) > 0) {
         absl::StatusOr<std::unique_ptr<bench::RedisFanout>> redis = bench::RedisFanout::Start(
-            dir.path(), BenchEvent(), BenchTeam(), absl::GetFlag(FLAGS_redis_threads), expected);
+            dir.path(), BenchEvent(), BenchTeam(), redis_threads[target], expected);
         if (!redis.ok()) return Fail(redis.status());
         fanout = *std::move(redis);
+      } else if (target == "sse") {
+        absl::StatusOr<std::unique_ptr<bench::SseFanout>> sse = bench::SseFanout::Start(
+            dir.path(), backend.address(), stub.get(), BenchEvent(), BenchTeam(),
+            absl::GetFlag(FLAGS_frontend_flags), expected, &write_numbers["backend"]);
+        if (!sse.ok())
+          return Fail(
+              absl::Status(sse.status().code(), absl::StrCat("sse: ", sse.status().message())));
+        fanout = *std::move(sse);
       } else {
         const bool on_floor = target == "floor";
         fanout = std::make_unique<bench::GrpcFanout>(
             on_floor ? floor_address : frontend.address(0),
             on_floor ? floor_stub.get() : stub.get(), on_floor ? floor->pid() : frontend.pid(0),
             BenchEvent(), BenchTeam(), absl::GetFlag(FLAGS_channels), absl::GetFlag(FLAGS_queues),
-            expected, &write_numbers[target]);
+            expected, &write_numbers[on_floor ? "floor" : "backend"]);
       }
       absl::StatusOr<Result> r = Measure(*fanout, subscribers);
       if (!r.ok())
@@ -315,7 +354,13 @@ int Main(const std::string& self) {
                   peers ? absl::StrCat(target, " | ").c_str() : "", subscribers,
                   100 * r->delivered_share, r->deliveries_per_second, r->p50_ack_us, r->p99_ack_us,
                   r->p50_send_us, r->p99_send_us, r->updates_per_message);
-      if (peers) std::printf(" %22.2f |", r->cpu_us_per_delivery);
+      if (peers) {
+        std::printf(" %22.2f | %7lld | %18s |", r->cpu_us_per_delivery,
+                    static_cast<long long>(r->ack_samples),
+                    r->idle_bytes_per_subscriber < 0
+                        ? "-"
+                        : absl::StrFormat("%.1f", r->idle_bytes_per_subscriber / 1024).c_str());
+      }
       std::printf("\n");
       std::fflush(stdout);
       if (csv.is_open()) {
@@ -324,7 +369,10 @@ int Main(const std::string& self) {
             << static_cast<int64_t>(r->deliveries_per_second) << "," << r->p50_ack_us << ","
             << r->p99_ack_us << "," << r->p50_send_us << "," << r->p99_send_us << ","
             << r->updates_per_message;
-        if (peers) csv << "," << r->cpu_us_per_delivery;
+        if (peers) {
+          csv << "," << r->cpu_us_per_delivery << "," << r->ack_samples << ","
+              << static_cast<int64_t>(r->idle_bytes_per_subscriber);
+        }
         csv << "\n";
       }
     }
@@ -337,6 +385,17 @@ int Main(const std::string& self) {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  // Thousands of subscriber sockets here, and as many streams in the
+  // servers started from here, which inherit this limit: as high as it
+  // goes (a process with CAP_SYS_RESOURCE may raise the hard limit too).
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0) {
+    rlimit wanted{std::max<rlim_t>(files.rlim_max, 65536), std::max<rlim_t>(files.rlim_max, 65536)};
+    if (::setrlimit(RLIMIT_NOFILE, &wanted) != 0) {
+      files.rlim_cur = files.rlim_max;
+      ::setrlimit(RLIMIT_NOFILE, &files);
+    }
+  }
   // As in every Podium binary (common/init.cc): no lock-graph bookkeeping.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   if (!absl::GetFlag(FLAGS_floor_listen).empty()) {

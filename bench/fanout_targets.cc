@@ -19,6 +19,51 @@ v1::RecordScoreRequest FanoutWrite(const std::string& event, const std::string& 
   return request;
 }
 
+absl::StatusOr<std::vector<int64_t>> PublishThroughBackend(v1::Backend::Stub* backend,
+                                                           const std::string& event,
+                                                           const std::string& team, int count,
+                                                           int* writes) {
+  struct Call {
+    grpc::ClientContext context;
+    v1::RecordScoreRequest request;
+    v1::WriteReply reply;
+    grpc::Status status;
+  };
+  std::vector<std::unique_ptr<Call>> calls;
+  for (int i = 0; i < count; ++i) {
+    auto call = std::make_unique<Call>();
+    AddBearerToken(&call->context, test::BackendProcess::write_token());
+    // Bounds the wait below: gRPC reports every call by its deadline.
+    call->context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    call->request = FanoutWrite(event, team, ++*writes);
+    calls.push_back(std::move(call));
+  }
+  absl::Mutex mu;
+  int left = count;
+  for (auto& call : calls) {
+    backend->async()->RecordScore(&call->context, &call->request, &call->reply,
+                                  [&mu, &left, c = call.get()](grpc::Status status) {
+                                    absl::MutexLock lock(&mu);
+                                    c->status = std::move(status);
+                                    --left;
+                                  });
+  }
+  {
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(
+        +[](int* n) { return *n == 0; }, &left));
+  }
+  std::vector<int64_t> seqs;
+  for (const auto& call : calls) {
+    if (!call->status.ok()) {
+      return absl::UnavailableError(absl::StrCat("write: ", call->status.error_message()));
+    }
+    seqs.push_back(call->reply.change().seq());
+  }
+  std::sort(seqs.begin(), seqs.end());
+  return seqs;
+}
+
 // ------------------------------------------------------------------- gRPC
 
 GrpcFanout::GrpcFanout(std::string subscribe_address, v1::Backend::Stub* backend, pid_t server,
@@ -74,45 +119,7 @@ absl::Status GrpcFanout::Open(int subscribers) {
 }
 
 absl::StatusOr<std::vector<int64_t>> GrpcFanout::Publish(int count) {
-  struct Call {
-    grpc::ClientContext context;
-    v1::RecordScoreRequest request;
-    v1::WriteReply reply;
-    grpc::Status status;
-  };
-  std::vector<std::unique_ptr<Call>> calls;
-  for (int i = 0; i < count; ++i) {
-    auto call = std::make_unique<Call>();
-    AddBearerToken(&call->context, test::BackendProcess::write_token());
-    // Bounds the wait below: gRPC reports every call by its deadline.
-    call->context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-    call->request = FanoutWrite(event_, team_, ++*writes_);
-    calls.push_back(std::move(call));
-  }
-  absl::Mutex mu;
-  int left = count;
-  for (auto& call : calls) {
-    backend_->async()->RecordScore(&call->context, &call->request, &call->reply,
-                                   [&mu, &left, c = call.get()](grpc::Status status) {
-                                     absl::MutexLock lock(&mu);
-                                     c->status = std::move(status);
-                                     --left;
-                                   });
-  }
-  {
-    absl::MutexLock lock(&mu);
-    mu.Await(absl::Condition(
-        +[](int* n) { return *n == 0; }, &left));
-  }
-  std::vector<int64_t> seqs;
-  for (const auto& call : calls) {
-    if (!call->status.ok()) {
-      return absl::UnavailableError(absl::StrCat("write: ", call->status.error_message()));
-    }
-    seqs.push_back(call->reply.change().seq());
-  }
-  std::sort(seqs.begin(), seqs.end());
-  return seqs;
+  return PublishThroughBackend(backend_, event_, team_, count, writes_);
 }
 
 bool GrpcFanout::AllHave(int64_t seq) const {

@@ -8,6 +8,9 @@
 //                Podium (a frontend, writes through the backend) or the
 //                floor (both on one server).
 //   RedisFanout  Redis pub/sub (redis_fanout.h).
+//   SseFanout    Server-Sent Events streams of a frontend's HTTP plane,
+//                read by one epoll loop (sse_fanout.h); publishes as
+//                GrpcFanout's Podium does.
 #ifndef PODIUM_BENCH_FANOUT_TARGETS_H_
 #define PODIUM_BENCH_FANOUT_TARGETS_H_
 
@@ -47,11 +50,24 @@ class FanoutTarget {
   virtual std::vector<const std::vector<Receipt>*> receipts() const = 0;
   // The process doing the fan-out, whose CPU time is charged to it.
   virtual pid_t server() const = 0;
+  // The growth of that process's resident memory from before Open() to
+  // the subscribers open and idle, per subscriber, in bytes; -1 where it
+  // is not measured (a server process shared with earlier measurements,
+  // whose freed memory the new subscribers would reuse).
+  virtual double idle_bytes_per_subscriber() const { return -1; }
 };
 
 // The change every target publishes as its `number`th: the event's first
 // team at `number` points.
 v1::RecordScoreRequest FanoutWrite(const std::string& event, const std::string& team, int number);
+
+// Writes `count` changes of `event` through `backend` at once (numbered
+// from ++*writes, their idempotency keys) and waits for every
+// acknowledgement; their seqs, in order.
+absl::StatusOr<std::vector<int64_t>> PublishThroughBackend(v1::Backend::Stub* backend,
+                                                           const std::string& event,
+                                                           const std::string& team, int count,
+                                                           int* writes);
 
 class GrpcFanout : public FanoutTarget {
  public:

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "bench/measurements.h"
 #include "tests/testing/subprocess.h"
 
 namespace podium::bench {
@@ -220,6 +221,7 @@ RedisFanout::~RedisFanout() {
 }
 
 absl::Status RedisFanout::Open(int subscribers) {
+  const int64_t rss_before = SampleProcess(redis_.pid()).rss_kib;
   const std::string subscribe = Command({"SUBSCRIBE", kChannel});
   for (int s = 0; s < subscribers; ++s) {
     absl::StatusOr<int> fd = ConnectLoopback(port_);
@@ -246,6 +248,10 @@ absl::Status RedisFanout::Open(int subscribers) {
     }
     absl::SleepFor(absl::Microseconds(200));
   }
+  // Idle for a moment, as the SSE target measures its frontend.
+  absl::SleepFor(absl::Seconds(1));
+  idle_bytes_per_subscriber_ =
+      1024.0 * static_cast<double>(SampleProcess(redis_.pid()).rss_kib - rss_before) / subscribers;
   return absl::OkStatus();
 }
 

@@ -35,6 +35,9 @@ class RedisFanout : public FanoutTarget {
   absl::Status Close() override;
   std::vector<const std::vector<Receipt>*> receipts() const override;
   pid_t server() const override { return redis_.pid(); }
+  // redis-server is started afresh for each measurement, so its growth is
+  // the subscribers' own.
+  double idle_bytes_per_subscriber() const override { return idle_bytes_per_subscriber_; }
 
  private:
   struct Connection;
@@ -53,6 +56,7 @@ class RedisFanout : public FanoutTarget {
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> opened_{0}, received_{0};
+  double idle_bytes_per_subscriber_ = -1;
 };
 
 }  // namespace podium::bench
