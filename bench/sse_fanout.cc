@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "bench/measurements.h"
+#include "common/percent_encoding.h"
 #include "tests/testing/http_client.h"
 #include "tests/testing/subprocess.h"
 
@@ -32,21 +33,6 @@ int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
 // many SYNs at once would overflow the listener's accept queue (whose
 // dropped SYNs cost a second each), and the streams would open no sooner.
 constexpr int kConnecting = 256;
-
-// The event's name as a URL query value: unreserved characters as they
-// are, the rest percent-encoded.
-std::string QueryValue(absl::string_view value) {
-  std::string out;
-  for (const char c : value) {
-    if (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
-        c == '~') {
-      out += c;
-    } else {
-      absl::StrAppend(&out, "%", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
-    }
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -80,7 +66,7 @@ absl::StatusOr<std::unique_ptr<SseFanout>> SseFanout::Start(
   }
   // One read of the event over HTTP: the HTTP plane answers, and the
   // frontend has the games' names before the streams ask for the event.
-  const std::string path = "/api/events/" + QueryValue(event);
+  const std::string path = "/api/events/" + PercentEncode(event);
   absl::StatusOr<test::HttpResponse> read;
   for (const absl::Time deadline = absl::Now() + absl::Seconds(10); absl::Now() < deadline;
        absl::SleepFor(absl::Milliseconds(50))) {
@@ -105,7 +91,7 @@ SseFanout::SseFanout(std::unique_ptr<test::FrontendCluster> frontend, std::strin
       backend_(backend),
       event_(std::move(event)),
       team_(std::move(team)),
-      request_(absl::StrCat("GET /api/stream?events=", QueryValue(event_), " HTTP/1.1\r\nHost: ",
+      request_(absl::StrCat("GET /api/stream?events=", PercentEncode(event_), " HTTP/1.1\r\nHost: ",
                             http_address_, "\r\nAccept: text/event-stream\r\n\r\n")),
       expected_(expected),
       writes_(writes) {

@@ -49,6 +49,7 @@
 #include "absl/strings/string_view.h"
 #include "bench/measurements.h"
 #include "common/channel.h"
+#include "common/percent_encoding.h"
 #include "podium/v1/scoreboard.grpc.pb.h"
 #include "tests/testing/cluster.h"
 #include "tests/testing/http_client.h"
@@ -86,19 +87,8 @@ std::string ReadAll(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-// The URL path of the event: unreserved characters as they are.
-std::string EventPath(absl::string_view event) {
-  std::string out = "/api/events/";
-  for (const char c : event) {
-    if (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
-        c == '~') {
-      out += c;
-    } else {
-      absl::StrAppend(&out, "%", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
-    }
-  }
-  return out;
-}
+// The URL path of the event.
+std::string EventPath(absl::string_view event) { return "/api/events/" + PercentEncode(event); }
 
 // nginx as a child of this process, with its one worker; stopped (and both
 // reaped or killed) by Stop() or the destructor, however the run ends.

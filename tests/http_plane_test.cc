@@ -449,6 +449,15 @@ TEST(HttpPlanePullTest, APostReachesAPollingFrontendsStreamAndCache) {
   }
   ASSERT_TRUE(backend.Start().ok()) << backend.log();
   ASSERT_EQ(frontends.StartAll(), absl::OkStatus());
+  // A stream needs the games' names, which a frontend reads in the
+  // background as it starts: until then it answers 503 (EventSource would
+  // retry). Here, the board first.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  absl::StatusOr<HttpResponse> board;
+  do {
+    board = HttpGet(http[1], "/api/board");
+  } while ((!board.ok() || board->status != 200) && absl::Now() < deadline);
+  ASSERT_TRUE(board.ok() && board->status == 200) << (board.ok() ? board->body : "");
   absl::StatusOr<std::unique_ptr<SseStream>> stream =
       SseStream::Open(http[1], "/api/stream?fans=javelin");
   ASSERT_TRUE(stream.ok()) << stream.status();

@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
+#include "common/percent_encoding.h"
 #include "frontend/sse_events.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
@@ -36,6 +37,15 @@ TEST(WebQueryTest, ParametersArePercentDecodedAndPathsStopAtTheQuery) {
   EXPECT_EQ(TargetPath("/api/events/chariot%20race?x=1"), "/api/events/chariot race");
   EXPECT_EQ(TargetPath("/bad%2"), std::nullopt);
   EXPECT_EQ(TargetPath("/bad%zz"), std::nullopt);
+}
+
+TEST(WebQueryTest, PercentEncodingKeepsUnreservedBytesAndDecodesBackToTheSame) {
+  EXPECT_EQ(PercentEncode("menhir-put_1.x~"), "menhir-put_1.x~");
+  EXPECT_EQ(PercentEncode("a b/c&d=\xC3\xA9"), "a%20b%2Fc%26d%3D%C3%A9");
+  for (const std::string& text :
+       std::vector<std::string>{"", "Zoë's 100m", "%25 + &=?#/", std::string("\0\xff", 2)}) {
+    EXPECT_EQ(PercentDecode(PercentEncode(text), /*plus_is_space=*/true), text) << text;
+  }
 }
 
 TEST(WebStreamRequestTest, NamesStarsAndMedalsBecomeASubscribeRequest) {
