@@ -409,7 +409,11 @@ absl::Status HttpServer::Impl::Start(int* port) {
 }
 
 void HttpServer::Impl::Accept() {
-  acceptor_.async_accept(net::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
+  // One thread runs every handler in order: a strand would only add a
+  // queue and a lock to each hand-off. With more, each connection gets one.
+  auto executor = options_.threads > 1 ? net::any_io_executor(net::make_strand(io_))
+                                       : net::any_io_executor(io_.get_executor());
+  acceptor_.async_accept(executor, [this](beast::error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
     if (ec) {
       // Out of descriptors, most likely: try again shortly rather than spin.
