@@ -29,8 +29,7 @@ int Millis(absl::Duration d) {
 absl::StatusOr<std::shared_ptr<FrontendPicker>> FrontendPicker::Create(
     std::vector<std::string> seeds, ScoreboardClientOptions options) {
   if (seeds.empty()) {
-    return absl::InvalidArgumentError(
-        "no frontend addresses given: pass host:port,host:port,...");
+    return absl::InvalidArgumentError("no frontend addresses given: pass host:port,host:port,...");
   }
   for (const std::string& seed : seeds) {
     if (seed.empty()) {
@@ -38,8 +37,7 @@ absl::StatusOr<std::shared_ptr<FrontendPicker>> FrontendPicker::Create(
           "empty frontend address in the list; give host:port,host:port");
     }
   }
-  std::shared_ptr<FrontendPicker> picker(
-      new FrontendPicker(std::move(seeds), options));
+  std::shared_ptr<FrontendPicker> picker(new FrontendPicker(std::move(seeds), options));
   absl::StatusOr<v1::ListFrontendsReply> reply = picker->ListFrontends();
   if (!reply.ok()) return reply.status();
   absl::StatusOr<std::string> home;
@@ -47,24 +45,21 @@ absl::StatusOr<std::shared_ptr<FrontendPicker>> FrontendPicker::Create(
     absl::MutexLock lock(&picker->mu_);
     home = ChooseFrontend(reply->frontends(), {}, &picker->rng_);
     if (!home.ok()) {
-      return absl::UnavailableError(absl::StrCat(
-          reply->answered_by(), " lists no live frontend: ", home.status().message()));
+      return absl::UnavailableError(
+          absl::StrCat(reply->answered_by(), " lists no live frontend: ", home.status().message()));
     }
     picker->home_ = *home;
     picker->current_ = *home;
   }
-  VLOG(1) << "placed at " << *home << " (membership from "
-          << reply->answered_by() << ")";
+  VLOG(1) << "placed at " << *home << " (membership from " << reply->answered_by() << ")";
   picker->prober_ = std::thread([p = picker.get()] { p->ProbeHomeAndLearn(); });
   return picker;
 }
 
-FrontendPicker::FrontendPicker(std::vector<std::string> seeds,
-                               ScoreboardClientOptions options)
+FrontendPicker::FrontendPicker(std::vector<std::string> seeds, ScoreboardClientOptions options)
     : seeds_(std::move(seeds)),
       options_(options),
-      rng_(options.placement_seed != 0 ? options.placement_seed
-                                       : std::random_device{}()) {
+      rng_(options.placement_seed != 0 ? options.placement_seed : std::random_device{}()) {
   absl::MutexLock lock(&mu_);
   for (const std::string& seed : seeds_) {
     if (std::find(known_.begin(), known_.end(), seed) == known_.end()) {
@@ -93,20 +88,18 @@ std::vector<std::string> FrontendPicker::known() const {
   return known_;
 }
 
-FrontendPicker::Connection& FrontendPicker::ConnectionTo(
-    const std::string& address) {
+FrontendPicker::Connection& FrontendPicker::ConnectionTo(const std::string& address) {
   Connection& connection = connections_[address];
   if (connection.channel == nullptr) {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, Millis(options_.keepalive_time));
-    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
-                Millis(options_.keepalive_timeout));
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, Millis(options_.keepalive_timeout));
     args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
     // gRPC's default stops pinging after two pings without data; a quiet
     // subscription must be watched all the same.
     args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
-    connection.channel = CreateFastReconnectChannel(
-        address, options_.max_reconnect_backoff, std::move(args));
+    connection.channel =
+        CreateFastReconnectChannel(address, options_.max_reconnect_backoff, std::move(args));
     connection.stub = v1::Scoreboard::NewStub(connection.channel);
     watcher_.Watch(address, connection.channel);
   }
@@ -125,14 +118,12 @@ void FrontendPicker::RefreshIfFailed(const std::string& address) {
   ConnectionTo(address);
 }
 
-std::shared_ptr<v1::Scoreboard::Stub> FrontendPicker::Stub(
-    const std::string& address) {
+std::shared_ptr<v1::Scoreboard::Stub> FrontendPicker::Stub(const std::string& address) {
   absl::MutexLock lock(&mu_);
   return ConnectionTo(address).stub;
 }
 
-absl::StatusOr<v1::ListFrontendsReply> FrontendPicker::ListFrontends(
-    const std::string& skip) {
+absl::StatusOr<v1::ListFrontendsReply> FrontendPicker::ListFrontends(const std::string& skip) {
   std::vector<std::string> order;
   {
     absl::MutexLock lock(&mu_);
@@ -150,8 +141,8 @@ absl::StatusOr<v1::ListFrontendsReply> FrontendPicker::ListFrontends(
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
     v1::ListFrontendsReply reply;
-    const grpc::Status status = Stub(address)->ListFrontends(
-        &context, v1::ListFrontendsRequest(), &reply);
+    const grpc::Status status =
+        Stub(address)->ListFrontends(&context, v1::ListFrontendsRequest(), &reply);
     if (!status.ok()) {
       failures.push_back(absl::StrCat(address, ": ", FromGrpcStatus(status).ToString()));
       continue;
@@ -166,9 +157,9 @@ absl::StatusOr<v1::ListFrontendsReply> FrontendPicker::ListFrontends(
     }
     return reply;
   }
-  return absl::UnavailableError(absl::StrCat(
-      "no frontend answered ListFrontends: ",
-      failures.empty() ? "none left to ask" : absl::StrJoin(failures, "; ")));
+  return absl::UnavailableError(
+      absl::StrCat("no frontend answered ListFrontends: ",
+                   failures.empty() ? "none left to ask" : absl::StrJoin(failures, "; ")));
 }
 
 absl::StatusOr<std::string> FrontendPicker::FailOver(const std::string& failed,
@@ -198,8 +189,7 @@ absl::StatusOr<std::string> FrontendPicker::FailOver(const std::string& failed,
   return *to;
 }
 
-void FrontendPicker::MoveTo(const std::string& to, const std::string& what,
-                            absl::string_view why) {
+void FrontendPicker::MoveTo(const std::string& to, const std::string& what, absl::string_view why) {
   std::string home;
   {
     absl::MutexLock lock(&mu_);
@@ -208,8 +198,8 @@ void FrontendPicker::MoveTo(const std::string& to, const std::string& what,
     RefreshIfFailed(to);
   }
   LOG(INFO) << "frontend " << what << " to " << to
-            << (to == home ? "" : absl::StrCat(" (home ", home, ")"))
-            << (why.empty() ? "" : ": ") << why;
+            << (to == home ? "" : absl::StrCat(" (home ", home, ")")) << (why.empty() ? "" : ": ")
+            << why;
   absl::MutexLock lock(&listeners_mu_);
   for (const auto& [id, listener] : listeners_) listener();
 }
@@ -226,8 +216,7 @@ void FrontendPicker::RemoveListener(int id) {
 }
 
 void FrontendPicker::ProbeHomeAndLearn() {
-  const absl::Duration probe_timeout =
-      std::min(options_.home_probe_interval, options_.timeout);
+  const absl::Duration probe_timeout = std::min(options_.home_probe_interval, options_.timeout);
   const absl::Duration tick =
       std::min(options_.home_probe_interval, options_.membership_refresh_interval);
   absl::Time learned = absl::Now();  // Create() just listed the membership
@@ -245,8 +234,7 @@ void FrontendPicker::ProbeHomeAndLearn() {
       // Only for what it adds to known_; a failure is the next failover's
       // business.
       absl::StatusOr<v1::ListFrontendsReply> reply = ListFrontends();
-      VLOG(2) << "membership refresh: "
-              << (reply.ok() ? "ok" : reply.status().ToString());
+      VLOG(2) << "membership refresh: " << (reply.ok() ? "ok" : reply.status().ToString());
       continue;
     }
     if (absl::Now() - probed < options_.home_probe_interval) continue;

@@ -13,8 +13,7 @@ absl::StatusOr<std::string> ChooseFrontend(
   std::vector<const v1::FrontendInfo*> least;
   int64_t fewest = 0;
   for (const v1::FrontendInfo& info : frontends) {
-    if (!info.alive() || info.address().empty() ||
-        avoid.contains(info.address())) {
+    if (!info.alive() || info.address().empty() || avoid.contains(info.address())) {
       continue;
     }
     if (least.empty() || info.clients() < fewest) {
@@ -24,9 +23,9 @@ absl::StatusOr<std::string> ChooseFrontend(
     if (info.clients() == fewest) least.push_back(&info);
   }
   if (least.empty()) {
-    return absl::UnavailableError(absl::StrCat(
-        "no live frontend to go to among the ", frontends.size(), " listed",
-        avoid.empty() ? "" : " (not counting those just failed)"));
+    return absl::UnavailableError(
+        absl::StrCat("no live frontend to go to among the ", frontends.size(), " listed",
+                     avoid.empty() ? "" : " (not counting those just failed)"));
   }
   std::uniform_int_distribution<size_t> pick(0, least.size() - 1);
   return least[pick(*rng)]->address();

@@ -105,15 +105,17 @@ int main(int argc, char** argv) {
   options.public_address = absl::GetFlag(FLAGS_listen);
   options.address = absl::GetFlag(FLAGS_peer_listen);
   if (options.address.empty()) {
-    return Fail("give --peer_listen=HOST:PORT, the address other frontends reach this "
-                "one at; it is not the public --listen");
+    return Fail(
+        "give --peer_listen=HOST:PORT, the address other frontends reach this "
+        "one at; it is not the public --listen");
   }
   if (options.address == options.public_address) {
-    return Fail("--peer_listen must differ from --listen: the peer plane is not "
-                "served where the public connects");
+    return Fail(
+        "--peer_listen must differ from --listen: the peer plane is not "
+        "served where the public connects");
   }
-  absl::StatusOr<std::string> cluster_token = podium::ReadTokenFile(
-      absl::GetFlag(FLAGS_cluster_token_file), "--cluster_token_file");
+  absl::StatusOr<std::string> cluster_token =
+      podium::ReadTokenFile(absl::GetFlag(FLAGS_cluster_token_file), "--cluster_token_file");
   if (!cluster_token.ok()) return Fail(std::string(cluster_token.status().message()));
   options.membership.cluster_token = *cluster_token;
   options.pid = getpid();
@@ -143,8 +145,9 @@ int main(int argc, char** argv) {
   if (options.poll_interval <= absl::ZeroDuration() ||
       options.membership.heartbeat_interval <= absl::ZeroDuration() ||
       options.membership.failure_timeout <= options.membership.heartbeat_interval) {
-    return Fail("--poll_interval and --heartbeat_interval must be positive, and "
-                "--failure_timeout longer than --heartbeat_interval");
+    return Fail(
+        "--poll_interval and --heartbeat_interval must be positive, and "
+        "--failure_timeout longer than --heartbeat_interval");
   }
   if (absl::GetFlag(FLAGS_http_threads) < 1) return Fail("--http_threads must be at least 1");
   if (absl::GetFlag(FLAGS_http_request_timeout) <= absl::ZeroDuration()) {
@@ -156,8 +159,8 @@ int main(int argc, char** argv) {
   if (options.peers.empty()) options.peers = {options.address};
   if (std::find(options.peers.begin(), options.peers.end(), options.address) ==
       options.peers.end()) {
-    return Fail("--peers must list this frontend's --peer_listen address (" +
-                options.address + ") as the others will reach it");
+    return Fail("--peers must list this frontend's --peer_listen address (" + options.address +
+                ") as the others will reach it");
   }
 
   podium::Frontend frontend(options);
@@ -171,15 +174,14 @@ int main(int argc, char** argv) {
       options.address, {&peer}, nullptr, nullptr, /*require_client_certificate=*/true);
   if (!peer_server.ok()) return Fail(std::string(peer_server.status().message()));
   int port = 0;
-  absl::StatusOr<std::unique_ptr<grpc::Server>> server = podium::StartServer(
-      options.public_address, {&scoreboard}, &port,
-      [&streams](grpc::ServerBuilder* builder) { streams.AddTo(builder); });
+  absl::StatusOr<std::unique_ptr<grpc::Server>> server =
+      podium::StartServer(options.public_address, {&scoreboard}, &port,
+                          [&streams](grpc::ServerBuilder* builder) { streams.AddTo(builder); });
   if (!server.ok()) return Fail(std::string(server.status().message()));
   streams.Start();
   // Live changes fan out on the stream threads, each to its own streams.
-  frontend.SetFanOutRunner([&streams](int queue, std::function<void()> task) {
-    streams.Run(queue, std::move(task));
-  });
+  frontend.SetFanOutRunner(
+      [&streams](int queue, std::function<void()> task) { streams.Run(queue, std::move(task)); });
   frontend.Start();
   // The HTTP plane, after the gRPC one: both serve the same Frontend.
   podium::WebApiOptions web_options;
@@ -205,8 +207,8 @@ int main(int argc, char** argv) {
     }
     LOG(INFO) << "serving HTTP on " << http_listen << " (page from " << web_options.web_root << ")";
   }
-  LOG(INFO) << "podium-frontend pid " << options.pid << " serving on "
-            << options.public_address << " (peers on " << options.address << "), cache " << cache << ", backend "
+  LOG(INFO) << "podium-frontend pid " << options.pid << " serving on " << options.public_address
+            << " (peers on " << options.address << "), cache " << cache << ", backend "
             << options.backend << ", " << options.peers.size() << " frontends";
 
   int signal_number = podium::WaitForTerminationSignal();

@@ -159,8 +159,7 @@ bool Subscription::Admit(const EncodedChange& encoded, bool snapshot) {
   return true;
 }
 
-void Subscription::Enqueue(const EncodedChangePtr& encoded, bool snapshot,
-                           bool conflated) {
+void Subscription::Enqueue(const EncodedChangePtr& encoded, bool snapshot, bool conflated) {
   if (!Admit(*encoded, snapshot)) return;
   const std::string& key = encoded->key;
   auto it = newest_.find(key);

@@ -92,8 +92,8 @@ class Subscription {
   // few kilobytes.
   static constexpr size_t kMaxBatch = 64;
 
-  Subscription(std::vector<std::string> keys, std::string client,
-               StartWrite start_write, size_t max_queued = kDefaultMaxQueued);
+  Subscription(std::vector<std::string> keys, std::string client, StartWrite start_write,
+               size_t max_queued = kDefaultMaxQueued);
 
   // Sorted, each once.
   const std::vector<std::string>& keys() const { return keys_; }

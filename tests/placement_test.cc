@@ -41,8 +41,7 @@ TEST(PlacementTest, DeadAndAvoidedFrontendsAreNeverChosen) {
   const v1::ListFrontendsReply reply =
       Listing({{"a:1", 0, false}, {"b:1", 1, true}, {"c:1", 7, true}});
   for (int i = 0; i < 20; ++i) {
-    absl::StatusOr<std::string> chosen =
-        ChooseFrontend(reply.frontends(), {"b:1"}, &rng);
+    absl::StatusOr<std::string> chosen = ChooseFrontend(reply.frontends(), {"b:1"}, &rng);
     ASSERT_TRUE(chosen.ok()) << chosen.status();
     EXPECT_EQ(*chosen, "c:1");
   }
@@ -58,8 +57,8 @@ TEST(PlacementTest, NoLiveFrontendIsUnavailable) {
 }
 
 TEST(PlacementTest, TiesAreSpreadAndReproducibleForASeed) {
-  const v1::ListFrontendsReply reply = Listing(
-      {{"a:1", 2, true}, {"b:1", 2, true}, {"c:1", 2, true}, {"d:1", 5, true}});
+  const v1::ListFrontendsReply reply =
+      Listing({{"a:1", 2, true}, {"b:1", 2, true}, {"c:1", 2, true}, {"d:1", 5, true}});
   std::mt19937_64 rng(42);
   std::mt19937_64 same(42);
   std::map<std::string, int> chosen;
