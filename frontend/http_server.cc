@@ -32,6 +32,23 @@ std::chrono::steady_clock::duration Chrono(absl::Duration d) {
   return absl::ToChronoNanoseconds(d);
 }
 
+// What one write to a stream sends: a change's event that every stream
+// sending it alone shares (EncodedChange::sse_event), or bytes of this
+// stream's own (a batch, the header, a heartbeat).
+struct StreamBytes {
+  EncodedChangePtr shared;
+  std::string own;
+  // Whether it is a subscription's write, whose completion it must hear.
+  bool from_subscription = false;
+  // How much of it the socket has taken.
+  size_t written = 0;
+
+  absl::string_view all() const {
+    return shared != nullptr ? absl::string_view(shared->sse_event()) : absl::string_view(own);
+  }
+  absl::string_view rest() const { return all().substr(written); }
+};
+
 }  // namespace
 
 class HttpServer::Impl {
@@ -49,6 +66,7 @@ class HttpServer::Impl {
   absl::Status Start(int* port);
   void Stop();
   int connections() const { return connections_.load(std::memory_order_relaxed); }
+  void RunFanOut(std::function<void()> task) { net::post(fanout_, std::move(task)); }
 
  private:
   friend class Session;
@@ -57,6 +75,12 @@ class HttpServer::Impl {
   void Accept();
   void Register(Session* session, std::weak_ptr<Session> weak);
   void Unregister(Session* session);
+  // Hands a subscription's write to the event loop, which is woken once
+  // per batch of them, not once per stream.
+  void StartWrite(const std::weak_ptr<Session>& session, StreamBytes bytes, int64_t updates,
+                  int64_t conflated);
+  // On the event loop: starts every write handed over so far.
+  void Deliver();
 
   Frontend* const frontend_;
   WebApi* const api_;
@@ -68,12 +92,18 @@ class HttpServer::Impl {
   std::atomic<int> connections_{0};
   // Before the workers: their calls post back to it.
   net::io_context io_;
+  // Fan-out tasks run in order, whatever the number of threads.
+  net::strand<net::io_context::executor_type> fanout_{io_.get_executor()};
   tcp::acceptor acceptor_{io_};
   net::steady_timer accept_retry_{io_};
   std::unique_ptr<BlockingCalls> workers_;
   std::vector<std::thread> threads_;
-  std::atomic<unsigned> next_shard_{0};
   std::atomic<bool> stopping_{false};
+  // Writes handed over and not yet started.
+  absl::Mutex outbox_mu_;
+  std::vector<std::pair<std::weak_ptr<Session>, StreamBytes>> outbox_ ABSL_GUARDED_BY(outbox_mu_);
+  int64_t outbox_updates_ ABSL_GUARDED_BY(outbox_mu_) = 0;
+  int64_t outbox_conflated_ ABSL_GUARDED_BY(outbox_mu_) = 0;
 };
 
 // One connection. Everything but the constructor runs on its strand (the
@@ -260,22 +290,22 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     WebMetrics* metrics = &server_->api_->metrics();
     // The subscription writes through a weak reference: it may outlive
     // the session by one write started while the session ends.
-    std::weak_ptr<Session> weak = weak_from_this();
-    auto start_write = [weak, metrics](absl::Span<const OutgoingUpdate> updates) {
-      std::string events = SseEvents(updates);
+    auto start_write = [server = server_,
+                        weak = weak_from_this()](absl::Span<const OutgoingUpdate> updates) {
+      StreamBytes bytes;
+      bytes.from_subscription = true;
       int64_t conflated = 0;
       for (const OutgoingUpdate& update : updates) conflated += update.conflated;
-      metrics->Delivered(static_cast<int64_t>(updates.size()), conflated);
-      if (std::shared_ptr<Session> self = weak.lock()) {
-        net::post(self->executor(), [self, events = std::move(events)]() mutable {
-          self->Queue(std::move(events), /*from_subscription=*/true);
-        });
+      if (updates.size() == 1 && !updates[0].snapshot && !updates[0].conflated) {
+        bytes.shared = updates[0].change;  // the common case: bytes made once
+      } else {
+        bytes.own = SseEvents(updates);
       }
+      server->StartWrite(weak, std::move(bytes), static_cast<int64_t>(updates.size()), conflated);
     };
-    const int shard = static_cast<int>(server_->next_shard_.fetch_add(1) %
-                                       static_cast<unsigned>(server_->options_.shards));
     absl::StatusOr<std::shared_ptr<Subscription>> subscription =
-        server_->frontend_->NewSubscription(parsed->subscribe, client_, start_write, shard);
+        server_->frontend_->NewSubscription(parsed->subscribe, client_, start_write,
+                                            server_->options_.fanout_shard);
     if (!subscription.ok()) {
       WebReply reply = ErrorReply(subscription.status());
       metrics->CountRequest("/api/stream", reply.status);
@@ -284,40 +314,93 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     metrics->CountRequest("/api/stream", 200);
     metrics->StreamOpened();
     subscription_ = *std::move(subscription);
+    // Stream writes are tried at once (WriteNext) and wait only when the
+    // socket's buffer is full. Each event leaves as soon as it is written:
+    // Nagle would hold it behind the reader's delayed ACK of the last one.
+    beast::error_code ec;
+    socket_.non_blocking(true, ec);
+    if (!ec) socket_.set_option(tcp::no_delay(true), ec);
+    if (ec) return Close();
     // No length and no chunking: the stream's body runs until the
     // connection closes, which is how an event stream ends.
-    Queue(absl::StrCat("HTTP/1.1 200 OK\r\nServer: podium-frontend\r\n"
-                       "Content-Type: text/event-stream; charset=utf-8\r\n"
-                       "Cache-Control: no-cache\r\nConnection: close\r\n"
-                       "X-Accel-Buffering: no\r\n\r\n",
-                       SseStart(server_->options_.retry)),
-          /*from_subscription=*/false);
+    Queue(
+        absl::StrCat("HTTP/1.1 200 OK\r\nServer: podium-frontend\r\n"
+                     "Content-Type: text/event-stream; charset=utf-8\r\n"
+                     "Cache-Control: no-cache\r\nConnection: close\r\n"
+                     "X-Accel-Buffering: no\r\n\r\n",
+                     SseStart(server_->options_.retry)));
     VLOG(1) << "HTTP stream for " << client_ << " from seq " << parsed->after_seq;
     server_->frontend_->StartSubscription(subscription_, parsed->after_seq);
     WatchForClose();
     Heartbeat();
   }
 
-  void Queue(std::string bytes, bool from_subscription) {
+  // Bytes of the stream's own (the header, a heartbeat).
+  void Queue(std::string bytes) {
+    StreamBytes own;
+    own.own = std::move(bytes);
+    SendStream(std::move(own));
+  }
+
+ public:
+  // A stream write; on the event loop.
+  void SendStream(StreamBytes bytes) {
     if (closed_) return;
-    out_.emplace_back(std::move(bytes), from_subscription);
+    if (!writing_ && out_.empty()) {
+      // As Redis does: write at once, and queue only what the socket's
+      // buffer would not take. Most writes leave whole here, with no
+      // handler, timer or queue entry.
+      if (!TryWrite(&bytes)) return;
+      if (bytes.rest().empty()) return Written(bytes);
+    }
+    out_.push_back(std::move(bytes));
     WriteNext();
   }
 
+ private:
+  // Writes what the socket takes without waiting; false if it failed
+  // (the session is then closed).
+  bool TryWrite(StreamBytes* bytes) {
+    const absl::string_view rest = bytes->rest();
+    beast::error_code ec;
+    const size_t n = socket_.write_some(net::buffer(rest.data(), rest.size()), ec);
+    if (ec == net::error::would_block || ec == net::error::try_again) return true;
+    if (ec) {
+      Close();
+      return false;
+    }
+    bytes->written += n;
+    return true;
+  }
+
+  void Written(const StreamBytes& bytes) {
+    if (bytes.from_subscription && subscription_ != nullptr) subscription_->WriteDone();
+  }
+
   void WriteNext() {
-    if (writing_ || out_.empty() || closed_) return;
-    writing_ = true;
-    StartWriteTimer();
-    net::async_write(socket_, net::buffer(out_.front().first),
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       self->write_timer_.cancel();
-                       self->writing_ = false;
-                       if (ec || self->closed_) return self->Close();
-                       const bool from_subscription = self->out_.front().second;
-                       self->out_.pop_front();
-                       if (from_subscription) self->subscription_->WriteDone();
-                       self->WriteNext();
-                     });
+    while (!writing_ && !out_.empty() && !closed_) {
+      StreamBytes& front = out_.front();
+      if (!TryWrite(&front)) return;
+      if (!front.rest().empty()) {
+        // The reader is behind: wait for the socket, as long as
+        // write_timeout.
+        writing_ = true;
+        StartWriteTimer();
+        const absl::string_view rest = front.rest();
+        net::async_write(socket_, net::buffer(rest.data(), rest.size()),
+                         [self = shared_from_this()](beast::error_code ec, size_t n) {
+                           self->write_timer_.cancel();
+                           self->writing_ = false;
+                           if (ec || self->closed_) return self->Close();
+                           self->out_.front().written += n;
+                           self->WriteNext();
+                         });
+        return;
+      }
+      const StreamBytes done = std::move(front);
+      out_.pop_front();
+      Written(done);
+    }
   }
 
   // A stream's reader sends nothing more; a read ends only when it leaves.
@@ -333,7 +416,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     heartbeat_timer_.expires_after(Chrono(server_->options_.heartbeat));
     heartbeat_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (ec || self->closed_) return;
-      if (!self->writing_ && self->out_.empty()) self->Queue(kSseHeartbeat, false);
+      if (!self->writing_ && self->out_.empty()) self->Queue(kSseHeartbeat);
       self->Heartbeat();
     });
   }
@@ -359,9 +442,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   bool closed_ = false;
   // A stream's state.
   std::shared_ptr<Subscription> subscription_;
-  // What waits to be written, and whether it is a subscription's write
-  // (whose completion it must be told).
-  std::deque<std::pair<std::string, bool>> out_;
+  // What waits to be written, oldest first.
+  std::deque<StreamBytes> out_;
   bool writing_ = false;
   std::array<char, 256> discard_;
 };
@@ -375,6 +457,48 @@ void HttpServer::Impl::Register(Session* session, std::weak_ptr<Session> weak) {
 void HttpServer::Impl::Unregister(Session* session) {
   absl::MutexLock lock(&mu_);
   if (sessions_.erase(session)) connections_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void HttpServer::Impl::StartWrite(const std::weak_ptr<Session>& session, StreamBytes bytes,
+                                  int64_t updates, int64_t conflated) {
+  // Even on the loop's own thread the write waits for Deliver, as Redis
+  // writes its replies before it sleeps: the fan-out of the changes queued
+  // meanwhile runs first, and their updates join this stream's next write
+  // (Subscription batches what waits while a write is under way) instead
+  // of a system call each.
+  bool first;
+  {
+    absl::MutexLock lock(&outbox_mu_);
+    first = outbox_.empty();
+    outbox_.emplace_back(session, std::move(bytes));
+    outbox_updates_ += updates;
+    outbox_conflated_ += conflated;
+  }
+  if (first) net::post(io_, [this] { Deliver(); });
+}
+
+void HttpServer::Impl::Deliver() {
+  std::vector<std::pair<std::weak_ptr<Session>, StreamBytes>> writes;
+  int64_t updates, conflated;
+  {
+    absl::MutexLock lock(&outbox_mu_);
+    writes.swap(outbox_);
+    updates = std::exchange(outbox_updates_, 0);
+    conflated = std::exchange(outbox_conflated_, 0);
+  }
+  api_->metrics().Delivered(updates, conflated);
+  const bool one_thread = options_.threads <= 1;
+  for (auto& [weak, bytes] : writes) {
+    std::shared_ptr<Session> session = weak.lock();
+    if (session == nullptr) continue;
+    if (one_thread) {
+      session->SendStream(std::move(bytes));
+    } else {
+      net::post(session->executor(), [session, bytes = std::move(bytes)]() mutable {
+        session->SendStream(std::move(bytes));
+      });
+    }
+  }
 }
 
 absl::Status HttpServer::Impl::Start(int* port) {
@@ -467,5 +591,6 @@ HttpServer::~HttpServer() = default;
 absl::Status HttpServer::Start(int* port) { return impl_->Start(port); }
 void HttpServer::Stop() { impl_->Stop(); }
 int HttpServer::connections() const { return impl_->connections(); }
+void HttpServer::RunFanOut(std::function<void()> task) { impl_->RunFanOut(std::move(task)); }
 
 }  // namespace podium

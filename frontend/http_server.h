@@ -18,6 +18,9 @@
 //
 // A stream (GET /api/stream) is a Subscription like a gRPC Subscribe: its
 // writes are Server-Sent Events (sse_events.h), its resume is Last-Event-ID.
+// A write is tried at once on the socket and waits in the session only for
+// a reader that is behind; updates made off the event loop (catch-ups) are
+// handed to it in batches, one wake-up for many streams.
 //
 // Lifecycle: Start() once; Stop() before the Frontend stops: it says 503
 // on /healthz, closes the listener and every connection (ending their
@@ -26,6 +29,7 @@
 #define PODIUM_FRONTEND_HTTP_SERVER_H_
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -48,8 +52,10 @@ struct HttpServerOptions {
   size_t max_header_bytes = 8 * 1024;
   size_t max_body_bytes = 8 * 1024;
   size_t max_connections = 20000;
-  // Fan-out shards (SubscriptionHub): streams are spread over them.
-  int shards = 1;
+  // The fan-out shard (SubscriptionHub) of every stream: the frontend's
+  // runner must hand that shard's tasks to RunFanOut, so that a change
+  // reaches the streams on the event loop that writes to them.
+  int fanout_shard = 0;
 };
 
 class HttpServer {
@@ -67,6 +73,12 @@ class HttpServer {
 
   // Connections open now, streams included.
   int connections() const;
+
+  // Runs a fan-out task on the event loop, after those given before it.
+  // There a stream's update is written at once, as Redis writes to its
+  // subscribers: no hand-off to another thread, no lock but the
+  // subscription's. A task given after Stop() never runs.
+  void RunFanOut(std::function<void()> task);
 
  private:
   class Impl;

@@ -179,9 +179,14 @@ int main(int argc, char** argv) {
                           [&streams](grpc::ServerBuilder* builder) { streams.AddTo(builder); });
   if (!server.ok()) return Fail(std::string(server.status().message()));
   streams.Start();
-  // Live changes fan out on the stream threads, each to its own streams.
-  frontend.SetFanOutRunner(
-      [&streams](int queue, std::function<void()> task) { streams.Run(queue, std::move(task)); });
+  // Live changes fan out on the stream threads, each to its own streams,
+  // and on the HTTP event loop to the browsers' (shard queues()).
+  std::unique_ptr<podium::HttpServer> http;
+  frontend.SetFanOutRunner([&streams, &http](int shard, std::function<void()> task) {
+    if (shard < streams.queues()) return streams.Run(shard, std::move(task));
+    // Only streams of the HTTP plane have this shard, so it exists.
+    http->RunFanOut(std::move(task));
+  });
   frontend.Start();
   // The HTTP plane, after the gRPC one: both serve the same Frontend.
   podium::WebApiOptions web_options;
@@ -190,7 +195,6 @@ int main(int argc, char** argv) {
   web_options.grpc_delivered = [&streams] { return streams.delivered(); };
   web_options.grpc_conflated = [&streams] { return streams.conflated(); };
   podium::WebApi web(&frontend, web_options);
-  std::unique_ptr<podium::HttpServer> http;
   if (const std::string http_listen = absl::GetFlag(FLAGS_http_listen); !http_listen.empty()) {
     if (absl::Status loaded = web.Load(); !loaded.ok()) {
       LOG(WARNING) << loaded.message() << "; serving the API without the page";
@@ -199,7 +203,7 @@ int main(int argc, char** argv) {
     http_options.listen = http_listen;
     http_options.threads = absl::GetFlag(FLAGS_http_threads);
     http_options.request_timeout = absl::GetFlag(FLAGS_http_request_timeout);
-    http_options.shards = streams.queues();
+    http_options.fanout_shard = streams.queues();
     http = std::make_unique<podium::HttpServer>(&frontend, &web, http_options);
     if (absl::Status started = http->Start(); !started.ok()) {
       frontend.Stop();

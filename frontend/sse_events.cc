@@ -4,18 +4,28 @@
 
 namespace podium {
 
+std::string SseEvent(const EncodedChange& change, bool snapshot, bool conflated) {
+  std::string out;
+  // The JSON never spans lines (protobuf escapes control characters in
+  // strings and prints compactly), so one data: line carries it.
+  // A snapshot's values come in key order, not seq order: resuming after
+  // one of them could skip a key not sent yet. Without an id: line the
+  // browser keeps the last one it had, as a gRPC client keeps its cursor.
+  if (!snapshot) absl::StrAppend(&out, "id: ", change.change.seq(), "\n");
+  absl::StrAppend(&out, "event: update\ndata: {\"change\":", change.json(),
+                  snapshot ? ",\"snapshot\":true" : "", conflated ? ",\"conflated\":true" : "",
+                  "}\n\n");
+  return out;
+}
+
 std::string SseEvents(absl::Span<const OutgoingUpdate> updates) {
   std::string out;
   for (const OutgoingUpdate& update : updates) {
-    // The JSON never spans lines (protobuf escapes control characters in
-    // strings and prints compactly), so one data: line carries it.
-    // A snapshot's values come in key order, not seq order: resuming after
-    // one of them could skip a key not sent yet. Without an id: line the
-    // browser keeps the last one it had, as a gRPC client keeps its cursor.
-    if (!update.snapshot) absl::StrAppend(&out, "id: ", update.change->change.seq(), "\n");
-    absl::StrAppend(&out, "event: update\ndata: {\"change\":", update.change->json(),
-                    update.snapshot ? ",\"snapshot\":true" : "",
-                    update.conflated ? ",\"conflated\":true" : "", "}\n\n");
+    if (!update.snapshot && !update.conflated) {
+      out.append(update.change->sse_event());
+    } else {
+      out.append(SseEvent(*update.change, update.snapshot, update.conflated));
+    }
   }
   return out;
 }

@@ -23,7 +23,10 @@
 
 namespace podium {
 
-// The events one write of `updates` sends, in order.
+// One update's event.
+std::string SseEvent(const EncodedChange& change, bool snapshot, bool conflated);
+// The events one write of `updates` sends, in order. A write of one plain
+// update sends change->sse_event(), which every stream shares.
 std::string SseEvents(absl::Span<const OutgoingUpdate> updates);
 // What a stream begins with: how long a browser waits before reconnecting.
 std::string SseStart(absl::Duration retry);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/keys.h"
+#include "frontend/sse_events.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace podium {
@@ -24,6 +25,11 @@ const std::string& EncodedChange::json() const {
     (void)google::protobuf::util::MessageToJsonString(change, &json_, options);
   });
   return json_;
+}
+
+const std::string& EncodedChange::sse_event() const {
+  absl::call_once(sse_once_, [this] { sse_ = SseEvent(*this, false, false); });
+  return sse_;
 }
 
 std::string OutgoingUpdate::Flags() const {

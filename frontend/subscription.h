@@ -54,10 +54,15 @@ struct EncodedChange {
   // The change in protobuf's JSON mapping, for Server-Sent Events: made
   // the first time a stream asks, then shared like `bytes`.
   const std::string& json() const;
+  // The change as one Server-Sent Event (SseEvent, no flags), made and
+  // shared the same way: most streams send exactly these bytes.
+  const std::string& sse_event() const;
 
  private:
   mutable absl::once_flag json_once_;
   mutable std::string json_;
+  mutable absl::once_flag sse_once_;
+  mutable std::string sse_;
 };
 using EncodedChangePtr = std::shared_ptr<const EncodedChange>;
 EncodedChangePtr EncodeChange(const v1::Change& change);
