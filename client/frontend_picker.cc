@@ -180,9 +180,9 @@ absl::StatusOr<std::string> FrontendPicker::FailOver(const std::string& failed,
   absl::StatusOr<std::string> to;
   {
     absl::MutexLock lock(&mu_);
-    to = ChooseFrontend(reply->frontends(), avoid, &rng_);
+    to = ChooseFrontendAfterFailure(reply->frontends(), failed, avoid, &rng_);
     // Everything else failed lately too: any live one but `failed` will do.
-    if (!to.ok()) to = ChooseFrontend(reply->frontends(), {failed}, &rng_);
+    if (!to.ok()) to = ChooseFrontendAfterFailure(reply->frontends(), failed, {failed}, &rng_);
     if (!to.ok()) return to.status();
   }
   MoveTo(*to, absl::StrCat("failover from ", failed), why.message());

@@ -24,6 +24,18 @@ absl::StatusOr<std::string> ChooseFrontend(
     const google::protobuf::RepeatedPtrField<v1::FrontendInfo>& frontends,
     const absl::flat_hash_set<std::string>& avoid, std::mt19937_64* rng);
 
+// Where a client of `failed` goes, skipping those in `avoid`. A dead
+// frontend's clients all ask within moments of each other and see the same
+// loads (a heartbeat old), so the least-loaded rule would send every one of
+// them to the same survivor. Each chooses at random instead, weighted so
+// that the arrivals they expect fill the survivors up to one level: a
+// survivor with c clients weighs max(0, level - c), the level set so the
+// weights add up to `failed`'s clients as listed (at least one). With
+// little to spread this is the least-loaded choice, ties at random.
+absl::StatusOr<std::string> ChooseFrontendAfterFailure(
+    const google::protobuf::RepeatedPtrField<v1::FrontendInfo>& frontends,
+    const std::string& failed, const absl::flat_hash_set<std::string>& avoid, std::mt19937_64* rng);
+
 }  // namespace podium
 
 #endif  // PODIUM_CLIENT_PLACEMENT_H_

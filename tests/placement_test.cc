@@ -1,6 +1,7 @@
 // The placement rule (client/placement.h): the least-loaded live frontend,
 // never a dead or avoided one, ties spread at random but reproducibly for
-// a given seed.
+// a given seed; after a failure, the dead frontend's clients spread so as
+// to even the survivors out, though they all see the same loads.
 #include "client/placement.h"
 
 #include <map>
@@ -74,6 +75,57 @@ TEST(PlacementTest, TiesAreSpreadAndReproducibleForASeed) {
   for (const char* address : {"a:1", "b:1", "c:1"}) {
     EXPECT_GT(chosen[address], 50) << address;
   }
+}
+
+// How many of `draws` failovers from `failed` go to each frontend.
+std::map<std::string, int> Spread(const v1::ListFrontendsReply& reply, const std::string& failed,
+                                  int draws, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::map<std::string, int> chosen;
+  for (int i = 0; i < draws; ++i) {
+    absl::StatusOr<std::string> to =
+        ChooseFrontendAfterFailure(reply.frontends(), failed, {failed}, &rng);
+    EXPECT_TRUE(to.ok()) << to.status();
+    if (to.ok()) ++chosen[*to];
+  }
+  return chosen;
+}
+
+TEST(PlacementTest, ADeadFrontendsClientsSpreadOverSurvivorsThatLookAlmostEquallyLoaded) {
+  // The least-loaded rule would send all 1,000 to c:1 (4 < 5): every
+  // client of a:1 sees these same heartbeat-old numbers.
+  const v1::ListFrontendsReply reply =
+      Listing({{"a:1", 1000, true}, {"b:1", 5, true}, {"c:1", 4, true}});
+  std::map<std::string, int> chosen = Spread(reply, "a:1", 1000, 7);
+  EXPECT_EQ(chosen.count("a:1"), 0u);
+  // Filling both to (1000 + 9) / 2: b:1 weighs 499.5, c:1 500.5.
+  EXPECT_GT(chosen["b:1"], 400);
+  EXPECT_GT(chosen["c:1"], 400);
+}
+
+TEST(PlacementTest, ADeadFrontendsClientsFillTheLeastLoadedSurvivorFirst) {
+  // 60 arriving over survivors at 0 and 40: the level is 50, so b:1 takes
+  // 50 of each 60 in expectation and c:1 10; a survivor above the level
+  // (d:1 at 70) takes none.
+  const v1::ListFrontendsReply reply =
+      Listing({{"a:1", 60, false}, {"b:1", 0, true}, {"c:1", 40, true}, {"d:1", 70, true}});
+  std::map<std::string, int> chosen = Spread(reply, "a:1", 1200, 11);
+  EXPECT_EQ(chosen.count("d:1"), 0u);
+  EXPECT_GT(chosen["b:1"], 900);  // about 1,000
+  EXPECT_GT(chosen["c:1"], 100);  // about 200
+  EXPECT_LT(chosen["c:1"], 320);
+}
+
+TEST(PlacementTest, AFailoverWithNothingToSpreadGoesToTheLeastLoaded) {
+  // The failed frontend is not listed: one client's worth to place.
+  const v1::ListFrontendsReply reply =
+      Listing({{"b:1", 3, true}, {"c:1", 1, true}, {"d:1", 2, true}});
+  std::map<std::string, int> chosen = Spread(reply, "a:1", 100, 13);
+  EXPECT_EQ(chosen["c:1"], 100);
+  const v1::ListFrontendsReply none = Listing({{"a:1", 9, true}, {"b:1", 0, false}});
+  std::mt19937_64 rng(1);
+  EXPECT_EQ(ChooseFrontendAfterFailure(none.frontends(), "a:1", {"a:1"}, &rng).status().code(),
+            absl::StatusCode::kUnavailable);
 }
 
 }  // namespace
