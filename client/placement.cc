@@ -39,7 +39,9 @@ absl::StatusOr<std::string> ChooseFrontendAfterFailure(
   int64_t arriving = 1;
   std::vector<const v1::FrontendInfo*> survivors;
   for (const v1::FrontendInfo& info : frontends) {
-    if (info.address() == failed) arriving = std::max<int64_t>(arriving, info.clients());
+    if (info.address() == failed) {
+      arriving = std::max({arriving, info.clients(), info.last_clients()});
+    }
     if (!info.alive() || info.address().empty() || avoid.contains(info.address())) continue;
     survivors.push_back(&info);
   }

@@ -30,7 +30,8 @@ absl::StatusOr<std::string> ChooseFrontend(
 // them to the same survivor. Each chooses at random instead, weighted so
 // that the arrivals they expect fill the survivors up to one level: a
 // survivor with c clients weighs max(0, level - c), the level set so the
-// weights add up to `failed`'s clients as listed (at least one). With
+// weights add up to `failed`'s clients as listed (while alive, or last
+// reported once dead; at least one). With
 // little to spread this is the least-loaded choice, ties at random.
 absl::StatusOr<std::string> ChooseFrontendAfterFailure(
     const google::protobuf::RepeatedPtrField<v1::FrontendInfo>& frontends,

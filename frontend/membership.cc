@@ -325,6 +325,7 @@ std::vector<v1::FrontendInfo> Membership::Frontends() const {
     info.set_master(info.alive() && master_ == address);
     info.set_cache_mode(peer.last_reply.cache_mode());
     info.set_clients(info.alive() ? peer.last_reply.clients() : 0);
+    if (!info.alive()) info.set_last_clients(peer.last_reply.clients());
   }
   return out;
 }

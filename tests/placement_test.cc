@@ -103,6 +103,16 @@ TEST(PlacementTest, ADeadFrontendsClientsSpreadOverSurvivorsThatLookAlmostEquall
   EXPECT_GT(chosen["c:1"], 400);
 }
 
+TEST(PlacementTest, ADeadFrontendsLastReportedClientsAreTheOnesToSpread) {
+  // Listed dead, a:1 serves none now; it reported 200 before it died.
+  v1::ListFrontendsReply reply = Listing({{"a:1", 0, false}, {"b:1", 7, true}, {"c:1", 3, true}});
+  reply.mutable_frontends(0)->set_last_clients(200);
+  std::map<std::string, int> chosen = Spread(reply, "a:1", 1000, 5);
+  // The level is 105: b:1 weighs 98, c:1 102.
+  EXPECT_GT(chosen["b:1"], 400);
+  EXPECT_GT(chosen["c:1"], 400);
+}
+
 TEST(PlacementTest, ADeadFrontendsClientsFillTheLeastLoadedSurvivorFirst) {
   // 60 arriving over survivors at 0 and 40: the level is 50, so b:1 takes
   // 50 of each 60 in expectation and c:1 10; a survivor above the level
