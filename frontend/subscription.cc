@@ -77,7 +77,14 @@ Subscription::Subscription(std::vector<std::string> keys, std::string client,
     : keys_(SortedDistinct(std::move(keys))),
       client_(std::move(client)),
       start_write_(std::move(start_write)),
-      max_queued_(std::max<size_t>(max_queued, 1)) {}
+      max_queued_(std::max<size_t>(max_queued, 1)),
+      newest_(keys_.size(), queue_.end()),
+      version_(keys_.size(), 0) {}
+
+size_t Subscription::KeyIndex(const std::string& key) const {
+  auto it = std::lower_bound(keys_.begin(), keys_.end(), key);
+  return it != keys_.end() && *it == key ? static_cast<size_t>(it - keys_.begin()) : keys_.size();
+}
 
 void Subscription::Publish(const EncodedChangePtr& change) {
   Batch next;
@@ -107,7 +114,7 @@ void Subscription::Publish(const EncodedChangePtr& change) {
   }
   if (!writing_ && queue_.empty()) {
     // The common case of a reader that keeps up: straight to the wire.
-    if (!Admit(*change, /*snapshot=*/false)) return;
+    if (!Admit(*change, KeyIndex(change->key), /*snapshot=*/false)) return;
     writing_ = true;
     starting_.fetch_add(1, std::memory_order_relaxed);
     next.push_back(OutgoingUpdate{change, false, false});
@@ -154,9 +161,10 @@ void Subscription::EndCatchUp() {
   Write(next);
 }
 
-bool Subscription::Admit(const EncodedChange& encoded, bool snapshot) {
+bool Subscription::Admit(const EncodedChange& encoded, size_t index, bool snapshot) {
+  if (index >= keys_.size()) return false;
   const int64_t seq = encoded.change.seq();
-  int64_t& version = version_[encoded.key];
+  int64_t& version = version_[index];
   // A snapshot value at the version already queued (0 for a key never
   // written) still tells the client the current value; a change does not.
   if (seq < version || (seq == version && (!snapshot || version > 0))) return false;
@@ -166,17 +174,17 @@ bool Subscription::Admit(const EncodedChange& encoded, bool snapshot) {
 }
 
 void Subscription::Enqueue(const EncodedChangePtr& encoded, bool snapshot, bool conflated) {
-  if (!Admit(*encoded, snapshot)) return;
-  const std::string& key = encoded->key;
-  auto it = newest_.find(key);
-  if (it != newest_.end() && queue_.size() >= max_queued_) {
+  const size_t index = KeyIndex(encoded->key);
+  if (!Admit(*encoded, index, snapshot)) return;
+  auto& newest = newest_[index];
+  if (newest != queue_.end() && queue_.size() >= max_queued_) {
     // Full: the waiting value of this key gives way to the newer one.
-    queue_.erase(it->second);
+    queue_.erase(newest);
     ++conflated_;
     conflated = true;
   }
   queue_.push_back(OutgoingUpdate{encoded, snapshot, conflated});
-  newest_[key] = std::prev(queue_.end());
+  newest = std::prev(queue_.end());
 }
 
 Subscription::Batch Subscription::TakeWrite() {
@@ -185,8 +193,8 @@ Subscription::Batch Subscription::TakeWrite() {
   writing_ = true;
   starting_.fetch_add(1, std::memory_order_relaxed);
   while (!queue_.empty() && next.size() < kMaxBatch) {
-    auto newest = newest_.find(queue_.front().change->key);
-    if (newest != newest_.end() && newest->second == queue_.begin()) newest_.erase(newest);
+    const size_t index = KeyIndex(queue_.front().change->key);
+    if (index < newest_.size() && newest_[index] == queue_.begin()) newest_[index] = queue_.end();
     next.push_back(std::move(queue_.front()));
     queue_.pop_front();
   }
@@ -214,7 +222,7 @@ void Subscription::Close() {
     absl::MutexLock lock(&mu_);
     closed_ = true;
     queue_.clear();
-    newest_.clear();
+    std::fill(newest_.begin(), newest_.end(), queue_.end());
     held_.clear();
   }
   // The writer may go away once Close() returns: a write being started on

@@ -137,9 +137,13 @@ class Subscription {
   size_t queued() const;
 
  private:
-  // The monotonic filter: whether `change` is newer than what was queued
-  // for its key; if so it counts as queued from now on.
-  bool Admit(const EncodedChange& change, bool snapshot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Where `key` is in keys_, or keys_.size() if it is not one of them.
+  size_t KeyIndex(const std::string& key) const;
+  // The monotonic filter: whether `change` (of the key at `index`) is newer
+  // than what was queued for its key; if so it counts as queued from now
+  // on. A key the subscription does not want is never admitted.
+  bool Admit(const EncodedChange& change, size_t index, bool snapshot)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Queues `change` if it is newer than what was queued for its key.
   void Enqueue(const EncodedChangePtr& change, bool snapshot, bool conflated)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -160,11 +164,13 @@ class Subscription {
   mutable absl::Mutex mu_;
   // Waiting updates, oldest first.
   std::list<OutgoingUpdate> queue_ ABSL_GUARDED_BY(mu_);
-  // The newest waiting update of each key that has one.
-  absl::flat_hash_map<std::string, std::list<OutgoingUpdate>::iterator> newest_
-      ABSL_GUARDED_BY(mu_);
-  // Highest version queued per key: the monotonic filter.
-  absl::flat_hash_map<std::string, int64_t> version_ ABSL_GUARDED_BY(mu_);
+  // Per key, by its place in keys_ (KeyIndex): fan-out touches these once
+  // per update and subscriber, so they are plain vectors, not maps keyed
+  // by strings to hash (and, past 15 characters, to allocate).
+  // The newest waiting update of the key, or queue_.end() when none waits.
+  std::vector<std::list<OutgoingUpdate>::iterator> newest_ ABSL_GUARDED_BY(mu_);
+  // Highest version queued: the monotonic filter.
+  std::vector<int64_t> version_ ABSL_GUARDED_BY(mu_);
   // Live changes held during a catch-up, with whether they replaced an
   // older held value of their key.
   std::vector<std::pair<EncodedChangePtr, bool>> held_ ABSL_GUARDED_BY(mu_);
