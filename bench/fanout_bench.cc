@@ -49,7 +49,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -252,12 +251,7 @@ int Main(const std::string& self) {
     counts.push_back(count);
   }
   test::ScopedTempDir dir;
-  std::vector<std::string> backend_flags;
-  if (!absl::GetFlag(FLAGS_games).empty()) {
-    backend_flags.push_back("--games=" +
-                            std::filesystem::absolute(absl::GetFlag(FLAGS_games)).string());
-  }
-  test::BackendProcess backend(dir.path(), backend_flags);
+  test::BackendProcess backend(dir.path(), bench::GamesFlags(absl::GetFlag(FLAGS_games)));
   if (absl::Status s = backend.Start(); !s.ok()) return Fail(s);
   test::FrontendCluster frontend(dir.path(), backend.address(), 1, "push",
                                  absl::GetFlag(FLAGS_frontend_flags));

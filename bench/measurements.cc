@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -69,6 +70,11 @@ std::vector<int> ParseCounts(absl::string_view list) {
     if (absl::SimpleAtoi(n, &count) && count > 0) counts.push_back(count);
   }
   return counts;
+}
+
+std::vector<std::string> GamesFlags(const std::string& games_file) {
+  if (games_file.empty()) return {};
+  return {"--games=" + std::filesystem::absolute(games_file).string()};
 }
 
 }  // namespace podium::bench

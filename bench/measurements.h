@@ -39,6 +39,11 @@ size_t BackendReads(absl::string_view backend_log);
 // are left out.
 std::vector<int> ParseCounts(absl::string_view list);
 
+// A backend's flags for a benchmark's --games file: none when it is empty
+// (the built-in day), else --games= with the file's absolute path (the
+// backend runs in a directory of its own).
+std::vector<std::string> GamesFlags(const std::string& games_file);
+
 }  // namespace podium::bench
 
 #endif  // PODIUM_BENCH_MEASUREMENTS_H_

@@ -37,6 +37,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/synchronization/mutex.h"
+#include "bench/measurements.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -336,12 +337,7 @@ int Main(const char* self) {
   }
   const absl::Duration duration = absl::Seconds(absl::GetFlag(FLAGS_seconds));
   test::ScopedTempDir dir;
-  std::vector<std::string> backend_flags;
-  if (!absl::GetFlag(FLAGS_games).empty()) {
-    backend_flags.push_back(
-        "--games=" + std::filesystem::absolute(absl::GetFlag(FLAGS_games)).string());
-  }
-  test::BackendProcess backend(dir.path(), backend_flags);
+  test::BackendProcess backend(dir.path(), bench::GamesFlags(absl::GetFlag(FLAGS_games)));
   if (absl::Status s = backend.Start(); !s.ok()) {
     std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
     return 1;

@@ -318,12 +318,7 @@ int Main() {
   const std::vector<int> counts = bench::ParseCounts(absl::GetFlag(FLAGS_connections));
   if (counts.empty()) return Fail("--connections needs positive counts, e.g. 16,64");
   test::ScopedTempDir dir;
-  std::vector<std::string> backend_flags;
-  if (!absl::GetFlag(FLAGS_games).empty()) {
-    backend_flags.push_back("--games=" +
-                            std::filesystem::absolute(absl::GetFlag(FLAGS_games)).string());
-  }
-  test::BackendProcess backend(dir.path(), backend_flags);
+  test::BackendProcess backend(dir.path(), bench::GamesFlags(absl::GetFlag(FLAGS_games)));
   if (absl::Status s = backend.Start(); !s.ok()) return Fail(std::string(s.message()));
   const std::string hit_http = absl::StrCat("127.0.0.1:", test::PickFreePort());
   test::FrontendCluster cached(dir.path(), backend.address(), 1, "push",
