@@ -7,6 +7,7 @@
 
 #include <grpcpp/alarm.h>
 
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 
 #include "absl/time/clock.h"
@@ -223,20 +224,38 @@ class ServedSubscribeCall {
     return cached.buffer;
   }
 
-  // A SubscribeUpdates message of `updates`. The shared bytes go out
-  // without a copy: each such slice holds a reference to its encoded change
-  // until gRPC has sent it.
+  // A SubscribeUpdates message of `updates`. One update's shared bytes go
+  // out without a copy: that slice holds a reference to its encoded change
+  // until gRPC has sent it. A batch (a burst, a catch-up) is copied into
+  // one slice instead: a few kilobytes, where a slice per piece (three an
+  // update) cost an allocation each, and grew gRPC's slice arrays past
+  // their inline room at every step of the write.
   static void Encode(absl::Span<const OutgoingUpdate> updates, grpc::ByteBuffer* out) {
-    std::vector<grpc::Slice> slices;
-    slices.reserve(3 * updates.size());
-    for (const OutgoingUpdate& update : updates) {
+    if (updates.size() == 1) {
+      const OutgoingUpdate& update = updates[0];
+      std::vector<grpc::Slice> slices;
       slices.emplace_back(update.Header());
       auto* hold = new EncodedChangePtr(update.change);
       slices.emplace_back(const_cast<char*>((*hold)->bytes.data()), (*hold)->bytes.size(),
                           [](void* p) { delete static_cast<EncodedChangePtr*>(p); }, hold);
       if (std::string flags = update.Flags(); !flags.empty()) slices.emplace_back(flags);
+      grpc::ByteBuffer buffer(slices.data(), slices.size());
+      out->Swap(&buffer);
+      return;
     }
-    grpc::ByteBuffer buffer(slices.data(), slices.size());
+    size_t size = 0;
+    for (const OutgoingUpdate& update : updates) {
+      size += update.Header().size() + update.change->bytes.size() + update.Flags().size();
+    }
+    grpc::Slice slice(size);  // uninitialized, written below
+    char* at = reinterpret_cast<char*>(const_cast<uint8_t*>(slice.begin()));
+    auto append = [&at](absl::string_view piece) { at = std::copy(piece.begin(), piece.end(), at); };
+    for (const OutgoingUpdate& update : updates) {
+      append(update.Header());
+      append(update.change->bytes);
+      append(update.Flags());
+    }
+    grpc::ByteBuffer buffer(&slice, 1);
     out->Swap(&buffer);
   }
 

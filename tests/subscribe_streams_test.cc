@@ -146,6 +146,40 @@ TEST_F(SubscribeStreamsTest, EveryStreamGetsTheSnapshotThenEachChange) {
   }
 }
 
+// A stream resumed after missed changes gets them together, several updates
+// in one message (encoded as one buffer), each whole and in order.
+TEST_F(SubscribeStreamsTest, AResumedStreamGetsWhatItMissedInOneMessageInOrder) {
+  std::vector<int64_t> seqs;
+  for (int points = 1; points <= 5; ++points) seqs.push_back(Write(points));
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  v1::SubscribeRequest request;
+  request.add_events(kEvent);
+  request.set_after_seq(seqs.front());
+  request.set_format(v1::SUBSCRIBE_FORMAT_BATCHES);
+  auto reader = stub_->Subscribe(&context, request);
+  v1::SubscribeUpdates message;
+  ASSERT_TRUE(reader->Read(&message));
+  EXPECT_GT(message.updates_size(), 1) << "the missed changes left one message each";
+  std::vector<int64_t> got;
+  int points = 1;
+  while (true) {
+    for (const v1::SubscribeUpdate& update : message.updates()) {
+      EXPECT_FALSE(update.snapshot());
+      EXPECT_FALSE(update.conflated());
+      got.push_back(update.change().seq());
+      ASSERT_EQ(update.change().event().event(), kEvent);
+      for (const v1::TeamPoints& p : update.change().event().points()) {
+        if (p.team() == "Gauls") EXPECT_EQ(p.points(), ++points) << "seq " << got.back();
+      }
+    }
+    if (got.size() >= seqs.size() - 1) break;
+    ASSERT_TRUE(reader->Read(&message)) << "the stream ended after " << got.size() << " updates";
+  }
+  EXPECT_EQ(got, std::vector<int64_t>(seqs.begin() + 1, seqs.end()));
+  context.TryCancel();
+}
+
 // A client of another Podium, asking for a format this frontend does not
 // send, is refused, saying why, rather than sent messages it would
 // misread; one that leaves the format unset (written from the proto alone)
