@@ -1,15 +1,14 @@
 #include "frontend/subscribe_streams.h"
 
+#include <grpcpp/alarm.h>
+
 #include <algorithm>
 #include <functional>
 #include <string>
 #include <vector>
 
-#include <grpcpp/alarm.h>
-
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
-
 #include "absl/time/clock.h"
 #include "common/status_util.h"
 #include "common/subscribe_format.h"
@@ -33,8 +32,7 @@ namespace {
 template <typename T>
 class MemberTag final : public SubscribeStreams::Tag {
  public:
-  MemberTag(T* owner, void (T::*on_complete)(bool ok))
-      : owner_(owner), on_complete_(on_complete) {}
+  MemberTag(T* owner, void (T::*on_complete)(bool ok)) : owner_(owner), on_complete_(on_complete) {}
   void Complete(bool ok) override { (owner_->*on_complete_)(ok); }
 
  private:
@@ -125,20 +123,17 @@ class ServedSubscribeCall {
     grpc::Status parsed =
         grpc::SerializationTraits<v1::SubscribeRequest>::Deserialize(&request_, &request);
     absl::StatusOr<std::shared_ptr<Subscription>> subscription =
-        parsed.ok() ? owner_->frontend_->NewSubscription(
-                          request, context_.peer(),
-                          [this](absl::Span<const OutgoingUpdate> updates) {
-                            StartWrite(updates);
-                          },
-                          index_)
-                    : absl::InvalidArgumentError(
-                          "the SubscribeRequest does not parse as its protobuf message "
-                          "(malformed bytes, or a string that is not UTF-8): check the "
-                          "client's copy of the protos");
+        parsed.ok()
+            ? owner_->frontend_->NewSubscription(
+                  request, context_.peer(),
+                  [this](absl::Span<const OutgoingUpdate> updates) { StartWrite(updates); }, index_)
+            : absl::InvalidArgumentError(
+                  "the SubscribeRequest does not parse as its protobuf message "
+                  "(malformed bytes, or a string that is not UTF-8): check the "
+                  "client's copy of the protos");
     // pending_ stays 1: finished_ or metadata_sent_ takes requested_'s place.
     if (!subscription.ok()) {
-      LOG(INFO) << "Subscribe from " << context_.peer()
-                << " refused: " << subscription.status();
+      LOG(INFO) << "Subscribe from " << context_.peer() << " refused: " << subscription.status();
       writer_.Finish(ToGrpcStatus(subscription.status()), finished_.tag());
       return;
     }
@@ -236,8 +231,9 @@ class ServedSubscribeCall {
       std::vector<grpc::Slice> slices;
       slices.emplace_back(update.Header());
       auto* hold = new EncodedChangePtr(update.change);
-      slices.emplace_back(const_cast<char*>((*hold)->bytes.data()), (*hold)->bytes.size(),
-                          [](void* p) { delete static_cast<EncodedChangePtr*>(p); }, hold);
+      slices.emplace_back(
+          const_cast<char*>((*hold)->bytes.data()), (*hold)->bytes.size(),
+          [](void* p) { delete static_cast<EncodedChangePtr*>(p); }, hold);
       if (std::string flags = update.Flags(); !flags.empty()) slices.emplace_back(flags);
       grpc::ByteBuffer buffer(slices.data(), slices.size());
       out->Swap(&buffer);
@@ -249,7 +245,9 @@ class ServedSubscribeCall {
     }
     grpc::Slice slice(size);  // uninitialized, written below
     char* at = reinterpret_cast<char*>(const_cast<uint8_t*>(slice.begin()));
-    auto append = [&at](absl::string_view piece) { at = std::copy(piece.begin(), piece.end(), at); };
+    auto append = [&at](absl::string_view piece) {
+      at = std::copy(piece.begin(), piece.end(), at);
+    };
     for (const OutgoingUpdate& update : updates) {
       append(update.Header());
       append(update.change->bytes);
@@ -284,8 +282,7 @@ int SubscribeStreams::DefaultQueues() {
   return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
-SubscribeStreams::SubscribeStreams(Frontend* frontend, ScoreboardAsyncBase* service,
-                                   int queues)
+SubscribeStreams::SubscribeStreams(Frontend* frontend, ScoreboardAsyncBase* service, int queues)
     : frontend_(frontend), service_(service), queue_count_(std::max(queues, 1)) {}
 
 SubscribeStreams::~SubscribeStreams() { Stop(); }

@@ -2,13 +2,12 @@
 // the completion queues, and that a change reaches every stream.
 #include "frontend/subscribe_streams.h"
 
+#include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/server.h"
@@ -54,9 +53,8 @@ class SubscribeStreamsTest : public ::testing::Test {
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     streams_->Start();
-    frontend_->SetFanOutRunner([this](int queue, std::function<void()> task) {
-      streams_->Run(queue, std::move(task));
-    });
+    frontend_->SetFanOutRunner(
+        [this](int queue, std::function<void()> task) { streams_->Run(queue, std::move(task)); });
     frontend_->Start();
     stub_ = v1::Scoreboard::NewStub(
         grpc::CreateChannel(options.address, grpc::InsecureChannelCredentials()));
