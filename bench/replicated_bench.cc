@@ -17,6 +17,7 @@
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -42,8 +43,9 @@ ABSL_FLAG(std::string, writers, "1,8,32,64", "concurrent writer counts");
 ABSL_FLAG(double, seconds, 3, "measuring time per layer and writer count");
 ABSL_FLAG(int, kills, 20, "SIGKILLs of each kind (backend, etcd leader); 0: no failover part");
 ABSL_FLAG(std::string, csv, "",
-          "append write rows (layer,games,writers,writes_per_s,p50_ms,p99_ms; games: 'day' "
-          "for the built-in one, else the file's name without .games)");
+          "append write rows (layer,games,writers,writes_per_s,p50_ms,p99_ms,etcd_cpu_ms; "
+          "games: 'day' for the built-in one, else the file's name without .games; "
+          "etcd_cpu_ms: the etcd members' CPU time per write, 0 for sqlite)");
 ABSL_FLAG(std::string, failover_csv, "", "append failover rows (kind,round,resume_ms)");
 ABSL_FLAG(std::string, games, "",
           "the backends' games file (e.g. games/paris2024.games: 206 teams); the writes "
@@ -148,7 +150,9 @@ class RawEtcdWriter {
   std::string value_, record_;
 };
 
-void Row(std::ofstream* csv, const char* layer, int writers, const Result& r) {
+// `etcd_cpu_ms`: the etcd members' CPU time per write (0: not measured).
+void Row(std::ofstream* csv, const char* layer, int writers, const Result& r,
+         double etcd_cpu_ms = 0) {
   std::printf("| %-8s | %7d | %10.0f | %8.3f | %8.3f |%s\n", layer, writers, r.rate, r.p50_ms,
               r.p99_ms, r.failed ? " (a write failed)" : "");
   std::fflush(stdout);
@@ -156,7 +160,7 @@ void Row(std::ofstream* csv, const char* layer, int writers, const Result& r) {
     std::string games = std::filesystem::path(absl::GetFlag(FLAGS_games)).stem().string();
     if (games.empty()) games = "day";
     *csv << layer << "," << games << "," << writers << "," << static_cast<int64_t>(r.rate) << ","
-         << r.p50_ms << "," << r.p99_ms << "\n";
+         << r.p50_ms << "," << r.p99_ms << "," << etcd_cpu_ms << "\n";
   }
 }
 
@@ -191,15 +195,42 @@ int Writes(const std::vector<int>& counts, absl::Duration duration) {
       return 1;
     }
     RawEtcdWriter raw_writer(raw->get());
+    // CPU time of the etcd members (and of the backend) per write: etcd
+    // works less per write the more transactions each raft round carries.
+    auto etcd_cpu = [&] {
+      double seconds = 0;
+      for (int m = 0; m < (*etcd)->size(); ++m) {
+        seconds += bench::SampleProcess((*etcd)->pid(m)).cpu_seconds;
+      }
+      return seconds;
+    };
+    auto per_write_ms = [&](double cpu_seconds, const Result& r) {
+      return 1000 * cpu_seconds / std::max(1.0, r.rate * absl::ToDoubleSeconds(duration));
+    };
     for (auto* backend : {sqlite->get(), replicated->get()}) {
       auto stub = backend->NewStub();
+      const double etcd_before = etcd_cpu();
+      const double backend_before = bench::SampleProcess(backend->process().pid()).cpu_seconds;
       Result r = Measure(writers, duration, [&](int w, int64_t i) {
         return Write(stub.get(), Award(absl::StrCat("b-", w, "-", i), i), absl::Seconds(10)).ok();
       });
-      Row(&csv, backend == sqlite->get() ? "sqlite" : "etcd", writers, r);
+      if (backend == sqlite->get()) {
+        Row(&csv, "sqlite", writers, r);
+        continue;
+      }
+      const double etcd_ms = per_write_ms(etcd_cpu() - etcd_before, r);
+      Row(&csv, "etcd", writers, r, etcd_ms);
+      std::printf(
+          "    CPU per write: etcd members %.3f ms, backend %.3f ms\n", etcd_ms,
+          per_write_ms(bench::SampleProcess(backend->process().pid()).cpu_seconds - backend_before,
+                       r));
     }
-    Row(&csv, "raw_etcd", writers,
-        Measure(writers, duration, [&](int w, int64_t i) { return raw_writer.Write(w, i); }));
+    const double etcd_before = etcd_cpu();
+    Result raw_result =
+        Measure(writers, duration, [&](int w, int64_t i) { return raw_writer.Write(w, i); });
+    const double raw_etcd_ms = per_write_ms(etcd_cpu() - etcd_before, raw_result);
+    Row(&csv, "raw_etcd", writers, raw_result, raw_etcd_ms);
+    std::printf("    CPU per write: etcd members %.3f ms\n", raw_etcd_ms);
   }
   return 0;
 }
