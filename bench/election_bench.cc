@@ -13,8 +13,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/synchronization/mutex.h"
-#include "tests/testing/cluster.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/cluster.h"
+#include "harness/temp_dir.h"
 
 ABSL_FLAG(int, rounds, 10, "master kills to measure");
 ABSL_FLAG(std::string, csv, "", "also append one row per kill to this CSV file");
@@ -23,9 +23,9 @@ namespace podium {
 namespace {
 
 int Main() {
-  test::ScopedTempDir dir;
-  test::BackendProcess backend(dir.path());
-  test::FrontendCluster frontends(dir.path(), backend.address(), 3, "push");
+  harness::ScopedTempDir dir;
+  harness::BackendProcess backend(dir.path());
+  harness::FrontendCluster frontends(dir.path(), backend.address(), 3, "push");
   for (absl::Status s : {backend.Start(), frontends.StartAll()}) {
     if (!s.ok()) {
       std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());

@@ -30,8 +30,8 @@
 #include "absl/synchronization/mutex.h"
 #include "client/scoreboard_client.h"
 #include "common/auth.h"
-#include "tests/testing/cluster.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/cluster.h"
+#include "harness/temp_dir.h"
 
 ABSL_FLAG(int, rounds, 20, "kills to measure");
 ABSL_FLAG(absl::Duration, write_interval, absl::Milliseconds(10), "pause between writes");
@@ -102,10 +102,10 @@ Stats Summarize(std::vector<double> gaps) {
 }
 
 int Main() {
-  test::ScopedTempDir dir;
-  test::BackendProcess backend(dir.path());
+  harness::ScopedTempDir dir;
+  harness::BackendProcess backend(dir.path());
   if (absl::Status s = backend.Start(); !s.ok()) return Fail(s);
-  test::FrontendCluster frontends(dir.path(), backend.address(), 3, "push");
+  harness::FrontendCluster frontends(dir.path(), backend.address(), 3, "push");
   if (absl::Status s = frontends.StartAll(); !s.ok()) return Fail(s);
   if (absl::Status s = frontends.WaitForMaster(frontends.address(frontends.HighestPid()),
                                                absl::Seconds(15));
@@ -131,7 +131,7 @@ int Main() {
     auto stub = backend.NewStub();
     for (int64_t i = 0; !stop; ++i) {
       grpc::ClientContext context;
-      AddBearerToken(&context, test::BackendProcess::write_token());
+      AddBearerToken(&context, harness::BackendProcess::write_token());
       context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
       v1::RecordScoreRequest request;
       request.set_idempotency_key(absl::StrCat("failover-", i));

@@ -72,8 +72,8 @@
 #include "common/auth.h"
 #include "common/channel.h"
 #include "podium/v1/scoreboard.grpc.pb.h"
-#include "tests/testing/cluster.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/cluster.h"
+#include "harness/temp_dir.h"
 
 ABSL_FLAG(std::string, subscribers, "1,100,1000,10000", "subscriber counts to measure");
 ABSL_FLAG(int, writes, 30, "latency phase: writes, each after the last was delivered");
@@ -250,10 +250,10 @@ int Main(const std::string& self) {
     }
     counts.push_back(count);
   }
-  test::ScopedTempDir dir;
-  test::BackendProcess backend(dir.path(), bench::GamesFlags(absl::GetFlag(FLAGS_games)));
+  harness::ScopedTempDir dir;
+  harness::BackendProcess backend(dir.path(), bench::GamesFlags(absl::GetFlag(FLAGS_games)));
   if (absl::Status s = backend.Start(); !s.ok()) return Fail(s);
-  test::FrontendCluster frontend(dir.path(), backend.address(), 1, "push",
+  harness::FrontendCluster frontend(dir.path(), backend.address(), 1, "push",
                                  absl::GetFlag(FLAGS_frontend_flags));
   if (absl::Status s = frontend.StartAll(); !s.ok()) return Fail(s);
   if (absl::Status s = frontend.WaitForMaster(frontend.address(0), absl::Seconds(15)); !s.ok()) {
@@ -284,15 +284,15 @@ int Main(const std::string& self) {
     }
   }
   // The floor: this binary again, serving bench/fanout_floor.h.
-  std::optional<test::Subprocess> floor;
+  std::optional<harness::Subprocess> floor;
   std::string floor_address;
   std::unique_ptr<v1::Backend::Stub> floor_stub;
   if (floor_wanted) {
     const int queues = absl::GetFlag(FLAGS_floor_queues) > 0
                            ? absl::GetFlag(FLAGS_floor_queues)
                            : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-    floor_address = absl::StrCat("127.0.0.1:", test::PickFreePort());
-    absl::StatusOr<test::Subprocess> started = test::StartHealthy(
+    floor_address = absl::StrCat("127.0.0.1:", harness::PickFreePort());
+    absl::StatusOr<harness::Subprocess> started = harness::StartHealthy(
         {self, "--floor_listen=" + floor_address, absl::StrCat("--floor_queues=", queues)},
         dir.path() + "/floor.log", floor_address);
     if (!started.ok()) return Fail(started.status());

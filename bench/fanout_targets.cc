@@ -6,7 +6,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/auth.h"
 #include "common/channel.h"
-#include "tests/testing/cluster.h"
+#include "harness/cluster.h"
 
 namespace podium::bench {
 v1::RecordScoreRequest FanoutWrite(const std::string& event, const std::string& team, int number) {
@@ -32,7 +32,7 @@ absl::StatusOr<std::vector<int64_t>> PublishThroughBackend(v1::Backend::Stub* ba
   std::vector<std::unique_ptr<Call>> calls;
   for (int i = 0; i < count; ++i) {
     auto call = std::make_unique<Call>();
-    AddBearerToken(&call->context, test::BackendProcess::write_token());
+    AddBearerToken(&call->context, harness::BackendProcess::write_token());
     // Bounds the wait below: gRPC reports every call by its deadline.
     call->context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
     call->request = FanoutWrite(event, team, ++*writes);

@@ -27,9 +27,9 @@
 #include "bench/measurements.h"
 #include "common/auth.h"
 #include "common/channel.h"
-#include "tests/testing/cluster.h"
-#include "tests/testing/temp_dir.h"
-#include "tests/testing/update_reader.h"
+#include "harness/cluster.h"
+#include "harness/temp_dir.h"
+#include "harness/update_reader.h"
 
 ABSL_FLAG(int, samples, 200, "writes measured per mode (fewer for slow polls)");
 ABSL_FLAG(std::string, modes, "push,pull:10ms,pull:100ms,pull:1000ms",
@@ -50,7 +50,7 @@ class StreamWatcher {
       : stub_(v1::Scoreboard::NewStub(CreateFastReconnectChannel(address))) {
     v1::SubscribeRequest request;
     request.add_events(kEvent);
-    reader_ = std::make_unique<test::UpdateReader>(stub_.get(), &context_, request);
+    reader_ = std::make_unique<harness::UpdateReader>(stub_.get(), &context_, request);
     thread_ = std::thread([this] {
       v1::SubscribeUpdate update;
       while (reader_->Read(&update)) {
@@ -77,7 +77,7 @@ class StreamWatcher {
  private:
   std::unique_ptr<v1::Scoreboard::Stub> stub_;
   grpc::ClientContext context_;
-  std::unique_ptr<test::UpdateReader> reader_;
+  std::unique_ptr<harness::UpdateReader> reader_;
   absl::Mutex mu_;
   std::map<int64_t, absl::Time> received_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
@@ -97,9 +97,9 @@ int Main() {
       flags.push_back("--poll_interval=" + parts[1]);
       if (!absl::ParseDuration(parts[1], &interval)) return 2;
     }
-    test::ScopedTempDir dir;
-    test::BackendProcess backend(dir.path());
-    test::FrontendCluster frontends(dir.path(), backend.address(), 3, mode, flags);
+    harness::ScopedTempDir dir;
+    harness::BackendProcess backend(dir.path());
+    harness::FrontendCluster frontends(dir.path(), backend.address(), 3, mode, flags);
     for (absl::Status s : {backend.Start(), frontends.StartAll()}) {
       if (!s.ok()) {
         std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
@@ -124,7 +124,7 @@ int Main() {
     // Warm-up writes let every stream finish its snapshot first.
     for (int i = -3; i < samples; ++i) {
       grpc::ClientContext context;
-      AddBearerToken(&context, test::BackendProcess::write_token());
+      AddBearerToken(&context, harness::BackendProcess::write_token());
       v1::RecordScoreRequest request;
       request.set_idempotency_key(absl::StrCat(mode_spec, "-", i));
       request.set_event(kEvent);

@@ -35,7 +35,7 @@
 //                                   [--rounds=3] [--csv=FILE]
 //
 // With --harness=fleet the subscriptions are async-API streams instead
-// (test::SubscriberFleet, 64 connections): at the kill each is opened
+// (harness::SubscriberFleet, 64 connections): at the kill each is opened
 // again at once on a survivor, alternately, with after_seq its last seq,
 // which is what the library does, without the library's own work in
 // this process (its filter, its failover and its delivery threads).
@@ -63,9 +63,9 @@
 #include "backend/games.h"
 #include "bench/paced_writer.h"
 #include "client/scoreboard_client.h"
-#include "tests/testing/cluster.h"
-#include "tests/testing/subscriber_fleet.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/cluster.h"
+#include "harness/subscriber_fleet.h"
+#include "harness/temp_dir.h"
 
 ABSL_FLAG(std::string, subscriptions, "1000,10000", "subscription counts to measure");
 ABSL_FLAG(std::string, keys, "1,6", "key counts to measure (subscription i wants key i % K)");
@@ -179,7 +179,7 @@ class ClientHarness : public Harness {
   std::vector<std::unique_ptr<Subscriber>> subscribers_;
 };
 
-// Subscribe streams on gRPC's async API (test::SubscriberFleet, light
+// Subscribe streams on gRPC's async API (harness::SubscriberFleet, light
 // enough that the frontends, not this process, are the bottleneck). At the
 // kill each stream is opened again at once on a survivor, alternately,
 // with after_seq the last seq it had received, as the client library
@@ -189,11 +189,11 @@ class FleetHarness : public Harness {
   FleetHarness(std::string victim, std::vector<std::string> survivors)
       : victim_address_(victim),
         survivors_(std::move(survivors)),
-        victim_(std::make_unique<test::SubscriberFleet>(
-            victim, test::SubscriberFleet::Options{/*channels=*/64, /*queues=*/16})) {
+        victim_(std::make_unique<harness::SubscriberFleet>(
+            victim, harness::SubscriberFleet::Options{/*channels=*/64, /*queues=*/16})) {
     for (const std::string& survivor : survivors_) {
-      moved_.push_back(std::make_unique<test::SubscriberFleet>(
-          survivor, test::SubscriberFleet::Options{/*channels=*/32, /*queues=*/8}));
+      moved_.push_back(std::make_unique<harness::SubscriberFleet>(
+          survivor, harness::SubscriberFleet::Options{/*channels=*/32, /*queues=*/8}));
     }
   }
   absl::Status Open(int, const std::string& event) override {
@@ -214,7 +214,7 @@ class FleetHarness : public Harness {
     moved_yet_ = true;
     for (size_t i = 0; i < requests_.size(); ++i) {
       v1::SubscribeRequest request = requests_[i];
-      for (const test::Receipt& r : victim_->receipts(static_cast<int>(i))) {
+      for (const harness::Receipt& r : victim_->receipts(static_cast<int>(i))) {
         request.set_after_seq(std::max(request.after_seq(), r.seq));
       }
       moved_[i % moved_.size()]->Add(request);
@@ -232,8 +232,8 @@ class FleetHarness : public Harness {
  private:
   const std::string victim_address_;
   const std::vector<std::string> survivors_;
-  std::unique_ptr<test::SubscriberFleet> victim_;
-  std::vector<std::unique_ptr<test::SubscriberFleet>> moved_;
+  std::unique_ptr<harness::SubscriberFleet> victim_;
+  std::vector<std::unique_ptr<harness::SubscriberFleet>> moved_;
   std::vector<v1::SubscribeRequest> requests_;
   int64_t kill_seq_ = 0;
   bool moved_yet_ = false;
@@ -262,17 +262,17 @@ absl::Status WaitUntil(const std::function<bool()>& done, absl::Duration timeout
 }
 
 absl::StatusOr<Round> Measure(int subscriptions, int keys, int client_count) {
-  test::ScopedTempDir dir;
-  test::BackendProcess backend(dir.path(), {"--verbose=1"});
+  harness::ScopedTempDir dir;
+  harness::BackendProcess backend(dir.path(), {"--verbose=1"});
   if (absl::Status s = backend.Start(); !s.ok()) return s;
-  test::FrontendCluster frontends(dir.path(), backend.address(), 3, "push");
+  harness::FrontendCluster frontends(dir.path(), backend.address(), 3, "push");
   constexpr int kVictim = 0;
   if (absl::Status s = frontends.Start(kVictim); !s.ok()) return s;
   if (absl::Status s = frontends.WaitForMaster(frontends.address(kVictim), absl::Seconds(15));
       !s.ok()) {
     return s;
   }
-  PacedWriter writer(backend.NewStub(), test::BackendProcess::write_token(),
+  PacedWriter writer(backend.NewStub(), harness::BackendProcess::write_token(),
                      std::vector<std::string>(Events().begin(), Events().begin() + keys),
                      absl::GetFlag(FLAGS_write_interval));
   writer.WriteEach();

@@ -38,8 +38,8 @@
 #include "common/auth.h"
 #include "common/channel.h"
 #include "podium/v1/scoreboard.grpc.pb.h"
-#include "tests/testing/cluster.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/cluster.h"
+#include "harness/temp_dir.h"
 
 ABSL_FLAG(double, seconds, 30, "measured time; the kill is at 1/3, the revival at 2/3");
 ABSL_FLAG(int, clients, 30, "clients, each subscribing and reading");
@@ -90,9 +90,9 @@ int Main() {
     std::fprintf(stderr, "need --seconds > 0, --clients >= 1 and --victim in 0..2\n");
     return 2;
   }
-  test::ScopedTempDir dir;
-  test::BackendProcess backend(dir.path());
-  test::FrontendCluster frontends(dir.path(), backend.address(), kFrontends, "push");
+  harness::ScopedTempDir dir;
+  harness::BackendProcess backend(dir.path());
+  harness::FrontendCluster frontends(dir.path(), backend.address(), kFrontends, "push");
   for (absl::Status s : {backend.Start(), frontends.StartAll()}) {
     if (!s.ok()) return Fail(s);
   }
@@ -157,7 +157,7 @@ int Main() {
     const absl::Duration pause = absl::Seconds(1) / std::max(1, absl::GetFlag(FLAGS_write_rate));
     for (int64_t i = 0; !stop; ++i) {
       grpc::ClientContext context;
-      AddBearerToken(&context, test::BackendProcess::write_token());
+      AddBearerToken(&context, harness::BackendProcess::write_token());
       v1::RecordScoreRequest request;
       request.set_idempotency_key(absl::StrCat("load-", i));
       request.set_event(kEvent);

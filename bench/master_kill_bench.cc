@@ -44,9 +44,9 @@
 #include "backend/games.h"
 #include "bench/paced_writer.h"
 #include "common/keys.h"
-#include "tests/testing/cluster.h"
-#include "tests/testing/subscriber_fleet.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/cluster.h"
+#include "harness/subscriber_fleet.h"
+#include "harness/temp_dir.h"
 
 ABSL_FLAG(std::string, subscriptions, "1000,10000", "subscription counts to measure");
 ABSL_FLAG(std::string, keys, "1,6", "key counts to measure (subscription i wants key i % K)");
@@ -74,10 +74,10 @@ struct Round {
 };
 
 absl::StatusOr<Round> Measure(int subscriptions, int keys) {
-  test::ScopedTempDir dir;
-  test::BackendProcess backend(dir.path(), {"--verbose=1"});
+  harness::ScopedTempDir dir;
+  harness::BackendProcess backend(dir.path(), {"--verbose=1"});
   if (absl::Status s = backend.Start(); !s.ok()) return s;
-  test::FrontendCluster frontends(dir.path(), backend.address(), 3, "push");
+  harness::FrontendCluster frontends(dir.path(), backend.address(), 3, "push");
   if (absl::Status s = frontends.StartAll(); !s.ok()) return s;
   const int master = frontends.HighestPid();
   if (absl::Status s = frontends.WaitForMaster(frontends.address(master), absl::Seconds(15));
@@ -88,12 +88,12 @@ absl::StatusOr<Round> Measure(int subscriptions, int keys) {
   for (int i = 0; i < frontends.size(); ++i) {
     if (member < 0 || frontends.pid(i) < frontends.pid(member)) member = i;
   }
-  PacedWriter writer(backend.NewStub(), test::BackendProcess::write_token(),
+  PacedWriter writer(backend.NewStub(), harness::BackendProcess::write_token(),
                     std::vector<std::string>(Events().begin(), Events().begin() + keys),
                     absl::GetFlag(FLAGS_write_interval));
   writer.WriteEach();
 
-  test::SubscriberFleet fleet(frontends.address(member), {/*channels=*/64, /*queues=*/16});
+  harness::SubscriberFleet fleet(frontends.address(member), {/*channels=*/64, /*queues=*/16});
   for (int i = 0; i < subscriptions; ++i) {
     v1::SubscribeRequest request;
     request.add_events(Events()[i % keys]);

@@ -45,8 +45,8 @@
 #include "common/channel.h"
 #include "common/server.h"
 #include "podium/v1/scoreboard.grpc.pb.h"
-#include "tests/testing/cluster.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/cluster.h"
+#include "harness/temp_dir.h"
 
 ABSL_FLAG(double, seconds, 1, "measuring time per target, per round");
 ABSL_FLAG(int, rounds, 5,
@@ -280,7 +280,7 @@ Result MeasureWithH2load(const std::string& address, const std::string& event,
   std::filesystem::remove(out);
   std::filesystem::remove(log);
   const std::string method = ReadingBoards() ? "GetBoard" : "GetScore";
-  absl::StatusOr<test::Subprocess> h2load = test::Subprocess::Start(
+  absl::StatusOr<harness::Subprocess> h2load = harness::Subprocess::Start(
       {FindH2load(), "-t1", absl::StrCat("-c", point.clients), absl::StrCat("-m", point.streams),
        absl::StrCat("-D", std::max<int64_t>(1, absl::ToInt64Seconds(duration))), "-d", body,
        "-H", "content-type: application/grpc", "-H", "te: trailers", "--log-file=" + log,
@@ -336,15 +336,15 @@ int Main(const char* self) {
     return 2;
   }
   const absl::Duration duration = absl::Seconds(absl::GetFlag(FLAGS_seconds));
-  test::ScopedTempDir dir;
-  test::BackendProcess backend(dir.path(), bench::GamesFlags(absl::GetFlag(FLAGS_games)));
+  harness::ScopedTempDir dir;
+  harness::BackendProcess backend(dir.path(), bench::GamesFlags(absl::GetFlag(FLAGS_games)));
   if (absl::Status s = backend.Start(); !s.ok()) {
     std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
     return 1;
   }
-  test::FrontendCluster cached(dir.path() + "", backend.address(), 1, "push");
-  test::ScopedTempDir off_dir;
-  test::FrontendCluster uncached(off_dir.path(), backend.address(), 1, "off");
+  harness::FrontendCluster cached(dir.path() + "", backend.address(), 1, "push");
+  harness::ScopedTempDir off_dir;
+  harness::FrontendCluster uncached(off_dir.path(), backend.address(), 1, "off");
   for (absl::Status s : {cached.StartAll(), uncached.StartAll()}) {
     if (!s.ok()) {
       std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
@@ -372,8 +372,8 @@ int Main(const char* self) {
   }
   const std::string reply_file = dir.path() + "/reference_reply.pb";
   std::ofstream(reply_file, std::ios::binary) << answer;
-  const std::string reference = absl::StrCat("127.0.0.1:", test::PickFreePort());
-  absl::StatusOr<test::Subprocess> reference_server = test::StartHealthy(
+  const std::string reference = absl::StrCat("127.0.0.1:", harness::PickFreePort());
+  absl::StatusOr<harness::Subprocess> reference_server = harness::StartHealthy(
       {self, "--reference_listen=" + reference, "--reference_reply=" + reply_file,
        "--read=" + absl::GetFlag(FLAGS_read),
        absl::StrCat("--reference_queues=", absl::GetFlag(FLAGS_reference_queues))},

@@ -19,7 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "bench/measurements.h"
-#include "tests/testing/subprocess.h"
+#include "harness/subprocess.h"
 
 namespace podium::bench {
 namespace {
@@ -172,8 +172,8 @@ absl::StatusOr<std::unique_ptr<RedisFanout>> RedisFanout::Start(const std::strin
     files.rlim_cur = files.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &files);
   }
-  const int port = test::PickFreePort();
-  absl::StatusOr<test::Subprocess> server = test::Subprocess::Start(
+  const int port = harness::PickFreePort();
+  absl::StatusOr<harness::Subprocess> server = harness::Subprocess::Start(
       {redis, "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
        "no", "--maxclients", "20000", "--tcp-backlog", "4096", "--protected-mode", "no",
        "--loglevel", "warning", "--dir", dir},
@@ -201,7 +201,7 @@ absl::StatusOr<std::unique_ptr<RedisFanout>> RedisFanout::Start(const std::strin
   return fanout;
 }
 
-RedisFanout::RedisFanout(test::Subprocess redis, int port, std::string event, std::string team,
+RedisFanout::RedisFanout(harness::Subprocess redis, int port, std::string event, std::string team,
                          int threads, int expected)
     : redis_(std::move(redis)),
       port_(port),

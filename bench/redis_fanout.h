@@ -15,7 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "bench/fanout_targets.h"
-#include "tests/testing/subprocess.h"
+#include "harness/subprocess.h"
 
 namespace podium::bench {
 
@@ -41,11 +41,11 @@ class RedisFanout : public FanoutTarget {
 
  private:
   struct Connection;
-  RedisFanout(test::Subprocess redis, int port, std::string event, std::string team, int threads,
+  RedisFanout(harness::Subprocess redis, int port, std::string event, std::string team, int threads,
               int expected);
   void ReadLoop(int epoll_fd);
 
-  test::Subprocess redis_;
+  harness::Subprocess redis_;
   const int port_;
   const std::string event_, team_;
   const int thread_count_, expected_;

@@ -35,9 +35,9 @@
 #include "common/auth.h"
 #include "common/channel.h"
 #include "podium/store/etcd_records.pb.h"
-#include "tests/testing/cluster.h"
-#include "tests/testing/etcd_cluster.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/cluster.h"
+#include "harness/etcd_cluster.h"
+#include "harness/temp_dir.h"
 
 ABSL_FLAG(std::string, writers, "1,8,32,64", "concurrent writer counts");
 ABSL_FLAG(double, seconds, 3, "measuring time per layer and writer count");
@@ -79,7 +79,7 @@ grpc::Status Write(v1::Backend::Stub* stub, const v1::AwardMedalRequest& request
                    absl::Duration timeout) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  AddBearerToken(&context, test::BackendProcess::write_token());
+  AddBearerToken(&context, harness::BackendProcess::write_token());
   v1::WriteReply reply;
   return stub->AwardMedal(&context, request, &reply);
 }
@@ -164,10 +164,10 @@ void Row(std::ofstream* csv, const char* layer, int writers, const Result& r,
   }
 }
 
-absl::StatusOr<std::unique_ptr<test::BackendProcess>> StartBackend(const std::string& dir,
+absl::StatusOr<std::unique_ptr<harness::BackendProcess>> StartBackend(const std::string& dir,
                                                                    std::vector<std::string> flags) {
   std::filesystem::create_directories(dir);
-  auto backend = std::make_unique<test::BackendProcess>(dir, std::move(flags));
+  auto backend = std::make_unique<harness::BackendProcess>(dir, std::move(flags));
   if (absl::Status s = backend->Start(); !s.ok()) return s;
   return backend;
 }
@@ -179,9 +179,9 @@ int Writes(const std::vector<int>& counts, absl::Duration duration) {
   std::printf("| layer    | writers | writes/s   | p50 ms   | p99 ms   |\n");
   std::printf("|----------|---------|------------|----------|----------|\n");
   for (int writers : counts) {
-    test::ScopedTempDir dir;
-    absl::StatusOr<std::unique_ptr<test::EtcdCluster>> etcd =
-        test::EtcdCluster::Start(3, dir.path() + "/etcd");
+    harness::ScopedTempDir dir;
+    absl::StatusOr<std::unique_ptr<harness::EtcdCluster>> etcd =
+        harness::EtcdCluster::Start(3, dir.path() + "/etcd");
     if (!etcd.ok()) {
       std::fprintf(stderr, "%s\n", std::string(etcd.status().message()).c_str());
       return 1;
@@ -236,7 +236,7 @@ int Writes(const std::vector<int>& counts, absl::Duration duration) {
 }
 
 // The etcd member that leads, by asking each.
-int Leader(const test::EtcdCluster& etcd, EtcdClient& client) {
+int Leader(const harness::EtcdCluster& etcd, EtcdClient& client) {
   for (int i = 0; i < etcd.size(); ++i) {
     if (!etcd.running(i)) continue;
     grpc::ClientContext context;
@@ -253,13 +253,13 @@ int Leader(const test::EtcdCluster& etcd, EtcdClient& client) {
 }
 
 int Failover(int kills) {
-  test::ScopedTempDir dir;
-  absl::StatusOr<std::unique_ptr<test::EtcdCluster>> etcd =
-      test::EtcdCluster::Start(3, dir.path() + "/etcd");
+  harness::ScopedTempDir dir;
+  absl::StatusOr<std::unique_ptr<harness::EtcdCluster>> etcd =
+      harness::EtcdCluster::Start(3, dir.path() + "/etcd");
   if (!etcd.ok()) return 1;
   const std::vector<std::string> flags =
       GamesFlags({"--store=etcd", "--etcd=" + (*etcd)->endpoints()});
-  std::vector<std::unique_ptr<test::BackendProcess>> backends;
+  std::vector<std::unique_ptr<harness::BackendProcess>> backends;
   for (const char* name : {"/b1", "/b2"}) {
     auto backend = StartBackend(dir.path() + name, flags);
     if (!backend.ok()) return 1;
@@ -304,7 +304,7 @@ int Failover(int kills) {
     // restarted last (its reconnection backs off up to a second) before
     // the next kill: what is measured is one backend's death, not two.
     absl::SleepFor(absl::Seconds(1));
-    test::BackendProcess& victim = *backends[round % 2];
+    harness::BackendProcess& victim = *backends[round % 2];
     const absl::Time kill = absl::Now();
     victim.Kill(SIGKILL);
     backend_ms.push_back(resumed_after(kill));

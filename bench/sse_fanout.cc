@@ -21,8 +21,8 @@
 #include "absl/strings/string_view.h"
 #include "bench/measurements.h"
 #include "common/percent_encoding.h"
-#include "tests/testing/http_client.h"
-#include "tests/testing/subprocess.h"
+#include "harness/http_client.h"
+#include "harness/subprocess.h"
 
 namespace podium::bench {
 namespace {
@@ -55,11 +55,11 @@ absl::StatusOr<std::unique_ptr<SseFanout>> SseFanout::Start(
   const std::string own_dir = absl::StrCat(dir, "/sse-", ++started);
   std::error_code ignored;
   std::filesystem::create_directories(own_dir, ignored);
-  const std::string http_address = absl::StrCat("127.0.0.1:", test::PickFreePort());
+  const std::string http_address = absl::StrCat("127.0.0.1:", harness::PickFreePort());
   std::vector<std::string> flags = {"--http_listen=" + http_address};
   flags.insert(flags.end(), frontend_flags.begin(), frontend_flags.end());
   auto frontend =
-      std::make_unique<test::FrontendCluster>(own_dir, backend_address, 1, "push", flags);
+      std::make_unique<harness::FrontendCluster>(own_dir, backend_address, 1, "push", flags);
   if (absl::Status s = frontend->StartAll(); !s.ok()) return s;
   if (absl::Status s = frontend->WaitForMaster(frontend->address(0), absl::Seconds(15)); !s.ok()) {
     return s;
@@ -67,10 +67,10 @@ absl::StatusOr<std::unique_ptr<SseFanout>> SseFanout::Start(
   // One read of the event over HTTP: the HTTP plane answers, and the
   // frontend has the games' names before the streams ask for the event.
   const std::string path = "/api/events/" + PercentEncode(event);
-  absl::StatusOr<test::HttpResponse> read;
+  absl::StatusOr<harness::HttpResponse> read;
   for (const absl::Time deadline = absl::Now() + absl::Seconds(10); absl::Now() < deadline;
        absl::SleepFor(absl::Milliseconds(50))) {
-    read = test::HttpGet(http_address, path, {}, absl::Seconds(5));
+    read = harness::HttpGet(http_address, path, {}, absl::Seconds(5));
     if (read.ok() && read->status == 200) break;
   }
   if (!read.ok()) return read.status();
@@ -83,7 +83,7 @@ absl::StatusOr<std::unique_ptr<SseFanout>> SseFanout::Start(
                                                   writes));
 }
 
-SseFanout::SseFanout(std::unique_ptr<test::FrontendCluster> frontend, std::string http_address,
+SseFanout::SseFanout(std::unique_ptr<harness::FrontendCluster> frontend, std::string http_address,
                      v1::Backend::Stub* backend, std::string event, std::string team, int expected,
                      int* writes)
     : frontend_(std::move(frontend)),

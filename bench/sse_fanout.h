@@ -29,7 +29,7 @@
 
 #include "absl/status/statusor.h"
 #include "bench/fanout_targets.h"
-#include "tests/testing/cluster.h"
+#include "harness/cluster.h"
 
 namespace podium::bench {
 
@@ -60,7 +60,7 @@ class SseFanout : public FanoutTarget {
 
  private:
   struct Connection;
-  SseFanout(std::unique_ptr<test::FrontendCluster> frontend, std::string http_address,
+  SseFanout(std::unique_ptr<harness::FrontendCluster> frontend, std::string http_address,
             v1::Backend::Stub* backend, std::string event, std::string team, int expected,
             int* writes);
   // The one thread: connects (at most kConnecting at a time without their
@@ -70,7 +70,7 @@ class SseFanout : public FanoutTarget {
   void Read(Connection* connection);
   void Fail(const std::string& why);
 
-  std::unique_ptr<test::FrontendCluster> frontend_;
+  std::unique_ptr<harness::FrontendCluster> frontend_;
   const std::string http_address_;
   v1::Backend::Stub* const backend_;
   const std::string event_, team_, request_;

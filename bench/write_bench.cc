@@ -22,8 +22,8 @@
 #include "absl/strings/str_split.h"
 #include "backend/sqlite_store.h"
 #include "common/auth.h"
-#include "tests/testing/cluster.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/cluster.h"
+#include "harness/temp_dir.h"
 
 ABSL_FLAG(double, seconds, 5, "measuring time per configuration");
 ABSL_FLAG(std::string, writers, "1,8,32", "concurrent writer counts");
@@ -108,8 +108,8 @@ int Main() {
   std::printf("|-------|---------|------------|----------|----------|\n");
 
   for (int writers : counts) {
-    test::ScopedTempDir dir;
-    test::BackendProcess backend(dir.path());
+    harness::ScopedTempDir dir;
+    harness::BackendProcess backend(dir.path());
     if (absl::Status s = backend.Start(); !s.ok()) {
       std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
       return 1;
@@ -118,14 +118,14 @@ int Main() {
     auto stub = v1::Backend::NewStub(channel);
     Result r = Measure(writers, duration, [&](int w, int64_t i) {
       grpc::ClientContext context;
-      AddBearerToken(&context, test::BackendProcess::write_token());
+      AddBearerToken(&context, harness::BackendProcess::write_token());
       v1::WriteReply reply;
       return stub->AwardMedal(&context, Award(w, i), &reply).ok();
     });
     Report("grpc", writers, r, &csv);
   }
   for (int writers : counts) {
-    test::ScopedTempDir dir;
+    harness::ScopedTempDir dir;
     absl::StatusOr<std::unique_ptr<SqliteStore>> store =
         SqliteStore::Open(dir.path() + "/bench.db", Games::Default());
     if (!store.ok()) return 1;

@@ -12,8 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/testing/cluster.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/cluster.h"
+#include "harness/temp_dir.h"
 
 namespace podium::test {
 namespace {
@@ -37,8 +37,8 @@ bool WaitForHead(v1::Backend::Stub* stub, int64_t seq, absl::Duration timeout) {
 }
 
 TEST(BackendCrashTest, ReplayedAwardsSurviveTwoKillsExactlyOnce) {
-  ScopedTempDir dir;
-  BackendProcess backend(dir.path());
+  harness::ScopedTempDir dir;
+  harness::BackendProcess backend(dir.path());
   ASSERT_TRUE(backend.Start().ok()) << backend.log();
 
   const std::vector<std::string> teams = {"Gauls", "Romans", "Britons", "Egyptians"};
@@ -55,8 +55,8 @@ TEST(BackendCrashTest, ReplayedAwardsSurviveTwoKillsExactlyOnce) {
     }
   }
   const std::string bard_log = dir.path() + "/bard.log";
-  absl::StatusOr<Subprocess> bard = Subprocess::Start(
-      {BinaryPath("bard/podium-bard"), "--backend=" + backend.address(),
+  absl::StatusOr<harness::Subprocess> bard = harness::Subprocess::Start(
+      {harness::BinaryPath("bard/podium-bard"), "--backend=" + backend.address(),
        "--write_token_file=" + backend.token_file(), "replay", replay},
       bard_log);
   ASSERT_TRUE(bard.ok()) << bard.status();
@@ -65,7 +65,7 @@ TEST(BackendCrashTest, ReplayedAwardsSurviveTwoKillsExactlyOnce) {
   for (int64_t kill_at : {400, 1000}) {
     ASSERT_TRUE(WaitForHead(stub.get(), kill_at, absl::Seconds(60)))
         << "backend never reached seq " << kill_at << "\n"
-        << ReadFileOrEmpty(bard_log);
+        << harness::ReadFileOrEmpty(bard_log);
     ASSERT_TRUE(bard->running()) << "the bard finished before kill at " << kill_at;
     backend.Kill(SIGKILL);
     ASSERT_TRUE(backend.Start().ok()) << backend.log();
@@ -73,7 +73,7 @@ TEST(BackendCrashTest, ReplayedAwardsSurviveTwoKillsExactlyOnce) {
   absl::StatusOr<int> exit = bard->Wait(absl::Seconds(120));
   ASSERT_TRUE(exit.ok()) << exit.status();
   ASSERT_TRUE(WIFEXITED(*exit) && WEXITSTATUS(*exit) == 0)
-      << "bard failed:\n" << ReadFileOrEmpty(bard_log);
+      << "bard failed:\n" << harness::ReadFileOrEmpty(bard_log);
 
   stub = backend.NewStub();
   grpc::ClientContext context;
@@ -105,7 +105,7 @@ TEST(BackendCrashTest, ReplayedAwardsSurviveTwoKillsExactlyOnce) {
   }
   EXPECT_EQ(next - 1, kAwards);
   // The kills really hit the replay mid-stream: the bard had to retry.
-  EXPECT_THAT(ReadFileOrEmpty(bard_log), ::testing::HasSubstr("retry"));
+  EXPECT_THAT(harness::ReadFileOrEmpty(bard_log), ::testing::HasSubstr("retry"));
 }
 
 }  // namespace

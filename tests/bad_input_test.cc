@@ -14,8 +14,8 @@
 #include "common/health.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/testing/cluster.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/cluster.h"
+#include "harness/temp_dir.h"
 
 namespace podium::test {
 namespace {
@@ -64,21 +64,21 @@ class BadInputTest : public ::testing::Test {
   }
 
   std::pair<int, std::string> RunBard(const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {BinaryPath("bard/podium-bard"),
+    std::vector<std::string> argv = {harness::BinaryPath("bard/podium-bard"),
                                      "--backend=" + backend_.address(),
                                      "--write_token_file=" + backend_.token_file()};
     argv.insert(argv.end(), args.begin(), args.end());
     const std::string log = dir_.path() + "/bard.log";
     std::remove(log.c_str());
-    absl::StatusOr<Subprocess> bard = Subprocess::Start(argv, log);
+    absl::StatusOr<harness::Subprocess> bard = harness::Subprocess::Start(argv, log);
     EXPECT_TRUE(bard.ok());
     absl::StatusOr<int> status = bard->Wait(absl::Seconds(60));
     EXPECT_TRUE(status.ok());
-    return {WIFEXITED(*status) ? WEXITSTATUS(*status) : -1, ReadFileOrEmpty(log)};
+    return {WIFEXITED(*status) ? WEXITSTATUS(*status) : -1, harness::ReadFileOrEmpty(log)};
   }
 
-  ScopedTempDir dir_;
-  BackendProcess backend_{dir_.path()};
+  harness::ScopedTempDir dir_;
+  harness::BackendProcess backend_{dir_.path()};
   std::unique_ptr<v1::Backend::Stub> stub_;
   v1::Board before_;
 };
@@ -238,23 +238,23 @@ TEST_F(BadInputTest, ExitStatusesFollowTheDocs) {
   for (const char* binary : {"backend/podium-backend", "frontend/podium-frontend",
                              "client/podium-client", "tools/chaos/chaos_main"}) {
     const std::string log = dir_.path() + "/help.log";
-    absl::StatusOr<Subprocess> process =
-        Subprocess::Start({BinaryPath(binary), "--help"}, log);
+    absl::StatusOr<harness::Subprocess> process =
+        harness::Subprocess::Start({harness::BinaryPath(binary), "--help"}, log);
     ASSERT_TRUE(process.ok()) << binary;
     absl::StatusOr<int> status = process->Wait(absl::Seconds(30));
     ASSERT_TRUE(status.ok()) << binary;
     EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << binary;
-    EXPECT_THAT(ReadFileOrEmpty(log), HasSubstr("Flags from")) << binary;
+    EXPECT_THAT(harness::ReadFileOrEmpty(log), HasSubstr("Flags from")) << binary;
   }
 }
 
 TEST_F(BadInputTest, ASecondServerOnTheSamePortRefusesToStart) {
   // gRPC's default SO_REUSEPORT would let it bind and answer every other
   // read from its own database.
-  ScopedTempDir other_dir;
+  harness::ScopedTempDir other_dir;
   const std::string log = other_dir.path() + "/second.log";
-  absl::StatusOr<Subprocess> process = Subprocess::Start(
-      {BinaryPath("backend/podium-backend"), "--listen=" + backend_.address(),
+  absl::StatusOr<harness::Subprocess> process = harness::Subprocess::Start(
+      {harness::BinaryPath("backend/podium-backend"), "--listen=" + backend_.address(),
        "--db=" + other_dir.path() + "/other.db",
        "--write_token_file=" + backend_.token_file()},
       log);
@@ -262,7 +262,7 @@ TEST_F(BadInputTest, ASecondServerOnTheSamePortRefusesToStart) {
   absl::StatusOr<int> status = process->Wait(absl::Seconds(30));
   ASSERT_TRUE(status.ok()) << "the second backend kept running";
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 1);
-  EXPECT_THAT(ReadFileOrEmpty(log),
+  EXPECT_THAT(harness::ReadFileOrEmpty(log),
               HasSubstr(absl::StrCat("cannot listen on '", backend_.address(),
                                      "': the port is already in use")));
   ExpectUnchangedAndServing();
@@ -283,10 +283,10 @@ TEST_F(BadInputTest, BardReportsServerErrorsWithStatusAndExitCode) {
 }
 
 TEST(BadGamesFileTest, BackendRefusesToStartAndSaysWhere) {
-  ScopedTempDir dir;
+  harness::ScopedTempDir dir;
   const std::string games = dir.path() + "/games.txt";
   std::ofstream(games) << "team Gauls\nteam Gauls\nevent x\n";
-  BackendProcess backend(dir.path(), {"--games=" + games});
+  harness::BackendProcess backend(dir.path(), {"--games=" + games});
   absl::Status started = backend.Start();
   ASSERT_FALSE(started.ok());
   EXPECT_THAT(started.message(), HasSubstr("exited"));

@@ -16,10 +16,10 @@
 #include "common/auth.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/testing/cluster.h"
+#include "harness/cluster.h"
 #include "tests/testing/in_process_backend.h"
-#include "tests/testing/subprocess.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/subprocess.h"
+#include "harness/temp_dir.h"
 
 namespace podium {
 namespace {
@@ -77,7 +77,7 @@ class BardWriterTest : public ::testing::Test {
     return tally.ok() ? tally->gold() : -1;
   }
 
-  test::ScopedTempDir dir_;
+  harness::ScopedTempDir dir_;
   std::unique_ptr<test::InProcessBackend> backend_;
 };
 
@@ -164,7 +164,7 @@ TEST_F(BardWriterTest, UnknownTeamIsNotFoundWithTheBackendsMessage) {
 }
 
 TEST_F(BardWriterTest, RetriesUntilTheBackendComesUpAndAppliesOnce) {
-  const int port = test::PickFreePort();
+  const int port = harness::PickFreePort();
   BardWriterOptions options;
   options.retry_budget = absl::Seconds(30);  // bounds the test
   options.max_backoff = absl::Milliseconds(200);
@@ -210,8 +210,8 @@ TEST_F(BardWriterTest, SameChannelRecoversAfterTheBackendRestarts) {
 // nothing else in the bard's process wakes its channel, so this shows the
 // channel itself reconnects promptly.
 TEST(BardWriterProcessTest, ReconnectsSoonToABackendProcessRestartedAfterKill) {
-  test::ScopedTempDir dir;
-  test::BackendProcess backend(dir.path());
+  harness::ScopedTempDir dir;
+  harness::BackendProcess backend(dir.path());
   ASSERT_TRUE(backend.Start().ok()) << backend.log();
   absl::StatusOr<std::string> token = ReadTokenFile(backend.token_file());
   ASSERT_TRUE(token.ok()) << token.status();
@@ -246,7 +246,7 @@ TEST(BardWriterProcessTest, ReconnectsSoonToABackendProcessRestartedAfterKill) {
 TEST_F(BardWriterTest, GivesUpWithTheLastErrorWhenTheBudgetIsSpent) {
   BardWriterOptions options;
   options.retry_budget = absl::Milliseconds(300);
-  BardWriter writer(absl::StrCat("127.0.0.1:", test::PickFreePort()), kToken,
+  BardWriter writer(absl::StrCat("127.0.0.1:", harness::PickFreePort()), kToken,
                     options);
   absl::StatusOr<v1::WriteReply> reply = writer.AwardMedal(Gold("Gauls", ""));
   EXPECT_EQ(reply.status().code(), absl::StatusCode::kUnavailable);
@@ -259,7 +259,7 @@ TEST_F(BardWriterTest, KeepsTryingUntilTheWholeBudgetIsSpent) {
   // is cut short instead, so the backend gets the whole budget to return.
   BardWriterOptions options;
   options.retry_budget = absl::Seconds(2);
-  BardWriter writer(absl::StrCat("127.0.0.1:", test::PickFreePort()), kToken,
+  BardWriter writer(absl::StrCat("127.0.0.1:", harness::PickFreePort()), kToken,
                     options);
   const absl::Time start = absl::Now();
   absl::StatusOr<v1::WriteReply> reply = writer.AwardMedal(Gold("Gauls", ""));
@@ -272,7 +272,7 @@ TEST_F(BardWriterTest, StopEndsRetryingWithCancelled) {
   stop.Notify();
   BardWriterOptions options;
   options.stop = &stop;
-  BardWriter writer(absl::StrCat("127.0.0.1:", test::PickFreePort()), kToken,
+  BardWriter writer(absl::StrCat("127.0.0.1:", harness::PickFreePort()), kToken,
                     options);
   absl::StatusOr<v1::WriteReply> reply = writer.AwardMedal(Gold("Gauls", ""));
   EXPECT_EQ(reply.status().code(), absl::StatusCode::kCancelled);

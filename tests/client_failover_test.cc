@@ -22,8 +22,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/client_testing.h"
-#include "tests/testing/cluster.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/cluster.h"
+#include "harness/temp_dir.h"
 
 namespace podium::test {
 namespace {
@@ -102,9 +102,9 @@ class ClientFailoverTest : public ::testing::Test {
     return false;
   }
 
-  ScopedTempDir dir_;
-  BackendProcess backend_{dir_.path()};
-  FrontendCluster frontends_{dir_.path(), backend_.address(), 3, "push"};
+  harness::ScopedTempDir dir_;
+  harness::BackendProcess backend_{dir_.path()};
+  harness::FrontendCluster frontends_{dir_.path(), backend_.address(), 3, "push"};
   int writes_ = 0;
 };
 
@@ -304,10 +304,10 @@ TEST_F(ClientFailoverTest, EveryFrontendDownIsUnavailableNamingThem) {
 // brings the tier up one at a time: the client learns of them while at
 // home, and fails over to them when the only frontend it was given dies.
 TEST(LateFrontendsTest, AClientPlacedOnALoneFrontendLearnsOfLaterOnesAndFailsOverToThem) {
-  ScopedTempDir dir;
-  BackendProcess backend(dir.path());
+  harness::ScopedTempDir dir;
+  harness::BackendProcess backend(dir.path());
   ASSERT_TRUE(backend.Start().ok()) << backend.log();
-  FrontendCluster frontends(dir.path(), backend.address(), 3, "push");
+  harness::FrontendCluster frontends(dir.path(), backend.address(), 3, "push");
   ASSERT_TRUE(frontends.Start(0).ok()) << frontends.log(0);
   ASSERT_TRUE(frontends.WaitForMaster(frontends.address(0), absl::Seconds(15)).ok())
       << frontends.log(0);

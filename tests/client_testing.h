@@ -24,7 +24,7 @@
 
 namespace podium::test {
 
-// Writes with the test token ("test-token", see tests/testing/cluster.h).
+// Writes with the test token ("test-token", see harness/cluster.h).
 // Each call returns the write's change, or one with seq 0 on failure.
 class BackendWriter {
  public:

@@ -14,9 +14,9 @@
 #include "common/auth.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/testing/cluster.h"
-#include "tests/testing/etcd_cluster.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/cluster.h"
+#include "harness/etcd_cluster.h"
+#include "harness/temp_dir.h"
 
 namespace podium::test {
 namespace {
@@ -24,14 +24,14 @@ namespace {
 using ::testing::HasSubstr;
 
 TEST(ConvergenceTest, APausedMemberDisagreesByNameAndAgreesOnceItCatchesUp) {
-  ScopedTempDir dir;
-  absl::StatusOr<std::unique_ptr<EtcdCluster>> etcd = EtcdCluster::Start(3, dir.path());
+  harness::ScopedTempDir dir;
+  absl::StatusOr<std::unique_ptr<harness::EtcdCluster>> etcd = harness::EtcdCluster::Start(3, dir.path());
   ASSERT_TRUE(etcd.ok()) << etcd.status();
   const std::vector<std::string> store = {"--store=etcd", "--etcd=" + (*etcd)->endpoints()};
-  std::vector<std::unique_ptr<BackendProcess>> backends;
+  std::vector<std::unique_ptr<harness::BackendProcess>> backends;
   for (const char* name : {"/b1", "/b2"}) {
     std::filesystem::create_directories(dir.path() + name);
-    backends.push_back(std::make_unique<BackendProcess>(dir.path() + name, store));
+    backends.push_back(std::make_unique<harness::BackendProcess>(dir.path() + name, store));
     ASSERT_TRUE(backends.back()->Start().ok()) << backends.back()->log();
   }
   std::vector<std::unique_ptr<v1::Backend::Stub>> stubs;
@@ -42,7 +42,7 @@ TEST(ConvergenceTest, APausedMemberDisagreesByNameAndAgreesOnceItCatchesUp) {
   }
   auto award = [&](int i) {
     grpc::ClientContext context;
-    AddBearerToken(&context, BackendProcess::write_token());
+    AddBearerToken(&context, harness::BackendProcess::write_token());
     v1::AwardMedalRequest request;
     request.set_idempotency_key(absl::StrCat("a", i));
     request.set_team("Gauls");

@@ -4,8 +4,8 @@
 #include <signal.h>
 
 #include "gtest/gtest.h"
-#include "tests/testing/cluster.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/cluster.h"
+#include "harness/temp_dir.h"
 
 namespace podium::test {
 namespace {
@@ -20,9 +20,9 @@ class ElectionTest : public ::testing::TestWithParam<const char*> {
   // Generous: this checks who wins, not how fast (bench/ measures that).
   static constexpr absl::Duration kAgreement = absl::Seconds(15);
 
-  ScopedTempDir dir_;
-  BackendProcess backend_{dir_.path()};
-  FrontendCluster frontends_{dir_.path(), backend_.address(), 3, GetParam()};
+  harness::ScopedTempDir dir_;
+  harness::BackendProcess backend_{dir_.path()};
+  harness::FrontendCluster frontends_{dir_.path(), backend_.address(), 3, GetParam()};
 };
 
 TEST_P(ElectionTest, HighestPidWinsThenNextOnKillThenRevivedTakesOver) {

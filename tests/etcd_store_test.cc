@@ -15,8 +15,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/store_requests.h"
-#include "tests/testing/etcd_cluster.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/etcd_cluster.h"
+#include "harness/temp_dir.h"
 
 namespace podium {
 namespace {
@@ -28,8 +28,8 @@ using ::testing::HasSubstr;
 class EtcdStoreTest : public ::testing::Test {
  protected:
   void StartCluster(int members) {
-    absl::StatusOr<std::unique_ptr<test::EtcdCluster>> etcd =
-        test::EtcdCluster::Start(members, dir_.path());
+    absl::StatusOr<std::unique_ptr<harness::EtcdCluster>> etcd =
+        harness::EtcdCluster::Start(members, dir_.path());
     ASSERT_TRUE(etcd.ok()) << etcd.status();
     etcd_ = *std::move(etcd);
   }
@@ -44,8 +44,8 @@ class EtcdStoreTest : public ::testing::Test {
     return store.ok() ? *std::move(store) : nullptr;
   }
 
-  test::ScopedTempDir dir_;
-  std::unique_ptr<test::EtcdCluster> etcd_;
+  harness::ScopedTempDir dir_;
+  std::unique_ptr<harness::EtcdCluster> etcd_;
 };
 
 // Waits until `store` has applied `seq` (its watch delivered it).
@@ -295,7 +295,7 @@ TEST_F(EtcdStoreTest, ABackendOpenedAfterACompactionReadsTheRestAndSaysWhatIsGon
 }
 
 TEST_F(EtcdStoreTest, NoMemberAnsweringIsAClearErrorNamingThem) {
-  const int port = test::PickFreePort();
+  const int port = harness::PickFreePort();
   absl::StatusOr<std::unique_ptr<EtcdClient>> client =
       EtcdClient::Connect(absl::StrCat("127.0.0.1:", port), absl::Milliseconds(300));
   ASSERT_TRUE(client.ok());

@@ -19,9 +19,9 @@
 #include "common/keys.h"
 #include "gtest/gtest.h"
 #include "tests/client_testing.h"
-#include "tests/testing/cluster.h"
-#include "tests/testing/subscriber_fleet.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/cluster.h"
+#include "harness/subscriber_fleet.h"
+#include "harness/temp_dir.h"
 
 namespace podium::test {
 namespace {
@@ -52,10 +52,10 @@ std::map<std::string, std::vector<int64_t>> ChangeLog(v1::Backend::Stub* backend
 // What is wrong with one stream's receipts, or "": per key strictly
 // increasing from the snapshot, every logged change after it delivered
 // unless the update that skipped it says conflated, ending on the last.
-std::string Check(const std::vector<Receipt>& receipts,
+std::string Check(const std::vector<harness::Receipt>& receipts,
                   const std::map<std::string, std::vector<int64_t>>& log) {
   std::map<std::string, int64_t> last;
-  for (const Receipt& r : receipts) {
+  for (const harness::Receipt& r : receipts) {
     auto previous = last.find(r.key);
     if (previous == last.end()) {
       if (!r.snapshot) return absl::StrCat(r.key, ": first update ", r.seq, " is no snapshot");
@@ -92,7 +92,7 @@ std::map<std::string, std::vector<int64_t>> LogOfStream(
   return mine;
 }
 
-// The last seq of every key, for SubscriberFleet::WaitForSeqs.
+// The last seq of every key, for harness::SubscriberFleet::WaitForSeqs.
 std::vector<std::pair<std::string, int64_t>> Finals(
     const std::map<std::string, std::vector<int64_t>>& log) {
   std::vector<std::pair<std::string, int64_t>> finals;
@@ -101,7 +101,7 @@ std::vector<std::pair<std::string, int64_t>> Finals(
 }
 
 // ChangesSince calls the backend served so far (it logs each at --verbose=1).
-size_t ChangesSinceCalls(const BackendProcess& backend) {
+size_t ChangesSinceCalls(const harness::BackendProcess& backend) {
   const std::string log = backend.log();
   size_t n = 0;
   for (size_t at = 0; (at = log.find("ChangesSince after=", at)) != std::string::npos; ++at) ++n;
@@ -109,10 +109,10 @@ size_t ChangesSinceCalls(const BackendProcess& backend) {
 }
 
 TEST(FailoverAtScaleTest, AMasterKillWithThousandsOfSubscriptionsLosesNoChange) {
-  ScopedTempDir dir;
-  BackendProcess backend(dir.path(), {"--verbose=1"});  // logs each ChangesSince
+  harness::ScopedTempDir dir;
+  harness::BackendProcess backend(dir.path(), {"--verbose=1"});  // logs each ChangesSince
   ASSERT_TRUE(backend.Start().ok()) << backend.log();
-  FrontendCluster frontends(dir.path(), backend.address(), 3, "push");
+  harness::FrontendCluster frontends(dir.path(), backend.address(), 3, "push");
   ASSERT_EQ(frontends.StartAll(), absl::OkStatus());
   const int master = frontends.HighestPid();
   ASSERT_TRUE(frontends.WaitForMaster(frontends.address(master), absl::Seconds(15)).ok());
@@ -125,7 +125,7 @@ TEST(FailoverAtScaleTest, AMasterKillWithThousandsOfSubscriptionsLosesNoChange) 
   for (const std::string& event : kEvents)
     ASSERT_GT(writer.RecordScore(event, "Gauls", 1).seq(), 0);
 
-  SubscriberFleet fleet(frontends.address(member), SubscriberFleet::Options{});
+  harness::SubscriberFleet fleet(frontends.address(member), harness::SubscriberFleet::Options{});
   for (int i = 0; i < kSubscriptions; ++i) {
     v1::SubscribeRequest request;
     request.add_events(kEvents[0]);
@@ -182,10 +182,10 @@ TEST(FailoverAtScaleTest, AMasterKillWithThousandsOfSubscriptionsLosesNoChange) 
 // resumes from its recent changes or one shared read, never a backend read
 // each, and every stream continues exactly where it left off.
 TEST(FailoverAtScaleTest, ADeadFrontendsClientsResumeAtASurvivorWithoutLoss) {
-  ScopedTempDir dir;
-  BackendProcess backend(dir.path(), {"--verbose=1"});  // logs each ChangesSince
+  harness::ScopedTempDir dir;
+  harness::BackendProcess backend(dir.path(), {"--verbose=1"});  // logs each ChangesSince
   ASSERT_TRUE(backend.Start().ok()) << backend.log();
-  FrontendCluster frontends(dir.path(), backend.address(), 3, "push");
+  harness::FrontendCluster frontends(dir.path(), backend.address(), 3, "push");
   ASSERT_EQ(frontends.StartAll(), absl::OkStatus());
   const int master = frontends.HighestPid();
   ASSERT_TRUE(frontends.WaitForMaster(frontends.address(master), absl::Seconds(15)).ok());
@@ -203,11 +203,11 @@ TEST(FailoverAtScaleTest, ADeadFrontendsClientsResumeAtASurvivorWithoutLoss) {
     return r;
   };
   // The survivor's own subscribers, as it has them before the storm.
-  SubscriberFleet local(frontends.address(survivor), SubscriberFleet::Options{2, 2});
+  harness::SubscriberFleet local(frontends.address(survivor), harness::SubscriberFleet::Options{2, 2});
   for (int i = 0; i < 10; ++i) local.Add(request(i, 0));
   ASSERT_TRUE(local.WaitForSnapshots(absl::Seconds(30)).ok());
   auto doomed =
-      std::make_unique<SubscriberFleet>(frontends.address(victim), SubscriberFleet::Options{});
+      std::make_unique<harness::SubscriberFleet>(frontends.address(victim), harness::SubscriberFleet::Options{});
   for (int i = 0; i < kSubscriptions; ++i) doomed->Add(request(i, 0));
   ASSERT_TRUE(doomed->WaitForSnapshots(absl::Seconds(60)).ok());
 
@@ -222,15 +222,15 @@ TEST(FailoverAtScaleTest, ADeadFrontendsClientsResumeAtASurvivorWithoutLoss) {
   absl::SleepFor(absl::Milliseconds(300));
   frontends.Kill(victim, SIGKILL);
   // What each stream had when its frontend died: the resume point.
-  std::vector<std::vector<Receipt>> before(kSubscriptions);
+  std::vector<std::vector<harness::Receipt>> before(kSubscriptions);
   std::vector<int64_t> resume(kSubscriptions, 0);
   for (int i = 0; i < kSubscriptions; ++i) {
     before[i] = doomed->receipts(i);
-    for (const Receipt& r : before[i]) resume[i] = std::max(resume[i], r.seq);
+    for (const harness::Receipt& r : before[i]) resume[i] = std::max(resume[i], r.seq);
   }
   doomed.reset();
   const size_t replays_before = ChangesSinceCalls(backend);
-  SubscriberFleet resumed(frontends.address(survivor), SubscriberFleet::Options{});
+  harness::SubscriberFleet resumed(frontends.address(survivor), harness::SubscriberFleet::Options{});
   for (int i = 0; i < kSubscriptions; ++i) resumed.Add(request(i, resume[i]));
   absl::SleepFor(absl::Milliseconds(500));
   stop = true;
@@ -246,8 +246,8 @@ TEST(FailoverAtScaleTest, ADeadFrontendsClientsResumeAtASurvivorWithoutLoss) {
   for (int i = 0; i < kSubscriptions; ++i) {
     // Both streams together, as the client's filter sees them: the
     // resumed one continues where the dead one stopped.
-    std::vector<Receipt> all = before[i];
-    for (const Receipt& r : resumed.receipts(i)) all.push_back(r);
+    std::vector<harness::Receipt> all = before[i];
+    for (const harness::Receipt& r : resumed.receipts(i)) all.push_back(r);
     const std::string problem = Check(all, LogOfStream(i, log));
     if (!problem.empty() && wrong++ == 0) first = absl::StrCat("stream ", i, ": ", problem);
   }

@@ -19,12 +19,12 @@ using ::testing::HasSubstr;
 using FanBoardHttpTest = HttpPlaneTest;
 
 TEST_F(FanBoardHttpTest, APostReachesEveryFrontendsStreamAndAnOperatorsRemovalToo) {
-  absl::StatusOr<std::unique_ptr<SseStream>> stream =
-      SseStream::Open(http_[1], "/api/stream?fans=javelin");
+  absl::StatusOr<std::unique_ptr<harness::SseStream>> stream =
+      harness::SseStream::Open(http_[1], "/api/stream?fans=javelin");
   ASSERT_TRUE(stream.ok()) << stream.status();
   ASSERT_TRUE(NextUpdate(stream->get()).snapshot());
 
-  absl::StatusOr<HttpResponse> posted = PostAs(http_[0], "Ann", "<img src=x onerror=alert(1)>");
+  absl::StatusOr<harness::HttpResponse> posted = PostAs(http_[0], "Ann", "<img src=x onerror=alert(1)>");
   ASSERT_TRUE(posted.ok()) << posted.status();
   ASSERT_EQ(posted->status, 201) << posted->body;
   const v1::FanPostReply reply = FromJson<v1::FanPostReply>(posted->body);
@@ -36,20 +36,20 @@ TEST_F(FanBoardHttpTest, APostReachesEveryFrontendsStreamAndAnOperatorsRemovalTo
   ASSERT_EQ(update.change().fans().posts_size(), 1);
   EXPECT_EQ(update.change().fans().posts(0).id(), reply.seq());
 
-  absl::StatusOr<HttpResponse> board = HttpGet(http_[1], "/api/events/javelin/posts");
+  absl::StatusOr<harness::HttpResponse> board = harness::HttpGet(http_[1], "/api/events/javelin/posts");
   ASSERT_TRUE(board.ok());
   EXPECT_EQ(FromJson<v1::FanBoard>(board->body).posts_size(), 1);
 
   const std::string post_path = absl::StrCat("/api/events/javelin/posts/", reply.seq());
-  absl::StatusOr<HttpResponse> anonymous = HttpSend(http_[0], "DELETE", post_path);
+  absl::StatusOr<harness::HttpResponse> anonymous = harness::HttpSend(http_[0], "DELETE", post_path);
   ASSERT_TRUE(anonymous.ok());
   EXPECT_EQ(anonymous->status, 401) << anonymous->body;
-  absl::StatusOr<HttpResponse> wrong =
-      HttpSend(http_[0], "DELETE", post_path, {"Authorization: Bearer not-the-token"});
+  absl::StatusOr<harness::HttpResponse> wrong =
+      harness::HttpSend(http_[0], "DELETE", post_path, {"Authorization: Bearer not-the-token"});
   ASSERT_TRUE(wrong.ok());
   EXPECT_EQ(wrong->status, 403) << wrong->body;
-  absl::StatusOr<HttpResponse> removed = HttpSend(
-      http_[0], "DELETE", post_path, {"Authorization: Bearer " + BackendProcess::write_token()});
+  absl::StatusOr<harness::HttpResponse> removed = harness::HttpSend(
+      http_[0], "DELETE", post_path, {"Authorization: Bearer " + harness::BackendProcess::write_token()});
   ASSERT_TRUE(removed.ok());
   EXPECT_EQ(removed->status, 200) << removed->body;
 
@@ -57,19 +57,19 @@ TEST_F(FanBoardHttpTest, APostReachesEveryFrontendsStreamAndAnOperatorsRemovalTo
   ASSERT_TRUE(update.change().has_fans());
   EXPECT_EQ(update.change().fans().posts_size(), 0);
   EXPECT_GT(update.change().seq(), reply.seq());
-  absl::StatusOr<HttpResponse> gone = HttpSend(
-      http_[0], "DELETE", post_path, {"Authorization: Bearer " + BackendProcess::write_token()});
+  absl::StatusOr<harness::HttpResponse> gone = harness::HttpSend(
+      http_[0], "DELETE", post_path, {"Authorization: Bearer " + harness::BackendProcess::write_token()});
   ASSERT_TRUE(gone.ok());
   EXPECT_EQ(gone->status, 404) << gone->body;
 }
 
 TEST_F(FanBoardHttpTest, PostsAreLimitedPerAddressAndPerAuthorWithRetryAfter) {
   for (int i = 0; i < 5; ++i) {
-    absl::StatusOr<HttpResponse> ok = PostAs(http_[0], absl::StrCat("Fan", i), "hi", "10.0.0.1");
+    absl::StatusOr<harness::HttpResponse> ok = PostAs(http_[0], absl::StrCat("Fan", i), "hi", "10.0.0.1");
     ASSERT_TRUE(ok.ok());
     ASSERT_EQ(ok->status, 201) << ok->body;
   }
-  absl::StatusOr<HttpResponse> address = PostAs(http_[0], "Another", "hi", "10.0.0.1");
+  absl::StatusOr<harness::HttpResponse> address = PostAs(http_[0], "Another", "hi", "10.0.0.1");
   ASSERT_TRUE(address.ok());
   EXPECT_EQ(address->status, 429) << address->body;
   EXPECT_THAT(address->body, HasSubstr("from this address"));
@@ -78,11 +78,11 @@ TEST_F(FanBoardHttpTest, PostsAreLimitedPerAddressAndPerAuthorWithRetryAfter) {
   EXPECT_GE(retry_after, 1);
 
   for (int i = 0; i < 5; ++i) {
-    absl::StatusOr<HttpResponse> ok = PostAs(http_[0], "Chatty", "hi", absl::StrCat("10.0.1.", i));
+    absl::StatusOr<harness::HttpResponse> ok = PostAs(http_[0], "Chatty", "hi", absl::StrCat("10.0.1.", i));
     ASSERT_TRUE(ok.ok());
     ASSERT_EQ(ok->status, 201) << ok->body;
   }
-  absl::StatusOr<HttpResponse> author = PostAs(http_[0], " chatty ", "hi", "10.0.1.99");
+  absl::StatusOr<harness::HttpResponse> author = PostAs(http_[0], " chatty ", "hi", "10.0.1.99");
   ASSERT_TRUE(author.ok());
   EXPECT_EQ(author->status, 429) << author->body;
   EXPECT_THAT(author->body, HasSubstr("from this author"));
@@ -107,18 +107,18 @@ TEST_F(FanBoardHttpTest, BadPostsAreRefusedWithAMessageAndCostNoToken) {
   for (const Case& c : cases) {
     std::vector<std::string> headers = c.headers;
     headers.push_back("X-Forwarded-For: 10.9.9.9");
-    absl::StatusOr<HttpResponse> reply =
-        HttpSend(http_[0], "POST", "/api/events/javelin/posts", headers, c.body);
+    absl::StatusOr<harness::HttpResponse> reply =
+        harness::HttpSend(http_[0], "POST", "/api/events/javelin/posts", headers, c.body);
     ASSERT_TRUE(reply.ok()) << reply.status();
     EXPECT_EQ(reply->status, c.status) << c.body << " -> " << reply->body;
     EXPECT_THAT(reply->body, HasSubstr(c.says)) << c.body;
   }
-  absl::StatusOr<HttpResponse> unknown = PostAs(http_[0], "Ann", "hi", "10.9.9.9", "curling");
+  absl::StatusOr<harness::HttpResponse> unknown = PostAs(http_[0], "Ann", "hi", "10.9.9.9", "curling");
   ASSERT_TRUE(unknown.ok());
   EXPECT_EQ(unknown->status, 404) << unknown->body;
   // None of those spent one of the address's five tokens.
   for (int i = 0; i < 5; ++i) {
-    absl::StatusOr<HttpResponse> ok = PostAs(http_[0], absl::StrCat("F", i), "hi", "10.9.9.9");
+    absl::StatusOr<harness::HttpResponse> ok = PostAs(http_[0], absl::StrCat("F", i), "hi", "10.9.9.9");
     ASSERT_TRUE(ok.ok());
     EXPECT_EQ(ok->status, 201) << ok->body;
   }
@@ -137,7 +137,7 @@ TEST_F(FanBoardHttpTest, GrpcClientsPostAndReadFanBoardsToo) {
   EXPECT_EQ(reply.post().author(), "Asterix");
 
   // Pushed to the other frontend, whose cache answers.
-  absl::StatusOr<HttpResponse> board = HttpGet(http_[0], "/api/events/javelin/posts");
+  absl::StatusOr<harness::HttpResponse> board = harness::HttpGet(http_[0], "/api/events/javelin/posts");
   ASSERT_TRUE(board.ok());
   const v1::FanBoard parsed = FromJson<v1::FanBoard>(board->body);
   ASSERT_EQ(parsed.posts_size(), 1);
@@ -154,12 +154,12 @@ TEST_F(FanBoardHttpTest, GrpcClientsPostAndReadFanBoardsToo) {
 // The same board through frontends that poll the backend instead of
 // following a master: a post is a change in the log like any other.
 TEST(FanBoardHttpPullTest, APostReachesAPollingFrontendsStreamAndCache) {
-  ScopedTempDir dir;
-  BackendProcess backend(dir.path());
-  FrontendCluster frontends(dir.path(), backend.address(), 2, "pull");
+  harness::ScopedTempDir dir;
+  harness::BackendProcess backend(dir.path());
+  harness::FrontendCluster frontends(dir.path(), backend.address(), 2, "pull");
   std::vector<std::string> http;
   for (int i = 0; i < frontends.size(); ++i) {
-    http.push_back(absl::StrCat("127.0.0.1:", PickFreePort()));
+    http.push_back(absl::StrCat("127.0.0.1:", harness::PickFreePort()));
     frontends.AddFlags(i, {"--http_listen=" + http.back(), "--poll_interval=50ms"});
   }
   ASSERT_TRUE(backend.Start().ok()) << backend.log();
@@ -168,22 +168,22 @@ TEST(FanBoardHttpPullTest, APostReachesAPollingFrontendsStreamAndCache) {
   // background as it starts: until then it answers 503 (EventSource would
   // retry). Here, the board first.
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  absl::StatusOr<HttpResponse> board;
+  absl::StatusOr<harness::HttpResponse> board;
   do {
-    board = HttpGet(http[1], "/api/board");
+    board = harness::HttpGet(http[1], "/api/board");
   } while ((!board.ok() || board->status != 200) && absl::Now() < deadline);
   ASSERT_TRUE(board.ok() && board->status == 200) << (board.ok() ? board->body : "");
-  absl::StatusOr<std::unique_ptr<SseStream>> stream =
-      SseStream::Open(http[1], "/api/stream?fans=javelin");
+  absl::StatusOr<std::unique_ptr<harness::SseStream>> stream =
+      harness::SseStream::Open(http[1], "/api/stream?fans=javelin");
   ASSERT_TRUE(stream.ok()) << stream.status();
-  absl::StatusOr<SseStream::Event> snapshot = (*stream)->Next(absl::Seconds(10));
+  absl::StatusOr<harness::SseStream::Event> snapshot = (*stream)->Next(absl::Seconds(10));
   ASSERT_TRUE(snapshot.ok()) << snapshot.status();
 
-  absl::StatusOr<HttpResponse> posted = PostAs(http[0], "Obelix", "Ils sont fous");
+  absl::StatusOr<harness::HttpResponse> posted = PostAs(http[0], "Obelix", "Ils sont fous");
   ASSERT_TRUE(posted.ok());
   ASSERT_EQ(posted->status, 201) << posted->body;
   const v1::FanPostReply reply = FromJson<v1::FanPostReply>(posted->body);
-  absl::StatusOr<SseStream::Event> event = (*stream)->Next(absl::Seconds(10));
+  absl::StatusOr<harness::SseStream::Event> event = (*stream)->Next(absl::Seconds(10));
   ASSERT_TRUE(event.ok()) << event.status();
   EXPECT_EQ(event->id, absl::StrCat(reply.seq()));
   const v1::SubscribeUpdate update = FromJson<v1::SubscribeUpdate>(event->data);

@@ -8,7 +8,7 @@
 #include "absl/flags/flag.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/temp_dir.h"
 
 ABSL_FLAG(bool, fp_switch, false, "a test bool");
 ABSL_FLAG(int, fp_count, 0, "a test int");
@@ -61,7 +61,7 @@ TEST_F(FlagParserTest, MistakesAreInvalidArgumentNamingTheFlag) {
 }
 
 TEST_F(FlagParserTest, FlagfilesAndUndefokWorkAsInAbseil) {
-  test::ScopedTempDir dir;
+  harness::ScopedTempDir dir;
   const std::string file = dir.path() + "/flags";
   std::ofstream(file) << "# settings\n--fp_count=7\n\n  --fp_name=from-file  \n";
   absl::StatusOr<ParsedFlags> parsed =

@@ -12,9 +12,9 @@
 #include "common/auth.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/testing/cluster.h"
-#include "tests/testing/temp_dir.h"
-#include "tests/testing/update_reader.h"
+#include "harness/cluster.h"
+#include "harness/temp_dir.h"
+#include "harness/update_reader.h"
 
 namespace podium::test {
 namespace {
@@ -26,7 +26,7 @@ class FrontendCacheTest : public ::testing::Test {
   void StartCluster(const std::string& mode, std::vector<std::string> flags = {}) {
     ASSERT_TRUE(backend_.Start().ok()) << backend_.log();
     backend_stub_ = backend_.NewStub();
-    frontends_ = std::make_unique<FrontendCluster>(dir_.path(), backend_.address(), 3, mode,
+    frontends_ = std::make_unique<harness::FrontendCluster>(dir_.path(), backend_.address(), 3, mode,
                                                    std::move(flags));
     ASSERT_EQ(frontends_->StartAll(), absl::OkStatus());
     if (mode == "push") {
@@ -78,10 +78,10 @@ class FrontendCacheTest : public ::testing::Test {
   // frontend in `mode`.
   void ExpectATeamAddedToReachEveryCachedValue(const std::string& mode);
 
-  ScopedTempDir dir_;
-  BackendProcess backend_{dir_.path()};
+  harness::ScopedTempDir dir_;
+  harness::BackendProcess backend_{dir_.path()};
   std::unique_ptr<v1::Backend::Stub> backend_stub_;
-  std::unique_ptr<FrontendCluster> frontends_;
+  std::unique_ptr<harness::FrontendCluster> frontends_;
   int writes_ = 0;
 };
 
@@ -120,7 +120,7 @@ TEST_F(FrontendCacheTest, PushReachesEveryFrontendThatCachesTheKey) {
 TEST_F(FrontendCacheTest, AMemberTheMasterDroppedChangesForIsResetWhenItReturns) {
   ASSERT_TRUE(backend_.Start().ok()) << backend_.log();
   backend_stub_ = backend_.NewStub();
-  frontends_ = std::make_unique<FrontendCluster>(dir_.path(), backend_.address(), 3, "push");
+  frontends_ = std::make_unique<harness::FrontendCluster>(dir_.path(), backend_.address(), 3, "push");
   // Frontends 0 and 1 are slow to suspect anyone, so that when one of them
   // is frozen and thawed it still follows the master it had: only the
   // master (2, started last, so the highest pid) sees it die.
@@ -141,7 +141,7 @@ TEST_F(FrontendCacheTest, AMemberTheMasterDroppedChangesForIsResetWhenItReturns)
   watch.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
   v1::SubscribeRequest subscribe;
   subscribe.add_events("javelin");
-  auto updates = std::make_unique<test::UpdateReader>(member_stub.get(), &watch, subscribe);
+  auto updates = std::make_unique<harness::UpdateReader>(member_stub.get(), &watch, subscribe);
   v1::SubscribeUpdate update;
   ASSERT_TRUE(updates->Read(&update));  // the opening snapshot
   // Frozen, the member misses its heartbeats and the master's invalidation
@@ -269,9 +269,9 @@ TEST_F(FrontendCacheTest, UnknownEventIsNotFoundThroughTheFrontend) {
 TEST_F(FrontendCacheTest, AnEventAddedToTheGamesIsServedAfterTheBackendRestarts) {
   const std::string games = dir_.path() + "/games.txt";
   std::ofstream(games) << "team Gauls\nteam Romans\nevent javelin\n";
-  BackendProcess backend(dir_.path(), {"--games=" + games});
+  harness::BackendProcess backend(dir_.path(), {"--games=" + games});
   ASSERT_TRUE(backend.Start().ok()) << backend.log();
-  FrontendCluster frontends(dir_.path(), backend.address(), 1, "pull");
+  harness::FrontendCluster frontends(dir_.path(), backend.address(), 1, "pull");
   ASSERT_EQ(frontends.StartAll(), absl::OkStatus());
   auto stub = frontends.NewStub(0);
   v1::EventScore score;
@@ -316,10 +316,10 @@ TEST_F(FrontendCacheTest, AnEventAddedToTheGamesIsServedAfterTheBackendRestarts)
 void FrontendCacheTest::ExpectATeamAddedToReachEveryCachedValue(const std::string& mode) {
   const std::string games = dir_.path() + "/games.txt";
   std::ofstream(games) << "team Gauls\nteam Romans\nevent javelin\n";
-  BackendProcess backend(dir_.path(), {"--games=" + games});
+  harness::BackendProcess backend(dir_.path(), {"--games=" + games});
   ASSERT_TRUE(backend.Start().ok()) << backend.log();
   backend_stub_ = backend.NewStub();
-  FrontendCluster frontends(dir_.path(), backend.address(), 1, mode, {"--names_max_age=200ms"});
+  harness::FrontendCluster frontends(dir_.path(), backend.address(), 1, mode, {"--names_max_age=200ms"});
   ASSERT_EQ(frontends.StartAll(), absl::OkStatus());
   if (mode == "push") {
     ASSERT_TRUE(frontends.WaitForMaster(frontends.address(0), absl::Seconds(15)).ok());

@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "tests/testing/subprocess.h"
+#include "harness/subprocess.h"
 
 namespace podium {
 namespace {
@@ -25,8 +25,8 @@ class FrontendTest : public ::testing::Test {
     FrontendOptions options;
     // Nothing listens on either: this frontend is alone, elects itself and
     // takes invalidations as if from itself; the backend is never needed.
-    options.address = absl::StrCat("127.0.0.1:", test::PickFreePort());
-    options.backend = absl::StrCat("127.0.0.1:", test::PickFreePort());
+    options.address = absl::StrCat("127.0.0.1:", harness::PickFreePort());
+    options.backend = absl::StrCat("127.0.0.1:", harness::PickFreePort());
     options.pid = getpid();
     options.peers = {options.address};
     options.mode = v1::PUSH;

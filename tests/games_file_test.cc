@@ -12,8 +12,8 @@
 #include "common/auth.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/testing/cluster.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/cluster.h"
+#include "harness/temp_dir.h"
 
 namespace podium::test {
 namespace {
@@ -45,7 +45,7 @@ class GamesFileTest : public ::testing::Test {
   grpc::Status Score(const std::string& event, const std::string& team,
                      v1::WriteReply* reply) {
     grpc::ClientContext context;
-    AddBearerToken(&context, BackendProcess::write_token());
+    AddBearerToken(&context, harness::BackendProcess::write_token());
     v1::RecordScoreRequest request;
     request.set_idempotency_key(absl::StrCat("w-", ++writes_));
     request.set_event(event);
@@ -75,9 +75,9 @@ class GamesFileTest : public ::testing::Test {
     EXPECT_THAT(TeamsListed(board.events(1)), ElementsAre("USA", "FRA", "JPN"));
   }
 
-  ScopedTempDir dir_;
+  harness::ScopedTempDir dir_;
   const std::string games_ = dir_.path() + "/games.txt";
-  BackendProcess backend_{dir_.path(), {"--games=" + games_}};
+  harness::BackendProcess backend_{dir_.path(), {"--games=" + games_}};
   std::unique_ptr<v1::Backend::Stub> stub_;
   int writes_ = 0;
 };
@@ -98,7 +98,7 @@ TEST_F(GamesFileTest, AScoreForATeamNotInTheEventIsRefusedAndChangesNothing) {
 
 TEST_F(GamesFileTest, EveryBoardCarriesTheTeamsNamesAndEachEventsOwnTeams) {
   ExpectTheGames(BackendBoard());
-  FrontendCluster frontends(dir_.path(), backend_.address(), 1, "pull");
+  harness::FrontendCluster frontends(dir_.path(), backend_.address(), 1, "pull");
   ASSERT_EQ(frontends.StartAll(), absl::OkStatus());
   auto frontend = frontends.NewStub(0);
   for (const char* read : {"a miss", "a hit"}) {

@@ -1,7 +1,7 @@
 // Real frontends with their HTTP plane, for the HTTP end-to-end tests
 // (http_plane_test, fan_board_http_test): a backend and two push-mode
 // frontends with --http_listen on free ports, started before each test and
-// SIGKILLed and reaped after it (tests/testing/cluster.h).
+// SIGKILLed and reaped after it (harness/cluster.h).
 #ifndef PODIUM_TESTS_HTTP_PLANE_FIXTURE_H_
 #define PODIUM_TESTS_HTTP_PLANE_FIXTURE_H_
 
@@ -12,10 +12,10 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "tests/client_testing.h"
-#include "tests/testing/cluster.h"
-#include "tests/testing/http_client.h"
-#include "tests/testing/subprocess.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/cluster.h"
+#include "harness/http_client.h"
+#include "harness/subprocess.h"
+#include "harness/temp_dir.h"
 
 namespace podium::test {
 
@@ -32,7 +32,7 @@ class HttpPlaneTest : public ::testing::Test {
  protected:
   void SetUp() override {
     for (int i = 0; i < frontends_.size(); ++i) {
-      http_.push_back(absl::StrCat("127.0.0.1:", PickFreePort()));
+      http_.push_back(absl::StrCat("127.0.0.1:", harness::PickFreePort()));
       frontends_.AddFlags(i, {"--http_listen=" + http_.back(), "--http_request_timeout=1s"});
     }
     ASSERT_TRUE(backend_.Start().ok()) << backend_.log();
@@ -43,8 +43,8 @@ class HttpPlaneTest : public ::testing::Test {
   }
 
   // The next update event of `stream`, parsed.
-  static v1::SubscribeUpdate NextUpdate(SseStream* stream, std::string* id = nullptr) {
-    absl::StatusOr<SseStream::Event> event = stream->Next(absl::Seconds(10));
+  static v1::SubscribeUpdate NextUpdate(harness::SseStream* stream, std::string* id = nullptr) {
+    absl::StatusOr<harness::SseStream::Event> event = stream->Next(absl::Seconds(10));
     EXPECT_TRUE(event.ok()) << event.status();
     if (!event.ok()) return v1::SubscribeUpdate();
     EXPECT_EQ(event->event, "update");
@@ -52,21 +52,21 @@ class HttpPlaneTest : public ::testing::Test {
     return FromJson<v1::SubscribeUpdate>(event->data);
   }
 
-  ScopedTempDir dir_;
-  BackendProcess backend_{dir_.path()};
-  FrontendCluster frontends_{dir_.path(), backend_.address(), 2, "push"};
+  harness::ScopedTempDir dir_;
+  harness::BackendProcess backend_{dir_.path()};
+  harness::FrontendCluster frontends_{dir_.path(), backend_.address(), 2, "push"};
   std::vector<std::string> http_;
   BackendWriter writer_{backend_.NewStub()};
 };
 
 // A fan's post through one frontend, as a browser sends it (through
 // HAProxy, which says whom it forwards for).
-inline absl::StatusOr<HttpResponse> PostAs(const std::string& http, const std::string& author,
+inline absl::StatusOr<harness::HttpResponse> PostAs(const std::string& http, const std::string& author,
                                            const std::string& text, const std::string& from = "",
                                            const std::string& event = "javelin") {
   std::vector<std::string> headers = {"Content-Type: application/json"};
   if (!from.empty()) headers.push_back("X-Forwarded-For: " + from);
-  return HttpSend(http, "POST", "/api/events/" + event + "/posts", headers,
+  return harness::HttpSend(http, "POST", "/api/events/" + event + "/posts", headers,
                   absl::StrCat("{\"author\":\"", author, "\",\"text\":\"", text, "\"}"));
 }
 

@@ -28,7 +28,7 @@ TEST_F(HttpPlaneTest, TheBoardAnEventAndTheRankedMedalTableAreJsonOfTheProtos) {
   const int64_t gold_seq = writer_.AwardMedal("Britons", v1::GOLD).seq();
   ASSERT_GT(gold_seq, 0);
 
-  absl::StatusOr<HttpResponse> board = HttpGet(http_[0], "/api/board");
+  absl::StatusOr<harness::HttpResponse> board = harness::HttpGet(http_[0], "/api/board");
   ASSERT_TRUE(board.ok()) << board.status();
   EXPECT_EQ(board->status, 200);
   EXPECT_EQ(board->Header("Content-Type"), "application/json");
@@ -37,7 +37,7 @@ TEST_F(HttpPlaneTest, TheBoardAnEventAndTheRankedMedalTableAreJsonOfTheProtos) {
   EXPECT_GT(parsed.events_size(), 0);
   EXPECT_GT(parsed.games().teams_size(), 0);
 
-  absl::StatusOr<HttpResponse> event = HttpGet(http_[1], "/api/events/javelin");
+  absl::StatusOr<harness::HttpResponse> event = harness::HttpGet(http_[1], "/api/events/javelin");
   ASSERT_TRUE(event.ok()) << event.status();
   ASSERT_EQ(event->status, 200) << event->body;
   const v1::EventScore javelin = FromJson<v1::EventScore>(event->body);
@@ -45,7 +45,7 @@ TEST_F(HttpPlaneTest, TheBoardAnEventAndTheRankedMedalTableAreJsonOfTheProtos) {
   EXPECT_EQ(javelin.points(0).team(), "Gauls");
   EXPECT_EQ(javelin.points(0).points(), 7);
 
-  absl::StatusOr<HttpResponse> medals = HttpGet(http_[0], "/api/medals");
+  absl::StatusOr<harness::HttpResponse> medals = harness::HttpGet(http_[0], "/api/medals");
   ASSERT_TRUE(medals.ok()) << medals.status();
   const v1::Standings standings = FromJson<v1::Standings>(medals->body);
   ASSERT_GE(standings.standings_size(), 2);
@@ -56,40 +56,40 @@ TEST_F(HttpPlaneTest, TheBoardAnEventAndTheRankedMedalTableAreJsonOfTheProtos) {
 }
 
 TEST_F(HttpPlaneTest, UnknownNamesWrongMethodsAndUnknownPathsGetAStatusAndAMessage) {
-  absl::StatusOr<HttpResponse> unknown = HttpGet(http_[0], "/api/events/curling");
+  absl::StatusOr<harness::HttpResponse> unknown = harness::HttpGet(http_[0], "/api/events/curling");
   ASSERT_TRUE(unknown.ok()) << unknown.status();
   EXPECT_EQ(unknown->status, 404);
   EXPECT_THAT(unknown->body, HasSubstr("\"code\":\"NOT_FOUND\""));
   EXPECT_THAT(unknown->body, HasSubstr("curling"));
 
-  absl::StatusOr<HttpResponse> api = HttpGet(http_[0], "/api/nothing");
+  absl::StatusOr<harness::HttpResponse> api = harness::HttpGet(http_[0], "/api/nothing");
   ASSERT_TRUE(api.ok());
   EXPECT_EQ(api->status, 404);
   EXPECT_THAT(api->body, HasSubstr("/api/board"));
 
-  absl::StatusOr<std::unique_ptr<HttpConnection>> connection = HttpConnection::Open(http_[0]);
+  absl::StatusOr<std::unique_ptr<harness::HttpClient>> connection = harness::HttpClient::Open(http_[0]);
   ASSERT_TRUE(connection.ok());
   ASSERT_TRUE((*connection)
                   ->Send("DELETE /api/board HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                   .ok());
-  absl::StatusOr<HttpResponse> deleted =
-      ParseHttpResponse((*connection)->ReadUntilClosed(absl::Seconds(5)));
+  absl::StatusOr<harness::HttpResponse> deleted =
+      harness::ParseHttpResponse((*connection)->ReadUntilClosed(absl::Seconds(5)));
   ASSERT_TRUE(deleted.ok()) << deleted.status();
   EXPECT_EQ(deleted->status, 405);
   EXPECT_EQ(deleted->Header("Allow"), "GET, HEAD");
 
-  absl::StatusOr<HttpResponse> no_keys = HttpGet(http_[0], "/api/stream");
+  absl::StatusOr<harness::HttpResponse> no_keys = harness::HttpGet(http_[0], "/api/stream");
   ASSERT_TRUE(no_keys.ok());
   EXPECT_EQ(no_keys->status, 400);
   EXPECT_THAT(no_keys->body, HasSubstr("medals=1"));
 }
 
 TEST_F(HttpPlaneTest, HealthzIsOkAndMetricsAreInThePrometheusTextFormat) {
-  absl::StatusOr<HttpResponse> health = HttpGet(http_[0], "/healthz");
+  absl::StatusOr<harness::HttpResponse> health = harness::HttpGet(http_[0], "/healthz");
   ASSERT_TRUE(health.ok()) << health.status();
   EXPECT_EQ(health->status, 200);
-  ASSERT_TRUE(HttpGet(http_[0], "/api/board").ok());
-  absl::StatusOr<HttpResponse> metrics = HttpGet(http_[0], "/metrics");
+  ASSERT_TRUE(harness::HttpGet(http_[0], "/api/board").ok());
+  absl::StatusOr<harness::HttpResponse> metrics = harness::HttpGet(http_[0], "/metrics");
   ASSERT_TRUE(metrics.ok());
   EXPECT_EQ(metrics->status, 200);
   EXPECT_THAT(metrics->Header("Content-Type"), HasSubstr("version=0.0.4"));
@@ -105,12 +105,12 @@ TEST_F(HttpPlaneTest, HealthzIsOkAndMetricsAreInThePrometheusTextFormat) {
 }
 
 TEST_F(HttpPlaneTest, AStreamSendsASnapshotThenEveryWriteInOrderWithItsSeqAsId) {
-  absl::StatusOr<std::unique_ptr<SseStream>> stream =
-      SseStream::Open(http_[0], "/api/stream?events=javelin&medals=1");
+  absl::StatusOr<std::unique_ptr<harness::SseStream>> stream =
+      harness::SseStream::Open(http_[0], "/api/stream?events=javelin&medals=1");
   ASSERT_TRUE(stream.ok()) << stream.status();
   // The snapshot: the event and every team, none with an id.
   for (int i = 0; i < 5; ++i) {
-    absl::StatusOr<SseStream::Event> event = (*stream)->Next(absl::Seconds(10));
+    absl::StatusOr<harness::SseStream::Event> event = (*stream)->Next(absl::Seconds(10));
     ASSERT_TRUE(event.ok()) << event.status();
     EXPECT_FALSE(event->has_id) << event->data;
     EXPECT_TRUE(FromJson<v1::SubscribeUpdate>(event->data).snapshot());
@@ -133,8 +133,8 @@ TEST_F(HttpPlaneTest, AStreamSendsASnapshotThenEveryWriteInOrderWithItsSeqAsId) 
 
 TEST_F(HttpPlaneTest, AStreamResumedByLastEventIdOnAnotherFrontendMissesNothing) {
   const int doomed = 0, survivor = 1;
-  absl::StatusOr<std::unique_ptr<SseStream>> stream =
-      SseStream::Open(http_[doomed], "/api/stream?events=javelin");
+  absl::StatusOr<std::unique_ptr<harness::SseStream>> stream =
+      harness::SseStream::Open(http_[doomed], "/api/stream?events=javelin");
   ASSERT_TRUE(stream.ok()) << stream.status();
   ASSERT_TRUE(NextUpdate(stream->get()).snapshot());
   std::vector<int64_t> written;
@@ -151,8 +151,8 @@ TEST_F(HttpPlaneTest, AStreamResumedByLastEventIdOnAnotherFrontendMissesNothing)
     written.push_back(writer_.RecordScore("javelin", "Gauls", points).seq());
   }
   // What an EventSource does on its own: the same URL, its last id.
-  absl::StatusOr<std::unique_ptr<SseStream>> resumed =
-      SseStream::Open(http_[survivor], "/api/stream?events=javelin", last_id);
+  absl::StatusOr<std::unique_ptr<harness::SseStream>> resumed =
+      harness::SseStream::Open(http_[survivor], "/api/stream?events=javelin", last_id);
   ASSERT_TRUE(resumed.ok()) << resumed.status();
   for (size_t i = 5; i < written.size(); ++i) {
     const v1::SubscribeUpdate update = NextUpdate(resumed->get());
@@ -162,47 +162,47 @@ TEST_F(HttpPlaneTest, AStreamResumedByLastEventIdOnAnotherFrontendMissesNothing)
 }
 
 TEST_F(HttpPlaneTest, MalformedOversizedAndSlowRequestsAreRefusedWithoutHarmingAStream) {
-  absl::StatusOr<std::unique_ptr<SseStream>> stream =
-      SseStream::Open(http_[0], "/api/stream?events=javelin");
+  absl::StatusOr<std::unique_ptr<harness::SseStream>> stream =
+      harness::SseStream::Open(http_[0], "/api/stream?events=javelin");
   ASSERT_TRUE(stream.ok()) << stream.status();
   ASSERT_TRUE(NextUpdate(stream->get()).snapshot());
 
-  auto exchange = [&](const std::string& bytes) -> absl::StatusOr<HttpResponse> {
-    absl::StatusOr<std::unique_ptr<HttpConnection>> connection = HttpConnection::Open(http_[0]);
+  auto exchange = [&](const std::string& bytes) -> absl::StatusOr<harness::HttpResponse> {
+    absl::StatusOr<std::unique_ptr<harness::HttpClient>> connection = harness::HttpClient::Open(http_[0]);
     if (!connection.ok()) return connection.status();
     if (absl::Status sent = (*connection)->Send(bytes); !sent.ok()) return sent;
-    return ParseHttpResponse((*connection)->ReadUntilClosed(absl::Seconds(10)));
+    return harness::ParseHttpResponse((*connection)->ReadUntilClosed(absl::Seconds(10)));
   };
-  absl::StatusOr<HttpResponse> garbage = exchange("HELLO THERE\r\n\r\n");
+  absl::StatusOr<harness::HttpResponse> garbage = exchange("HELLO THERE\r\n\r\n");
   ASSERT_TRUE(garbage.ok()) << garbage.status();
   EXPECT_EQ(garbage->status, 400);
-  absl::StatusOr<HttpResponse> huge =
+  absl::StatusOr<harness::HttpResponse> huge =
       exchange("GET / HTTP/1.1\r\nX-Big: " + std::string(16 * 1024, 'a') + "\r\n\r\n");
   ASSERT_TRUE(huge.ok()) << huge.status();
   EXPECT_EQ(huge->status, 431);
-  absl::StatusOr<HttpResponse> body =
+  absl::StatusOr<harness::HttpResponse> body =
       exchange("GET / HTTP/1.1\r\nContent-Length: 100000\r\n\r\n" + std::string(100000, 'b'));
   ASSERT_TRUE(body.ok()) << body.status();
   EXPECT_EQ(body->status, 413);
 
   // Slowloris: half a request, then nothing. The frontend's request
   // timeout is 1 s here; the reply must come well within the read's 10 s.
-  absl::StatusOr<std::unique_ptr<HttpConnection>> slow = HttpConnection::Open(http_[0]);
+  absl::StatusOr<std::unique_ptr<harness::HttpClient>> slow = harness::HttpClient::Open(http_[0]);
   ASSERT_TRUE(slow.ok());
   ASSERT_TRUE((*slow)->Send("GET /api/board HTTP/1.1\r\nHost: x\r\n").ok());
   // Meanwhile others are served, the stream included.
-  absl::StatusOr<HttpResponse> board = HttpGet(http_[0], "/api/board");
+  absl::StatusOr<harness::HttpResponse> board = harness::HttpGet(http_[0], "/api/board");
   ASSERT_TRUE(board.ok());
   EXPECT_EQ(board->status, 200);
   const int64_t seq = writer_.RecordScore("javelin", "Gauls", 99).seq();
   EXPECT_EQ(NextUpdate(stream->get()).change().seq(), seq);
-  absl::StatusOr<HttpResponse> timed_out =
-      ParseHttpResponse((*slow)->ReadUntilClosed(absl::Seconds(10)));
+  absl::StatusOr<harness::HttpResponse> timed_out =
+      harness::ParseHttpResponse((*slow)->ReadUntilClosed(absl::Seconds(10)));
   ASSERT_TRUE(timed_out.ok()) << timed_out.status();
   EXPECT_EQ(timed_out->status, 408);
 
   // An idle keep-alive connection is closed, without a reply.
-  absl::StatusOr<std::unique_ptr<HttpConnection>> idle = HttpConnection::Open(http_[0]);
+  absl::StatusOr<std::unique_ptr<harness::HttpClient>> idle = harness::HttpClient::Open(http_[0]);
   ASSERT_TRUE(idle.ok());
   EXPECT_TRUE((*idle)->ClosedWithin(absl::Seconds(10)));
   EXPECT_EQ((*idle)->buffer(), "");
@@ -214,7 +214,7 @@ TEST_F(HttpPlaneTest, MalformedOversizedAndSlowRequestsAreRefusedWithoutHarmingA
 
 // The podium_sse_streams gauge of frontend `http`, or -1.
 int64_t OpenStreams(const std::string& http) {
-  absl::StatusOr<HttpResponse> metrics = HttpGet(http, "/metrics");
+  absl::StatusOr<harness::HttpResponse> metrics = harness::HttpGet(http, "/metrics");
   if (!metrics.ok()) return -1;
   const size_t at = metrics->body.find("\npodium_sse_streams ");
   int64_t streams = -1;
@@ -230,8 +230,8 @@ int64_t OpenStreams(const std::string& http) {
 TEST_F(HttpPlaneTest, AStreamWhoseBrowserLeavesEndsItsSubscription) {
   ASSERT_EQ(OpenStreams(http_[0]), 0);
   {
-    absl::StatusOr<std::unique_ptr<SseStream>> stream =
-        SseStream::Open(http_[0], "/api/stream?events=javelin");
+    absl::StatusOr<std::unique_ptr<harness::SseStream>> stream =
+        harness::SseStream::Open(http_[0], "/api/stream?events=javelin");
     ASSERT_TRUE(stream.ok()) << stream.status();
     ASSERT_TRUE(NextUpdate(stream->get()).snapshot());
     EXPECT_EQ(OpenStreams(http_[0]), 1);
@@ -244,7 +244,7 @@ TEST_F(HttpPlaneTest, AStreamWhoseBrowserLeavesEndsItsSubscription) {
   EXPECT_EQ(open, 0) << "the frontend still counts the stream of a browser that left";
   // And a write then reaches nobody, without an error.
   EXPECT_GT(writer_.RecordScore("javelin", "Gauls", 5).seq(), 0);
-  absl::StatusOr<HttpResponse> health = HttpGet(http_[0], "/healthz");
+  absl::StatusOr<harness::HttpResponse> health = harness::HttpGet(http_[0], "/healthz");
   ASSERT_TRUE(health.ok());
   EXPECT_EQ(health->status, 200);
 }

@@ -17,8 +17,8 @@
 #include "bard/journaled_writer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/testing/subprocess.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/subprocess.h"
+#include "harness/temp_dir.h"
 
 namespace podium {
 namespace {
@@ -73,7 +73,7 @@ class JournalTest : public ::testing::Test {
     std::ofstream(path_, std::ios::app) << text;
   }
 
-  test::ScopedTempDir dir_;
+  harness::ScopedTempDir dir_;
   const std::string path_ = dir_.path() + "/bard.journal";
 };
 
@@ -187,12 +187,12 @@ TEST_F(JournalTest, AKeyNamesOneWrite) {
   std::unique_ptr<Journal> journal = Open();
   ASSERT_TRUE(journal->RecordWrite(Award("k", "Gauls", v1::GOLD)).ok());
   ASSERT_TRUE(journal->RecordAck("k", Reply(4, false)).ok());
-  const std::string before = test::ReadFileOrEmpty(path_);
+  const std::string before = harness::ReadFileOrEmpty(path_);
   // Sending the same write again (a replay re-run) adds nothing; the second
   // answer does not count the medal again.
   ASSERT_TRUE(journal->RecordWrite(Award("k", "Gauls", v1::GOLD)).ok());
   ASSERT_TRUE(journal->RecordAck("k", Reply(4, true)).ok());
-  EXPECT_EQ(test::ReadFileOrEmpty(path_), before);
+  EXPECT_EQ(harness::ReadFileOrEmpty(path_), before);
   EXPECT_EQ(journal->Summary().medals.at("Gauls").gold, 1);
   EXPECT_EQ(journal->RecordWrite(Award("k", "Romans", v1::GOLD)).code(),
             absl::StatusCode::kFailedPrecondition);
@@ -292,7 +292,7 @@ class FakeBackend : public ScoreWriter {
  private:
   absl::StatusOr<v1::WriteReply> Apply(const std::string& key) {
     sent.push_back(key);
-    if (!absl::StrContains(test::ReadFileOrEmpty(journal_path_),
+    if (!absl::StrContains(harness::ReadFileOrEmpty(journal_path_),
                            absl::StrCat("\"", key, "\""))) {
       journaled_before_sending = false;
     }

@@ -12,9 +12,9 @@
 #include "client/scoreboard_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/testing/cluster.h"
-#include "tests/testing/subprocess.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/cluster.h"
+#include "harness/subprocess.h"
+#include "harness/temp_dir.h"
 
 namespace podium::test {
 namespace {
@@ -42,23 +42,23 @@ class ParisGamesTest : public ::testing::Test {
     ASSERT_EQ(backend_.Start(), absl::OkStatus()) << backend_.log();
   }
 
-  ScopedTempDir dir_;
-  BackendProcess backend_{dir_.path(), {"--games=" + kGames}};
+  harness::ScopedTempDir dir_;
+  harness::BackendProcess backend_{dir_.path(), {"--games=" + kGames}};
 };
 
 TEST_F(ParisGamesTest, ReplayingTheMedalsFromEmptyGivesThePublishedStandings) {
   const std::string bard_log = dir_.path() + "/bard.log";
-  absl::StatusOr<Subprocess> bard = Subprocess::Start(
-      {BinaryPath("bard/podium-bard"), "--backend=" + backend_.address(),
+  absl::StatusOr<harness::Subprocess> bard = harness::Subprocess::Start(
+      {harness::BinaryPath("bard/podium-bard"), "--backend=" + backend_.address(),
        "--write_token_file=" + backend_.token_file(), "replay", kMedals},
       bard_log);
   ASSERT_TRUE(bard.ok()) << bard.status();
   absl::StatusOr<int> exit = bard->Wait(absl::Seconds(300));
   ASSERT_TRUE(exit.ok()) << exit.status();
   ASSERT_TRUE(WIFEXITED(*exit) && WEXITSTATUS(*exit) == 0)
-      << "the bard failed:\n" << ReadFileOrEmpty(bard_log);
+      << "the bard failed:\n" << harness::ReadFileOrEmpty(bard_log);
 
-  FrontendCluster frontends(dir_.path(), backend_.address(), 1, "push");
+  harness::FrontendCluster frontends(dir_.path(), backend_.address(), 1, "push");
   ASSERT_EQ(frontends.StartAll(), absl::OkStatus());
   absl::StatusOr<std::unique_ptr<ScoreboardClient>> client =
       ScoreboardClient::ConnectToFrontends({frontends.address(0)});

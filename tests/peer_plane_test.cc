@@ -17,9 +17,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "podium/v1/peer.grpc.pb.h"
-#include "tests/testing/cluster.h"
-#include "tests/testing/temp_dir.h"
-#include "tests/testing/update_reader.h"
+#include "harness/cluster.h"
+#include "harness/temp_dir.h"
+#include "harness/update_reader.h"
 
 namespace podium::test {
 namespace {
@@ -30,7 +30,7 @@ class PeerPlaneTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(backend_.Start().ok()) << backend_.log();
-    frontends_ = std::make_unique<FrontendCluster>(dir_.path(), backend_.address(), 3, "push");
+    frontends_ = std::make_unique<harness::FrontendCluster>(dir_.path(), backend_.address(), 3, "push");
     ASSERT_EQ(frontends_->StartAll(), absl::OkStatus());
     master_ = frontends_->HighestPid();
     member_ = (master_ + 1) % 3;
@@ -40,7 +40,7 @@ class PeerPlaneTest : public ::testing::Test {
     for (int i = 0; i < 3; ++i) boards_before_.push_back(Board(i));
     auto stub = frontends_->NewStub(member_);
     subscribe_.add_events("javelin");
-    updates_ = std::make_unique<UpdateReader>(stub.get(), &watch_, subscribe_);
+    updates_ = std::make_unique<harness::UpdateReader>(stub.get(), &watch_, subscribe_);
     v1::SubscribeUpdate snapshot;
     ASSERT_TRUE(updates_->Read(&snapshot));
   }
@@ -103,15 +103,15 @@ class PeerPlaneTest : public ::testing::Test {
     EXPECT_TRUE(frontends_->WaitForMaster(frontends_->address(master_), absl::Seconds(15)).ok());
   }
 
-  ScopedTempDir dir_;
-  BackendProcess backend_{dir_.path()};
-  std::unique_ptr<FrontendCluster> frontends_;
+  harness::ScopedTempDir dir_;
+  harness::BackendProcess backend_{dir_.path()};
+  std::unique_ptr<harness::FrontendCluster> frontends_;
   int master_ = 0;
   int member_ = 0;
   std::vector<std::string> boards_before_;
   grpc::ClientContext watch_;
   v1::SubscribeRequest subscribe_;
-  std::unique_ptr<UpdateReader> updates_;
+  std::unique_ptr<harness::UpdateReader> updates_;
 };
 
 TEST_F(PeerPlaneTest, WithoutTheClusterTokenEveryPeerCallIsUnauthenticated) {
@@ -139,7 +139,7 @@ TEST_F(PeerPlaneTest, WithoutTheClusterTokenEveryPeerCallIsUnauthenticated) {
     EXPECT_EQ(Peer(master_)->Interest(Context(token).get(), interest, &watched).error_code(),
               grpc::StatusCode::UNAUTHENTICATED);
 
-    const v1::PingReply view = PingMember(FrontendCluster::cluster_token());
+    const v1::PingReply view = PingMember(harness::FrontendCluster::cluster_token());
     v1::InvalidateRequest invalidate;
     invalidate.set_master(view.master());
     invalidate.set_epoch(view.epoch());
@@ -156,7 +156,7 @@ TEST_F(PeerPlaneTest, WithoutTheClusterTokenEveryPeerCallIsUnauthenticated) {
 }
 
 TEST_F(PeerPlaneTest, EvenWithTheTokenNoMasterCanBeMadeUp) {
-  const std::string token = FrontendCluster::cluster_token();
+  const std::string token = harness::FrontendCluster::cluster_token();
   // A stranger's address, then a real member's address with a pid its
   // heartbeats do not show: both refused, neither epoch remembered.
   for (const std::string& address : {std::string("127.0.0.1:1"), frontends_->peer_address(member_)}) {
@@ -174,7 +174,7 @@ TEST_F(PeerPlaneTest, EvenWithTheTokenNoMasterCanBeMadeUp) {
 }
 
 TEST_F(PeerPlaneTest, EvenWithTheTokenInterestIsBoundedByTheGames) {
-  const std::string token = FrontendCluster::cluster_token();
+  const std::string token = harness::FrontendCluster::cluster_token();
   v1::PingReply view = PingMember(token);
   v1::InterestRequest stranger;
   stranger.mutable_from()->set_address("127.0.0.1:1");
@@ -194,7 +194,7 @@ TEST_F(PeerPlaneTest, EvenWithTheTokenInterestIsBoundedByTheGames) {
 }
 
 TEST_F(PeerPlaneTest, EvenWithTheTokenAnInvalidationNoMasterSendsAppliesNothing) {
-  const std::string token = FrontendCluster::cluster_token();
+  const std::string token = harness::FrontendCluster::cluster_token();
   const v1::PingReply view = PingMember(token);
   // A change past the seq the master says it has read: the batch is refused.
   v1::InvalidateRequest ahead;
@@ -220,7 +220,7 @@ TEST_F(PeerPlaneTest, EvenWithTheTokenAnInvalidationNoMasterSendsAppliesNothing)
 TEST_F(PeerPlaneTest, EvenWithTheTokenADeadMasterCannotBeKeptAlive) {
   // The master's address and pid are public (ListFrontends); pings in its
   // name must not keep the members from replacing it.
-  const std::string token = FrontendCluster::cluster_token();
+  const std::string token = harness::FrontendCluster::cluster_token();
   const std::string dead = frontends_->peer_address(master_);
   const pid_t dead_pid = frontends_->pid(master_);
   frontends_->Kill(master_, SIGKILL);
@@ -254,7 +254,7 @@ TEST_F(PeerPlaneTest, ThePublicPortServesNoPeerCalls) {
       grpc::CreateChannel(frontends_->address(member_), grpc::InsecureChannelCredentials()));
   v1::PingRequest ping;
   v1::PingReply pong;
-  EXPECT_EQ(stub->Ping(Context(FrontendCluster::cluster_token()).get(), ping, &pong).error_code(),
+  EXPECT_EQ(stub->Ping(Context(harness::FrontendCluster::cluster_token()).get(), ping, &pong).error_code(),
             grpc::StatusCode::UNIMPLEMENTED);
 }
 

@@ -10,8 +10,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/testing/cluster.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/cluster.h"
+#include "harness/temp_dir.h"
 
 namespace podium::test {
 namespace {
@@ -60,10 +60,10 @@ std::string AskReflection(const std::string& address) {
 }
 
 TEST(ReflectionTest, BackendAndFrontendListTheirServices) {
-  ScopedTempDir dir;
-  BackendProcess backend(dir.path());
+  harness::ScopedTempDir dir;
+  harness::BackendProcess backend(dir.path());
   ASSERT_TRUE(backend.Start().ok()) << backend.log();
-  FrontendCluster frontends(dir.path(), backend.address(), 1, "push");
+  harness::FrontendCluster frontends(dir.path(), backend.address(), 1, "push");
   ASSERT_EQ(frontends.StartAll(), absl::OkStatus());
 
   const std::string backend_services = AskReflection(backend.address());

@@ -16,17 +16,17 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "tests/testing/cluster.h"
-#include "tests/testing/etcd_cluster.h"
-#include "tests/testing/temp_dir.h"
-#include "tests/testing/update_reader.h"
+#include "harness/cluster.h"
+#include "harness/etcd_cluster.h"
+#include "harness/temp_dir.h"
+#include "harness/update_reader.h"
 
 namespace podium::test {
 namespace {
 
 constexpr int kAwards = 600;
 
-int64_t GoldOf(const BackendProcess& backend) {
+int64_t GoldOf(const harness::BackendProcess& backend) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
   v1::GetMedalsRequest request;
@@ -37,19 +37,19 @@ int64_t GoldOf(const BackendProcess& backend) {
 }
 
 TEST(ReplicatedBackendsTest, KillingTheBackendInUseLosesAndRepeatsNothing) {
-  ScopedTempDir dir;
-  absl::StatusOr<std::unique_ptr<EtcdCluster>> etcd = EtcdCluster::Start(1, dir.path());
+  harness::ScopedTempDir dir;
+  absl::StatusOr<std::unique_ptr<harness::EtcdCluster>> etcd = harness::EtcdCluster::Start(1, dir.path());
   ASSERT_TRUE(etcd.ok()) << etcd.status();
   const std::vector<std::string> store = {"--store=etcd", "--etcd=" + (*etcd)->endpoints()};
   std::filesystem::create_directories(dir.path() + "/b1");
   std::filesystem::create_directories(dir.path() + "/b2");
-  BackendProcess first(dir.path() + "/b1", store);
-  BackendProcess second(dir.path() + "/b2", store);
+  harness::BackendProcess first(dir.path() + "/b1", store);
+  harness::BackendProcess second(dir.path() + "/b2", store);
   ASSERT_TRUE(first.Start().ok()) << first.log();
   ASSERT_TRUE(second.Start().ok()) << second.log();
   const std::string both = first.address() + "," + second.address();
 
-  FrontendCluster frontends(dir.path(), both, 2, "push");
+  harness::FrontendCluster frontends(dir.path(), both, 2, "push");
   ASSERT_TRUE(frontends.StartAll().ok());
   const int master = frontends.HighestPid();
   ASSERT_TRUE(frontends.WaitForMaster(frontends.address(master), absl::Seconds(20)).ok());
@@ -62,7 +62,7 @@ TEST(ReplicatedBackendsTest, KillingTheBackendInUseLosesAndRepeatsNothing) {
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(120)));
   v1::SubscribeRequest request;
   request.add_teams("Gauls");
-  UpdateReader reader(stub.get(), &context, request);
+  harness::UpdateReader reader(stub.get(), &context, request);
   reader.WaitForInitialMetadata();
 
   const std::string replay = dir.path() + "/awards.replay";
@@ -71,8 +71,8 @@ TEST(ReplicatedBackendsTest, KillingTheBackendInUseLosesAndRepeatsNothing) {
     for (int i = 0; i < kAwards; ++i) out << "award Gauls gold\n";
   }
   const std::string bard_log = dir.path() + "/bard.log";
-  absl::StatusOr<Subprocess> bard =
-      Subprocess::Start({BinaryPath("bard/podium-bard"), "--backend=" + both,
+  absl::StatusOr<harness::Subprocess> bard =
+      harness::Subprocess::Start({harness::BinaryPath("bard/podium-bard"), "--backend=" + both,
                          "--write_token_file=" + first.token_file(), "replay", replay},
                         bard_log);
   ASSERT_TRUE(bard.ok()) << bard.status();
@@ -82,13 +82,13 @@ TEST(ReplicatedBackendsTest, KillingTheBackendInUseLosesAndRepeatsNothing) {
   while (GoldOf(first) < kAwards / 3 && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(5));
   }
-  ASSERT_GE(GoldOf(first), kAwards / 3) << ReadFileOrEmpty(bard_log);
+  ASSERT_GE(GoldOf(first), kAwards / 3) << harness::ReadFileOrEmpty(bard_log);
   ASSERT_TRUE(bard->running()) << "the replay ended before the kill";
   first.Kill(SIGKILL);
 
   absl::StatusOr<int> exit = bard->Wait(absl::Seconds(120));
   ASSERT_TRUE(exit.ok()) << exit.status();
-  ASSERT_TRUE(WIFEXITED(*exit) && WEXITSTATUS(*exit) == 0) << ReadFileOrEmpty(bard_log);
+  ASSERT_TRUE(WIFEXITED(*exit) && WEXITSTATUS(*exit) == 0) << harness::ReadFileOrEmpty(bard_log);
   EXPECT_EQ(GoldOf(second), kAwards) << "an award was lost or counted twice";
 
   // The subscriber: a snapshot, then each award in order, none skipped

@@ -35,7 +35,7 @@ trap cleanup EXIT
 # ports (PORT+41 to +43) and HAProxy's (PORT+80, stats +81). They lie below
 # the kernel's ephemeral range, where no outgoing connection can take them,
 # and are reserved against other tests by the flock convention of
-# tests/testing/subprocess.h (TMPDIR/podium-test-ports/PORT.lock).
+# harness/subprocess.h (TMPDIR/podium-test-ports/PORT.lock).
 port_folder=${TMPDIR:-/tmp}/podium-test-ports
 mkdir -p "$port_folder"
 read -r ephemeral_low _ </proc/sys/net/ipv4/ip_local_port_range || ephemeral_low=32768

@@ -25,7 +25,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/in_process_backend.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/temp_dir.h"
 
 namespace podium {
 namespace {
@@ -85,7 +85,7 @@ class ScoreboardClientTest : public ::testing::Test {
     return result.ok() ? result->change.seq() : -1;
   }
 
-  test::ScopedTempDir dir_;
+  harness::ScopedTempDir dir_;
   std::unique_ptr<test::InProcessBackend> backend_;
   std::string address_;
   std::unique_ptr<ScoreboardClient> client_;

@@ -13,9 +13,9 @@
 #include "common/auth.h"
 #include "common/keys.h"
 #include "gtest/gtest.h"
-#include "tests/testing/cluster.h"
-#include "tests/testing/temp_dir.h"
-#include "tests/testing/update_reader.h"
+#include "harness/cluster.h"
+#include "harness/temp_dir.h"
+#include "harness/update_reader.h"
 
 namespace podium::test {
 namespace {
@@ -31,13 +31,13 @@ int64_t RssKib(pid_t pid) {
 }
 
 TEST(SlowSubscriberTest, StalledReaderKeepsFrontendMemoryBoundedAndGetsLatest) {
-  ScopedTempDir dir;
-  BackendProcess backend(dir.path());
+  harness::ScopedTempDir dir;
+  harness::BackendProcess backend(dir.path());
   ASSERT_TRUE(backend.Start().ok()) << backend.log();
   // The frontend's recent changes (a fixed-size buffer, RecentChanges)
   // fill up with the writes below too; kept small, so that what is
   // measured is the stalled subscriber's queue.
-  FrontendCluster frontends(dir.path(), backend.address(), 1, "push", {"--recent_changes=64"});
+  harness::FrontendCluster frontends(dir.path(), backend.address(), 1, "push", {"--recent_changes=64"});
   ASSERT_EQ(frontends.StartAll(), absl::OkStatus());
   ASSERT_TRUE(frontends.WaitForMaster(frontends.address(0), absl::Seconds(15)).ok());
 
@@ -47,7 +47,7 @@ TEST(SlowSubscriberTest, StalledReaderKeepsFrontendMemoryBoundedAndGetsLatest) {
   grpc::ClientContext context;
   v1::SubscribeRequest request;
   for (const std::string& event : events) request.add_events(event);
-  auto reader = std::make_unique<test::UpdateReader>(stub.get(), &context, request);
+  auto reader = std::make_unique<harness::UpdateReader>(stub.get(), &context, request);
   std::map<std::string, int64_t> latest_seen;
   v1::SubscribeUpdate update;
   for (size_t i = 0; i < events.size(); ++i) {

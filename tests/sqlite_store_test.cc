@@ -10,7 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/store_requests.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/temp_dir.h"
 
 // What is particular to SqliteStore: one file, group commit, schema
 // upgrades, damage. What every store does is in store_contract_test.cc.
@@ -31,7 +31,7 @@ class SqliteStoreTest : public ::testing::Test {
     return store.ok() ? *std::move(store) : nullptr;
   }
 
-  test::ScopedTempDir dir_;
+  harness::ScopedTempDir dir_;
   const std::string db_path_ = dir_.path() + "/podium.db";
 };
 

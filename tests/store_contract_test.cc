@@ -16,8 +16,8 @@
 #include "gtest/gtest.h"
 #include "tests/store_fixture.h"
 #include "tests/store_requests.h"
-#include "tests/testing/etcd_cluster.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/etcd_cluster.h"
+#include "harness/temp_dir.h"
 
 namespace podium {
 namespace {

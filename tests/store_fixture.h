@@ -12,8 +12,8 @@
 #include "backend/etcd_store.h"
 #include "backend/sqlite_store.h"
 #include "gtest/gtest.h"
-#include "tests/testing/etcd_cluster.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/etcd_cluster.h"
+#include "harness/temp_dir.h"
 
 namespace podium::test {
 
@@ -22,7 +22,7 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     if (GetParam() == "etcd") {
-      absl::StatusOr<std::unique_ptr<EtcdCluster>> etcd = EtcdCluster::Start(1, dir_.path());
+      absl::StatusOr<std::unique_ptr<harness::EtcdCluster>> etcd = harness::EtcdCluster::Start(1, dir_.path());
       ASSERT_TRUE(etcd.ok()) << etcd.status();
       etcd_ = *std::move(etcd);
     }
@@ -56,8 +56,8 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
   // The seq of the n-th write since the test began.
   int64_t S(int64_t n) const { return base_ + n; }
 
-  ScopedTempDir dir_;
-  std::unique_ptr<EtcdCluster> etcd_;
+  harness::ScopedTempDir dir_;
+  std::unique_ptr<harness::EtcdCluster> etcd_;
   int64_t base_ = 0;
 };
 

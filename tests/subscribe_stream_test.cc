@@ -19,7 +19,7 @@
 #include "absl/time/time.h"
 #include "common/subscribe_format.h"
 #include "gtest/gtest.h"
-#include "tests/testing/subprocess.h"
+#include "harness/subprocess.h"
 
 namespace podium {
 namespace {
@@ -112,7 +112,7 @@ class RecordingSink final : public SubscribeStream::Sink {
 
 // `service` on a free loopback port.
 std::unique_ptr<grpc::Server> Serve(grpc::Service* service, std::string* address) {
-  *address = absl::StrCat("127.0.0.1:", test::PickFreePort());
+  *address = absl::StrCat("127.0.0.1:", harness::PickFreePort());
   grpc::ServerBuilder builder;
   builder.AddListeningPort(*address, grpc::InsecureServerCredentials());
   builder.RegisterService(service);

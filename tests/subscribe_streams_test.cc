@@ -16,10 +16,10 @@
 #include "frontend/scoreboard_service.h"
 #include "gtest/gtest.h"
 #include "tests/client_testing.h"
-#include "tests/testing/cluster.h"
-#include "tests/testing/subprocess.h"
-#include "tests/testing/temp_dir.h"
-#include "tests/testing/update_reader.h"
+#include "harness/cluster.h"
+#include "harness/subprocess.h"
+#include "harness/temp_dir.h"
+#include "harness/update_reader.h"
 
 namespace podium {
 namespace {
@@ -30,7 +30,7 @@ constexpr int kQueues = 4;
 // One open Subscribe stream of kEvent.
 struct Stream {
   grpc::ClientContext context;
-  std::unique_ptr<test::UpdateReader> reader;
+  std::unique_ptr<harness::UpdateReader> reader;
 };
 
 class SubscribeStreamsTest : public ::testing::Test {
@@ -38,7 +38,7 @@ class SubscribeStreamsTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(backend_.Start().ok()) << backend_.log();
     FrontendOptions options;
-    options.address = absl::StrCat("127.0.0.1:", test::PickFreePort());
+    options.address = absl::StrCat("127.0.0.1:", harness::PickFreePort());
     options.pid = getpid();
     options.backend = backend_.address();
     options.peers = {options.address};
@@ -75,7 +75,7 @@ class SubscribeStreamsTest : public ::testing::Test {
     stream->context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
     v1::SubscribeRequest request;
     request.add_events(kEvent);
-    stream->reader = std::make_unique<test::UpdateReader>(stub_.get(), &stream->context, request);
+    stream->reader = std::make_unique<harness::UpdateReader>(stub_.get(), &stream->context, request);
     stream->reader->WaitForInitialMetadata();
     open_.push_back(std::move(stream));
   }
@@ -86,8 +86,8 @@ class SubscribeStreamsTest : public ::testing::Test {
     return seq;
   }
 
-  test::ScopedTempDir dir_;
-  test::BackendProcess backend_{dir_.path()};
+  harness::ScopedTempDir dir_;
+  harness::BackendProcess backend_{dir_.path()};
   test::BackendWriter writer_{backend_.NewStub()};
   std::unique_ptr<Frontend> frontend_;
   std::unique_ptr<ScoreboardService> scoreboard_;

@@ -20,8 +20,8 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "tests/client_testing.h"
-#include "tests/testing/cluster.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/cluster.h"
+#include "harness/temp_dir.h"
 
 namespace podium::test {
 namespace {
@@ -104,9 +104,9 @@ class SubscriberFailoverTest : public ::testing::Test {
     return false;
   }
 
-  ScopedTempDir dir_;
-  BackendProcess backend_{dir_.path()};
-  FrontendCluster frontends_{dir_.path(), backend_.address(), 3, "push"};
+  harness::ScopedTempDir dir_;
+  harness::BackendProcess backend_{dir_.path()};
+  harness::FrontendCluster frontends_{dir_.path(), backend_.address(), 3, "push"};
   BackendWriter writer_{backend_.NewStub()};
   std::vector<std::unique_ptr<ScoreboardClient>> clients_;
   std::vector<std::unique_ptr<UpdateRecorder>> recorders_;

@@ -25,8 +25,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/client_testing.h"
-#include "tests/testing/cluster.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/cluster.h"
+#include "harness/temp_dir.h"
 
 namespace podium::test {
 namespace {
@@ -74,9 +74,9 @@ class SubscriberTest : public ::testing::Test {
     return -1;
   }
 
-  ScopedTempDir dir_;
-  BackendProcess backend_{dir_.path()};
-  FrontendCluster frontends_{dir_.path(), backend_.address(), 3, "push"};
+  harness::ScopedTempDir dir_;
+  harness::BackendProcess backend_{dir_.path()};
+  harness::FrontendCluster frontends_{dir_.path(), backend_.address(), 3, "push"};
   BackendWriter writer_{backend_.NewStub()};
 };
 

@@ -16,8 +16,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "podium/v1/peer.grpc.pb.h"
-#include "tests/testing/cluster.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/cluster.h"
+#include "harness/temp_dir.h"
 
 namespace podium::test {
 namespace {
@@ -29,11 +29,11 @@ std::pair<int, std::string> RunCommand(const std::string& dir, std::vector<std::
   argv.insert(argv.begin(), "/usr/bin/env");
   const std::string log = dir + "/run.out";
   std::remove(log.c_str());
-  absl::StatusOr<Subprocess> process = Subprocess::Start(argv, log);
+  absl::StatusOr<harness::Subprocess> process = harness::Subprocess::Start(argv, log);
   if (!process.ok()) return {-1, std::string(process.status().message())};
   absl::StatusOr<int> status = process->Wait(absl::Seconds(60));
-  if (!status.ok()) return {-1, ReadFileOrEmpty(log)};
-  return {WIFEXITED(*status) ? WEXITSTATUS(*status) : -1, ReadFileOrEmpty(log)};
+  if (!status.ok()) return {-1, harness::ReadFileOrEmpty(log)};
+  return {WIFEXITED(*status) ? WEXITSTATUS(*status) : -1, harness::ReadFileOrEmpty(log)};
 }
 
 class TlsTest : public ::testing::Test {
@@ -61,21 +61,21 @@ class TlsTest : public ::testing::Test {
   }
   void TearDown() override { ConfigureTls({}).IgnoreError(); }
 
-  ScopedTempDir dir_;
+  harness::ScopedTempDir dir_;
   std::vector<std::string> tls_flags_;
 };
 
 TEST_F(TlsTest, AClusterRunsOverTlsAndAPlaintextClientIsToldWhy) {
-  BackendProcess backend(dir_.path(), tls_flags_);
+  harness::BackendProcess backend(dir_.path(), tls_flags_);
   ASSERT_TRUE(backend.Start().ok()) << backend.log();
-  FrontendCluster frontends(dir_.path(), backend.address(), 2, "push", tls_flags_);
+  harness::FrontendCluster frontends(dir_.path(), backend.address(), 2, "push", tls_flags_);
   ASSERT_TRUE(frontends.StartAll().ok()) << frontends.log(0);
   const int master = frontends.HighestPid();
   ASSERT_TRUE(frontends.WaitForMaster(frontends.address(master), absl::Seconds(15)).ok())
       << frontends.log(master);
 
   // The bard writes over TLS; the member serves it pushed over mutual TLS.
-  std::vector<std::string> bard = {BinaryPath("bard/podium-bard"),
+  std::vector<std::string> bard = {harness::BinaryPath("bard/podium-bard"),
                                    "--backend=" + backend.address(),
                                    "--write_token_file=" + backend.token_file()};
   bard.insert(bard.end(), tls_flags_.begin(), tls_flags_.end());
@@ -83,7 +83,7 @@ TEST_F(TlsTest, AClusterRunsOverTlsAndAPlaintextClientIsToldWhy) {
   auto [code, output] = RunCommand(dir_.path(), bard);
   ASSERT_EQ(code, 0) << output;
   const int member = 1 - master;
-  std::vector<std::string> client = {BinaryPath("client/podium-client"),
+  std::vector<std::string> client = {harness::BinaryPath("client/podium-client"),
                                      "--frontends=" + frontends.address(member),
                                      "--tls_ca=" + dir_.path() + "/ca.pem", "get-score",
                                      "javelin"};
@@ -100,12 +100,12 @@ TEST_F(TlsTest, AClusterRunsOverTlsAndAPlaintextClientIsToldWhy) {
   // The peer plane wants a certificate: a caller with the right token but
   // none is refused in the handshake.
   grpc::SslCredentialsOptions no_certificate;
-  no_certificate.pem_root_certs = ReadFileOrEmpty(dir_.path() + "/ca.pem");
+  no_certificate.pem_root_certs = harness::ReadFileOrEmpty(dir_.path() + "/ca.pem");
   auto peer = v1::FrontendPeer::NewStub(
       grpc::CreateChannel(frontends.peer_address(member), grpc::SslCredentials(no_certificate)));
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-  AddBearerToken(&context, FrontendCluster::cluster_token());
+  AddBearerToken(&context, harness::FrontendCluster::cluster_token());
   v1::PingRequest ping;
   v1::PingReply pong;
   const grpc::Status refused = peer->Ping(&context, ping, &pong);
@@ -117,7 +117,7 @@ TEST_F(TlsTest, AClusterRunsOverTlsAndAPlaintextClientIsToldWhy) {
       grpc::CreateChannel(frontends.peer_address(member), ChannelCredentials()));
   grpc::ClientContext with_certificate;
   with_certificate.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-  AddBearerToken(&with_certificate, FrontendCluster::cluster_token());
+  AddBearerToken(&with_certificate, harness::FrontendCluster::cluster_token());
   const grpc::Status answered = member_peer->Ping(&with_certificate, ping, &pong);
   EXPECT_TRUE(answered.ok()) << answered.error_message();
   EXPECT_EQ(pong.master(), frontends.peer_address(master));

@@ -16,8 +16,8 @@
 #include "common/auth.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/testing/cluster.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/cluster.h"
+#include "harness/temp_dir.h"
 
 namespace podium::test {
 namespace {
@@ -29,7 +29,7 @@ class TopTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(backend_.Start().ok()) << backend_.log();
-    frontends_ = std::make_unique<FrontendCluster>(dir_.path(), backend_.address(), 1, "push");
+    frontends_ = std::make_unique<harness::FrontendCluster>(dir_.path(), backend_.address(), 1, "push");
     ASSERT_EQ(frontends_->StartAll(), absl::OkStatus());
     ASSERT_TRUE(frontends_->WaitForMaster(frontends_->address(0), absl::Seconds(15)).ok());
   }
@@ -43,17 +43,17 @@ class TopTest : public ::testing::Test {
     argv.insert(argv.end(), args.begin(), args.end());
     const std::string log = dir_.path() + "/tmux.out";
     std::remove(log.c_str());
-    absl::StatusOr<Subprocess> tmux = Subprocess::Start(argv, log);
+    absl::StatusOr<harness::Subprocess> tmux = harness::Subprocess::Start(argv, log);
     if (!tmux.ok()) return "";
     tmux->Wait(absl::Seconds(10)).IgnoreError();
-    return ReadFileOrEmpty(log);
+    return harness::ReadFileOrEmpty(log);
   }
 
   // Starts top in a detached session of `width` x `height`; its exit
   // status goes to exit_file(name).
   void StartTop(const std::string& name, int width, int height) {
     const std::string command = absl::StrCat(
-        BinaryPath("client/podium-client"), " --frontends=", frontends_->address(0),
+        harness::BinaryPath("client/podium-client"), " --frontends=", frontends_->address(0),
         " top 2>>", dir_.path(), "/", name, ".err; echo \"exit $?\" > ", exit_file(name));
     Tmux({"new-session", "-d", "-s", name, "-x", std::to_string(width), "-y",
           std::to_string(height), command});
@@ -82,7 +82,7 @@ class TopTest : public ::testing::Test {
   std::string WaitForExit(const std::string& name) {
     const absl::Time deadline = absl::Now() + absl::Seconds(20);
     std::string status;
-    while ((status = ReadFileOrEmpty(exit_file(name))).empty() && absl::Now() < deadline) {
+    while ((status = harness::ReadFileOrEmpty(exit_file(name))).empty() && absl::Now() < deadline) {
       absl::SleepFor(absl::Milliseconds(50));
     }
     return status;
@@ -112,9 +112,9 @@ class TopTest : public ::testing::Test {
     return n;
   }
 
-  ScopedTempDir dir_;
-  BackendProcess backend_{dir_.path()};
-  std::unique_ptr<FrontendCluster> frontends_;
+  harness::ScopedTempDir dir_;
+  harness::BackendProcess backend_{dir_.path()};
+  std::unique_ptr<harness::FrontendCluster> frontends_;
   const std::string socket_ = absl::StrCat("podium-top-test-", getpid());
 };
 
@@ -148,7 +148,7 @@ TEST_F(TopTest, AWriteAppearsAndTheScreenIsRedrawnInPlaceUntilQ) {
 
   Tmux({"send-keys", "-t", "pane", "q"});
   EXPECT_EQ(WaitForExit("pane"), "exit 0\n")
-      << ReadFileOrEmpty(dir_.path() + "/pane.err");
+      << harness::ReadFileOrEmpty(dir_.path() + "/pane.err");
 }
 
 TEST_F(TopTest, CtrlCEndsItCleanlyIn80x24) {
@@ -164,22 +164,22 @@ TEST_F(TopTest, CtrlCEndsItCleanlyIn80x24) {
   }
   Tmux({"send-keys", "-t", "term", "C-c"});
   EXPECT_EQ(WaitForExit("term"), "exit 0\n")
-      << ReadFileOrEmpty(dir_.path() + "/term.err");
+      << harness::ReadFileOrEmpty(dir_.path() + "/term.err");
 }
 
 // Not top, but the same client against the same cluster: a refusal is
 // said once, with the frontend's code, and the exit status is 1.
 TEST_F(TopTest, WatchOfAnUnknownEventSaysSoOnceAndExits1) {
   const std::string log = dir_.path() + "/watch.err";
-  absl::StatusOr<Subprocess> watch = Subprocess::Start(
-      {BinaryPath("client/podium-client"), "--frontends=" + frontends_->address(0),
+  absl::StatusOr<harness::Subprocess> watch = harness::Subprocess::Start(
+      {harness::BinaryPath("client/podium-client"), "--frontends=" + frontends_->address(0),
        "watch", "discus"},
       log);
   ASSERT_TRUE(watch.ok());
   absl::StatusOr<int> status = watch->Wait(absl::Seconds(30));
   ASSERT_TRUE(status.ok());
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 1);
-  const std::string output = ReadFileOrEmpty(log);
+  const std::string output = harness::ReadFileOrEmpty(log);
   EXPECT_THAT(output, HasSubstr("NOT_FOUND"));
   std::vector<std::string> mentions = absl::StrSplit(output, "unknown event 'discus'");
   EXPECT_EQ(mentions.size(), 2u) << output;
@@ -188,15 +188,15 @@ TEST_F(TopTest, WatchOfAnUnknownEventSaysSoOnceAndExits1) {
 // Runs podium-client with `args`; its exit status and output.
 std::pair<int, std::string> RunClient(const std::string& dir,
                                       const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {BinaryPath("client/podium-client")};
+  std::vector<std::string> argv = {harness::BinaryPath("client/podium-client")};
   argv.insert(argv.end(), args.begin(), args.end());
   const std::string log = dir + "/client.out";
   std::remove(log.c_str());
-  absl::StatusOr<Subprocess> client = Subprocess::Start(argv, log);
+  absl::StatusOr<harness::Subprocess> client = harness::Subprocess::Start(argv, log);
   if (!client.ok()) return {-1, ""};
   absl::StatusOr<int> status = client->Wait(absl::Seconds(60));
-  if (!status.ok()) return {-1, ReadFileOrEmpty(log)};
-  return {WIFEXITED(*status) ? WEXITSTATUS(*status) : -1, ReadFileOrEmpty(log)};
+  if (!status.ok()) return {-1, harness::ReadFileOrEmpty(log)};
+  return {WIFEXITED(*status) ? WEXITSTATUS(*status) : -1, harness::ReadFileOrEmpty(log)};
 }
 
 TEST_F(TopTest, WithoutFlagsTheClientGoesThroughPodiumFrontends) {
@@ -210,7 +210,7 @@ TEST_F(TopTest, WithoutFlagsTheClientGoesThroughPodiumFrontends) {
 }
 
 TEST_F(TopTest, AWatchNoFrontendEverAnswersGivesUpWithExit1) {
-  const std::string nobody = absl::StrCat("127.0.0.1:", PickFreePort());
+  const std::string nobody = absl::StrCat("127.0.0.1:", harness::PickFreePort());
   auto [code, output] = RunClient(
       dir_.path(), {"--frontends=" + nobody, "--wait_for_frontends=1s", "watch"});
   EXPECT_EQ(code, 1) << output;

@@ -11,7 +11,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
-#include "tests/testing/temp_dir.h"
+#include "harness/temp_dir.h"
 
 namespace podium {
 namespace {
@@ -155,7 +155,7 @@ class WebApiFilesTest : public ::testing::Test {
   void Write(const std::string& name, const std::string& text) {
     std::ofstream(dir_.path() + "/" + name) << text;
   }
-  test::ScopedTempDir dir_;
+  harness::ScopedTempDir dir_;
   FrontendOptions options_;
 };
 

@@ -152,7 +152,7 @@ def free_port():
     Below the kernel's ephemeral range, so that no outgoing connection on the
     machine can take it before the server binds it, and reserved against the
     other test processes by an flock on $TMPDIR/podium-test-ports/PORT.lock,
-    as tests/testing/subprocess.h's PickFreePort does.
+    as harness/subprocess.h's PickFreePort does.
     """
     folder = os.path.join(os.environ.get("TMPDIR") or "/tmp", "podium-test-ports")
     os.makedirs(folder, mode=0o1777, exist_ok=True)

@@ -90,7 +90,7 @@ trap cleanup EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 
-# --- ports: the flock convention of tests/testing/subprocess.h -----------
+# --- ports: the flock convention of harness/subprocess.h -----------
 # Below the kernel's ephemeral range (no outgoing connection takes them),
 # reserved against other test processes by an flock on
 # $TMPDIR/podium-test-ports/PORT.lock, held until this script exits.

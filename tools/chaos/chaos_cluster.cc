@@ -46,20 +46,20 @@ void SetDeadline(grpc::ClientContext* context) {
 
 // Replicated runs: the etcd members, ports reserved (Start reports an etcd
 // that cannot be set up).
-std::unique_ptr<test::EtcdCluster> MakeEtcd(const ChaosClusterOptions& options) {
+std::unique_ptr<harness::EtcdCluster> MakeEtcd(const ChaosClusterOptions& options) {
   if (!options.replicated) return nullptr;
-  absl::StatusOr<std::unique_ptr<test::EtcdCluster>> etcd =
-      test::EtcdCluster::Create(3, options.dir + "/etcd");
+  absl::StatusOr<std::unique_ptr<harness::EtcdCluster>> etcd =
+      harness::EtcdCluster::Create(3, options.dir + "/etcd");
   return etcd.ok() ? *std::move(etcd) : nullptr;
 }
 
-std::vector<std::unique_ptr<test::BackendProcess>> MakeBackends(const ChaosClusterOptions& options,
-                                                                const test::EtcdCluster* etcd) {
+std::vector<std::unique_ptr<harness::BackendProcess>> MakeBackends(const ChaosClusterOptions& options,
+                                                                const harness::EtcdCluster* etcd) {
   std::vector<std::string> flags;
   if (!options.games.empty()) flags.push_back("--games=" + options.games);
-  std::vector<std::unique_ptr<test::BackendProcess>> backends;
+  std::vector<std::unique_ptr<harness::BackendProcess>> backends;
   if (!options.replicated) {
-    backends.push_back(std::make_unique<test::BackendProcess>(options.dir, flags));
+    backends.push_back(std::make_unique<harness::BackendProcess>(options.dir, flags));
     return backends;
   }
   flags.push_back("--store=etcd");
@@ -68,12 +68,12 @@ std::vector<std::unique_ptr<test::BackendProcess>> MakeBackends(const ChaosClust
     const std::string dir = absl::StrCat(options.dir, "/backend-", i);
     std::error_code error;
     std::filesystem::create_directories(dir, error);
-    backends.push_back(std::make_unique<test::BackendProcess>(dir, flags));
+    backends.push_back(std::make_unique<harness::BackendProcess>(dir, flags));
   }
   return backends;
 }
 
-std::string AddressesOf(const std::vector<std::unique_ptr<test::BackendProcess>>& backends) {
+std::string AddressesOf(const std::vector<std::unique_ptr<harness::BackendProcess>>& backends) {
   std::vector<std::string> addresses;
   for (const auto& backend : backends) addresses.push_back(backend->address());
   return absl::StrJoin(addresses, ",");
@@ -125,11 +125,11 @@ absl::Status ChaosCluster::Start(absl::Duration timeout) {
   }
   // Every client has placed itself and printed its snapshot's first value.
   for (int i = 0; i < options_.clients; ++i) {
-    while (test::ReadFileOrEmpty(client_outputs_[i].back()).find('\n') == std::string::npos) {
+    while (harness::ReadFileOrEmpty(client_outputs_[i].back()).find('\n') == std::string::npos) {
       if (absl::Now() > deadline) {
         return absl::DeadlineExceededError(absl::StrCat(
             "client-", i, " printed nothing within ", absl::FormatDuration(timeout), "; its log:\n",
-            Tail(test::ReadFileOrEmpty(absl::StrCat(options_.dir, "/client-", i, ".log")))));
+            Tail(harness::ReadFileOrEmpty(absl::StrCat(options_.dir, "/client-", i, ".log")))));
       }
       absl::SleepFor(absl::Milliseconds(20));
     }
@@ -138,8 +138,8 @@ absl::Status ChaosCluster::Start(absl::Duration timeout) {
 }
 
 absl::Status ChaosCluster::StartBard() {
-  absl::StatusOr<test::Subprocess> bard = test::Subprocess::Start(
-      {test::BinaryPath("bard/podium-bard"), "--backend=" + backend_list_,
+  absl::StatusOr<harness::Subprocess> bard = harness::Subprocess::Start(
+      {harness::BinaryPath("bard/podium-bard"), "--backend=" + backend_list_,
        "--write_token_file=" + backends_[0]->token_file(), "--journal=" + journal_, "simulate",
        absl::StrCat("--rate=", options_.bard_rate), absl::StrCat("--seed=", options_.seed),
        absl::StrCat("--max_live=", options_.bard_max_live)},
@@ -152,8 +152,8 @@ absl::Status ChaosCluster::StartBard() {
 absl::Status ChaosCluster::StartClient(int i) {
   std::vector<std::string>& outputs = client_outputs_[i];
   outputs.push_back(absl::StrCat(options_.dir, "/client-", i, ".", outputs.size() + 1, ".json"));
-  absl::StatusOr<test::Subprocess> client =
-      test::Subprocess::Start({test::BinaryPath("client/podium-client"),
+  absl::StatusOr<harness::Subprocess> client =
+      harness::Subprocess::Start({harness::BinaryPath("client/podium-client"),
                                "--frontends=" + frontend_list_, "--json", "watch"},
                               outputs.back(), absl::StrCat(options_.dir, "/client-", i, ".log"));
   if (!client.ok()) return client.status();
@@ -273,9 +273,9 @@ std::string ChaosCluster::LogOf(const Victim& victim) const {
     case Target::kFrontend:
       return frontends_.log(victim.index);
     case Target::kClient:
-      return test::ReadFileOrEmpty(absl::StrCat(options_.dir, "/client-", victim.index, ".log"));
+      return harness::ReadFileOrEmpty(absl::StrCat(options_.dir, "/client-", victim.index, ".log"));
     case Target::kBard:
-      return test::ReadFileOrEmpty(options_.dir + "/bard.log");
+      return harness::ReadFileOrEmpty(options_.dir + "/bard.log");
     case Target::kMaster:
       break;
   }
@@ -324,8 +324,8 @@ absl::StatusOr<int> ChaosCluster::StopBard(absl::Duration timeout) {
 absl::StatusOr<std::string> ChaosCluster::JournalSummary(absl::Duration timeout) {
   const std::string out = options_.dir + "/journal-summary.json";
   const std::string log = options_.dir + "/journal-summary.log";
-  absl::StatusOr<test::Subprocess> summary =
-      test::Subprocess::Start({test::BinaryPath("bard/podium-bard"), "--backend=" + backend_list_,
+  absl::StatusOr<harness::Subprocess> summary =
+      harness::Subprocess::Start({harness::BinaryPath("bard/podium-bard"), "--backend=" + backend_list_,
                                "--write_token_file=" + backends_[0]->token_file(),
                                "--journal=" + journal_, "--json", "journal-summary"},
                               out, log);
@@ -334,14 +334,14 @@ absl::StatusOr<std::string> ChaosCluster::JournalSummary(absl::Duration timeout)
   if (!status.ok()) {
     return absl::DeadlineExceededError(
         absl::StrCat("podium-bard journal-summary still running after ",
-                     absl::FormatDuration(timeout), "; log:\n", Tail(test::ReadFileOrEmpty(log))));
+                     absl::FormatDuration(timeout), "; log:\n", Tail(harness::ReadFileOrEmpty(log))));
   }
   if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0) {
     return absl::InternalError(absl::StrCat("podium-bard journal-summary ended with ",
                                             DescribeWaitStatus(*status), "; log:\n",
-                                            Tail(test::ReadFileOrEmpty(log))));
+                                            Tail(harness::ReadFileOrEmpty(log))));
   }
-  return test::ReadFileOrEmpty(out);
+  return harness::ReadFileOrEmpty(out);
 }
 
 absl::StatusOr<v1::Board> ChaosCluster::BackendBoard() const {

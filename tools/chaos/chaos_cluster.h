@@ -1,7 +1,7 @@
 // The processes of a chaos run on loopback: one backend, push-mode
 // frontends, the bard simulating a games day with a journal, and clients
 // watching everything, each printing to its own file. Any of them can be
-// SIGKILLed and started again. Every child is owned here (tests/testing
+// SIGKILLed and started again. Every child is owned here (harness/
 // Subprocess objects), so all are SIGKILLed and reaped when the cluster is
 // destroyed, however the run ends.
 #ifndef PODIUM_TOOLS_CHAOS_CHAOS_CLUSTER_H_
@@ -16,9 +16,9 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "podium/v1/types.pb.h"
-#include "tests/testing/cluster.h"
-#include "tests/testing/etcd_cluster.h"
-#include "tests/testing/subprocess.h"
+#include "harness/cluster.h"
+#include "harness/etcd_cluster.h"
+#include "harness/subprocess.h"
 #include "tools/chaos/fault_plan.h"
 
 namespace podium::chaos {
@@ -102,14 +102,14 @@ class ChaosCluster {
 
   const ChaosClusterOptions options_;
   const std::string journal_;
-  std::unique_ptr<test::EtcdCluster> etcd_;  // replicated runs only
-  std::vector<std::unique_ptr<test::BackendProcess>> backends_;
+  std::unique_ptr<harness::EtcdCluster> etcd_;  // replicated runs only
+  std::vector<std::unique_ptr<harness::BackendProcess>> backends_;
   std::string backend_list_;  // "A,B" for the frontends and the bard
   int64_t seq_base_ = 0;
-  test::FrontendCluster frontends_;
+  harness::FrontendCluster frontends_;
   std::string frontend_list_;  // "A,B,C" for the clients
-  test::Subprocess bard_;
-  std::vector<test::Subprocess> clients_;
+  harness::Subprocess bard_;
+  std::vector<harness::Subprocess> clients_;
   std::vector<std::vector<std::string>> client_outputs_;
 };
 

@@ -161,7 +161,7 @@ class ChaosRun {
       }
     }
     for (int i = 0; i < cluster_.clients(); ++i) {
-      const WatchLog log = ReadWatchLog(test::ReadFileOrEmpty(cluster_.client_outputs(i).back()));
+      const WatchLog log = ReadWatchLog(harness::ReadFileOrEmpty(cluster_.client_outputs(i).back()));
       for (std::string& diff : DiffViews(want, "backend", log.last, absl::StrCat("client-", i))) {
         lines.push_back(std::move(diff));
       }
@@ -216,7 +216,7 @@ class ChaosRun {
     for (int i = 0; i < cluster_.clients(); ++i) {
       const std::vector<std::string>& lives = cluster_.client_outputs(i);
       for (size_t life = 0; life < lives.size(); ++life) {
-        const WatchLog log = ReadWatchLog(test::ReadFileOrEmpty(lives[life]));
+        const WatchLog log = ReadWatchLog(harness::ReadFileOrEmpty(lives[life]));
         updates_ += log.updates;
         const std::string who =
             absl::StrCat("client-", i, " (life ", life + 1, ", ", lives[life], ") ");

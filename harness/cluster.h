@@ -1,8 +1,8 @@
 // Real Podium processes on loopback for multi-process tests: each picks a
 // free port, waits for its health check before a test uses it, and is
 // SIGKILLed and reaped when the test ends, however it ends.
-#ifndef PODIUM_TESTS_TESTING_CLUSTER_H_
-#define PODIUM_TESTS_TESTING_CLUSTER_H_
+#ifndef PODIUM_HARNESS_CLUSTER_H_
+#define PODIUM_HARNESS_CLUSTER_H_
 
 #include <memory>
 #include <string>
@@ -11,9 +11,9 @@
 #include "absl/status/status.h"
 #include "podium/v1/backend.grpc.pb.h"
 #include "podium/v1/scoreboard.grpc.pb.h"
-#include "tests/testing/subprocess.h"
+#include "harness/subprocess.h"
 
-namespace podium::test {
+namespace podium::harness {
 
 // Where the build put a binary, e.g. BinaryPath("backend/podium-backend").
 std::string BinaryPath(const std::string& relative);
@@ -104,6 +104,6 @@ absl::StatusOr<Subprocess> StartHealthy(const std::vector<std::string>& argv,
                                         const std::string& log_path,
                                         const std::string& address);
 
-}  // namespace podium::test
+}  // namespace podium::harness
 
-#endif  // PODIUM_TESTS_TESTING_CLUSTER_H_
+#endif  // PODIUM_HARNESS_CLUSTER_H_

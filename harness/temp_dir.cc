@@ -1,4 +1,4 @@
-#include "tests/testing/temp_dir.h"
+#include "harness/temp_dir.h"
 
 #include <stdlib.h>
 
@@ -6,7 +6,7 @@
 
 #include "glog/logging.h"
 
-namespace podium::test {
+namespace podium::harness {
 
 ScopedTempDir::ScopedTempDir() {
   std::string pattern =
@@ -20,4 +20,4 @@ ScopedTempDir::~ScopedTempDir() {
   std::filesystem::remove_all(path_, ignored);
 }
 
-}  // namespace podium::test
+}  // namespace podium::harness

@@ -7,8 +7,8 @@
 // Not the callback API: that puts every stream of the process on one
 // completion queue, and Debian's libgrpc (built with assertions) checks
 // each completion against a linear list of that queue's outstanding tags.
-#ifndef PODIUM_TESTS_TESTING_SUBSCRIBER_FLEET_H_
-#define PODIUM_TESTS_TESTING_SUBSCRIBER_FLEET_H_
+#ifndef PODIUM_HARNESS_SUBSCRIBER_FLEET_H_
+#define PODIUM_HARNESS_SUBSCRIBER_FLEET_H_
 
 #include <grpcpp/grpcpp.h>
 
@@ -24,7 +24,7 @@
 #include "absl/time/time.h"
 #include "podium/v1/scoreboard.grpc.pb.h"
 
-namespace podium::test {
+namespace podium::harness {
 
 // One update as a stream received it.
 struct Receipt {
@@ -76,6 +76,6 @@ class SubscriberFleet {
   std::vector<std::unique_ptr<Stream>> streams_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace podium::test
+}  // namespace podium::harness
 
-#endif  // PODIUM_TESTS_TESTING_SUBSCRIBER_FLEET_H_
+#endif  // PODIUM_HARNESS_SUBSCRIBER_FLEET_H_

@@ -1,7 +1,7 @@
 // Child processes for multi-process tests: real binaries, their output in a
 // log file, and always reaped, also when a test fails midway.
-#ifndef PODIUM_TESTS_TESTING_SUBPROCESS_H_
-#define PODIUM_TESTS_TESTING_SUBPROCESS_H_
+#ifndef PODIUM_HARNESS_SUBPROCESS_H_
+#define PODIUM_HARNESS_SUBPROCESS_H_
 
 #include <sys/types.h>
 
@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace podium::test {
+namespace podium::harness {
 
 // Not thread-safe.
 class Subprocess {
@@ -59,6 +59,6 @@ std::string TestPortFolder();
 // The text of a file, or "" when it cannot be read (for failure messages).
 std::string ReadFileOrEmpty(const std::string& path);
 
-}  // namespace podium::test
+}  // namespace podium::harness
 
-#endif  // PODIUM_TESTS_TESTING_SUBPROCESS_H_
+#endif  // PODIUM_HARNESS_SUBPROCESS_H_

@@ -1,4 +1,4 @@
-#include "tests/testing/etcd_cluster.h"
+#include "harness/etcd_cluster.h"
 
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
@@ -12,7 +12,7 @@
 #include "common/channel.h"
 #include "etcd/api/etcdserverpb/rpc.grpc.pb.h"
 
-namespace podium::test {
+namespace podium::harness {
 namespace {
 
 constexpr char kEtcd[] = "/usr/bin/etcd";
@@ -126,4 +126,4 @@ absl::Status EtcdCluster::AwaitLeader(int i, absl::Duration timeout) const {
                                              " has no leader (", last, "); its log:\n", log(i)));
 }
 
-}  // namespace podium::test
+}  // namespace podium::harness

@@ -1,4 +1,4 @@
-#include "tests/testing/http_client.h"
+#include "harness/http_client.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -16,7 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
-namespace podium::test {
+namespace podium::harness {
 
 std::string HttpResponse::Header(const std::string& name) const {
   for (absl::string_view line : absl::StrSplit(head, "\r\n")) {
@@ -29,7 +29,7 @@ std::string HttpResponse::Header(const std::string& name) const {
   return "";
 }
 
-absl::StatusOr<std::unique_ptr<HttpConnection>> HttpConnection::Open(const std::string& address) {
+absl::StatusOr<std::unique_ptr<HttpClient>> HttpClient::Open(const std::string& address) {
   const size_t colon = address.rfind(':');
   int port = 0;
   if (colon == std::string::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port)) {
@@ -48,12 +48,12 @@ absl::StatusOr<std::unique_ptr<HttpConnection>> HttpConnection::Open(const std::
     close(fd);
     return absl::UnavailableError(absl::StrCat("connect to ", address, ": ", strerror(error)));
   }
-  return std::unique_ptr<HttpConnection>(new HttpConnection(fd));
+  return std::unique_ptr<HttpClient>(new HttpClient(fd));
 }
 
-HttpConnection::~HttpConnection() { close(fd_); }
+HttpClient::~HttpClient() { close(fd_); }
 
-absl::Status HttpConnection::Send(const std::string& bytes) {
+absl::Status HttpClient::Send(const std::string& bytes) {
   size_t sent = 0;
   while (sent < bytes.size()) {
     const ssize_t n = send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
@@ -66,7 +66,7 @@ absl::Status HttpConnection::Send(const std::string& bytes) {
   return absl::OkStatus();
 }
 
-int HttpConnection::ReadSome(absl::Time deadline) {
+int HttpClient::ReadSome(absl::Time deadline) {
   for (;;) {
     const int64_t left = absl::ToInt64Milliseconds(deadline - absl::Now());
     if (left < 0) return -1;
@@ -85,14 +85,14 @@ int HttpConnection::ReadSome(absl::Time deadline) {
   }
 }
 
-std::string HttpConnection::ReadUntilClosed(absl::Duration timeout) {
+std::string HttpClient::ReadUntilClosed(absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   while (ReadSome(deadline) > 0) {
   }
   return buffer_;
 }
 
-absl::Status HttpConnection::ReadUntil(const std::string& delimiter, absl::Duration timeout) {
+absl::Status HttpClient::ReadUntil(const std::string& delimiter, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   while (!absl::StrContains(buffer_, delimiter)) {
     const int n = ReadSome(deadline);
@@ -106,7 +106,7 @@ absl::Status HttpConnection::ReadUntil(const std::string& delimiter, absl::Durat
   return absl::OkStatus();
 }
 
-bool HttpConnection::ClosedWithin(absl::Duration timeout) {
+bool HttpClient::ClosedWithin(absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   for (;;) {
     const int n = ReadSome(deadline);
@@ -133,7 +133,7 @@ absl::StatusOr<HttpResponse> HttpSend(const std::string& address, const std::str
                                       const std::string& target,
                                       const std::vector<std::string>& headers,
                                       const std::string& body, absl::Duration timeout) {
-  absl::StatusOr<std::unique_ptr<HttpConnection>> connection = HttpConnection::Open(address);
+  absl::StatusOr<std::unique_ptr<HttpClient>> connection = HttpClient::Open(address);
   if (!connection.ok()) return connection.status();
   std::string request = absl::StrCat(method, " ", target, " HTTP/1.1\r\nHost: ", address,
                                      "\r\nConnection: close\r\n");
@@ -153,7 +153,7 @@ absl::StatusOr<HttpResponse> HttpGet(const std::string& address, const std::stri
 absl::StatusOr<std::unique_ptr<SseStream>> SseStream::Open(const std::string& address,
                                                            const std::string& target,
                                                            const std::string& last_event_id) {
-  absl::StatusOr<std::unique_ptr<HttpConnection>> connection = HttpConnection::Open(address);
+  absl::StatusOr<std::unique_ptr<HttpClient>> connection = HttpClient::Open(address);
   if (!connection.ok()) return connection.status();
   std::string request = absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: ", address,
                                      "\r\nAccept: text/event-stream\r\n");
@@ -212,4 +212,4 @@ absl::StatusOr<SseStream::Event> SseStream::Next(absl::Duration timeout) {
   }
 }
 
-}  // namespace podium::test
+}  // namespace podium::harness

@@ -1,8 +1,8 @@
 // A plain HTTP/1.1 client over POSIX sockets, for tests of the frontends'
 // HTTP plane: whole requests, raw bytes (malformed or slow requests), and
 // Server-Sent Events streams read event by event.
-#ifndef PODIUM_TESTS_TESTING_HTTP_CLIENT_H_
-#define PODIUM_TESTS_TESTING_HTTP_CLIENT_H_
+#ifndef PODIUM_HARNESS_HTTP_CLIENT_H_
+#define PODIUM_HARNESS_HTTP_CLIENT_H_
 
 #include <memory>
 #include <string>
@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace podium::test {
+namespace podium::harness {
 
 struct HttpResponse {
   int status = 0;
@@ -22,10 +22,10 @@ struct HttpResponse {
 };
 
 // A connected socket to `address` (host:port), closed on destruction.
-class HttpConnection {
+class HttpClient {
  public:
-  static absl::StatusOr<std::unique_ptr<HttpConnection>> Open(const std::string& address);
-  ~HttpConnection();
+  static absl::StatusOr<std::unique_ptr<HttpClient>> Open(const std::string& address);
+  ~HttpClient();
 
   absl::Status Send(const std::string& bytes);
   // Reads what arrives until the peer closes or `timeout` passes; an error
@@ -39,7 +39,7 @@ class HttpConnection {
   bool ClosedWithin(absl::Duration timeout);
 
  private:
-  explicit HttpConnection(int fd) : fd_(fd) {}
+  explicit HttpClient(int fd) : fd_(fd) {}
   // One read into buffer_: bytes read, 0 at end of file, -1 on timeout or error.
   int ReadSome(absl::Time deadline);
   int fd_;
@@ -81,12 +81,12 @@ class SseStream {
   int comments() const { return comments_; }
 
  private:
-  explicit SseStream(std::unique_ptr<HttpConnection> connection)
+  explicit SseStream(std::unique_ptr<HttpClient> connection)
       : connection_(std::move(connection)) {}
-  std::unique_ptr<HttpConnection> connection_;
+  std::unique_ptr<HttpClient> connection_;
   int comments_ = 0;
 };
 
-}  // namespace podium::test
+}  // namespace podium::harness
 
-#endif  // PODIUM_TESTS_TESTING_HTTP_CLIENT_H_
+#endif  // PODIUM_HARNESS_HTTP_CLIENT_H_

@@ -1,4 +1,4 @@
-#include "tests/testing/subprocess.h"
+#include "harness/subprocess.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -23,7 +23,7 @@
 #include "absl/time/time.h"
 #include "glog/logging.h"
 
-namespace podium::test {
+namespace podium::harness {
 namespace {
 
 // Between fork and exec: async-signal-safe calls only.
@@ -207,4 +207,4 @@ std::string ReadFileOrEmpty(const std::string& path) {
   return text.str();
 }
 
-}  // namespace podium::test
+}  // namespace podium::harness

@@ -1,8 +1,8 @@
-#include "tests/testing/update_reader.h"
+#include "harness/update_reader.h"
 
 #include <utility>
 
-namespace podium::test {
+namespace podium::harness {
 
 namespace {
 
@@ -26,4 +26,4 @@ bool UpdateReader::Read(v1::SubscribeUpdate* update) {
   return true;
 }
 
-}  // namespace podium::test
+}  // namespace podium::harness

@@ -1,10 +1,10 @@
 // A fresh directory for one test, removed with everything in it afterwards.
-#ifndef PODIUM_TESTS_TESTING_TEMP_DIR_H_
-#define PODIUM_TESTS_TESTING_TEMP_DIR_H_
+#ifndef PODIUM_HARNESS_TEMP_DIR_H_
+#define PODIUM_HARNESS_TEMP_DIR_H_
 
 #include <string>
 
-namespace podium::test {
+namespace podium::harness {
 
 class ScopedTempDir {
  public:
@@ -19,6 +19,6 @@ class ScopedTempDir {
   std::string path_;
 };
 
-}  // namespace podium::test
+}  // namespace podium::harness
 
-#endif  // PODIUM_TESTS_TESTING_TEMP_DIR_H_
+#endif  // PODIUM_HARNESS_TEMP_DIR_H_

@@ -1,4 +1,4 @@
-#include "tests/testing/subscriber_fleet.h"
+#include "harness/subscriber_fleet.h"
 
 #include <algorithm>
 
@@ -6,7 +6,7 @@
 #include "absl/time/clock.h"
 #include "common/keys.h"
 
-namespace podium::test {
+namespace podium::harness {
 
 class SubscriberFleet::Stream {
  public:
@@ -227,4 +227,4 @@ absl::Status SubscriberFleet::WaitForSeqs(
   }
 }
 
-}  // namespace podium::test
+}  // namespace podium::harness

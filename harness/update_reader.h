@@ -1,8 +1,8 @@
 // Reads a blocking Subscribe stream one update at a time, however the
 // frontend grouped them into messages (it sends the updates that waited for
 // a subscriber together, in one SubscribeUpdates).
-#ifndef PODIUM_TESTS_TESTING_UPDATE_READER_H_
-#define PODIUM_TESTS_TESTING_UPDATE_READER_H_
+#ifndef PODIUM_HARNESS_UPDATE_READER_H_
+#define PODIUM_HARNESS_UPDATE_READER_H_
 
 #include <memory>
 
@@ -10,7 +10,7 @@
 
 #include "podium/v1/scoreboard.grpc.pb.h"
 
-namespace podium::test {
+namespace podium::harness {
 
 // Not thread-safe: one reading thread, like the gRPC reader it wraps.
 class UpdateReader {
@@ -33,6 +33,6 @@ class UpdateReader {
   int next_ = 0;  // index into message_ of the next update to hand out
 };
 
-}  // namespace podium::test
+}  // namespace podium::harness
 
-#endif  // PODIUM_TESTS_TESTING_UPDATE_READER_H_
+#endif  // PODIUM_HARNESS_UPDATE_READER_H_

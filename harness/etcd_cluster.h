@@ -1,8 +1,8 @@
 // Real etcd members (Debian's etcd-server) on loopback for tests: each on
 // ports picked free, its data under the test's directory, waited on until
 // the cluster has a leader, and SIGKILLed and reaped when the test ends.
-#ifndef PODIUM_TESTS_TESTING_ETCD_CLUSTER_H_
-#define PODIUM_TESTS_TESTING_ETCD_CLUSTER_H_
+#ifndef PODIUM_HARNESS_ETCD_CLUSTER_H_
+#define PODIUM_HARNESS_ETCD_CLUSTER_H_
 
 #include <memory>
 #include <string>
@@ -10,9 +10,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "tests/testing/subprocess.h"
+#include "harness/subprocess.h"
 
-namespace podium::test {
+namespace podium::harness {
 
 // Not thread-safe.
 class EtcdCluster {
@@ -60,6 +60,6 @@ class EtcdCluster {
   std::vector<Member> members_;
 };
 
-}  // namespace podium::test
+}  // namespace podium::harness
 
-#endif  // PODIUM_TESTS_TESTING_ETCD_CLUSTER_H_
+#endif  // PODIUM_HARNESS_ETCD_CLUSTER_H_

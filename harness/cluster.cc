@@ -1,4 +1,4 @@
-#include "tests/testing/cluster.h"
+#include "harness/cluster.h"
 
 #include <signal.h>
 
@@ -11,7 +11,7 @@
 #include "common/health.h"
 #include "common/tls.h"
 
-namespace podium::test {
+namespace podium::harness {
 
 std::string BinaryPath(const std::string& relative) {
   return absl::StrCat(PODIUM_BINARY_DIR, "/", relative);
@@ -183,4 +183,4 @@ absl::Status FrontendCluster::WaitForMaster(const std::string& master,
       absl::FormatDuration(timeout), ": ", disagreement));
 }
 
-}  // namespace podium::test
+}  // namespace podium::harness
