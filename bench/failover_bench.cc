@@ -107,8 +107,8 @@ int Main() {
   if (absl::Status s = backend.Start(); !s.ok()) return Fail(s);
   harness::FrontendCluster frontends(dir.path(), backend.address(), 3, "push");
   if (absl::Status s = frontends.StartAll(); !s.ok()) return Fail(s);
-  if (absl::Status s = frontends.WaitForMaster(frontends.address(frontends.HighestPid()),
-                                               absl::Seconds(15));
+  if (absl::Status s =
+          frontends.WaitForMaster(frontends.address(frontends.HighestPid()), absl::Seconds(15));
       !s.ok()) {
     return Fail(s);
   }
@@ -120,8 +120,8 @@ int Main() {
   Timeline timeline;
   SubscriptionKeys keys;
   keys.events = {kEvent};
-  absl::StatusOr<std::unique_ptr<Subscriber>> subscriber = (*client)->Subscribe(
-      keys, [&timeline](const v1::SubscribeUpdate& update) {
+  absl::StatusOr<std::unique_ptr<Subscriber>> subscriber =
+      (*client)->Subscribe(keys, [&timeline](const v1::SubscribeUpdate& update) {
         timeline.Delivered(update.change().seq());
       });
   if (!subscriber.ok()) return Fail(subscriber.status());

@@ -71,9 +71,9 @@
 #include "bench/sse_fanout.h"
 #include "common/auth.h"
 #include "common/channel.h"
-#include "podium/v1/scoreboard.grpc.pb.h"
 #include "harness/cluster.h"
 #include "harness/temp_dir.h"
+#include "podium/v1/scoreboard.grpc.pb.h"
 
 ABSL_FLAG(std::string, subscribers, "1,100,1000,10000", "subscriber counts to measure");
 ABSL_FLAG(int, writes, 30, "latency phase: writes, each after the last was delivered");
@@ -254,7 +254,7 @@ int Main(const std::string& self) {
   harness::BackendProcess backend(dir.path(), bench::GamesFlags(absl::GetFlag(FLAGS_games)));
   if (absl::Status s = backend.Start(); !s.ok()) return Fail(s);
   harness::FrontendCluster frontend(dir.path(), backend.address(), 1, "push",
-                                 absl::GetFlag(FLAGS_frontend_flags));
+                                    absl::GetFlag(FLAGS_frontend_flags));
   if (absl::Status s = frontend.StartAll(); !s.ok()) return Fail(s);
   if (absl::Status s = frontend.WaitForMaster(frontend.address(0), absl::Seconds(15)); !s.ok()) {
     return Fail(s);

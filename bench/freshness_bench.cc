@@ -9,6 +9,8 @@
 // three.
 //
 //   build/bench/freshness_bench [--samples=200] [--modes=push,pull:10ms,...]
+#include <grpcpp/grpcpp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -16,8 +18,6 @@
 #include <map>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -67,9 +67,8 @@ class StreamWatcher {
   // When `seq` arrived, waiting up to `timeout` for it.
   std::optional<absl::Time> WaitFor(int64_t seq, absl::Duration timeout) {
     absl::MutexLock lock(&mu_);
-    auto arrived = [this, seq]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return received_.count(seq) > 0;
-    };
+    auto arrived = [this, seq]()
+                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return received_.count(seq) > 0; };
     if (!mu_.AwaitWithTimeout(absl::Condition(&arrived), timeout)) return std::nullopt;
     return received_[seq];
   }

@@ -59,8 +59,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "bench/measurements.h"
 #include "backend/games.h"
+#include "bench/measurements.h"
 #include "bench/paced_writer.h"
 #include "client/scoreboard_client.h"
 #include "harness/cluster.h"
@@ -221,8 +221,8 @@ class FleetHarness : public Harness {
     }
   }
   int64_t FirstAboveNs(int i) const override {
-    const absl::Time at = moved_[i % moved_.size()]->FirstAbove(
-        i / static_cast<int>(moved_.size()), kill_seq_);
+    const absl::Time at =
+        moved_[i % moved_.size()]->FirstAbove(i / static_cast<int>(moved_.size()), kill_seq_);
     return at == absl::InfiniteFuture() ? 0 : absl::ToUnixNanos(at);
   }
   std::string FrontendOf(int i) const override {
@@ -284,8 +284,7 @@ absl::StatusOr<Round> Measure(int subscriptions, int keys, int client_count) {
         std::vector<std::string>{frontends.address(1), frontends.address(2)});
   } else {
     harness = std::make_unique<ClientHarness>(
-        std::vector<std::string>{frontends.address(0), frontends.address(1),
-                                 frontends.address(2)},
+        std::vector<std::string>{frontends.address(0), frontends.address(1), frontends.address(2)},
         subscriptions, client_count);
   }
   for (int i = 0; i < subscriptions; ++i) {
@@ -308,8 +307,8 @@ absl::StatusOr<Round> Measure(int subscriptions, int keys, int client_count) {
   for (int i : {1, 2}) {
     if (absl::Status s = frontends.Start(i); !s.ok()) return s;
   }
-  if (absl::Status s = frontends.WaitForMaster(frontends.address(frontends.HighestPid()),
-                                               absl::Seconds(15));
+  if (absl::Status s =
+          frontends.WaitForMaster(frontends.address(frontends.HighestPid()), absl::Seconds(15));
       !s.ok()) {
     return s;
   }
@@ -363,8 +362,8 @@ absl::StatusOr<Round> Measure(int subscriptions, int keys, int client_count) {
 
   Round round;
   const ProcessSample after[2] = {SampleProcess(survivor[0]), SampleProcess(survivor[1])};
-  round.cpu_seconds = after[0].cpu_seconds - before[0].cpu_seconds + after[1].cpu_seconds -
-                      before[1].cpu_seconds;
+  round.cpu_seconds =
+      after[0].cpu_seconds - before[0].cpu_seconds + after[1].cpu_seconds - before[1].cpu_seconds;
   round.client_cpu_seconds = SampleProcess(getpid()).cpu_seconds - client_before.cpu_seconds;
   const int grew = peak_kib[0] - before[0].rss_kib >= peak_kib[1] - before[1].rss_kib ? 0 : 1;
   round.rss_before_kib = before[grew].rss_kib;

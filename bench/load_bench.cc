@@ -17,6 +17,7 @@
 //
 //   build/bench/load_bench [--seconds=30] [--clients=30] [--csv=FILE]
 //                          [--marks=FILE]
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -28,8 +29,6 @@
 #include <thread>
 #include <vector>
 
-#include <grpcpp/grpcpp.h>
-
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
@@ -37,9 +36,9 @@
 #include "client/scoreboard_client.h"
 #include "common/auth.h"
 #include "common/channel.h"
-#include "podium/v1/scoreboard.grpc.pb.h"
 #include "harness/cluster.h"
 #include "harness/temp_dir.h"
+#include "podium/v1/scoreboard.grpc.pb.h"
 
 ABSL_FLAG(double, seconds, 30, "measured time; the kill is at 1/3, the revival at 2/3");
 ABSL_FLAG(int, clients, 30, "clients, each subscribing and reading");
@@ -96,8 +95,8 @@ int Main() {
   for (absl::Status s : {backend.Start(), frontends.StartAll()}) {
     if (!s.ok()) return Fail(s);
   }
-  if (absl::Status s = frontends.WaitForMaster(
-          frontends.address(frontends.HighestPid()), absl::Seconds(15));
+  if (absl::Status s =
+          frontends.WaitForMaster(frontends.address(frontends.HighestPid()), absl::Seconds(15));
       !s.ok()) {
     return Fail(s);
   }
@@ -195,8 +194,8 @@ int Main() {
   // is sampled again as soon as it listens.
   std::vector<std::unique_ptr<v1::Scoreboard::Stub>> stubs;
   for (const std::string& address : addresses) {
-    stubs.push_back(v1::Scoreboard::NewStub(
-        CreateFastReconnectChannel(address, absl::Milliseconds(100))));
+    stubs.push_back(
+        v1::Scoreboard::NewStub(CreateFastReconnectChannel(address, absl::Milliseconds(100))));
   }
   std::vector<Sample> samples;
   int64_t last_served[kFrontends] = {};
@@ -242,16 +241,18 @@ int Main() {
   // Per phase: each frontend's clients at the phase's last sample (the
   // settled state) and its mean request rate over the phase.
   const double sample_seconds = absl::ToDoubleSeconds(interval);
-  std::printf("killed frontend %d at %.2f s, revived it at %.2f s; %ld reads failed, "
-              "%ld updates delivered\n\n",
-              victim, killed_t, revived_t, static_cast<long>(failed_reads.load()),
-              static_cast<long>(updates.load()));
+  std::printf(
+      "killed frontend %d at %.2f s, revived it at %.2f s; %ld reads failed, "
+      "%ld updates delivered\n\n",
+      victim, killed_t, revived_t, static_cast<long>(failed_reads.load()),
+      static_cast<long>(updates.load()));
   std::printf("| phase   | frontend | clients at end | requests/s (mean) |\n");
   std::printf("|---------|----------|----------------|-------------------|\n");
   const struct {
     const char* name;
     double from, to;
-  } phases[] = {{"before", 0, killed_t}, {"killed", killed_t, revived_t},
+  } phases[] = {{"before", 0, killed_t},
+                {"killed", killed_t, revived_t},
                 {"revived", revived_t, seconds + 1}};
   for (const auto& phase : phases) {
     for (int i = 0; i < kFrontends; ++i) {
@@ -266,8 +267,8 @@ int Main() {
         ++n;
         at_end = s.clients[i];
       }
-      std::printf("| %-7s | %8d | %14ld | %17.0f |\n", phase.name, i,
-                  static_cast<long>(at_end), n > 0 ? sum / n : 0.0);
+      std::printf("| %-7s | %8d | %14ld | %17.0f |\n", phase.name, i, static_cast<long>(at_end),
+                  n > 0 ? sum / n : 0.0);
     }
   }
   return 0;

@@ -40,8 +40,8 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "bench/measurements.h"
 #include "backend/games.h"
+#include "bench/measurements.h"
 #include "bench/paced_writer.h"
 #include "common/keys.h"
 #include "harness/cluster.h"
@@ -89,8 +89,8 @@ absl::StatusOr<Round> Measure(int subscriptions, int keys) {
     if (member < 0 || frontends.pid(i) < frontends.pid(member)) member = i;
   }
   PacedWriter writer(backend.NewStub(), harness::BackendProcess::write_token(),
-                    std::vector<std::string>(Events().begin(), Events().begin() + keys),
-                    absl::GetFlag(FLAGS_write_interval));
+                     std::vector<std::string>(Events().begin(), Events().begin() + keys),
+                     absl::GetFlag(FLAGS_write_interval));
   writer.WriteEach();
 
   harness::SubscriberFleet fleet(frontends.address(member), {/*channels=*/64, /*queues=*/16});

@@ -17,14 +17,15 @@
 // The load comes from this binary's synchronous callers (--callers), or
 // from h2load (--h2load), which shares no code with gRPC and costs far
 // less per call: the fairer judge of a server's own cost.
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cinttypes>
-#include <cstdlib>
 #include <atomic>
+#include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -32,21 +33,19 @@
 #include <thread>
 #include <vector>
 
-#include <grpcpp/grpcpp.h>
-
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/synchronization/mutex.h"
-#include "bench/measurements.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "bench/measurements.h"
 #include "common/auth.h"
 #include "common/channel.h"
 #include "common/server.h"
-#include "podium/v1/scoreboard.grpc.pb.h"
 #include "harness/cluster.h"
 #include "harness/temp_dir.h"
+#include "podium/v1/scoreboard.grpc.pb.h"
 
 ABSL_FLAG(double, seconds, 1, "measuring time per target, per round");
 ABSL_FLAG(int, rounds, 5,
@@ -86,16 +85,14 @@ class ReferenceScoreboard final : public v1::Scoreboard::CallbackService {
   ReferenceScoreboard(v1::EventScore score, v1::Board board)
       : score_(std::move(score)), board_(std::move(board)) {}
   grpc::ServerUnaryReactor* GetScore(grpc::CallbackServerContext* context,
-                                     const v1::GetScoreRequest*,
-                                     v1::EventScore* reply) override {
+                                     const v1::GetScoreRequest*, v1::EventScore* reply) override {
     *reply = score_;
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
   grpc::ServerUnaryReactor* GetBoard(grpc::CallbackServerContext* context,
-                                     const v1::GetScoreboardRequest*,
-                                     v1::Board* reply) override {
+                                     const v1::GetScoreboardRequest*, v1::Board* reply) override {
     *reply = board_;
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     reactor->Finish(grpc::Status::OK);
@@ -228,11 +225,10 @@ absl::StatusOr<std::vector<LoadPoint>> LoadPoints() {
        absl::StrSplit(h2load.empty() ? absl::GetFlag(FLAGS_callers) : h2load, ',')) {
     LoadPoint point;
     point.label = std::string(item);
-    const bool ok = h2load.empty()
-                        ? absl::SimpleAtoi(item, &point.callers) && point.callers > 0
-                        : std::sscanf(point.label.c_str(), "%dx%d", &point.clients,
-                                      &point.streams) == 2 &&
-                              point.clients > 0 && point.streams > 0;
+    const bool ok = h2load.empty() ? absl::SimpleAtoi(item, &point.callers) && point.callers > 0
+                                   : std::sscanf(point.label.c_str(), "%dx%d", &point.clients,
+                                                 &point.streams) == 2 &&
+                                         point.clients > 0 && point.streams > 0;
     if (!ok) {
       return absl::InvalidArgumentError(absl::StrCat(
           "'", item, "' is not a load point: --callers takes counts (1,4,16), --h2load ",
@@ -282,13 +278,14 @@ Result MeasureWithH2load(const std::string& address, const std::string& event,
   const std::string method = ReadingBoards() ? "GetBoard" : "GetScore";
   absl::StatusOr<harness::Subprocess> h2load = harness::Subprocess::Start(
       {FindH2load(), "-t1", absl::StrCat("-c", point.clients), absl::StrCat("-m", point.streams),
-       absl::StrCat("-D", std::max<int64_t>(1, absl::ToInt64Seconds(duration))), "-d", body,
-       "-H", "content-type: application/grpc", "-H", "te: trailers", "--log-file=" + log,
+       absl::StrCat("-D", std::max<int64_t>(1, absl::ToInt64Seconds(duration))), "-d", body, "-H",
+       "content-type: application/grpc", "-H", "te: trailers", "--log-file=" + log,
        absl::StrCat("http://", address, "/podium.v1.Scoreboard/", method)},
       out);
   Result result;
   if (!h2load.ok()) {
-    std::fprintf(stderr, "cannot start h2load: %s\n", std::string(h2load.status().message()).c_str());
+    std::fprintf(stderr, "cannot start h2load: %s\n",
+                 std::string(h2load.status().message()).c_str());
     return result;
   }
   absl::StatusOr<int> status = h2load->Wait(duration + absl::Seconds(60));
@@ -301,8 +298,9 @@ Result MeasureWithH2load(const std::string& address, const std::string& event,
   if (!status.ok() || *status != 0 || finished == std::string::npos ||
       requests == std::string::npos ||
       std::sscanf(text.c_str() + text.find(", ", finished) + 2, "%lf req/s", &rate) != 1 ||
-      std::sscanf(text.c_str() + requests, "requests: %" SCNd64 " total, %*d started, %*d done, %" SCNd64
-                  " succeeded", &total, &succeeded) != 2 ||
+      std::sscanf(text.c_str() + requests,
+                  "requests: %" SCNd64 " total, %*d started, %*d done, %" SCNd64 " succeeded",
+                  &total, &succeeded) != 2 ||
       total == 0 || succeeded != total) {
     std::fprintf(stderr, "h2load against %s did not answer every call: %s\n", address.c_str(),
                  text.c_str());
@@ -398,8 +396,9 @@ int Main(const char* self) {
     std::map<std::string, std::vector<Result>> rounds;
     for (int round = 0; round < absl::GetFlag(FLAGS_rounds); ++round) {
       for (const auto& [name, address] : targets) {
-        rounds[name].push_back(h2load ? MeasureWithH2load(address, event, point, duration, dir.path())
-                                      : Measure(address, event, point.callers, duration));
+        rounds[name].push_back(h2load
+                                   ? MeasureWithH2load(address, event, point, duration, dir.path())
+                                   : Measure(address, event, point.callers, duration));
       }
     }
     std::map<std::string, Result> results;
@@ -421,8 +420,8 @@ int Main(const char* self) {
                   name.c_str(), r.calls_per_second, r.p50_us, r.p99_us, 100 * ratio);
       std::fflush(stdout);
       if (csv.is_open()) {
-        csv << point.label << "," << name << "," << static_cast<int64_t>(r.calls_per_second)
-            << "," << r.p50_us << "," << r.p99_us << "," << ratio << "\n";
+        csv << point.label << "," << name << "," << static_cast<int64_t>(r.calls_per_second) << ","
+            << r.p50_us << "," << r.p99_us << "," << ratio << "\n";
       }
     }
   }

@@ -34,10 +34,10 @@
 #include "bench/measurements.h"
 #include "common/auth.h"
 #include "common/channel.h"
-#include "podium/store/etcd_records.pb.h"
 #include "harness/cluster.h"
 #include "harness/etcd_cluster.h"
 #include "harness/temp_dir.h"
+#include "podium/store/etcd_records.pb.h"
 
 ABSL_FLAG(std::string, writers, "1,8,32,64", "concurrent writer counts");
 ABSL_FLAG(double, seconds, 3, "measuring time per layer and writer count");
@@ -164,8 +164,8 @@ void Row(std::ofstream* csv, const char* layer, int writers, const Result& r,
   }
 }
 
-absl::StatusOr<std::unique_ptr<harness::BackendProcess>> StartBackend(const std::string& dir,
-                                                                   std::vector<std::string> flags) {
+absl::StatusOr<std::unique_ptr<harness::BackendProcess>> StartBackend(
+    const std::string& dir, std::vector<std::string> flags) {
   std::filesystem::create_directories(dir);
   auto backend = std::make_unique<harness::BackendProcess>(dir, std::move(flags));
   if (absl::Status s = backend->Start(); !s.ok()) return s;

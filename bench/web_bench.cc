@@ -50,11 +50,11 @@
 #include "bench/measurements.h"
 #include "common/channel.h"
 #include "common/percent_encoding.h"
-#include "podium/v1/scoreboard.grpc.pb.h"
 #include "harness/cluster.h"
 #include "harness/http_client.h"
 #include "harness/subprocess.h"
 #include "harness/temp_dir.h"
+#include "podium/v1/scoreboard.grpc.pb.h"
 
 ABSL_FLAG(std::string, connections, "16,64", "wrk connection counts (wrk -c), one load point each");
 ABSL_FLAG(int, threads, 1, "wrk threads (wrk -t)");
@@ -322,11 +322,11 @@ int Main() {
   if (absl::Status s = backend.Start(); !s.ok()) return Fail(std::string(s.message()));
   const std::string hit_http = absl::StrCat("127.0.0.1:", harness::PickFreePort());
   harness::FrontendCluster cached(dir.path(), backend.address(), 1, "push",
-                               {"--http_listen=" + hit_http});
+                                  {"--http_listen=" + hit_http});
   harness::ScopedTempDir off_dir;
   const std::string miss_http = absl::StrCat("127.0.0.1:", harness::PickFreePort());
   harness::FrontendCluster uncached(off_dir.path(), backend.address(), 1, "off",
-                                 {"--http_listen=" + miss_http});
+                                    {"--http_listen=" + miss_http});
   const bool miss = absl::GetFlag(FLAGS_miss);
   if (absl::Status s = cached.StartAll(); !s.ok()) return Fail(std::string(s.message()));
   if (miss) {

@@ -6,6 +6,8 @@
 //   store  SqliteStore in this process, writers calling it directly
 //
 //   build/bench/write_bench [--seconds=5] [--writers=1,8,32] [--csv=FILE]
+#include <grpcpp/grpcpp.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -13,13 +15,11 @@
 #include <thread>
 #include <vector>
 
-#include <grpcpp/grpcpp.h>
-
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "backend/sqlite_store.h"
 #include "common/auth.h"
 #include "harness/cluster.h"
@@ -85,12 +85,12 @@ Result Measure(int writers, absl::Duration duration, WriteFn write) {
 
 void Report(const char* layer, int writers, const Result& r, std::ofstream* csv) {
   const double rate = r.writes / r.seconds;
-  std::printf("| %-5s | %7d | %10.0f | %8.3f | %8.3f |\n", layer, writers, rate,
-              r.p50_ms, r.p99_ms);
+  std::printf("| %-5s | %7d | %10.0f | %8.3f | %8.3f |\n", layer, writers, rate, r.p50_ms,
+              r.p99_ms);
   std::fflush(stdout);
   if (csv->is_open()) {
-    *csv << layer << "," << writers << "," << static_cast<int64_t>(rate) << ","
-         << r.p50_ms << "," << r.p99_ms << "\n";
+    *csv << layer << "," << writers << "," << static_cast<int64_t>(rate) << "," << r.p50_ms << ","
+         << r.p99_ms << "\n";
   }
 }
 
@@ -129,9 +129,8 @@ int Main() {
     absl::StatusOr<std::unique_ptr<SqliteStore>> store =
         SqliteStore::Open(dir.path() + "/bench.db", Games::Default());
     if (!store.ok()) return 1;
-    Result r = Measure(writers, duration, [&](int w, int64_t i) {
-      return (*store)->AwardMedal(Award(w, i)).ok();
-    });
+    Result r = Measure(writers, duration,
+                       [&](int w, int64_t i) { return (*store)->AwardMedal(Award(w, i)).ok(); });
     Report("store", writers, r, &csv);
   }
   return 0;

@@ -1,10 +1,9 @@
 #include "harness/cluster.h"
 
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
 
 #include <fstream>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -27,8 +26,7 @@ BackendProcess::BackendProcess(std::string dir, std::vector<std::string> extra_f
 }
 
 absl::StatusOr<Subprocess> StartHealthy(const std::vector<std::string>& argv,
-                                        const std::string& log_path,
-                                        const std::string& address) {
+                                        const std::string& log_path, const std::string& address) {
   absl::StatusOr<Subprocess> process = Subprocess::Start(argv, log_path);
   if (!process.ok()) return process.status();
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
@@ -39,20 +37,19 @@ absl::StatusOr<Subprocess> StartHealthy(const std::vector<std::string>& argv,
     absl::StatusOr<int> exited = process->Wait(absl::ZeroDuration());
     if (exited.ok()) {
       return absl::FailedPreconditionError(absl::StrCat(
-          argv[0], " exited with wait status ", *exited, "; log:\n",
-          ReadFileOrEmpty(log_path)));
+          argv[0], " exited with wait status ", *exited, "; log:\n", ReadFileOrEmpty(log_path)));
     }
     absl::SleepFor(absl::Milliseconds(10));
   }
-  return absl::DeadlineExceededError(absl::StrCat(
-      argv[0], " not healthy within 20s: ", health.message(), "; log:\n",
-      ReadFileOrEmpty(log_path)));
+  return absl::DeadlineExceededError(absl::StrCat(argv[0],
+                                                  " not healthy within 20s: ", health.message(),
+                                                  "; log:\n", ReadFileOrEmpty(log_path)));
 }
 
 absl::Status BackendProcess::Start() {
-  std::vector<std::string> argv = {
-      BinaryPath("backend/podium-backend"), "--listen=" + address_,
-      "--db=" + dir_ + "/podium.db", "--write_token_file=" + token_file_};
+  std::vector<std::string> argv = {BinaryPath("backend/podium-backend"), "--listen=" + address_,
+                                   "--db=" + dir_ + "/podium.db",
+                                   "--write_token_file=" + token_file_};
   // Frontends post fans' messages with the cluster token they hold.
   const std::string cluster_token_file = dir_ + "/backend-cluster.token";
   std::ofstream(cluster_token_file) << FrontendCluster::cluster_token() << "\n";
@@ -67,12 +64,11 @@ absl::Status BackendProcess::Start() {
 void BackendProcess::Kill(int signal) { process_.Kill(signal); }
 
 std::unique_ptr<v1::Backend::Stub> BackendProcess::NewStub() const {
-  return v1::Backend::NewStub(
-      grpc::CreateChannel(address_, ChannelCredentials()));
+  return v1::Backend::NewStub(grpc::CreateChannel(address_, ChannelCredentials()));
 }
 
-FrontendCluster::FrontendCluster(std::string dir, std::string backend, int count,
-                                 std::string mode, std::vector<std::string> extra_flags)
+FrontendCluster::FrontendCluster(std::string dir, std::string backend, int count, std::string mode,
+                                 std::vector<std::string> extra_flags)
     : dir_(std::move(dir)),
       backend_(std::move(backend)),
       mode_(std::move(mode)),
@@ -86,9 +82,7 @@ FrontendCluster::FrontendCluster(std::string dir, std::string backend, int count
   std::ofstream(cluster_token_file()) << cluster_token() << "\n";
 }
 
-std::string FrontendCluster::cluster_token_file() const {
-  return dir_ + "/cluster.token";
-}
+std::string FrontendCluster::cluster_token_file() const { return dir_ + "/cluster.token"; }
 
 void FrontendCluster::AddFlags(int i, std::vector<std::string> flags) {
   own_flags_[i].insert(own_flags_[i].end(), flags.begin(), flags.end());
@@ -102,11 +96,13 @@ absl::Status FrontendCluster::StartAll() {
 }
 
 absl::Status FrontendCluster::Start(int i) {
-  std::vector<std::string> argv = {
-      BinaryPath("frontend/podium-frontend"), "--listen=" + addresses_[i],
-      "--peer_listen=" + peer_addresses_[i], "--cluster_token_file=" + cluster_token_file(),
-      "--backend=" + backend_, "--peers=" + absl::StrJoin(peer_addresses_, ","),
-      "--cache=" + mode_};
+  std::vector<std::string> argv = {BinaryPath("frontend/podium-frontend"),
+                                   "--listen=" + addresses_[i],
+                                   "--peer_listen=" + peer_addresses_[i],
+                                   "--cluster_token_file=" + cluster_token_file(),
+                                   "--backend=" + backend_,
+                                   "--peers=" + absl::StrJoin(peer_addresses_, ","),
+                                   "--cache=" + mode_};
   argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
   argv.insert(argv.end(), own_flags_[i].begin(), own_flags_[i].end());
   absl::StatusOr<Subprocess> process =
@@ -133,8 +129,7 @@ std::string FrontendCluster::log(int i) const {
 }
 
 std::unique_ptr<v1::Scoreboard::Stub> FrontendCluster::NewStub(int i) const {
-  return v1::Scoreboard::NewStub(
-      grpc::CreateChannel(addresses_[i], ChannelCredentials()));
+  return v1::Scoreboard::NewStub(grpc::CreateChannel(addresses_[i], ChannelCredentials()));
 }
 
 int FrontendCluster::HighestPid() const {
@@ -145,8 +140,7 @@ int FrontendCluster::HighestPid() const {
   return best;
 }
 
-absl::Status FrontendCluster::WaitForMaster(const std::string& master,
-                                            absl::Duration timeout) {
+absl::Status FrontendCluster::WaitForMaster(const std::string& master, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   std::string disagreement;
   while (absl::Now() < deadline) {
@@ -156,8 +150,7 @@ absl::Status FrontendCluster::WaitForMaster(const std::string& master,
       grpc::ClientContext context;
       context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
       v1::ListFrontendsReply reply;
-      grpc::Status status = NewStub(i)->ListFrontends(
-          &context, v1::ListFrontendsRequest(), &reply);
+      grpc::Status status = NewStub(i)->ListFrontends(&context, v1::ListFrontendsRequest(), &reply);
       if (!status.ok()) {
         disagreement = absl::StrCat(addresses_[i], ": ", status.error_message());
         continue;
@@ -171,16 +164,15 @@ absl::Status FrontendCluster::WaitForMaster(const std::string& master,
         }
       }
       if (masters != 1 || seen != master) {
-        disagreement = absl::StrCat(addresses_[i], " sees ", masters,
-                                    " masters, '", seen, "'");
+        disagreement = absl::StrCat(addresses_[i], " sees ", masters, " masters, '", seen, "'");
       }
     }
     if (disagreement.empty()) return absl::OkStatus();
     absl::SleepFor(absl::Milliseconds(10));
   }
-  return absl::DeadlineExceededError(absl::StrCat(
-      "no agreement on master ", master, " within ",
-      absl::FormatDuration(timeout), ": ", disagreement));
+  return absl::DeadlineExceededError(absl::StrCat("no agreement on master ", master, " within ",
+                                                  absl::FormatDuration(timeout), ": ",
+                                                  disagreement));
 }
 
 }  // namespace podium::harness

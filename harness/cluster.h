@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "harness/subprocess.h"
 #include "podium/v1/backend.grpc.pb.h"
 #include "podium/v1/scoreboard.grpc.pb.h"
-#include "harness/subprocess.h"
 
 namespace podium::harness {
 
@@ -54,8 +54,8 @@ class BackendProcess {
 // Frontends over one backend, numbered 0..n-1, each on its own port.
 class FrontendCluster {
  public:
-  FrontendCluster(std::string dir, std::string backend, int count,
-                  std::string mode, std::vector<std::string> extra_flags = {});
+  FrontendCluster(std::string dir, std::string backend, int count, std::string mode,
+                  std::vector<std::string> extra_flags = {});
 
   // Flags for frontend i alone, from its next start on.
   void AddFlags(int i, std::vector<std::string> flags);
@@ -101,8 +101,7 @@ class FrontendCluster {
 // Starts `argv` logging to `log_path` and waits until `address` reports
 // SERVING; fails early with the log when the process exits instead.
 absl::StatusOr<Subprocess> StartHealthy(const std::vector<std::string>& argv,
-                                        const std::string& log_path,
-                                        const std::string& address);
+                                        const std::string& log_path, const std::string& address);
 
 }  // namespace podium::harness
 

@@ -81,8 +81,7 @@ class SseStream {
   int comments() const { return comments_; }
 
  private:
-  explicit SseStream(std::unique_ptr<HttpClient> connection)
-      : connection_(std::move(connection)) {}
+  explicit SseStream(std::unique_ptr<HttpClient> connection) : connection_(std::move(connection)) {}
   std::unique_ptr<HttpClient> connection_;
   int comments_ = 0;
 };

@@ -36,9 +36,9 @@ void CloseFdsFrom(int first) {
 
 }  // namespace
 
-absl::StatusOr<Subprocess> Subprocess::Start(
-    const std::vector<std::string>& argv, const std::string& log_path,
-    const std::string& stderr_path) {
+absl::StatusOr<Subprocess> Subprocess::Start(const std::vector<std::string>& argv,
+                                             const std::string& log_path,
+                                             const std::string& stderr_path) {
   int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   if (log_fd < 0) {
     return absl::InternalError(absl::StrCat("open ", log_path, ": ", std::strerror(errno)));
@@ -48,8 +48,7 @@ absl::StatusOr<Subprocess> Subprocess::Start(
     err_fd = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (err_fd < 0) {
       ::close(log_fd);
-      return absl::InternalError(
-          absl::StrCat("open ", stderr_path, ": ", std::strerror(errno)));
+      return absl::InternalError(absl::StrCat("open ", stderr_path, ": ", std::strerror(errno)));
     }
   }
   std::vector<char*> args;
@@ -81,9 +80,7 @@ absl::StatusOr<Subprocess> Subprocess::Start(
   return Subprocess(pid);
 }
 
-Subprocess::Subprocess(Subprocess&& other) noexcept : pid_(other.pid_) {
-  other.pid_ = -1;
-}
+Subprocess::Subprocess(Subprocess&& other) noexcept : pid_(other.pid_) { other.pid_ = -1; }
 
 Subprocess& Subprocess::operator=(Subprocess&& other) noexcept {
   if (this != &other) {

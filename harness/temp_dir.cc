@@ -9,8 +9,7 @@
 namespace podium::harness {
 
 ScopedTempDir::ScopedTempDir() {
-  std::string pattern =
-      (std::filesystem::temp_directory_path() / "podium-test-XXXXXX").string();
+  std::string pattern = (std::filesystem::temp_directory_path() / "podium-test-XXXXXX").string();
   CHECK(mkdtemp(pattern.data()) != nullptr) << "mkdtemp " << pattern;
   path_ = pattern;
 }

@@ -4,9 +4,9 @@
 #ifndef PODIUM_HARNESS_UPDATE_READER_H_
 #define PODIUM_HARNESS_UPDATE_READER_H_
 
-#include <memory>
-
 #include <grpcpp/grpcpp.h>
+
+#include <memory>
 
 #include "podium/v1/scoreboard.grpc.pb.h"
 

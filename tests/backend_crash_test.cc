@@ -1,13 +1,12 @@
 // Guarantees 1 and 2 end to end: the bard replays 2,000 medal awards while
 // the backend is SIGKILLed and restarted twice; afterwards every award is
 // counted exactly once and the change log runs 1..2000 without a gap.
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <sys/wait.h>
 
 #include <fstream>
 #include <map>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -27,8 +26,7 @@ bool WaitForHead(v1::Backend::Stub* stub, int64_t seq, absl::Duration timeout) {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
     v1::Board board;
-    if (stub->GetBoard(&context, v1::GetBoardRequest(), &board).ok() &&
-        board.seq() >= seq) {
+    if (stub->GetBoard(&context, v1::GetBoardRequest(), &board).ok() && board.seq() >= seq) {
       return true;
     }
     absl::SleepFor(absl::Milliseconds(2));
@@ -72,8 +70,8 @@ TEST(BackendCrashTest, ReplayedAwardsSurviveTwoKillsExactlyOnce) {
   }
   absl::StatusOr<int> exit = bard->Wait(absl::Seconds(120));
   ASSERT_TRUE(exit.ok()) << exit.status();
-  ASSERT_TRUE(WIFEXITED(*exit) && WEXITSTATUS(*exit) == 0)
-      << "bard failed:\n" << harness::ReadFileOrEmpty(bard_log);
+  ASSERT_TRUE(WIFEXITED(*exit) && WEXITSTATUS(*exit) == 0) << "bard failed:\n"
+                                                           << harness::ReadFileOrEmpty(bard_log);
 
   stub = backend.NewStub();
   grpc::ClientContext context;

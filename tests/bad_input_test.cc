@@ -1,12 +1,11 @@
 // Guarantee 9 against the real binaries: bad input gets a clear status, no
 // state changes, and the backend keeps serving.
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <sys/wait.h>
 
 #include <fstream>
-
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -83,8 +82,7 @@ class BadInputTest : public ::testing::Test {
   v1::Board before_;
 };
 
-v1::RecordScoreRequest Score(const std::string& event, const std::string& team,
-                             int64_t points) {
+v1::RecordScoreRequest Score(const std::string& event, const std::string& team, int64_t points) {
   v1::RecordScoreRequest request;
   request.set_idempotency_key(absl::StrCat("k-", event.size(), "-", team.size(), "-", points));
   request.set_event(event);
@@ -255,8 +253,7 @@ TEST_F(BadInputTest, ASecondServerOnTheSamePortRefusesToStart) {
   const std::string log = other_dir.path() + "/second.log";
   absl::StatusOr<harness::Subprocess> process = harness::Subprocess::Start(
       {harness::BinaryPath("backend/podium-backend"), "--listen=" + backend_.address(),
-       "--db=" + other_dir.path() + "/other.db",
-       "--write_token_file=" + backend_.token_file()},
+       "--db=" + other_dir.path() + "/other.db", "--write_token_file=" + backend_.token_file()},
       log);
   ASSERT_TRUE(process.ok());
   absl::StatusOr<int> status = process->Wait(absl::Seconds(30));
@@ -274,8 +271,8 @@ TEST_F(BadInputTest, BardReportsServerErrorsWithStatusAndExitCode) {
   EXPECT_THAT(output, HasSubstr("NOT_FOUND"));
   EXPECT_THAT(output, HasSubstr("Goths"));
   std::ofstream(dir_.path() + "/wrong.token") << "nope\n";
-  std::vector<std::string> argv = {"--write_token_file=" + dir_.path() + "/wrong.token",
-                                   "award", "Gauls", "gold"};
+  std::vector<std::string> argv = {"--write_token_file=" + dir_.path() + "/wrong.token", "award",
+                                   "Gauls", "gold"};
   std::tie(code, output) = RunBard(argv);
   EXPECT_NE(code, 0);
   EXPECT_THAT(output, HasSubstr("PERMISSION_DENIED"));

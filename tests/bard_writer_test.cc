@@ -17,9 +17,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "harness/cluster.h"
-#include "tests/testing/in_process_backend.h"
 #include "harness/subprocess.h"
 #include "harness/temp_dir.h"
+#include "tests/testing/in_process_backend.h"
 
 namespace podium {
 namespace {
@@ -58,8 +58,7 @@ class BardWriterTest : public ::testing::Test {
   // Starts the backend on `port` from another thread once `writer` has
   // retried `retries` times, so the attempts before surely found nothing
   // listening; sets *up_at (may be null) to when it serves. Join the thread.
-  std::thread StartBackendOnceRetrying(BardWriter* writer, int port,
-                                       int retries = 1,
+  std::thread StartBackendOnceRetrying(BardWriter* writer, int port, int retries = 1,
                                        absl::Time* up_at = nullptr) {
     return std::thread([this, writer, port, retries, up_at] {
       const absl::Time give_up = absl::Now() + absl::Seconds(30);
@@ -96,12 +95,10 @@ TEST_F(BardWriterTest, WriteSucceedsWithAKeyFilledIn) {
   ASSERT_TRUE(reply->change().has_event());
   EXPECT_EQ(reply->change().event().status(), v1::LIVE);
   EXPECT_EQ(reply->change().event().points(0).points(), 3);
-  EXPECT_EQ(DescribeReply(*reply),
-            "seq 1: menhir-put Gauls=3 Romans=0 Britons=0 Egyptians=0 live");
-  EXPECT_THAT(ReplyToJson(*reply),
-              StartsWith("{\"seq\":1,\"duplicate\":false,\"event\":{"
-                         "\"event\":\"menhir-put\",\"status\":\"live\","
-                         "\"points\":{\"Gauls\":3,\"Romans\":0,"));
+  EXPECT_EQ(DescribeReply(*reply), "seq 1: menhir-put Gauls=3 Romans=0 Britons=0 Egyptians=0 live");
+  EXPECT_THAT(ReplyToJson(*reply), StartsWith("{\"seq\":1,\"duplicate\":false,\"event\":{"
+                                              "\"event\":\"menhir-put\",\"status\":\"live\","
+                                              "\"points\":{\"Gauls\":3,\"Romans\":0,"));
   // The key the writer chose was applied: resending it is a duplicate.
   const std::string key = writer.NextKey();
   EXPECT_THAT(key, StartsWith("bard-"));
@@ -134,8 +131,7 @@ TEST_F(BardWriterTest, AnOperatorRemovesAFansPostAndASecondRemovalIsNotFound) {
 TEST_F(BardWriterTest, SameKeyTwiceIsADuplicateCountedOnce) {
   BardWriter writer(StartBackend(), kToken);
   absl::StatusOr<v1::WriteReply> first = writer.AwardMedal(Gold("Gauls", "k1"));
-  absl::StatusOr<v1::WriteReply> second =
-      writer.AwardMedal(Gold("Gauls", "k1"));
+  absl::StatusOr<v1::WriteReply> second = writer.AwardMedal(Gold("Gauls", "k1"));
   ASSERT_TRUE(first.ok()) << first.status();
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_FALSE(first->duplicate());
@@ -246,8 +242,7 @@ TEST(BardWriterProcessTest, ReconnectsSoonToABackendProcessRestartedAfterKill) {
 TEST_F(BardWriterTest, GivesUpWithTheLastErrorWhenTheBudgetIsSpent) {
   BardWriterOptions options;
   options.retry_budget = absl::Milliseconds(300);
-  BardWriter writer(absl::StrCat("127.0.0.1:", harness::PickFreePort()), kToken,
-                    options);
+  BardWriter writer(absl::StrCat("127.0.0.1:", harness::PickFreePort()), kToken, options);
   absl::StatusOr<v1::WriteReply> reply = writer.AwardMedal(Gold("Gauls", ""));
   EXPECT_EQ(reply.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(reply.status().message(), HasSubstr("gave up after"));
@@ -259,8 +254,7 @@ TEST_F(BardWriterTest, KeepsTryingUntilTheWholeBudgetIsSpent) {
   // is cut short instead, so the backend gets the whole budget to return.
   BardWriterOptions options;
   options.retry_budget = absl::Seconds(2);
-  BardWriter writer(absl::StrCat("127.0.0.1:", harness::PickFreePort()), kToken,
-                    options);
+  BardWriter writer(absl::StrCat("127.0.0.1:", harness::PickFreePort()), kToken, options);
   const absl::Time start = absl::Now();
   absl::StatusOr<v1::WriteReply> reply = writer.AwardMedal(Gold("Gauls", ""));
   EXPECT_EQ(reply.status().code(), absl::StatusCode::kUnavailable);
@@ -272,8 +266,7 @@ TEST_F(BardWriterTest, StopEndsRetryingWithCancelled) {
   stop.Notify();
   BardWriterOptions options;
   options.stop = &stop;
-  BardWriter writer(absl::StrCat("127.0.0.1:", harness::PickFreePort()), kToken,
-                    options);
+  BardWriter writer(absl::StrCat("127.0.0.1:", harness::PickFreePort()), kToken, options);
   absl::StatusOr<v1::WriteReply> reply = writer.AwardMedal(Gold("Gauls", ""));
   EXPECT_EQ(reply.status().code(), absl::StatusCode::kCancelled);
   EXPECT_THAT(reply.status().message(), HasSubstr("UNAVAILABLE"));
@@ -283,10 +276,8 @@ TEST_F(BardWriterTest, GetBoardListsTheGames) {
   BardWriter writer(StartBackend(), kToken);
   absl::StatusOr<v1::Board> board = writer.GetBoard();
   ASSERT_TRUE(board.ok()) << board.status();
-  EXPECT_EQ(board->events_size(),
-            static_cast<int>(Games::Default().events().size()));
-  EXPECT_EQ(board->medals_size(),
-            static_cast<int>(Games::Default().teams().size()));
+  EXPECT_EQ(board->events_size(), static_cast<int>(Games::Default().events().size()));
+  EXPECT_EQ(board->medals_size(), static_cast<int>(Games::Default().teams().size()));
 }
 
 }  // namespace

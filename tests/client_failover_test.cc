@@ -3,14 +3,13 @@
 // is placed on the least-loaded frontend, reads fail over when the
 // client's frontend is SIGKILLed and return home when it revives; a
 // client learns of frontends that started after it was placed.
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
 
 #include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -21,9 +20,9 @@
 #include "common/auth.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/client_testing.h"
 #include "harness/cluster.h"
 #include "harness/temp_dir.h"
+#include "tests/client_testing.h"
 
 namespace podium::test {
 namespace {
@@ -41,8 +40,9 @@ class ClientFailoverTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(backend_.Start().ok()) << backend_.log();
     ASSERT_EQ(frontends_.StartAll(), absl::OkStatus());
-    ASSERT_TRUE(frontends_.WaitForMaster(
-        frontends_.address(frontends_.HighestPid()), absl::Seconds(15)).ok());
+    ASSERT_TRUE(
+        frontends_.WaitForMaster(frontends_.address(frontends_.HighestPid()), absl::Seconds(15))
+            .ok());
   }
 
   std::vector<std::string> Seeds() const {
@@ -144,8 +144,8 @@ TEST_F(ClientFailoverTest, FrontendsListingMatchesTheCluster) {
     EXPECT_THAT(line, HasSubstr("\"alive\":true"));
     if (line.find("\"master\":true") != std::string::npos) {
       ++master_lines;
-      EXPECT_THAT(line, HasSubstr(absl::StrCat(
-                            "\"pid\":", frontends_.pid(frontends_.HighestPid()))));
+      EXPECT_THAT(line,
+                  HasSubstr(absl::StrCat("\"pid\":", frontends_.pid(frontends_.HighestPid()))));
     }
   }
   EXPECT_EQ(master_lines, 1);
@@ -175,14 +175,14 @@ TEST_F(ClientFailoverTest, MedalsCommandPrintsTheRankedTableAFrontendServes) {
   command.kind = CommandKind::kGetMedals;  // `medals`
   std::ostringstream text;
   ASSERT_TRUE(RunCommand(command, /*json=*/false, client.get(), &text).ok());
-  EXPECT_EQ(text.str(),
-            absl::StrCat(
-                "rank  team         gold  silver  bronze   total  version\n",
-                absl::StrFormat("   1  Gauls           1       0       1       2  %7d\n", last),
-                absl::StrFormat("   2  Romans          1       0       0       1  %7d\n",
-                                standings->standings(1).tally().version()),
-                "   3  Britons         0       0       0       0        0\n",
-                "   3  Egyptians       0       0       0       0        0\n"));
+  EXPECT_EQ(
+      text.str(),
+      absl::StrCat("rank  team         gold  silver  bronze   total  version\n",
+                   absl::StrFormat("   1  Gauls           1       0       1       2  %7d\n", last),
+                   absl::StrFormat("   2  Romans          1       0       0       1  %7d\n",
+                                   standings->standings(1).tally().version()),
+                   "   3  Britons         0       0       0       0        0\n",
+                   "   3  Egyptians       0       0       0       0        0\n"));
   std::ostringstream json;
   ASSERT_TRUE(RunCommand(command, /*json=*/true, client.get(), &json).ok());
   std::vector<std::string> lines = absl::StrSplit(json.str(), '\n', absl::SkipEmpty());
@@ -322,8 +322,8 @@ TEST(LateFrontendsTest, AClientPlacedOnALoneFrontendLearnsOfLaterOnesAndFailsOve
 
   ASSERT_TRUE(frontends.Start(1).ok()) << frontends.log(1);
   ASSERT_TRUE(frontends.Start(2).ok()) << frontends.log(2);
-  ASSERT_TRUE(frontends.WaitForMaster(frontends.address(frontends.HighestPid()),
-                                      absl::Seconds(15)).ok());
+  ASSERT_TRUE(
+      frontends.WaitForMaster(frontends.address(frontends.HighestPid()), absl::Seconds(15)).ok());
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while ((*picker)->known().size() < 3 && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(20));

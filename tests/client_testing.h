@@ -4,13 +4,13 @@
 #ifndef PODIUM_TESTS_CLIENT_TESTING_H_
 #define PODIUM_TESTS_CLIENT_TESTING_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -28,11 +28,9 @@ namespace podium::test {
 // Each call returns the write's change, or one with seq 0 on failure.
 class BackendWriter {
  public:
-  explicit BackendWriter(std::unique_ptr<v1::Backend::Stub> stub)
-      : stub_(std::move(stub)) {}
+  explicit BackendWriter(std::unique_ptr<v1::Backend::Stub> stub) : stub_(std::move(stub)) {}
 
-  v1::Change RecordScore(const std::string& event, const std::string& team,
-                         int64_t points) {
+  v1::Change RecordScore(const std::string& event, const std::string& team, int64_t points) {
     grpc::ClientContext context;
     Prepare(&context);
     v1::RecordScoreRequest request;
@@ -108,13 +106,11 @@ class UpdateRecorder {
 
   // Waits up to `timeout` until an update of `key` with at least `version`
   // has been recorded.
-  bool WaitForVersion(const std::string& key, int64_t version,
-                      absl::Duration timeout) const {
+  bool WaitForVersion(const std::string& key, int64_t version, absl::Duration timeout) const {
     absl::MutexLock lock(&mu_);
     auto seen = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
-        if (ChangeKey(it->update.change()) == key &&
-            it->update.change().seq() >= version) {
+        if (ChangeKey(it->update.change()) == key && it->update.change().seq() >= version) {
           return true;
         }
       }
@@ -126,9 +122,7 @@ class UpdateRecorder {
   // Waits up to `timeout` until at least `count` updates have been recorded.
   bool WaitForCount(size_t count, absl::Duration timeout) const {
     absl::MutexLock lock(&mu_);
-    auto enough = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return entries_.size() >= count;
-    };
+    auto enough = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return entries_.size() >= count; };
     return mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
   }
 
@@ -161,9 +155,8 @@ inline std::vector<std::string> VersionRegressions(
 // recorded update of its key at or after its seq must be that very change,
 // or a snapshot or conflated value (those may skip values, DESIGN 6; a
 // plain change stream may not).
-inline std::vector<int64_t> MissedChanges(
-    const std::vector<UpdateRecorder::Entry>& entries,
-    const std::vector<v1::Change>& written) {
+inline std::vector<int64_t> MissedChanges(const std::vector<UpdateRecorder::Entry>& entries,
+                                          const std::vector<v1::Change>& written) {
   absl::flat_hash_map<std::string, std::vector<const v1::SubscribeUpdate*>> by_key;
   for (const UpdateRecorder::Entry& entry : entries) {
     by_key[ChangeKey(entry.update.change())].push_back(&entry.update);
@@ -177,8 +170,8 @@ inline std::vector<int64_t> MissedChanges(
         break;
       }
     }
-    if (next == nullptr || (next->change().seq() != change.seq() && !next->snapshot() &&
-                            !next->conflated())) {
+    if (next == nullptr ||
+        (next->change().seq() != change.seq() && !next->snapshot() && !next->conflated())) {
       missed.push_back(change.seq());
     }
   }

@@ -25,7 +25,8 @@ using ::testing::HasSubstr;
 
 TEST(ConvergenceTest, APausedMemberDisagreesByNameAndAgreesOnceItCatchesUp) {
   harness::ScopedTempDir dir;
-  absl::StatusOr<std::unique_ptr<harness::EtcdCluster>> etcd = harness::EtcdCluster::Start(3, dir.path());
+  absl::StatusOr<std::unique_ptr<harness::EtcdCluster>> etcd =
+      harness::EtcdCluster::Start(3, dir.path());
   ASSERT_TRUE(etcd.ok()) << etcd.status();
   const std::vector<std::string> store = {"--store=etcd", "--etcd=" + (*etcd)->endpoints()};
   std::vector<std::unique_ptr<harness::BackendProcess>> backends;

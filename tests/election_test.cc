@@ -55,8 +55,7 @@ TEST_P(ElectionTest, StartOrderDoesNotMatter) {
 TEST_P(ElectionTest, SigtermShutsDownCleanly) {
   for (int i = 0; i < frontends_.size(); ++i) {
     frontends_.Kill(i, SIGTERM);
-    EXPECT_NE(frontends_.log(i).find("stopped cleanly"), std::string::npos)
-        << frontends_.log(i);
+    EXPECT_NE(frontends_.log(i).find("stopped cleanly"), std::string::npos) << frontends_.log(i);
   }
   backend_.Kill(SIGTERM);
   EXPECT_NE(backend_.log().find("stopped cleanly"), std::string::npos);

@@ -14,9 +14,9 @@
 #include "backend/etcd_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/store_requests.h"
 #include "harness/etcd_cluster.h"
 #include "harness/temp_dir.h"
+#include "tests/store_requests.h"
 
 namespace podium {
 namespace {

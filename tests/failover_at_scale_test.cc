@@ -18,10 +18,10 @@
 #include "absl/time/clock.h"
 #include "common/keys.h"
 #include "gtest/gtest.h"
-#include "tests/client_testing.h"
 #include "harness/cluster.h"
 #include "harness/subscriber_fleet.h"
 #include "harness/temp_dir.h"
+#include "tests/client_testing.h"
 
 namespace podium::test {
 namespace {
@@ -203,11 +203,12 @@ TEST(FailoverAtScaleTest, ADeadFrontendsClientsResumeAtASurvivorWithoutLoss) {
     return r;
   };
   // The survivor's own subscribers, as it has them before the storm.
-  harness::SubscriberFleet local(frontends.address(survivor), harness::SubscriberFleet::Options{2, 2});
+  harness::SubscriberFleet local(frontends.address(survivor),
+                                 harness::SubscriberFleet::Options{2, 2});
   for (int i = 0; i < 10; ++i) local.Add(request(i, 0));
   ASSERT_TRUE(local.WaitForSnapshots(absl::Seconds(30)).ok());
-  auto doomed =
-      std::make_unique<harness::SubscriberFleet>(frontends.address(victim), harness::SubscriberFleet::Options{});
+  auto doomed = std::make_unique<harness::SubscriberFleet>(frontends.address(victim),
+                                                           harness::SubscriberFleet::Options{});
   for (int i = 0; i < kSubscriptions; ++i) doomed->Add(request(i, 0));
   ASSERT_TRUE(doomed->WaitForSnapshots(absl::Seconds(60)).ok());
 
@@ -230,7 +231,8 @@ TEST(FailoverAtScaleTest, ADeadFrontendsClientsResumeAtASurvivorWithoutLoss) {
   }
   doomed.reset();
   const size_t replays_before = ChangesSinceCalls(backend);
-  harness::SubscriberFleet resumed(frontends.address(survivor), harness::SubscriberFleet::Options{});
+  harness::SubscriberFleet resumed(frontends.address(survivor),
+                                   harness::SubscriberFleet::Options{});
   for (int i = 0; i < kSubscriptions; ++i) resumed.Add(request(i, resume[i]));
   absl::SleepFor(absl::Milliseconds(500));
   stop = true;

@@ -24,7 +24,8 @@ TEST_F(FanBoardHttpTest, APostReachesEveryFrontendsStreamAndAnOperatorsRemovalTo
   ASSERT_TRUE(stream.ok()) << stream.status();
   ASSERT_TRUE(NextUpdate(stream->get()).snapshot());
 
-  absl::StatusOr<harness::HttpResponse> posted = PostAs(http_[0], "Ann", "<img src=x onerror=alert(1)>");
+  absl::StatusOr<harness::HttpResponse> posted =
+      PostAs(http_[0], "Ann", "<img src=x onerror=alert(1)>");
   ASSERT_TRUE(posted.ok()) << posted.status();
   ASSERT_EQ(posted->status, 201) << posted->body;
   const v1::FanPostReply reply = FromJson<v1::FanPostReply>(posted->body);
@@ -36,20 +37,23 @@ TEST_F(FanBoardHttpTest, APostReachesEveryFrontendsStreamAndAnOperatorsRemovalTo
   ASSERT_EQ(update.change().fans().posts_size(), 1);
   EXPECT_EQ(update.change().fans().posts(0).id(), reply.seq());
 
-  absl::StatusOr<harness::HttpResponse> board = harness::HttpGet(http_[1], "/api/events/javelin/posts");
+  absl::StatusOr<harness::HttpResponse> board =
+      harness::HttpGet(http_[1], "/api/events/javelin/posts");
   ASSERT_TRUE(board.ok());
   EXPECT_EQ(FromJson<v1::FanBoard>(board->body).posts_size(), 1);
 
   const std::string post_path = absl::StrCat("/api/events/javelin/posts/", reply.seq());
-  absl::StatusOr<harness::HttpResponse> anonymous = harness::HttpSend(http_[0], "DELETE", post_path);
+  absl::StatusOr<harness::HttpResponse> anonymous =
+      harness::HttpSend(http_[0], "DELETE", post_path);
   ASSERT_TRUE(anonymous.ok());
   EXPECT_EQ(anonymous->status, 401) << anonymous->body;
   absl::StatusOr<harness::HttpResponse> wrong =
       harness::HttpSend(http_[0], "DELETE", post_path, {"Authorization: Bearer not-the-token"});
   ASSERT_TRUE(wrong.ok());
   EXPECT_EQ(wrong->status, 403) << wrong->body;
-  absl::StatusOr<harness::HttpResponse> removed = harness::HttpSend(
-      http_[0], "DELETE", post_path, {"Authorization: Bearer " + harness::BackendProcess::write_token()});
+  absl::StatusOr<harness::HttpResponse> removed =
+      harness::HttpSend(http_[0], "DELETE", post_path,
+                        {"Authorization: Bearer " + harness::BackendProcess::write_token()});
   ASSERT_TRUE(removed.ok());
   EXPECT_EQ(removed->status, 200) << removed->body;
 
@@ -57,15 +61,17 @@ TEST_F(FanBoardHttpTest, APostReachesEveryFrontendsStreamAndAnOperatorsRemovalTo
   ASSERT_TRUE(update.change().has_fans());
   EXPECT_EQ(update.change().fans().posts_size(), 0);
   EXPECT_GT(update.change().seq(), reply.seq());
-  absl::StatusOr<harness::HttpResponse> gone = harness::HttpSend(
-      http_[0], "DELETE", post_path, {"Authorization: Bearer " + harness::BackendProcess::write_token()});
+  absl::StatusOr<harness::HttpResponse> gone =
+      harness::HttpSend(http_[0], "DELETE", post_path,
+                        {"Authorization: Bearer " + harness::BackendProcess::write_token()});
   ASSERT_TRUE(gone.ok());
   EXPECT_EQ(gone->status, 404) << gone->body;
 }
 
 TEST_F(FanBoardHttpTest, PostsAreLimitedPerAddressAndPerAuthorWithRetryAfter) {
   for (int i = 0; i < 5; ++i) {
-    absl::StatusOr<harness::HttpResponse> ok = PostAs(http_[0], absl::StrCat("Fan", i), "hi", "10.0.0.1");
+    absl::StatusOr<harness::HttpResponse> ok =
+        PostAs(http_[0], absl::StrCat("Fan", i), "hi", "10.0.0.1");
     ASSERT_TRUE(ok.ok());
     ASSERT_EQ(ok->status, 201) << ok->body;
   }
@@ -78,7 +84,8 @@ TEST_F(FanBoardHttpTest, PostsAreLimitedPerAddressAndPerAuthorWithRetryAfter) {
   EXPECT_GE(retry_after, 1);
 
   for (int i = 0; i < 5; ++i) {
-    absl::StatusOr<harness::HttpResponse> ok = PostAs(http_[0], "Chatty", "hi", absl::StrCat("10.0.1.", i));
+    absl::StatusOr<harness::HttpResponse> ok =
+        PostAs(http_[0], "Chatty", "hi", absl::StrCat("10.0.1.", i));
     ASSERT_TRUE(ok.ok());
     ASSERT_EQ(ok->status, 201) << ok->body;
   }
@@ -113,12 +120,14 @@ TEST_F(FanBoardHttpTest, BadPostsAreRefusedWithAMessageAndCostNoToken) {
     EXPECT_EQ(reply->status, c.status) << c.body << " -> " << reply->body;
     EXPECT_THAT(reply->body, HasSubstr(c.says)) << c.body;
   }
-  absl::StatusOr<harness::HttpResponse> unknown = PostAs(http_[0], "Ann", "hi", "10.9.9.9", "curling");
+  absl::StatusOr<harness::HttpResponse> unknown =
+      PostAs(http_[0], "Ann", "hi", "10.9.9.9", "curling");
   ASSERT_TRUE(unknown.ok());
   EXPECT_EQ(unknown->status, 404) << unknown->body;
   // None of those spent one of the address's five tokens.
   for (int i = 0; i < 5; ++i) {
-    absl::StatusOr<harness::HttpResponse> ok = PostAs(http_[0], absl::StrCat("F", i), "hi", "10.9.9.9");
+    absl::StatusOr<harness::HttpResponse> ok =
+        PostAs(http_[0], absl::StrCat("F", i), "hi", "10.9.9.9");
     ASSERT_TRUE(ok.ok());
     EXPECT_EQ(ok->status, 201) << ok->body;
   }
@@ -137,7 +146,8 @@ TEST_F(FanBoardHttpTest, GrpcClientsPostAndReadFanBoardsToo) {
   EXPECT_EQ(reply.post().author(), "Asterix");
 
   // Pushed to the other frontend, whose cache answers.
-  absl::StatusOr<harness::HttpResponse> board = harness::HttpGet(http_[0], "/api/events/javelin/posts");
+  absl::StatusOr<harness::HttpResponse> board =
+      harness::HttpGet(http_[0], "/api/events/javelin/posts");
   ASSERT_TRUE(board.ok());
   const v1::FanBoard parsed = FromJson<v1::FanBoard>(board->body);
   ASSERT_EQ(parsed.posts_size(), 1);

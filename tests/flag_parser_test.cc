@@ -71,8 +71,7 @@ TEST_F(FlagParserTest, FlagfilesAndUndefokWorkAsInAbseil) {
   EXPECT_EQ(absl::GetFlag(FLAGS_fp_name), "from-file");
   EXPECT_THAT(parsed->positional, ElementsAre("run"));
   std::ofstream(file) << "--flagfile=" << file << "\n";
-  EXPECT_THAT(std::string(Parse({"--flagfile=" + file}).status().message()),
-              HasSubstr("a loop?"));
+  EXPECT_THAT(std::string(Parse({"--flagfile=" + file}).status().message()), HasSubstr("a loop?"));
 }
 
 }  // namespace

@@ -26,8 +26,8 @@ class FrontendCacheTest : public ::testing::Test {
   void StartCluster(const std::string& mode, std::vector<std::string> flags = {}) {
     ASSERT_TRUE(backend_.Start().ok()) << backend_.log();
     backend_stub_ = backend_.NewStub();
-    frontends_ = std::make_unique<harness::FrontendCluster>(dir_.path(), backend_.address(), 3, mode,
-                                                   std::move(flags));
+    frontends_ = std::make_unique<harness::FrontendCluster>(dir_.path(), backend_.address(), 3,
+                                                            mode, std::move(flags));
     ASSERT_EQ(frontends_->StartAll(), absl::OkStatus());
     if (mode == "push") {
       ASSERT_TRUE(
@@ -120,7 +120,8 @@ TEST_F(FrontendCacheTest, PushReachesEveryFrontendThatCachesTheKey) {
 TEST_F(FrontendCacheTest, AMemberTheMasterDroppedChangesForIsResetWhenItReturns) {
   ASSERT_TRUE(backend_.Start().ok()) << backend_.log();
   backend_stub_ = backend_.NewStub();
-  frontends_ = std::make_unique<harness::FrontendCluster>(dir_.path(), backend_.address(), 3, "push");
+  frontends_ =
+      std::make_unique<harness::FrontendCluster>(dir_.path(), backend_.address(), 3, "push");
   // Frontends 0 and 1 are slow to suspect anyone, so that when one of them
   // is frozen and thawed it still follows the master it had: only the
   // master (2, started last, so the highest pid) sees it die.
@@ -319,7 +320,8 @@ void FrontendCacheTest::ExpectATeamAddedToReachEveryCachedValue(const std::strin
   harness::BackendProcess backend(dir_.path(), {"--games=" + games});
   ASSERT_TRUE(backend.Start().ok()) << backend.log();
   backend_stub_ = backend.NewStub();
-  harness::FrontendCluster frontends(dir_.path(), backend.address(), 1, mode, {"--names_max_age=200ms"});
+  harness::FrontendCluster frontends(dir_.path(), backend.address(), 1, mode,
+                                     {"--names_max_age=200ms"});
   ASSERT_EQ(frontends.StartAll(), absl::OkStatus());
   if (mode == "push") {
     ASSERT_TRUE(frontends.WaitForMaster(frontends.address(0), absl::Seconds(15)).ok());

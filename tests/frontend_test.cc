@@ -103,8 +103,7 @@ TEST_F(FrontendTest, InterestFromAStrangerIsRefused) {
   request.mutable_from()->set_address("10.9.9.9:1");
   request.set_epoch(frontend_->master().epoch);
   request.add_keys("event:javelin");
-  EXPECT_EQ(frontend_->Interest(request).status().code(),
-            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(frontend_->Interest(request).status().code(), absl::StatusCode::kPermissionDenied);
 }
 
 TEST_F(FrontendTest, AnInvalidationFromAnotherMasterIsRefused) {

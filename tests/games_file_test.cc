@@ -2,11 +2,11 @@
 // through a real backend and frontend: a write naming a team that is not in
 // its event is refused with FAILED_PRECONDITION and changes nothing, and
 // every board (backend, frontend miss, frontend hit) carries the games.
+#include <grpcpp/grpcpp.h>
+
 #include <fstream>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/auth.h"
@@ -42,8 +42,7 @@ class GamesFileTest : public ::testing::Test {
     stub_ = backend_.NewStub();
   }
 
-  grpc::Status Score(const std::string& event, const std::string& team,
-                     v1::WriteReply* reply) {
+  grpc::Status Score(const std::string& event, const std::string& team, v1::WriteReply* reply) {
     grpc::ClientContext context;
     AddBearerToken(&context, harness::BackendProcess::write_token());
     v1::RecordScoreRequest request;

@@ -11,11 +11,11 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
-#include "tests/client_testing.h"
 #include "harness/cluster.h"
 #include "harness/http_client.h"
 #include "harness/subprocess.h"
 #include "harness/temp_dir.h"
+#include "tests/client_testing.h"
 
 namespace podium::test {
 
@@ -61,13 +61,15 @@ class HttpPlaneTest : public ::testing::Test {
 
 // A fan's post through one frontend, as a browser sends it (through
 // HAProxy, which says whom it forwards for).
-inline absl::StatusOr<harness::HttpResponse> PostAs(const std::string& http, const std::string& author,
-                                           const std::string& text, const std::string& from = "",
-                                           const std::string& event = "javelin") {
+inline absl::StatusOr<harness::HttpResponse> PostAs(const std::string& http,
+                                                    const std::string& author,
+                                                    const std::string& text,
+                                                    const std::string& from = "",
+                                                    const std::string& event = "javelin") {
   std::vector<std::string> headers = {"Content-Type: application/json"};
   if (!from.empty()) headers.push_back("X-Forwarded-For: " + from);
   return harness::HttpSend(http, "POST", "/api/events/" + event + "/posts", headers,
-                  absl::StrCat("{\"author\":\"", author, "\",\"text\":\"", text, "\"}"));
+                           absl::StrCat("{\"author\":\"", author, "\",\"text\":\"", text, "\"}"));
 }
 
 }  // namespace podium::test

@@ -67,7 +67,8 @@ TEST_F(HttpPlaneTest, UnknownNamesWrongMethodsAndUnknownPathsGetAStatusAndAMessa
   EXPECT_EQ(api->status, 404);
   EXPECT_THAT(api->body, HasSubstr("/api/board"));
 
-  absl::StatusOr<std::unique_ptr<harness::HttpClient>> connection = harness::HttpClient::Open(http_[0]);
+  absl::StatusOr<std::unique_ptr<harness::HttpClient>> connection =
+      harness::HttpClient::Open(http_[0]);
   ASSERT_TRUE(connection.ok());
   ASSERT_TRUE((*connection)
                   ->Send("DELETE /api/board HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
@@ -168,7 +169,8 @@ TEST_F(HttpPlaneTest, MalformedOversizedAndSlowRequestsAreRefusedWithoutHarmingA
   ASSERT_TRUE(NextUpdate(stream->get()).snapshot());
 
   auto exchange = [&](const std::string& bytes) -> absl::StatusOr<harness::HttpResponse> {
-    absl::StatusOr<std::unique_ptr<harness::HttpClient>> connection = harness::HttpClient::Open(http_[0]);
+    absl::StatusOr<std::unique_ptr<harness::HttpClient>> connection =
+        harness::HttpClient::Open(http_[0]);
     if (!connection.ok()) return connection.status();
     if (absl::Status sent = (*connection)->Send(bytes); !sent.ok()) return sent;
     return harness::ParseHttpResponse((*connection)->ReadUntilClosed(absl::Seconds(10)));

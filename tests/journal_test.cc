@@ -26,8 +26,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
-v1::AwardMedalRequest Award(const std::string& key, const std::string& team,
-                            v1::Medal medal) {
+v1::AwardMedalRequest Award(const std::string& key, const std::string& team, v1::Medal medal) {
   v1::AwardMedalRequest request;
   request.set_idempotency_key(key);
   request.set_team(team);
@@ -69,9 +68,7 @@ class JournalTest : public ::testing::Test {
     EXPECT_TRUE(journal.ok()) << journal.status();
     return journal.ok() ? *std::move(journal) : nullptr;
   }
-  void AppendRaw(const std::string& text) {
-    std::ofstream(path_, std::ios::app) << text;
-  }
+  void AppendRaw(const std::string& text) { std::ofstream(path_, std::ios::app) << text; }
 
   harness::ScopedTempDir dir_;
   const std::string path_ = dir_.path() + "/bard.journal";
@@ -107,8 +104,7 @@ TEST_F(JournalTest, PendingWritesComeOldestFirst) {
     ASSERT_TRUE(journal->RecordWrite(Score(key)).ok());
   }
   ASSERT_TRUE(journal->RecordAck("b", Reply(7, false)).ok());
-  ASSERT_TRUE(
-      journal->RecordRefusal("c", absl::NotFoundError("unknown event")).ok());
+  ASSERT_TRUE(journal->RecordRefusal("c", absl::NotFoundError("unknown event")).ok());
   journal.reset();
   journal = Open();
   std::vector<std::string> keys;
@@ -126,8 +122,7 @@ TEST_F(JournalTest, TornLastLineIsDroppedAndCutAway) {
     ASSERT_TRUE(journal->RecordAck("k1", Reply(1, false)).ok());
   }
   // A crash in the middle of appending the next write.
-  const std::string line =
-      FormatJournalLine(WriteRecord(Award("k2", "Gauls", v1::GOLD)));
+  const std::string line = FormatJournalLine(WriteRecord(Award("k2", "Gauls", v1::GOLD)));
   AppendRaw(line.substr(0, line.size() / 2));
   {
     std::unique_ptr<Journal> journal = Open();
@@ -196,22 +191,20 @@ TEST_F(JournalTest, AKeyNamesOneWrite) {
   EXPECT_EQ(journal->Summary().medals.at("Gauls").gold, 1);
   EXPECT_EQ(journal->RecordWrite(Award("k", "Romans", v1::GOLD)).code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(journal->RecordAck("unknown", Reply(5, false)).code(),
-            absl::StatusCode::kNotFound);
-  EXPECT_EQ(journal->RecordWrite(Score("")).code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(journal->RecordAck("unknown", Reply(5, false)).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(journal->RecordWrite(Score("")).code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(JournalTest, SummaryCountsAcknowledgedAwardsPerTeam) {
   std::unique_ptr<Journal> journal = Open();
-  const std::vector<std::pair<std::string, v1::Medal>> awards = {
-      {"Gauls", v1::GOLD},   {"Gauls", v1::GOLD},    {"Romans", v1::SILVER},
-      {"Gauls", v1::BRONZE}, {"Britons", v1::BRONZE}};
+  const std::vector<std::pair<std::string, v1::Medal>> awards = {{"Gauls", v1::GOLD},
+                                                                 {"Gauls", v1::GOLD},
+                                                                 {"Romans", v1::SILVER},
+                                                                 {"Gauls", v1::BRONZE},
+                                                                 {"Britons", v1::BRONZE}};
   for (size_t i = 0; i < awards.size(); ++i) {
     const std::string key = absl::StrCat("a", i);
-    ASSERT_TRUE(
-        journal->RecordWrite(Award(key, awards[i].first, awards[i].second))
-            .ok());
+    ASSERT_TRUE(journal->RecordWrite(Award(key, awards[i].first, awards[i].second)).ok());
     if (i != 4) {
       ASSERT_TRUE(journal->RecordAck(key, Reply(i + 1, i == 1)).ok());
     }
@@ -252,9 +245,7 @@ TEST(JournalFormatTest, EveryKindOfLineRoundTrips) {
   ack.seq = 42;
   ack.duplicate = true;
   for (const JournalRecord& record :
-       {WriteRecord(Score("s1")),
-        WriteRecord(Award("a1", "Gauls", v1::GOLD)),
-        ack, refused}) {
+       {WriteRecord(Score("s1")), WriteRecord(Award("a1", "Gauls", v1::GOLD)), ack, refused}) {
     const std::string line = FormatJournalLine(record);
     ASSERT_TRUE(absl::EndsWith(line, "\n"));
     ASSERT_EQ(line.find('\n'), line.size() - 1) << line;
@@ -273,14 +264,11 @@ TEST(JournalFormatTest, EveryKindOfLineRoundTrips) {
 // it saw, and can fail a write with an unknown outcome.
 class FakeBackend : public ScoreWriter {
  public:
-  explicit FakeBackend(std::string journal_path)
-      : journal_path_(std::move(journal_path)) {}
-  absl::StatusOr<v1::WriteReply> RecordScore(
-      v1::RecordScoreRequest request) override {
+  explicit FakeBackend(std::string journal_path) : journal_path_(std::move(journal_path)) {}
+  absl::StatusOr<v1::WriteReply> RecordScore(v1::RecordScoreRequest request) override {
     return Apply(request.idempotency_key());
   }
-  absl::StatusOr<v1::WriteReply> AwardMedal(
-      v1::AwardMedalRequest request) override {
+  absl::StatusOr<v1::WriteReply> AwardMedal(v1::AwardMedalRequest request) override {
     return Apply(request.idempotency_key());
   }
 
@@ -296,8 +284,7 @@ class FakeBackend : public ScoreWriter {
                            absl::StrCat("\"", key, "\""))) {
       journaled_before_sending = false;
     }
-    const bool duplicate =
-        std::find(applied.begin(), applied.end(), key) != applied.end();
+    const bool duplicate = std::find(applied.begin(), applied.end(), key) != applied.end();
     if (!duplicate) applied.push_back(key);
     if (!fail_next.ok()) return std::exchange(fail_next, absl::OkStatus());
     return Reply(static_cast<int64_t>(applied.size()), duplicate);
@@ -323,8 +310,7 @@ TEST_F(JournalTest, JournaledWriterCompletesWhatAKilledBardLeftPending) {
   int64_t resent = 0;
   ASSERT_TRUE(writer.ResendPending(&resent).ok());
   EXPECT_EQ(resent, 1);
-  EXPECT_EQ(backend.sent,
-            (std::vector<std::string>{"bard-x-1", "bard-x-2", "bard-x-2"}));
+  EXPECT_EQ(backend.sent, (std::vector<std::string>{"bard-x-1", "bard-x-2", "bard-x-2"}));
   EXPECT_TRUE(backend.journaled_before_sending);
   const JournalSummary summary = journal->Summary();
   EXPECT_EQ(summary.pending, 0);

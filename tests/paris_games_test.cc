@@ -31,16 +31,13 @@ struct Published {
 // The top of the table at the close of the Games (olympics.com; Wikipedia's
 // "2024 Summer Olympics medal table").
 constexpr Published kTop[] = {
-    {1, "USA", 40, 44, 42}, {2, "CHN", 40, 27, 24}, {3, "JPN", 20, 12, 13},
-    {4, "AUS", 18, 19, 16}, {5, "FRA", 16, 26, 22}, {6, "NED", 15, 7, 12},
-    {7, "GBR", 14, 22, 29},
+    {1, "USA", 40, 44, 42}, {2, "CHN", 40, 27, 24}, {3, "JPN", 20, 12, 13}, {4, "AUS", 18, 19, 16},
+    {5, "FRA", 16, 26, 22}, {6, "NED", 15, 7, 12},  {7, "GBR", 14, 22, 29},
 };
 
 class ParisGamesTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    ASSERT_EQ(backend_.Start(), absl::OkStatus()) << backend_.log();
-  }
+  void SetUp() override { ASSERT_EQ(backend_.Start(), absl::OkStatus()) << backend_.log(); }
 
   harness::ScopedTempDir dir_;
   harness::BackendProcess backend_{dir_.path(), {"--games=" + kGames}};
@@ -55,8 +52,8 @@ TEST_F(ParisGamesTest, ReplayingTheMedalsFromEmptyGivesThePublishedStandings) {
   ASSERT_TRUE(bard.ok()) << bard.status();
   absl::StatusOr<int> exit = bard->Wait(absl::Seconds(300));
   ASSERT_TRUE(exit.ok()) << exit.status();
-  ASSERT_TRUE(WIFEXITED(*exit) && WEXITSTATUS(*exit) == 0)
-      << "the bard failed:\n" << harness::ReadFileOrEmpty(bard_log);
+  ASSERT_TRUE(WIFEXITED(*exit) && WEXITSTATUS(*exit) == 0) << "the bard failed:\n"
+                                                           << harness::ReadFileOrEmpty(bard_log);
 
   harness::FrontendCluster frontends(dir_.path(), backend_.address(), 1, "push");
   ASSERT_EQ(frontends.StartAll(), absl::OkStatus());

@@ -1,25 +1,23 @@
 // The peer plane is the cluster's own: forged FrontendPeer calls, with and
 // without the cluster token, change nothing anyone reads, and every
 // frontend keeps following the real master (guarantee 9).
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
 
-#include <grpcpp/grpcpp.h>
-
 #include <atomic>
-#include <thread>
-
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/auth.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "podium/v1/peer.grpc.pb.h"
 #include "harness/cluster.h"
 #include "harness/temp_dir.h"
 #include "harness/update_reader.h"
+#include "podium/v1/peer.grpc.pb.h"
 
 namespace podium::test {
 namespace {
@@ -30,7 +28,8 @@ class PeerPlaneTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(backend_.Start().ok()) << backend_.log();
-    frontends_ = std::make_unique<harness::FrontendCluster>(dir_.path(), backend_.address(), 3, "push");
+    frontends_ =
+        std::make_unique<harness::FrontendCluster>(dir_.path(), backend_.address(), 3, "push");
     ASSERT_EQ(frontends_->StartAll(), absl::OkStatus());
     master_ = frontends_->HighestPid();
     member_ = (master_ + 1) % 3;
@@ -63,7 +62,8 @@ class PeerPlaneTest : public ::testing::Test {
   std::string Board(int i) {
     grpc::ClientContext context;
     v1::Board board;
-    EXPECT_TRUE(frontends_->NewStub(i)->GetBoard(&context, v1::GetScoreboardRequest(), &board).ok());
+    EXPECT_TRUE(
+        frontends_->NewStub(i)->GetBoard(&context, v1::GetScoreboardRequest(), &board).ok());
     return board.SerializeAsString();
   }
 
@@ -159,13 +159,15 @@ TEST_F(PeerPlaneTest, EvenWithTheTokenNoMasterCanBeMadeUp) {
   const std::string token = harness::FrontendCluster::cluster_token();
   // A stranger's address, then a real member's address with a pid its
   // heartbeats do not show: both refused, neither epoch remembered.
-  for (const std::string& address : {std::string("127.0.0.1:1"), frontends_->peer_address(member_)}) {
+  for (const std::string& address :
+       {std::string("127.0.0.1:1"), frontends_->peer_address(member_)}) {
     v1::CoordinatorRequest coordinator;
     coordinator.mutable_master()->set_address(address);
     coordinator.mutable_master()->set_pid(1 << 30);
     coordinator.set_epoch(1'000'000);
     v1::CoordinatorReply reply;
-    ASSERT_TRUE(Peer(master_ == 0 ? 1 : 0)->Coordinator(Context(token).get(), coordinator, &reply).ok());
+    ASSERT_TRUE(
+        Peer(master_ == 0 ? 1 : 0)->Coordinator(Context(token).get(), coordinator, &reply).ok());
     EXPECT_FALSE(reply.accepted()) << address;
     EXPECT_THAT(reply.reason(), ::testing::AnyOf(HasSubstr("not a configured peer"),
                                                  HasSubstr("not alive by its heartbeats")));
@@ -254,7 +256,8 @@ TEST_F(PeerPlaneTest, ThePublicPortServesNoPeerCalls) {
       grpc::CreateChannel(frontends_->address(member_), grpc::InsecureChannelCredentials()));
   v1::PingRequest ping;
   v1::PingReply pong;
-  EXPECT_EQ(stub->Ping(Context(harness::FrontendCluster::cluster_token()).get(), ping, &pong).error_code(),
+  EXPECT_EQ(stub->Ping(Context(harness::FrontendCluster::cluster_token()).get(), ping, &pong)
+                .error_code(),
             grpc::StatusCode::UNIMPLEMENTED);
 }
 

@@ -38,7 +38,8 @@ int64_t GoldOf(const harness::BackendProcess& backend) {
 
 TEST(ReplicatedBackendsTest, KillingTheBackendInUseLosesAndRepeatsNothing) {
   harness::ScopedTempDir dir;
-  absl::StatusOr<std::unique_ptr<harness::EtcdCluster>> etcd = harness::EtcdCluster::Start(1, dir.path());
+  absl::StatusOr<std::unique_ptr<harness::EtcdCluster>> etcd =
+      harness::EtcdCluster::Start(1, dir.path());
   ASSERT_TRUE(etcd.ok()) << etcd.status();
   const std::vector<std::string> store = {"--store=etcd", "--etcd=" + (*etcd)->endpoints()};
   std::filesystem::create_directories(dir.path() + "/b1");
@@ -73,8 +74,8 @@ TEST(ReplicatedBackendsTest, KillingTheBackendInUseLosesAndRepeatsNothing) {
   const std::string bard_log = dir.path() + "/bard.log";
   absl::StatusOr<harness::Subprocess> bard =
       harness::Subprocess::Start({harness::BinaryPath("bard/podium-bard"), "--backend=" + both,
-                         "--write_token_file=" + first.token_file(), "replay", replay},
-                        bard_log);
+                                  "--write_token_file=" + first.token_file(), "replay", replay},
+                                 bard_log);
   ASSERT_TRUE(bard.ok()) << bard.status();
 
   // Everyone uses the first backend of the list while it answers.

@@ -24,8 +24,8 @@
 #include "client/repeat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/testing/in_process_backend.h"
 #include "harness/temp_dir.h"
+#include "tests/testing/in_process_backend.h"
 
 namespace podium {
 namespace {
@@ -58,8 +58,7 @@ class ScoreboardClientTest : public ::testing::Test {
   }
 
   int64_t RecordScore(const std::string& key, const std::string& event,
-                      std::vector<std::pair<std::string, int64_t>> points,
-                      v1::EventStatus status) {
+                      std::vector<std::pair<std::string, int64_t>> points, v1::EventStatus status) {
     v1::RecordScoreRequest request;
     request.set_idempotency_key(key);
     request.set_event(event);
@@ -74,8 +73,7 @@ class ScoreboardClientTest : public ::testing::Test {
     return result.ok() ? result->change.seq() : -1;
   }
 
-  int64_t AwardMedal(const std::string& key, const std::string& team,
-                     v1::Medal medal) {
+  int64_t AwardMedal(const std::string& key, const std::string& team, v1::Medal medal) {
     v1::AwardMedalRequest request;
     request.set_idempotency_key(key);
     request.set_team(team);
@@ -92,8 +90,7 @@ class ScoreboardClientTest : public ::testing::Test {
 };
 
 TEST_F(ScoreboardClientTest, GetScoreReadsWhatWasRecorded) {
-  const int64_t seq =
-      RecordScore("s1", "menhir-put", {{"Gauls", 3}, {"Romans", 1}}, v1::LIVE);
+  const int64_t seq = RecordScore("s1", "menhir-put", {{"Gauls", 3}, {"Romans", 1}}, v1::LIVE);
   absl::StatusOr<v1::EventScore> score = client_->GetScore("menhir-put");
   ASSERT_TRUE(score.ok()) << score.status();
   EXPECT_EQ(score->event(), "menhir-put");
@@ -104,10 +101,8 @@ TEST_F(ScoreboardClientTest, GetScoreReadsWhatWasRecorded) {
   for (const v1::TeamPoints& p : score->points()) {
     points.emplace_back(p.team(), p.points());
   }
-  EXPECT_THAT(points, ElementsAre(std::make_pair("Gauls", 3),
-                                  std::make_pair("Romans", 1),
-                                  std::make_pair("Britons", 0),
-                                  std::make_pair("Egyptians", 0)));
+  EXPECT_THAT(points, ElementsAre(std::make_pair("Gauls", 3), std::make_pair("Romans", 1),
+                                  std::make_pair("Britons", 0), std::make_pair("Egyptians", 0)));
 }
 
 TEST_F(ScoreboardClientTest, GetMedalsReadsWhatWasAwarded) {
@@ -127,8 +122,7 @@ TEST_F(ScoreboardClientTest, UnknownNamesAreNotFoundNamingThem) {
   absl::StatusOr<v1::EventScore> score = client_->GetScore("discus");
   EXPECT_EQ(score.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(score.status().message()), HasSubstr("'discus'"));
-  EXPECT_THAT(std::string(score.status().message()),
-              StartsWith(address_ + ": "));
+  EXPECT_THAT(std::string(score.status().message()), StartsWith(address_ + ": "));
 
   absl::StatusOr<v1::MedalTally> tally = client_->GetMedals("Vikings");
   EXPECT_EQ(tally.status().code(), absl::StatusCode::kNotFound);
@@ -148,8 +142,8 @@ TEST_F(ScoreboardClientTest, GetStandingsRanksEveryTeamAsOfItsSeq) {
   }
   // Two silvers and a bronze, one silver, then the two without a medal
   // sharing third place, by name.
-  EXPECT_THAT(ranked, ElementsAre(Pair(1, "Egyptians"), Pair(2, "Romans"),
-                                  Pair(3, "Britons"), Pair(3, "Gauls")));
+  EXPECT_THAT(ranked, ElementsAre(Pair(1, "Egyptians"), Pair(2, "Romans"), Pair(3, "Britons"),
+                                  Pair(3, "Gauls")));
   EXPECT_EQ(standings->standings(0).total(), 2);
   EXPECT_EQ(standings->standings(0).tally().version(), seq);
 }
@@ -173,8 +167,7 @@ class RefusingPort {
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t length = sizeof(addr);
-    if (fd_ >= 0 &&
-        bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+    if (fd_ >= 0 && bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
         getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &length) == 0) {
       port_ = ntohs(addr.sin_port);
     }
@@ -201,10 +194,8 @@ TEST(ScoreboardClientUnreachableTest, NothingListeningIsUnavailableInTime) {
   const absl::Time start = absl::Now();
   absl::StatusOr<v1::Board> board = (*client)->GetBoard();
   EXPECT_LE(absl::Now() - start, options.timeout + absl::Milliseconds(500));
-  EXPECT_EQ(board.status().code(), absl::StatusCode::kUnavailable)
-      << board.status();
-  EXPECT_THAT(std::string(board.status().message()),
-              StartsWith(address + ": "));
+  EXPECT_EQ(board.status().code(), absl::StatusCode::kUnavailable) << board.status();
+  EXPECT_THAT(std::string(board.status().message()), StartsWith(address + ": "));
 }
 
 TEST(ScoreboardClientOptionsTest, RejectsUnusableArguments) {
@@ -212,9 +203,7 @@ TEST(ScoreboardClientOptionsTest, RejectsUnusableArguments) {
             absl::StatusCode::kInvalidArgument);
   ScoreboardClientOptions options;
   options.timeout = absl::ZeroDuration();
-  EXPECT_EQ(ScoreboardClient::ConnectToBackend("127.0.0.1:7100", options)
-                .status()
-                .code(),
+  EXPECT_EQ(ScoreboardClient::ConnectToBackend("127.0.0.1:7100", options).status().code(),
             absl::StatusCode::kInvalidArgument);
   options = ScoreboardClientOptions();
   options.delivery_threads = 0;
@@ -227,8 +216,7 @@ TEST(ScoreboardClientOptionsTest, RejectsUnusableArguments) {
 TEST_F(ScoreboardClientTest, ReadsRecoverSoonAfterTheBackendRestarts) {
   ASSERT_TRUE(client_->GetBoard().ok());
   backend_->Stop(absl::Seconds(1));
-  EXPECT_EQ(client_->GetBoard().status().code(),
-            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(client_->GetBoard().status().code(), absl::StatusCode::kUnavailable);
   // Down long enough for several failed reconnection attempts.
   absl::SleepFor(absl::Milliseconds(1500));
   ASSERT_TRUE(backend_->Serve(backend_->port()).ok());
@@ -245,15 +233,11 @@ TEST_F(ScoreboardClientTest, ReadsRecoverSoonAfterTheBackendRestarts) {
   EXPECT_TRUE(last.ok()) << last;
 }
 
-TEST_F(ScoreboardClientTest, HealthOfARunningBackend) {
-  EXPECT_TRUE(client_->CheckHealth().ok());
-}
+TEST_F(ScoreboardClientTest, HealthOfARunningBackend) { EXPECT_TRUE(client_->CheckHealth().ok()); }
 
 // --- the podium-client commands ---
 
-absl::StatusOr<Command> Parse(std::vector<std::string> args) {
-  return ParseCommand(args);
-}
+absl::StatusOr<Command> Parse(std::vector<std::string> args) { return ParseCommand(args); }
 
 TEST(CommandsTest, ParsesEveryCommand) {
   absl::StatusOr<Command> command = Parse({"get-score", "menhir-put"});
@@ -287,18 +271,14 @@ TEST(CommandsTest, RejectsBadCommandLines) {
     EXPECT_EQ(command.status().code(), absl::StatusCode::kInvalidArgument)
         << absl::StrJoin(args, " ");
   }
-  EXPECT_THAT(std::string(Parse({"scores"}).status().message()),
-              HasSubstr("'scores'"));
+  EXPECT_THAT(std::string(Parse({"scores"}).status().message()), HasSubstr("'scores'"));
 }
 
 TEST_F(ScoreboardClientTest, BoardCommandPrintsOneJsonLinePerKey) {
   RecordScore("s1", "javelin", {{"Britons", 2}}, v1::LIVE);
   std::ostringstream out;
-  ASSERT_TRUE(
-      RunCommand({CommandKind::kBoard, ""}, /*json=*/true, client_.get(), &out)
-          .ok());
-  std::vector<std::string> lines =
-      absl::StrSplit(out.str(), '\n', absl::SkipEmpty());
+  ASSERT_TRUE(RunCommand({CommandKind::kBoard, ""}, /*json=*/true, client_.get(), &out).ok());
+  std::vector<std::string> lines = absl::StrSplit(out.str(), '\n', absl::SkipEmpty());
   const Games games = Games::Default();
   ASSERT_EQ(lines.size(), 1 + games.events().size() + games.teams().size());
   // The seq the text form's first line shows, then every value.
@@ -314,23 +294,18 @@ TEST_F(ScoreboardClientTest, BoardCommandPrintsOneJsonLinePerKey) {
 TEST_F(ScoreboardClientTest, GetScoreCommandPrintsTextOrNothing) {
   RecordScore("s1", "menhir-put", {{"Gauls", 3}, {"Romans", 1}}, v1::LIVE);
   std::ostringstream out;
-  ASSERT_TRUE(RunCommand({CommandKind::kGetScore, "menhir-put"}, false,
-                         client_.get(), &out)
-                  .ok());
+  ASSERT_TRUE(RunCommand({CommandKind::kGetScore, "menhir-put"}, false, client_.get(), &out).ok());
   EXPECT_THAT(out.str(), StartsWith("menhir-put  live  Gauls 3 : Romans 1"));
 
   std::ostringstream failed;
-  EXPECT_EQ(RunCommand({CommandKind::kGetScore, "discus"}, false, client_.get(),
-                       &failed)
-                .code(),
+  EXPECT_EQ(RunCommand({CommandKind::kGetScore, "discus"}, false, client_.get(), &failed).code(),
             absl::StatusCode::kNotFound);
   EXPECT_EQ(failed.str(), "");
 }
 
 TEST_F(ScoreboardClientTest, HealthCommandPrintsServing) {
   std::ostringstream out;
-  ASSERT_TRUE(
-      RunCommand({CommandKind::kHealth, ""}, false, client_.get(), &out).ok());
+  ASSERT_TRUE(RunCommand({CommandKind::kHealth, ""}, false, client_.get(), &out).ok());
   EXPECT_EQ(out.str(), "SERVING\n");
 }
 
@@ -363,8 +338,7 @@ TEST(RepeatTest, ReportsFailuresAndCarriesOnForCountRuns) {
       {absl::Milliseconds(1), 4}, nullptr,
       [&] {
         ++runs;
-        return runs == 2 ? absl::UnavailableError("restarting")
-                         : absl::OkStatus();
+        return runs == 2 ? absl::UnavailableError("restarting") : absl::OkStatus();
       },
       [&](const absl::Status&) { ++errors; });
   EXPECT_EQ(runs, 4);

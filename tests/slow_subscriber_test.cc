@@ -1,13 +1,13 @@
 // Issue 4, slow subscribers: a client that stops reading cannot make its
 // frontend's memory grow without bound, and still ends with the latest
 // value of every key once it reads again.
+#include <grpcpp/grpcpp.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <thread>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/auth.h"
@@ -37,7 +37,8 @@ TEST(SlowSubscriberTest, StalledReaderKeepsFrontendMemoryBoundedAndGetsLatest) {
   // The frontend's recent changes (a fixed-size buffer, RecentChanges)
   // fill up with the writes below too; kept small, so that what is
   // measured is the stalled subscriber's queue.
-  harness::FrontendCluster frontends(dir.path(), backend.address(), 1, "push", {"--recent_changes=64"});
+  harness::FrontendCluster frontends(dir.path(), backend.address(), 1, "push",
+                                     {"--recent_changes=64"});
   ASSERT_EQ(frontends.StartAll(), absl::OkStatus());
   ASSERT_TRUE(frontends.WaitForMaster(frontends.address(0), absl::Seconds(15)).ok());
 

@@ -9,8 +9,8 @@
 #include "backend/sqlite_db.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/store_requests.h"
 #include "harness/temp_dir.h"
+#include "tests/store_requests.h"
 
 // What is particular to SqliteStore: one file, group commit, schema
 // upgrades, damage. What every store does is in store_contract_test.cc.

@@ -14,10 +14,10 @@
 #include "backend/sqlite_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/store_fixture.h"
-#include "tests/store_requests.h"
 #include "harness/etcd_cluster.h"
 #include "harness/temp_dir.h"
+#include "tests/store_fixture.h"
+#include "tests/store_requests.h"
 
 namespace podium {
 namespace {

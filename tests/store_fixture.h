@@ -22,7 +22,8 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     if (GetParam() == "etcd") {
-      absl::StatusOr<std::unique_ptr<harness::EtcdCluster>> etcd = harness::EtcdCluster::Start(1, dir_.path());
+      absl::StatusOr<std::unique_ptr<harness::EtcdCluster>> etcd =
+          harness::EtcdCluster::Start(1, dir_.path());
       ASSERT_TRUE(etcd.ok()) << etcd.status();
       etcd_ = *std::move(etcd);
     }

@@ -5,12 +5,12 @@
 // once the owner has consumed them.
 #include "client/subscribe_stream.h"
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"

@@ -15,11 +15,11 @@
 #include "frontend/frontend.h"
 #include "frontend/scoreboard_service.h"
 #include "gtest/gtest.h"
-#include "tests/client_testing.h"
 #include "harness/cluster.h"
 #include "harness/subprocess.h"
 #include "harness/temp_dir.h"
 #include "harness/update_reader.h"
+#include "tests/client_testing.h"
 
 namespace podium {
 namespace {
@@ -75,7 +75,8 @@ class SubscribeStreamsTest : public ::testing::Test {
     stream->context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
     v1::SubscribeRequest request;
     request.add_events(kEvent);
-    stream->reader = std::make_unique<harness::UpdateReader>(stub_.get(), &stream->context, request);
+    stream->reader =
+        std::make_unique<harness::UpdateReader>(stub_.get(), &stream->context, request);
     stream->reader->WaitForInitialMetadata();
     open_.push_back(std::move(stream));
   }

@@ -19,9 +19,9 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "tests/client_testing.h"
 #include "harness/cluster.h"
 #include "harness/temp_dir.h"
+#include "tests/client_testing.h"
 
 namespace podium::test {
 namespace {
@@ -37,8 +37,9 @@ class SubscriberFailoverTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(backend_.Start().ok()) << backend_.log();
     ASSERT_EQ(frontends_.StartAll(), absl::OkStatus());
-    ASSERT_TRUE(frontends_.WaitForMaster(
-        frontends_.address(frontends_.HighestPid()), absl::Seconds(15)).ok());
+    ASSERT_TRUE(
+        frontends_.WaitForMaster(frontends_.address(frontends_.HighestPid()), absl::Seconds(15))
+            .ok());
   }
 
   // Each running frontend's own count of its clients (its own entry in its
@@ -49,8 +50,9 @@ class SubscriberFailoverTest : public ::testing::Test {
       grpc::ClientContext context;
       context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
       v1::ListFrontendsReply reply;
-      if (!frontends_.NewStub(i)->ListFrontends(&context, v1::ListFrontendsRequest(),
-                                                &reply).ok()) {
+      if (!frontends_.NewStub(i)
+               ->ListFrontends(&context, v1::ListFrontendsRequest(), &reply)
+               .ok()) {
         continue;
       }
       for (const v1::FrontendInfo& info : reply.frontends()) {
@@ -68,8 +70,7 @@ class SubscriberFailoverTest : public ::testing::Test {
       grpc::ClientContext context;
       context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
       v1::ListFrontendsReply reply;
-      if (frontends_.NewStub(0)->ListFrontends(&context, v1::ListFrontendsRequest(),
-                                               &reply).ok()) {
+      if (frontends_.NewStub(0)->ListFrontends(&context, v1::ListFrontendsRequest(), &reply).ok()) {
         int64_t sum = 0;
         for (const v1::FrontendInfo& info : reply.frontends()) sum += info.clients();
         if (sum == total) return true;
@@ -93,8 +94,8 @@ class SubscriberFailoverTest : public ::testing::Test {
       }
       for (int n = 0; n < kClients; ++n) {
         if (subscribers_[n]->frontend() != clients_[n]->home()) {
-          absl::StrAppend(last, "client ", n, " at ", subscribers_[n]->frontend(),
-                          ", home ", clients_[n]->home(), "; ");
+          absl::StrAppend(last, "client ", n, " at ", subscribers_[n]->frontend(), ", home ",
+                          clients_[n]->home(), "; ");
           ok = false;
         }
       }
@@ -127,8 +128,8 @@ TEST_F(SubscriberFailoverTest, SixClientsThreeKillsNothingLostAllBackHome) {
     ASSERT_TRUE(client.ok()) << client.status();
     clients_.push_back(*std::move(client));
     recorders_.push_back(std::make_unique<UpdateRecorder>());
-    absl::StatusOr<std::unique_ptr<Subscriber>> subscriber = clients_[n]->Subscribe(
-        SubscriptionKeys::Everything(), recorders_[n]->Callback());
+    absl::StatusOr<std::unique_ptr<Subscriber>> subscriber =
+        clients_[n]->Subscribe(SubscriptionKeys::Everything(), recorders_[n]->Callback());
     ASSERT_TRUE(subscriber.ok()) << subscriber.status();
     subscribers_.push_back(*std::move(subscriber));
     ASSERT_TRUE(recorders_[n]->WaitForCount(1, absl::Seconds(10))) << "no snapshot";
@@ -140,16 +141,14 @@ TEST_F(SubscriberFailoverTest, SixClientsThreeKillsNothingLostAllBackHome) {
   ASSERT_TRUE(WaitForTwoEachAtHome(absl::Seconds(10), &loads)) << loads;
 
   // The writer: scores of four events and, every tenth write, a medal.
-  const std::vector<std::string> events = {"menhir-put", "boar-hunt", "javelin",
-                                           "chariot-race"};
+  const std::vector<std::string> events = {"menhir-put", "boar-hunt", "javelin", "chariot-race"};
   const std::vector<std::string> teams = {"Gauls", "Romans", "Britons", "Egyptians"};
   std::vector<v1::Change> written(kWrites);
   std::atomic<int> done{0};
   std::thread writer([&] {
     for (int n = 0; n < kWrites; ++n) {
-      written[n] = n % 10 == 9
-                       ? writer_.AwardMedal(teams[n % 4], v1::Medal(1 + n % 3))
-                       : writer_.RecordScore(events[n % 4], teams[(n / 4) % 4], n);
+      written[n] = n % 10 == 9 ? writer_.AwardMedal(teams[n % 4], v1::Medal(1 + n % 3))
+                               : writer_.RecordScore(events[n % 4], teams[(n / 4) % 4], n);
       done = n + 1;
       absl::SleepFor(absl::Milliseconds(3));
     }
@@ -190,8 +189,7 @@ TEST_F(SubscriberFailoverTest, SixClientsThreeKillsNothingLostAllBackHome) {
     // The last write reaches everyone (bounded wait), then the final value
     // of every key must be the backend's.
     const v1::Change& last = written.back();
-    ASSERT_TRUE(recorders_[n]->WaitForVersion(ChangeKey(last), last.seq(),
-                                              absl::Seconds(20)));
+    ASSERT_TRUE(recorders_[n]->WaitForVersion(ChangeKey(last), last.seq(), absl::Seconds(20)));
     const std::vector<UpdateRecorder::Entry> entries = recorders_[n]->entries();
     std::map<std::string, v1::Change> final_values;
     for (const UpdateRecorder::Entry& entry : entries) {
@@ -200,9 +198,8 @@ TEST_F(SubscriberFailoverTest, SixClientsThreeKillsNothingLostAllBackHome) {
     for (const auto& [key, value] : truth) {
       ASSERT_EQ(final_values.count(key), 1u) << key;
       const v1::Change& got = final_values[key];
-      EXPECT_TRUE(value.has_event()
-                      ? MessageDifferencer::Equals(got.event(), value.event())
-                      : MessageDifferencer::Equals(got.medals(), value.medals()))
+      EXPECT_TRUE(value.has_event() ? MessageDifferencer::Equals(got.event(), value.event())
+                                    : MessageDifferencer::Equals(got.medals(), value.medals()))
           << key << ": got " << got.ShortDebugString() << ", backend has "
           << value.ShortDebugString();
     }

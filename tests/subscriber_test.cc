@@ -24,9 +24,9 @@
 #include "common/keys.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/client_testing.h"
 #include "harness/cluster.h"
 #include "harness/temp_dir.h"
+#include "tests/client_testing.h"
 
 namespace podium::test {
 namespace {

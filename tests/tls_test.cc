@@ -1,23 +1,22 @@
 // A whole cluster over TLS (backend, two frontends with mutual TLS on
 // their peer plane, the bard, the client), with a CA and certificates made
 // by openssl for the test; and what a plaintext client is told.
+#include "common/tls.h"
+
+#include <grpcpp/grpcpp.h>
 #include <sys/wait.h>
 
 #include <fstream>
-
-#include <grpcpp/grpcpp.h>
-
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/auth.h"
-#include "common/tls.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "podium/v1/peer.grpc.pb.h"
 #include "harness/cluster.h"
 #include "harness/temp_dir.h"
+#include "podium/v1/peer.grpc.pb.h"
 
 namespace podium::test {
 namespace {
@@ -43,16 +42,20 @@ class TlsTest : public ::testing::Test {
     // 127.0.0.1, good for serving and for calling (as scripts/run --tls).
     const std::string d = dir_.path();
     ASSERT_EQ(RunCommand(d, {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                      d + "/ca.key", "-out", d + "/ca.pem", "-days", "2", "-subj",
-                      "/CN=Podium test CA"}).first, 0);
+                             d + "/ca.key", "-out", d + "/ca.pem", "-days", "2", "-subj",
+                             "/CN=Podium test CA"})
+                  .first,
+              0);
     ASSERT_EQ(RunCommand(d, {"openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                      d + "/node.key", "-out", d + "/node.csr", "-subj", "/CN=podium"}).first,
+                             d + "/node.key", "-out", d + "/node.csr", "-subj", "/CN=podium"})
+                  .first,
               0);
     std::ofstream(d + "/ext.cnf") << "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
                                      "extendedKeyUsage=serverAuth,clientAuth\n";
-    ASSERT_EQ(RunCommand(d, {"openssl", "x509", "-req", "-in", d + "/node.csr", "-CA", d + "/ca.pem",
-                      "-CAkey", d + "/ca.key", "-CAcreateserial", "-out", d + "/node.pem",
-                      "-days", "2", "-extfile", d + "/ext.cnf"}).first,
+    ASSERT_EQ(RunCommand(d, {"openssl", "x509", "-req", "-in", d + "/node.csr", "-CA",
+                             d + "/ca.pem", "-CAkey", d + "/ca.key", "-CAcreateserial", "-out",
+                             d + "/node.pem", "-days", "2", "-extfile", d + "/ext.cnf"})
+                  .first,
               0);
     tls_flags_ = {"--tls_cert=" + d + "/node.pem", "--tls_key=" + d + "/node.key",
                   "--tls_ca=" + d + "/ca.pem"};
@@ -85,8 +88,7 @@ TEST_F(TlsTest, AClusterRunsOverTlsAndAPlaintextClientIsToldWhy) {
   const int member = 1 - master;
   std::vector<std::string> client = {harness::BinaryPath("client/podium-client"),
                                      "--frontends=" + frontends.address(member),
-                                     "--tls_ca=" + dir_.path() + "/ca.pem", "get-score",
-                                     "javelin"};
+                                     "--tls_ca=" + dir_.path() + "/ca.pem", "get-score", "javelin"};
   std::tie(code, output) = RunCommand(dir_.path(), client);
   EXPECT_EQ(code, 0) << output;
   EXPECT_THAT(output, HasSubstr("Gauls 7"));

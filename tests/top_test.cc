@@ -1,10 +1,9 @@
 // `podium-client top` in a real terminal: tmux runs it at the sizes of an
 // 80x24 terminal and of a ./scripts/run pane, types keys into it and reads
 // its screen back.
+#include <grpcpp/grpcpp.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <grpcpp/grpcpp.h>
 
 #include <string>
 #include <vector>
@@ -29,7 +28,8 @@ class TopTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(backend_.Start().ok()) << backend_.log();
-    frontends_ = std::make_unique<harness::FrontendCluster>(dir_.path(), backend_.address(), 1, "push");
+    frontends_ =
+        std::make_unique<harness::FrontendCluster>(dir_.path(), backend_.address(), 1, "push");
     ASSERT_EQ(frontends_->StartAll(), absl::OkStatus());
     ASSERT_TRUE(frontends_->WaitForMaster(frontends_->address(0), absl::Seconds(15)).ok());
   }
@@ -122,16 +122,15 @@ TEST_F(TopTest, AWriteAppearsAndTheScreenIsRedrawnInPlaceUntilQ) {
   StartTop("pane", 74, 19);  // a pane of ./scripts/run's tiled window
   const std::string frontend = frontends_->address(0);
   std::vector<std::string> screen = WaitForScreen("pane", [&](const auto& s) {
-    return absl::StrContains(Joined(s), "menhir-put") &&
-           absl::StrContains(Joined(s), "RANK") && absl::StrContains(s[0], frontend);
+    return absl::StrContains(Joined(s), "menhir-put") && absl::StrContains(Joined(s), "RANK") &&
+           absl::StrContains(s[0], frontend);
   });
   ASSERT_THAT(Joined(screen), HasSubstr("Podium live")) << Joined(screen);
   EXPECT_THAT(screen[0], HasSubstr(frontends_->address(0)));
 
   WriteScore("javelin", 42);
-  screen = WaitForScreen("pane", [](const auto& s) {
-    return absl::StrContains(Joined(s), "Romans 42");
-  });
+  screen = WaitForScreen("pane",
+                         [](const auto& s) { return absl::StrContains(Joined(s), "Romans 42"); });
   ASSERT_THAT(Joined(screen), HasSubstr("Romans 42")) << Joined(screen);
   EXPECT_THAT(Joined(screen), ::testing::ContainsRegex("javelin +live"));
   // The header's age moves on every second: once it has changed, the
@@ -147,34 +146,31 @@ TEST_F(TopTest, AWriteAppearsAndTheScreenIsRedrawnInPlaceUntilQ) {
   for (const std::string& line : screen) EXPECT_LE(line.size(), 74u);
 
   Tmux({"send-keys", "-t", "pane", "q"});
-  EXPECT_EQ(WaitForExit("pane"), "exit 0\n")
-      << harness::ReadFileOrEmpty(dir_.path() + "/pane.err");
+  EXPECT_EQ(WaitForExit("pane"), "exit 0\n") << harness::ReadFileOrEmpty(dir_.path() + "/pane.err");
 }
 
 TEST_F(TopTest, CtrlCEndsItCleanlyIn80x24) {
   StartTop("term", 80, 24);
-  std::vector<std::string> screen = WaitForScreen("term", [](const auto& s) {
-    return absl::StrContains(Joined(s), "RANK");
-  });
+  std::vector<std::string> screen =
+      WaitForScreen("term", [](const auto& s) { return absl::StrContains(Joined(s), "RANK"); });
   ASSERT_THAT(Joined(screen), HasSubstr("RANK")) << Joined(screen);
   // Every event of the default games and every team fit in 80x24.
-  for (const char* name : {"menhir-put", "boar-hunt", "chariot-race", "javelin",
-                           "wrestling", "100m", "Gauls", "Romans", "Britons", "Egyptians"}) {
+  for (const char* name : {"menhir-put", "boar-hunt", "chariot-race", "javelin", "wrestling",
+                           "100m", "Gauls", "Romans", "Britons", "Egyptians"}) {
     EXPECT_EQ(CountLines(screen, name) >= 1, true) << name << "\n" << Joined(screen);
   }
   Tmux({"send-keys", "-t", "term", "C-c"});
-  EXPECT_EQ(WaitForExit("term"), "exit 0\n")
-      << harness::ReadFileOrEmpty(dir_.path() + "/term.err");
+  EXPECT_EQ(WaitForExit("term"), "exit 0\n") << harness::ReadFileOrEmpty(dir_.path() + "/term.err");
 }
 
 // Not top, but the same client against the same cluster: a refusal is
 // said once, with the frontend's code, and the exit status is 1.
 TEST_F(TopTest, WatchOfAnUnknownEventSaysSoOnceAndExits1) {
   const std::string log = dir_.path() + "/watch.err";
-  absl::StatusOr<harness::Subprocess> watch = harness::Subprocess::Start(
-      {harness::BinaryPath("client/podium-client"), "--frontends=" + frontends_->address(0),
-       "watch", "discus"},
-      log);
+  absl::StatusOr<harness::Subprocess> watch =
+      harness::Subprocess::Start({harness::BinaryPath("client/podium-client"),
+                                  "--frontends=" + frontends_->address(0), "watch", "discus"},
+                                 log);
   ASSERT_TRUE(watch.ok());
   absl::StatusOr<int> status = watch->Wait(absl::Seconds(30));
   ASSERT_TRUE(status.ok());
@@ -211,8 +207,8 @@ TEST_F(TopTest, WithoutFlagsTheClientGoesThroughPodiumFrontends) {
 
 TEST_F(TopTest, AWatchNoFrontendEverAnswersGivesUpWithExit1) {
   const std::string nobody = absl::StrCat("127.0.0.1:", harness::PickFreePort());
-  auto [code, output] = RunClient(
-      dir_.path(), {"--frontends=" + nobody, "--wait_for_frontends=1s", "watch"});
+  auto [code, output] =
+      RunClient(dir_.path(), {"--frontends=" + nobody, "--wait_for_frontends=1s", "watch"});
   EXPECT_EQ(code, 1) << output;
   EXPECT_THAT(output, HasSubstr("gave up after"));
   EXPECT_THAT(output, HasSubstr("no server ever answered"));

@@ -53,8 +53,8 @@ std::unique_ptr<harness::EtcdCluster> MakeEtcd(const ChaosClusterOptions& option
   return etcd.ok() ? *std::move(etcd) : nullptr;
 }
 
-std::vector<std::unique_ptr<harness::BackendProcess>> MakeBackends(const ChaosClusterOptions& options,
-                                                                const harness::EtcdCluster* etcd) {
+std::vector<std::unique_ptr<harness::BackendProcess>> MakeBackends(
+    const ChaosClusterOptions& options, const harness::EtcdCluster* etcd) {
   std::vector<std::string> flags;
   if (!options.games.empty()) flags.push_back("--games=" + options.games);
   std::vector<std::unique_ptr<harness::BackendProcess>> backends;
@@ -154,8 +154,8 @@ absl::Status ChaosCluster::StartClient(int i) {
   outputs.push_back(absl::StrCat(options_.dir, "/client-", i, ".", outputs.size() + 1, ".json"));
   absl::StatusOr<harness::Subprocess> client =
       harness::Subprocess::Start({harness::BinaryPath("client/podium-client"),
-                               "--frontends=" + frontend_list_, "--json", "watch"},
-                              outputs.back(), absl::StrCat(options_.dir, "/client-", i, ".log"));
+                                  "--frontends=" + frontend_list_, "--json", "watch"},
+                                 outputs.back(), absl::StrCat(options_.dir, "/client-", i, ".log"));
   if (!client.ok()) return client.status();
   clients_[i] = *std::move(client);
   return absl::OkStatus();
@@ -324,17 +324,17 @@ absl::StatusOr<int> ChaosCluster::StopBard(absl::Duration timeout) {
 absl::StatusOr<std::string> ChaosCluster::JournalSummary(absl::Duration timeout) {
   const std::string out = options_.dir + "/journal-summary.json";
   const std::string log = options_.dir + "/journal-summary.log";
-  absl::StatusOr<harness::Subprocess> summary =
-      harness::Subprocess::Start({harness::BinaryPath("bard/podium-bard"), "--backend=" + backend_list_,
-                               "--write_token_file=" + backends_[0]->token_file(),
-                               "--journal=" + journal_, "--json", "journal-summary"},
-                              out, log);
+  absl::StatusOr<harness::Subprocess> summary = harness::Subprocess::Start(
+      {harness::BinaryPath("bard/podium-bard"), "--backend=" + backend_list_,
+       "--write_token_file=" + backends_[0]->token_file(), "--journal=" + journal_, "--json",
+       "journal-summary"},
+      out, log);
   if (!summary.ok()) return summary.status();
   absl::StatusOr<int> status = summary->Wait(timeout);
   if (!status.ok()) {
-    return absl::DeadlineExceededError(
-        absl::StrCat("podium-bard journal-summary still running after ",
-                     absl::FormatDuration(timeout), "; log:\n", Tail(harness::ReadFileOrEmpty(log))));
+    return absl::DeadlineExceededError(absl::StrCat(
+        "podium-bard journal-summary still running after ", absl::FormatDuration(timeout),
+        "; log:\n", Tail(harness::ReadFileOrEmpty(log))));
   }
   if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0) {
     return absl::InternalError(absl::StrCat("podium-bard journal-summary ended with ",

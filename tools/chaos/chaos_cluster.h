@@ -15,10 +15,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "podium/v1/types.pb.h"
 #include "harness/cluster.h"
 #include "harness/etcd_cluster.h"
 #include "harness/subprocess.h"
+#include "podium/v1/types.pb.h"
 #include "tools/chaos/fault_plan.h"
 
 namespace podium::chaos {

@@ -161,7 +161,8 @@ class ChaosRun {
       }
     }
     for (int i = 0; i < cluster_.clients(); ++i) {
-      const WatchLog log = ReadWatchLog(harness::ReadFileOrEmpty(cluster_.client_outputs(i).back()));
+      const WatchLog log =
+          ReadWatchLog(harness::ReadFileOrEmpty(cluster_.client_outputs(i).back()));
       for (std::string& diff : DiffViews(want, "backend", log.last, absl::StrCat("client-", i))) {
         lines.push_back(std::move(diff));
       }
