@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -168,14 +169,40 @@ TEST_F(SubscribeStreamsTest, AResumedStreamGetsWhatItMissedInOneMessageInOrder) 
       EXPECT_FALSE(update.conflated());
       got.push_back(update.change().seq());
       ASSERT_EQ(update.change().event().event(), kEvent);
+      int64_t gauls = -1;
       for (const v1::TeamPoints& p : update.change().event().points()) {
-        if (p.team() == "Gauls") EXPECT_EQ(p.points(), ++points) << "seq " << got.back();
+        if (p.team() == "Gauls") gauls = p.points();
       }
+      EXPECT_EQ(gauls, ++points) << "seq " << got.back();
     }
     if (got.size() >= seqs.size() - 1) break;
     ASSERT_TRUE(reader->Read(&message)) << "the stream ended after " << got.size() << " updates";
   }
   EXPECT_EQ(got, std::vector<int64_t>(seqs.begin() + 1, seqs.end()));
+  context.TryCancel();
+}
+
+// A new stream of several events gets their current values together, in
+// one message, each update flagged as a snapshot.
+TEST_F(SubscribeStreamsTest, ANewStreamOfSeveralEventsGetsTheirSnapshotsInOneMessageFlagged) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  v1::SubscribeRequest request;
+  request.add_events(kEvent);
+  request.add_events("boar-hunt");
+  request.add_events("javelin");
+  request.set_format(v1::SUBSCRIBE_FORMAT_BATCHES);
+  auto reader = stub_->Subscribe(&context, request);
+  v1::SubscribeUpdates message;
+  ASSERT_TRUE(reader->Read(&message));
+  ASSERT_EQ(message.updates_size(), 3);
+  std::set<std::string> events;
+  for (const v1::SubscribeUpdate& update : message.updates()) {
+    EXPECT_TRUE(update.snapshot()) << update.change().event().event();
+    EXPECT_FALSE(update.conflated());
+    events.insert(update.change().event().event());
+  }
+  EXPECT_EQ(events, (std::set<std::string>{kEvent, "boar-hunt", "javelin"}));
   context.TryCancel();
 }
 
