@@ -96,7 +96,10 @@ absl::Status GrpcFanout::Open(int subscribers) {
   opened_ = std::make_unique<StreamCounter>();
   done_ = std::make_unique<StreamCounter>();
   received_ = std::make_unique<StreamCounter>();
-  threads_ = std::make_unique<ReaderThreads>(queues_);
+  threads_ = std::make_unique<harness::CompletionThreads>(queues_, [](void* tag, bool ok) {
+    const auto* op = static_cast<const TimedReader::Op*>(tag);
+    op->reader->Proceed(op, ok);
+  });
   for (int s = 0; s < subscribers; ++s) {
     readers_.push_back(std::make_unique<TimedReader>(stubs_[s % stubs_.size()].get(),
                                                      threads_->queue(s), event_, expected_,

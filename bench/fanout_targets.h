@@ -25,6 +25,7 @@
 
 #include "absl/status/statusor.h"
 #include "bench/subscribe_readers.h"
+#include "harness/completion_threads.h"
 #include "podium/v1/backend.grpc.pb.h"
 #include "podium/v1/scoreboard.grpc.pb.h"
 
@@ -100,7 +101,7 @@ class GrpcFanout : public FanoutTarget {
   // Heap-held, so that they can be left to gRPC if streams never finish.
   std::vector<std::unique_ptr<v1::Scoreboard::Stub>> stubs_;
   std::unique_ptr<StreamCounter> opened_, done_, received_;
-  std::unique_ptr<ReaderThreads> threads_;
+  std::unique_ptr<harness::CompletionThreads> threads_;
   std::vector<std::unique_ptr<TimedReader>> readers_;
   bool abandoned_ = false;
 };

@@ -33,25 +33,4 @@ void TimedReader::Proceed(const Op* op, bool ok) {
   stream_->Read(&message_, &read_);
 }
 
-ReaderThreads::ReaderThreads(int queues) {
-  for (int i = 0; i < queues; ++i) {
-    queues_.push_back(std::make_unique<grpc::CompletionQueue>());
-  }
-  for (auto& queue : queues_) {
-    threads_.emplace_back([cq = queue.get()] {
-      void* tag = nullptr;
-      bool ok = false;
-      while (cq->Next(&tag, &ok)) {
-        const auto* op = static_cast<const TimedReader::Op*>(tag);
-        op->reader->Proceed(op, ok);
-      }
-    });
-  }
-}
-
-ReaderThreads::~ReaderThreads() {
-  for (auto& queue : queues_) queue->Shutdown();
-  for (std::thread& thread : threads_) thread.join();
-}
-
 }  // namespace podium::bench

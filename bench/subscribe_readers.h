@@ -5,14 +5,13 @@
 #ifndef PODIUM_BENCH_SUBSCRIBE_READERS_H_
 #define PODIUM_BENCH_SUBSCRIBE_READERS_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/time/time.h"
 #include "podium/v1/scoreboard.grpc.pb.h"
@@ -50,7 +49,7 @@ class StreamCounter {
 class TimedReader {
  public:
   TimedReader(v1::Scoreboard::Stub* stub, grpc::CompletionQueue* cq, const std::string& event,
-         int writes, StreamCounter* opened, StreamCounter* done, StreamCounter* received)
+              int writes, StreamCounter* opened, StreamCounter* done, StreamCounter* received)
       : opened_(opened), done_(done), received_(received) {
     request_.add_events(event);
     request_.set_format(v1::SUBSCRIBE_FORMAT_BATCHES);
@@ -95,19 +94,6 @@ class TimedReader {
   std::vector<Receipt> receipts_;
   int64_t messages_ = 0;
   grpc::Status status_;
-};
-
-// Completion queues, each drained by its own thread; readers are spread
-// over them so that no queue holds more than a few hundred streams.
-class ReaderThreads {
- public:
-  explicit ReaderThreads(int queues);
-  ~ReaderThreads();
-  grpc::CompletionQueue* queue(size_t i) { return queues_[i % queues_.size()].get(); }
-
- private:
-  std::vector<std::unique_ptr<grpc::CompletionQueue>> queues_;
-  std::vector<std::thread> threads_;
 };
 
 }  // namespace podium::bench

@@ -104,7 +104,11 @@ class SubscriberFleet::Stream {
   bool done_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-SubscriberFleet::SubscriberFleet(const std::string& frontend, Options options) {
+SubscriberFleet::SubscriberFleet(const std::string& frontend, Options options)
+    : threads_(options.queues, [](void* tag, bool ok) {
+        const auto* op = static_cast<const Stream::Op*>(tag);
+        op->stream->Proceed(op, ok);
+      }) {
   for (int i = 0; i < std::max(options.channels, 1); ++i) {
     grpc::ChannelArguments args;
     // Channels with equal arguments would share one connection.
@@ -113,19 +117,6 @@ SubscriberFleet::SubscriberFleet(const std::string& frontend, Options options) {
     channels_.push_back(
         grpc::CreateCustomChannel(frontend, grpc::InsecureChannelCredentials(), args));
     stubs_.push_back(v1::Scoreboard::NewStub(channels_.back()));
-  }
-  for (int i = 0; i < std::max(options.queues, 1); ++i) {
-    queues_.push_back(std::make_unique<grpc::CompletionQueue>());
-  }
-  for (auto& queue : queues_) {
-    threads_.emplace_back([cq = queue.get()] {
-      void* tag = nullptr;
-      bool ok = false;
-      while (cq->Next(&tag, &ok)) {
-        const auto* op = static_cast<const Stream::Op*>(tag);
-        op->stream->Proceed(op, ok);
-      }
-    });
   }
 }
 
@@ -145,15 +136,14 @@ SubscriberFleet::~SubscriberFleet() {
     }
     absl::SleepFor(absl::Milliseconds(10));
   }
-  for (auto& queue : queues_) queue->Shutdown();
-  for (std::thread& thread : threads_) thread.join();
+  threads_.Stop();
 }
 
 void SubscriberFleet::Add(const v1::SubscribeRequest& request) {
   absl::MutexLock lock(&mu_);
   const size_t i = streams_.size();
-  streams_.push_back(std::make_unique<Stream>(stubs_[i % stubs_.size()].get(),
-                                              queues_[i % queues_.size()].get(), request));
+  streams_.push_back(
+      std::make_unique<Stream>(stubs_[i % stubs_.size()].get(), threads_.queue(i), request));
 }
 
 int SubscriberFleet::size() const {

@@ -16,12 +16,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "harness/completion_threads.h"
 #include "podium/v1/scoreboard.grpc.pb.h"
 
 namespace podium::harness {
@@ -69,9 +69,8 @@ class SubscriberFleet {
  private:
   class Stream;
   std::vector<std::shared_ptr<grpc::Channel>> channels_;
-  std::vector<std::unique_ptr<grpc::CompletionQueue>> queues_;
   std::vector<std::unique_ptr<v1::Scoreboard::Stub>> stubs_;
-  std::vector<std::thread> threads_;
+  CompletionThreads threads_;
   mutable absl::Mutex mu_;
   std::vector<std::unique_ptr<Stream>> streams_ ABSL_GUARDED_BY(mu_);
 };
