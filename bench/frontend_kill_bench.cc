@@ -9,7 +9,8 @@
 // the victim starts first and alone, so that every client is placed on
 // it; the other two start after it, with higher pids, so one of them is
 // master and the kill is of a member: the survivors' work is the
-// resubscriptions, not an election. The subscriptions live in this process: --clients instances of
+// resubscriptions, not an election. The subscriptions live in this
+// process (bench/kill_subscriptions.h): --clients instances of
 // ScoreboardClient (each with its own picker, channels and keep-alives, as
 // each fan's app has), subscription i on client i % clients, wanting event
 // i % K of the games' first K events. Each round: fresh processes, every
@@ -47,7 +48,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -57,14 +57,12 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "backend/games.h"
+#include "bench/kill_subscriptions.h"
 #include "bench/measurements.h"
 #include "bench/paced_writer.h"
-#include "client/scoreboard_client.h"
 #include "harness/cluster.h"
-#include "harness/subscriber_fleet.h"
 #include "harness/temp_dir.h"
 
 ABSL_FLAG(std::string, subscriptions, "1000,10000", "subscription counts to measure");
@@ -87,157 +85,6 @@ const std::vector<std::string>& Events() {
   static const auto* events = new std::vector<std::string>(Games::Default().events());
   return *events;
 }
-
-// The subscriptions under test, and how they move when the victim dies.
-class Harness {
- public:
-  virtual ~Harness() = default;
-  // Opens subscription i, of `event`, at the victim.
-  virtual absl::Status Open(int i, const std::string& event) = 0;
-  // Whether every subscription has had its snapshot; an error when one
-  // cannot get it any more.
-  virtual absl::StatusOr<bool> AllSnapshotted() const = 0;
-  // Just before the kill: what the subscriptions receive from here on is
-  // kept.
-  virtual void BeforeKill() {}
-  // Once the victim is reaped: the backend's seq then, which "written after
-  // the kill" is above.
-  virtual void AfterKill(int64_t kill_seq) = 0;
-  // When subscription i first had an update above the kill's seq, Unix
-  // ns; 0 while it has none.
-  virtual int64_t FirstAboveNs(int i) const = 0;
-  // The frontend subscription i is on now.
-  virtual std::string FrontendOf(int i) const = 0;
-};
-
-// podium_client subscriptions over `clients` ScoreboardClients, given all
-// three frontends; they notice the kill and fail over by themselves.
-class ClientHarness : public Harness {
- public:
-  ClientHarness(std::vector<std::string> frontends, int subscriptions, int clients)
-      : frontends_(std::move(frontends)),
-        client_count_(clients),
-        probes_(static_cast<size_t>(subscriptions)) {}
-  ~ClientHarness() override { subscribers_.clear(); }  // before the probes
-
-  absl::Status Open(int i, const std::string& event) override {
-    if (clients_.empty()) {
-      for (int c = 0; c < client_count_; ++c) {
-        absl::StatusOr<std::unique_ptr<ScoreboardClient>> client =
-            ScoreboardClient::ConnectToFrontends(frontends_);
-        if (!client.ok()) return client.status();
-        clients_.push_back(*std::move(client));
-      }
-    }
-    SubscriptionKeys wanted;
-    wanted.events = {event};
-    Probe* probe = &probes_[i];
-    const std::atomic<bool>* recording = &recording_;
-    absl::StatusOr<std::unique_ptr<Subscriber>> subscriber = clients_[i % client_count_]->Subscribe(
-        wanted, [probe, recording](const v1::SubscribeUpdate& update) {
-          if (update.snapshot()) probe->snapshotted = true;
-          if (!recording->load()) return;
-          absl::MutexLock lock(&probe->mu);
-          if (probe->receipts.size() < kReceiptsKept) {
-            probe->receipts.push_back({update.change().seq(), absl::ToUnixNanos(absl::Now())});
-          }
-        });
-    if (!subscriber.ok()) return subscriber.status();
-    subscribers_.push_back(*std::move(subscriber));
-    return absl::OkStatus();
-  }
-  absl::StatusOr<bool> AllSnapshotted() const override {
-    return std::all_of(probes_.begin(), probes_.end(),
-                       [](const Probe& p) { return p.snapshotted.load(); });
-  }
-  void BeforeKill() override { recording_ = true; }
-  void AfterKill(int64_t kill_seq) override { kill_seq_ = kill_seq; }
-  int64_t FirstAboveNs(int i) const override {
-    const Probe& probe = probes_[i];
-    absl::MutexLock lock(&probe.mu);
-    for (const auto& [seq, ns] : probe.receipts) {
-      if (seq > kill_seq_.load()) return ns;
-    }
-    return 0;
-  }
-  std::string FrontendOf(int i) const override { return subscribers_[i]->frontend(); }
-
- private:
-  // Enough for the first after the kill: it comes within a few writes.
-  static constexpr size_t kReceiptsKept = 256;
-  struct Probe {
-    std::atomic<bool> snapshotted{false};
-    mutable absl::Mutex mu;
-    std::vector<std::pair<int64_t, int64_t>> receipts ABSL_GUARDED_BY(mu);  // seq, Unix ns
-  };
-  const std::vector<std::string> frontends_;
-  const int client_count_;
-  std::atomic<bool> recording_{false};
-  std::atomic<int64_t> kill_seq_{INT64_MAX};
-  std::vector<Probe> probes_;
-  std::vector<std::unique_ptr<ScoreboardClient>> clients_;
-  std::vector<std::unique_ptr<Subscriber>> subscribers_;
-};
-
-// Subscribe streams on gRPC's async API (harness::SubscriberFleet, light
-// enough that the frontends, not this process, are the bottleneck). At the
-// kill each stream is opened again at once on a survivor, alternately,
-// with after_seq the last seq it had received, as the client library
-// would; the survivors' side of a failover without the library's cost.
-class FleetHarness : public Harness {
- public:
-  FleetHarness(std::string victim, std::vector<std::string> survivors)
-      : victim_address_(victim),
-        survivors_(std::move(survivors)),
-        victim_(std::make_unique<harness::SubscriberFleet>(
-            victim, harness::SubscriberFleet::Options{/*channels=*/64, /*queues=*/16})) {
-    for (const std::string& survivor : survivors_) {
-      moved_.push_back(std::make_unique<harness::SubscriberFleet>(
-          survivor, harness::SubscriberFleet::Options{/*channels=*/32, /*queues=*/8}));
-    }
-  }
-  absl::Status Open(int, const std::string& event) override {
-    v1::SubscribeRequest request;
-    request.add_events(event);
-    requests_.push_back(request);
-    victim_->Add(request);
-    return absl::OkStatus();
-  }
-  absl::StatusOr<bool> AllSnapshotted() const override {
-    const absl::Status status = victim_->WaitForSnapshots(absl::ZeroDuration());
-    if (absl::IsDeadlineExceeded(status)) return false;  // not yet
-    if (!status.ok()) return status;
-    return true;
-  }
-  void AfterKill(int64_t kill_seq) override {
-    kill_seq_ = kill_seq;
-    moved_yet_ = true;
-    for (size_t i = 0; i < requests_.size(); ++i) {
-      v1::SubscribeRequest request = requests_[i];
-      for (const harness::Receipt& r : victim_->receipts(static_cast<int>(i))) {
-        request.set_after_seq(std::max(request.after_seq(), r.seq));
-      }
-      moved_[i % moved_.size()]->Add(request);
-    }
-  }
-  int64_t FirstAboveNs(int i) const override {
-    const absl::Time at =
-        moved_[i % moved_.size()]->FirstAbove(i / static_cast<int>(moved_.size()), kill_seq_);
-    return at == absl::InfiniteFuture() ? 0 : absl::ToUnixNanos(at);
-  }
-  std::string FrontendOf(int i) const override {
-    return moved_yet_ ? survivors_[i % survivors_.size()] : victim_address_;
-  }
-
- private:
-  const std::string victim_address_;
-  const std::vector<std::string> survivors_;
-  std::unique_ptr<harness::SubscriberFleet> victim_;
-  std::vector<std::unique_ptr<harness::SubscriberFleet>> moved_;
-  std::vector<v1::SubscribeRequest> requests_;
-  int64_t kill_seq_ = 0;
-  bool moved_yet_ = false;
-};
 
 struct Round {
   double p50_ms = 0, p99_ms = 0, max_ms = 0;
@@ -277,13 +124,13 @@ absl::StatusOr<Round> Measure(int subscriptions, int keys, int client_count) {
                      absl::GetFlag(FLAGS_write_interval));
   writer.WriteEach();
 
-  std::unique_ptr<Harness> harness;
+  std::unique_ptr<KillSubscriptions> harness;
   if (absl::GetFlag(FLAGS_harness) == "fleet") {
-    harness = std::make_unique<FleetHarness>(
-        frontends.address(kVictim),
-        std::vector<std::string>{frontends.address(1), frontends.address(2)});
+    harness =
+        NewFleetSubscriptions(frontends.address(kVictim),
+                              std::vector<std::string>{frontends.address(1), frontends.address(2)});
   } else {
-    harness = std::make_unique<ClientHarness>(
+    harness = NewClientSubscriptions(
         std::vector<std::string>{frontends.address(0), frontends.address(1), frontends.address(2)},
         subscriptions, client_count);
   }
