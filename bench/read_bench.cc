@@ -402,6 +402,15 @@ int Main(const char* self) {
       }
     }
     std::map<std::string, Result> results;
+    for (const auto& [name, address] : targets) {
+      // Every round, in the order measured: the spread behind the median.
+      std::string spread;
+      for (const Result& r : rounds[name]) {
+        absl::StrAppend(&spread, " ", static_cast<int64_t>(r.calls_per_second));
+      }
+      std::fprintf(stderr, "%s %s rounds (calls/s):%s\n", point.label.c_str(), name.c_str(),
+                   spread.c_str());
+    }
     for (auto& [name, all] : rounds) {
       std::sort(all.begin(), all.end(), [](const Result& a, const Result& b) {
         return a.calls_per_second < b.calls_per_second;
