@@ -43,7 +43,6 @@
 // (subscriber, write) samples the latency figures rank, and the server's
 // resident memory per idle subscriber where it is measured (sse, redis).
 #include <grpcpp/grpcpp.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -379,17 +378,7 @@ int Main(const std::string& self) {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  // Thousands of subscriber sockets here, and as many streams in the
-  // servers started from here, which inherit this limit: as high as it
-  // goes (a process with CAP_SYS_RESOURCE may raise the hard limit too).
-  rlimit files{};
-  if (::getrlimit(RLIMIT_NOFILE, &files) == 0) {
-    rlimit wanted{std::max<rlim_t>(files.rlim_max, 65536), std::max<rlim_t>(files.rlim_max, 65536)};
-    if (::setrlimit(RLIMIT_NOFILE, &wanted) != 0) {
-      files.rlim_cur = files.rlim_max;
-      ::setrlimit(RLIMIT_NOFILE, &files);
-    }
-  }
+  podium::bench::RaiseFileLimit();
   // As in every Podium binary (common/init.cc): no lock-graph bookkeeping.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   if (!absl::GetFlag(FLAGS_floor_listen).empty()) {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "bench/measurements.h"
 #include "common/auth.h"
 #include "common/channel.h"
 #include "harness/cluster.h"
@@ -90,6 +91,7 @@ GrpcFanout::~GrpcFanout() {
 }
 
 absl::Status GrpcFanout::Open(int subscribers) {
+  const int64_t rss_before = measure_idle_memory_ ? SampleProcess(server_).rss_kib : 0;
   for (int c = 0; c < channels_; ++c) {
     stubs_.push_back(v1::Scoreboard::NewStub(CreateFastReconnectChannel(subscribe_address_)));
   }
@@ -107,7 +109,15 @@ absl::Status GrpcFanout::Open(int subscribers) {
   }
   // Opening many streams takes a while; say how far it got.
   for (int waited = 0; waited < 120; waited += 5) {
-    if (opened_->WaitFor(subscribers, absl::Seconds(5))) return absl::OkStatus();
+    if (opened_->WaitFor(subscribers, absl::Seconds(5))) {
+      if (measure_idle_memory_) {
+        // Idle: every opening written, nothing in flight.
+        absl::SleepFor(absl::Seconds(1));
+        idle_bytes_per_subscriber_ =
+            1024.0 * static_cast<double>(SampleProcess(server_).rss_kib - rss_before) / subscribers;
+      }
+      return absl::OkStatus();
+    }
     if (done_->count() > 0) break;  // refused: no use waiting
     std::fprintf(stderr, "fanout_bench: %lld of %d subscribers open\n",
                  static_cast<long long>(opened_->count()), subscribers);

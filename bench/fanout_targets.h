@@ -90,6 +90,10 @@ class GrpcFanout : public FanoutTarget {
   absl::Status Close() override;
   std::vector<const std::vector<Receipt>*> receipts() const override;
   pid_t server() const override { return server_; }
+  // Measures the server's memory per idle stream in the next Open(): for a
+  // server started afresh for it, whose growth is then the streams' own.
+  void MeasureIdleMemory() { measure_idle_memory_ = true; }
+  double idle_bytes_per_subscriber() const override { return idle_bytes_per_subscriber_; }
 
  private:
   const std::string subscribe_address_;
@@ -104,6 +108,8 @@ class GrpcFanout : public FanoutTarget {
   std::unique_ptr<harness::CompletionThreads> threads_;
   std::vector<std::unique_ptr<TimedReader>> readers_;
   bool abandoned_ = false;
+  bool measure_idle_memory_ = false;
+  double idle_bytes_per_subscriber_ = -1;
 };
 
 }  // namespace podium::bench

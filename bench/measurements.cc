@@ -1,5 +1,6 @@
 #include "bench/measurements.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -75,6 +76,17 @@ std::vector<int> ParseCounts(absl::string_view list) {
 std::vector<std::string> GamesFlags(const std::string& games_file) {
   if (games_file.empty()) return {};
   return {"--games=" + std::filesystem::absolute(games_file).string()};
+}
+
+void RaiseFileLimit() {
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) != 0) return;
+  const rlim_t most = std::max<rlim_t>(files.rlim_max, 65536);
+  rlimit wanted{most, most};
+  if (::setrlimit(RLIMIT_NOFILE, &wanted) != 0) {
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
 }
 
 }  // namespace podium::bench

@@ -44,6 +44,12 @@ std::vector<int> ParseCounts(absl::string_view list);
 // backend runs in a directory of its own).
 std::vector<std::string> GamesFlags(const std::string& games_file);
 
+// Raises this process's open-file limit as high as it goes (a process with
+// CAP_SYS_RESOURCE raises the hard limit too): thousands of subscriber
+// sockets here, and as many streams in the servers started from here,
+// which inherit the limit.
+void RaiseFileLimit();
+
 }  // namespace podium::bench
 
 #endif  // PODIUM_BENCH_MEASUREMENTS_H_
