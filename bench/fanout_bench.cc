@@ -71,6 +71,7 @@
 #include "common/auth.h"
 #include "common/channel.h"
 #include "harness/cluster.h"
+#include "harness/subprocess.h"
 #include "harness/temp_dir.h"
 #include "podium/v1/scoreboard.grpc.pb.h"
 
@@ -287,13 +288,8 @@ int Main(const std::string& self) {
   std::string floor_address;
   std::unique_ptr<v1::Backend::Stub> floor_stub;
   if (floor_wanted) {
-    const int queues = absl::GetFlag(FLAGS_floor_queues) > 0
-                           ? absl::GetFlag(FLAGS_floor_queues)
-                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-    floor_address = absl::StrCat("127.0.0.1:", harness::PickFreePort());
-    absl::StatusOr<harness::Subprocess> started = harness::StartHealthy(
-        {self, "--floor_listen=" + floor_address, absl::StrCat("--floor_queues=", queues)},
-        dir.path() + "/floor.log", floor_address);
+    absl::StatusOr<harness::Subprocess> started = bench::StartFanoutFloor(
+        self, absl::GetFlag(FLAGS_floor_queues), dir.path() + "/floor.log", &floor_address);
     if (!started.ok()) return Fail(started.status());
     floor = *std::move(started);
     floor_stub = v1::Backend::NewStub(CreateFastReconnectChannel(floor_address));
@@ -385,9 +381,7 @@ int main(int argc, char** argv) {
     return podium::bench::ServeFanoutFloor(absl::GetFlag(FLAGS_floor_listen),
                                            absl::GetFlag(FLAGS_floor_queues));
   }
-  char self[4096];
-  const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-  if (n <= 0) return 1;
-  self[n] = '\0';
+  const std::string self = podium::harness::SelfPath();
+  if (self.empty()) return 1;
   return podium::Main(self);
 }

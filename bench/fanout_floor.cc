@@ -13,9 +13,11 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/server.h"
+#include "harness/cluster.h"
 #include "podium/v1/backend.grpc.pb.h"
 #include "podium/v1/scoreboard.grpc.pb.h"
 
@@ -239,6 +241,14 @@ int ServeFanoutFloor(const std::string& address, int queues) {
   for (const auto& queue : floor_queues) queue->Shutdown();
   for (std::thread& thread : threads) thread.join();
   return 0;
+}
+
+absl::StatusOr<harness::Subprocess> StartFanoutFloor(const std::string& self, int queues,
+                                                     const std::string& log, std::string* address) {
+  if (queues <= 0) queues = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  *address = absl::StrCat("127.0.0.1:", harness::PickFreePort());
+  return harness::StartHealthy(
+      {self, "--floor_listen=" + *address, absl::StrCat("--floor_queues=", queues)}, log, *address);
 }
 
 }  // namespace podium::bench

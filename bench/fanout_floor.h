@@ -1,4 +1,5 @@
-// The floor of fan-out that fanout_bench measures Podium against: a gRPC
+// The floor of fan-out that fanout_bench measures Podium against (and
+// stream_memory_bench, Podium's memory per stream): a gRPC
 // server that fans one message out to every Subscribe stream and does
 // nothing else, built as a server doing only that would be built. Streams
 // live on async completion queues (one per core by default, as the
@@ -18,11 +19,22 @@
 
 #include <string>
 
+#include "absl/status/statusor.h"
+#include "harness/subprocess.h"
+
 namespace podium::bench {
 
 // Serves on `address` with `queues` completion queues until SIGINT or
 // SIGTERM; returns the process's exit status. Call first thing in main().
 int ServeFanoutFloor(const std::string& address, int queues);
+
+// Starts `self`, a benchmark whose main() calls ServeFanoutFloor when given
+// --floor_listen=ADDRESS --floor_queues=N, as the floor on a free loopback
+// port with `queues` queues (0: one per core, as a frontend's
+// --stream_threads), its output in `log`. Returns once it answers health
+// checks; its address in *address.
+absl::StatusOr<harness::Subprocess> StartFanoutFloor(const std::string& self, int queues,
+                                                     const std::string& log, std::string* address);
 
 }  // namespace podium::bench
 

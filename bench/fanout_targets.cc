@@ -1,6 +1,9 @@
 #include "bench/fanout_targets.h"
 
+#include <errno.h>
+
 #include <algorithm>
+#include <cstdio>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -81,6 +84,8 @@ GrpcFanout::GrpcFanout(std::string subscribe_address, v1::Backend::Stub* backend
       writes_(writes) {}
 
 GrpcFanout::~GrpcFanout() {
+  // Streams left open (an Open() that failed) end before their readers go.
+  if (!closed_ && !abandoned_) Close().IgnoreError();
   if (!abandoned_) return;
   // gRPC may still call the readers and counters: leave them be.
   for (auto& reader : readers_) reader.release();
@@ -111,15 +116,12 @@ absl::Status GrpcFanout::Open(int subscribers) {
   for (int waited = 0; waited < 120; waited += 5) {
     if (opened_->WaitFor(subscribers, absl::Seconds(5))) {
       if (measure_idle_memory_) {
-        // Idle: every opening written, nothing in flight.
-        absl::SleepFor(absl::Seconds(1));
-        idle_bytes_per_subscriber_ =
-            1024.0 * static_cast<double>(SampleProcess(server_).rss_kib - rss_before) / subscribers;
+        idle_bytes_per_subscriber_ = IdleBytesPerSubscriber(server_, rss_before, subscribers);
       }
       return absl::OkStatus();
     }
     if (done_->count() > 0) break;  // refused: no use waiting
-    std::fprintf(stderr, "fanout_bench: %lld of %d subscribers open\n",
+    std::fprintf(stderr, "%s: %lld of %d subscribers open\n", program_invocation_short_name,
                  static_cast<long long>(opened_->count()), subscribers);
   }
   for (const auto& reader : readers_) {
@@ -141,6 +143,9 @@ bool GrpcFanout::AllHave(int64_t seq) const {
 }
 
 absl::Status GrpcFanout::Close() {
+  if (closed_) return absl::OkStatus();
+  closed_ = true;
+  if (readers_.empty()) return absl::OkStatus();
   for (auto& reader : readers_) reader->Cancel();
   if (!done_->WaitFor(static_cast<int64_t>(readers_.size()), absl::Seconds(60))) {
     abandoned_ = true;

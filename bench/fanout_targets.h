@@ -1,7 +1,8 @@
-// What fanout_bench fans out from, behind one interface so that Podium, the
-// gRPC floor (fanout_floor.h) and Redis pub/sub are measured by the same
-// code: N subscribers of one key, publishes of numbered changes, and when
-// each subscriber received each change.
+// What fanout_bench (and stream_memory_bench) fan out from, behind one
+// interface so that Podium, the gRPC floor (fanout_floor.h) and Redis
+// pub/sub are measured by the same code: N subscribers of one key,
+// publishes of numbered changes, and when each subscriber received each
+// change.
 //
 //   GrpcFanout   Subscribe streams on gRPC's async API (TimedReader) to a
 //                Scoreboard server, publishes as Backend.RecordScore calls:
@@ -108,6 +109,7 @@ class GrpcFanout : public FanoutTarget {
   std::unique_ptr<harness::CompletionThreads> threads_;
   std::vector<std::unique_ptr<TimedReader>> readers_;
   bool abandoned_ = false;
+  bool closed_ = false;
   bool measure_idle_memory_ = false;
   double idle_bytes_per_subscriber_ = -1;
 };

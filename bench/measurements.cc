@@ -1,9 +1,11 @@
 #include "bench/measurements.h"
 
+#include <errno.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -11,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 
 namespace podium::bench {
 
@@ -47,6 +50,15 @@ ProcessSample SampleProcess(pid_t pid) {
     if (!parts.empty() && absl::SimpleAtoi(parts[0], &kib)) sample.rss_kib = kib;
   }
   return sample;
+}
+
+double IdleBytesPerSubscriber(pid_t server, int64_t rss_before_kib, int count) {
+  absl::SleepFor(absl::Seconds(1));
+  const int64_t rss_open = SampleProcess(server).rss_kib;
+  std::fprintf(stderr, "%s: server RSS %lld KiB before, %lld KiB with %d idle subscribers\n",
+               program_invocation_short_name, static_cast<long long>(rss_before_kib),
+               static_cast<long long>(rss_open), count);
+  return 1024.0 * static_cast<double>(rss_open - rss_before_kib) / count;
 }
 
 size_t CountOf(absl::string_view text, absl::string_view what) {

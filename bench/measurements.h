@@ -28,6 +28,12 @@ struct ProcessSample {
 };
 ProcessSample SampleProcess(pid_t pid);
 
+// The growth of `server`'s resident memory since `rss_before_kib`, per one
+// of `count` subscribers that have just opened, in bytes: sampled after a
+// second with nothing in flight, so that what opening them left queued has
+// gone out. The subscribers' kernel socket buffers are not in it.
+double IdleBytesPerSubscriber(pid_t server, int64_t rss_before_kib, int count);
+
 // How often `what` occurs in `text`.
 size_t CountOf(absl::string_view text, absl::string_view what);
 

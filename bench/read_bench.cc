@@ -44,6 +44,7 @@
 #include "common/channel.h"
 #include "common/server.h"
 #include "harness/cluster.h"
+#include "harness/subprocess.h"
 #include "harness/temp_dir.h"
 #include "podium/v1/scoreboard.grpc.pb.h"
 
@@ -321,7 +322,7 @@ Result MeasureWithH2load(const std::string& address, const std::string& event,
   return result;
 }
 
-int Main(const char* self) {
+int Main(const std::string& self) {
   absl::StatusOr<std::vector<LoadPoint>> points = LoadPoints();
   if (!points.ok()) {
     std::fprintf(stderr, "%s\n", std::string(points.status().message()).c_str());
@@ -454,9 +455,7 @@ int main(int argc, char** argv) {
     return podium::ServeReference(absl::GetFlag(FLAGS_reference_listen),
                                   absl::GetFlag(FLAGS_reference_reply));
   }
-  char self[4096];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-  if (n <= 0) return 1;
-  self[n] = '\0';
+  const std::string self = podium::harness::SelfPath();
+  if (self.empty()) return 1;
   return podium::Main(self);
 }

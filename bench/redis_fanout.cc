@@ -248,10 +248,7 @@ absl::Status RedisFanout::Open(int subscribers) {
     }
     absl::SleepFor(absl::Microseconds(200));
   }
-  // Idle for a moment, as the SSE target measures its frontend.
-  absl::SleepFor(absl::Seconds(1));
-  idle_bytes_per_subscriber_ =
-      1024.0 * static_cast<double>(SampleProcess(redis_.pid()).rss_kib - rss_before) / subscribers;
+  idle_bytes_per_subscriber_ = IdleBytesPerSubscriber(redis_.pid(), rss_before, subscribers);
   return absl::OkStatus();
 }
 

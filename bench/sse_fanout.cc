@@ -136,19 +136,13 @@ absl::Status SseFanout::Open(int subscribers) {
           opened_.load(), " of ", subscribers, " SSE streams had their snapshot within 120 s"));
     }
     if (absl::Now() > report) {
-      std::fprintf(stderr, "fanout_bench: %lld of %d SSE streams open\n",
+      std::fprintf(stderr, "%s: %lld of %d SSE streams open\n", program_invocation_short_name,
                    static_cast<long long>(opened_.load()), subscribers);
       report += absl::Seconds(5);
     }
     absl::SleepFor(absl::Microseconds(200));
   }
-  // Idle: every snapshot written, nothing in flight.
-  absl::SleepFor(absl::Seconds(1));
-  const int64_t rss_open = SampleProcess(server()).rss_kib;
-  idle_bytes_per_subscriber_ = 1024.0 * static_cast<double>(rss_open - rss_before) / subscribers;
-  std::fprintf(stderr,
-               "fanout_bench: SSE frontend RSS %lld KiB before, %lld KiB with %d idle streams\n",
-               static_cast<long long>(rss_before), static_cast<long long>(rss_open), subscribers);
+  idle_bytes_per_subscriber_ = IdleBytesPerSubscriber(server(), rss_before, subscribers);
   return absl::OkStatus();
 }
 

@@ -204,4 +204,10 @@ std::string ReadFileOrEmpty(const std::string& path) {
   return text.str();
 }
 
+std::string SelfPath() {
+  char self[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
+  return n > 0 ? std::string(self, static_cast<size_t>(n)) : "";
+}
+
 }  // namespace podium::harness

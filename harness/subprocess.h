@@ -59,6 +59,10 @@ std::string TestPortFolder();
 // The text of a file, or "" when it cannot be read (for failure messages).
 std::string ReadFileOrEmpty(const std::string& path);
 
+// This process's own binary (/proc/self/exe), for a program that starts
+// copies of itself in another role; "" when it cannot be read.
+std::string SelfPath();
+
 }  // namespace podium::harness
 
 #endif  // PODIUM_HARNESS_SUBPROCESS_H_
