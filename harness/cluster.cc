@@ -114,7 +114,16 @@ absl::Status FrontendCluster::Start(int i) {
 
 absl::Status FrontendCluster::StartAsHighestPid(int i) {
   for (int attempt = 0; attempt < 3; ++attempt) {
-    if (attempt > 0) Kill(i, SIGTERM);  // and reaps it
+    if (attempt > 0) {
+      // The pids wrapped: every frontend above i's fresh pid starts again
+      // to take a pid after the wrap too, and then i, after them.
+      for (int j = 0; j < size(); ++j) {
+        if (j == i || !running(j) || pid(j) < pid(i)) continue;
+        Kill(j, SIGTERM);  // and reaps it
+        if (absl::Status started = Start(j); !started.ok()) return started;
+      }
+      Kill(i, SIGTERM);
+    }
     if (absl::Status started = Start(i); !started.ok()) return started;
     if (HighestPid() == i) return absl::OkStatus();
   }

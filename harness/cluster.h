@@ -64,8 +64,10 @@ class FrontendCluster {
   absl::Status Start(int i);
   // Starts frontend i (again) so that it has the highest pid of the running
   // frontends. Linux hands out increasing pids until pid_max, then wraps to
-  // low ones, so on a busy machine a fresh process may be lower: then it is
-  // stopped and started again (at most 3 times).
+  // low ones, so on a busy machine a fresh process may be lower than one
+  // started before the wrap: then the running frontends above it are
+  // started again (taking post-wrap pids too), and i after them (at most 3
+  // rounds).
   absl::Status StartAsHighestPid(int i);
   void Kill(int i, int signal);
 
