@@ -396,7 +396,10 @@ int Main(const std::string& self) {
   for (const LoadPoint& point : *points) {
     std::map<std::string, std::vector<Result>> rounds;
     for (int round = 0; round < absl::GetFlag(FLAGS_rounds); ++round) {
-      for (const auto& [name, address] : targets) {
+      // Each round starts one target later, so that no target always
+      // follows the same one (the miss's backlog, a server winding down).
+      for (size_t k = 0; k < targets.size(); ++k) {
+        const auto& [name, address] = targets[(k + static_cast<size_t>(round)) % targets.size()];
         rounds[name].push_back(h2load
                                    ? MeasureWithH2load(address, event, point, duration, dir.path())
                                    : Measure(address, event, point.callers, duration));
