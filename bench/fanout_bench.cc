@@ -43,7 +43,6 @@
 // (subscriber, write) samples the latency figures rank, and the server's
 // resident memory per idle subscriber where it is measured (sse, redis).
 #include <grpcpp/grpcpp.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -56,7 +55,6 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -97,11 +95,6 @@ ABSL_FLAG(std::vector<std::string>, targets, {},
           "server's memory per idle subscriber. Empty: podium, in the classic table");
 ABSL_FLAG(int, redis_threads, 16,
           "epoll threads reading the redis subscribers' connections (as --queues for gRPC)");
-ABSL_FLAG(int, floor_queues, 0,
-          "the floor's completion queues (a thread each); 0: one per core, as the frontend's "
-          "--stream_threads");
-ABSL_FLAG(std::string, floor_listen, "",
-          "internal: serve the floor on this address instead (fanout_bench starts itself so)");
 
 namespace podium {
 namespace {
@@ -288,8 +281,8 @@ int Main(const std::string& self) {
   std::string floor_address;
   std::unique_ptr<v1::Backend::Stub> floor_stub;
   if (floor_wanted) {
-    absl::StatusOr<harness::Subprocess> started = bench::StartFanoutFloor(
-        self, absl::GetFlag(FLAGS_floor_queues), dir.path() + "/floor.log", &floor_address);
+    absl::StatusOr<harness::Subprocess> started =
+        bench::StartFanoutFloor(self, dir.path() + "/floor.log", &floor_address);
     if (!started.ok()) return Fail(started.status());
     floor = *std::move(started);
     floor_stub = v1::Backend::NewStub(CreateFastReconnectChannel(floor_address));
@@ -372,16 +365,4 @@ int Main(const std::string& self) {
 }  // namespace
 }  // namespace podium
 
-int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
-  podium::bench::RaiseFileLimit();
-  // As in every Podium binary (common/init.cc): no lock-graph bookkeeping.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  if (!absl::GetFlag(FLAGS_floor_listen).empty()) {
-    return podium::bench::ServeFanoutFloor(absl::GetFlag(FLAGS_floor_listen),
-                                           absl::GetFlag(FLAGS_floor_queues));
-  }
-  const std::string self = podium::harness::SelfPath();
-  if (self.empty()) return 1;
-  return podium::Main(self);
-}
+int main(int argc, char** argv) { return podium::bench::FloorBenchMain(argc, argv, podium::Main); }

@@ -13,13 +13,23 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "bench/measurements.h"
 #include "common/server.h"
 #include "harness/cluster.h"
 #include "podium/v1/backend.grpc.pb.h"
 #include "podium/v1/scoreboard.grpc.pb.h"
+
+ABSL_FLAG(int, floor_queues, 0,
+          "the fan-out floor's completion queues (a thread each); 0: one per core, as the "
+          "frontend's --stream_threads");
+ABSL_FLAG(std::string, floor_listen, "",
+          "internal: serve the fan-out floor on this address instead (the benchmark starts "
+          "itself so)");
 
 namespace podium::bench {
 namespace {
@@ -216,8 +226,8 @@ class FloorBackend final : public v1::Backend::CallbackService {
   std::atomic<int64_t> seq_{0};
 };
 
-}  // namespace
-
+// Serves on `address` with `queues` completion queues until SIGINT or
+// SIGTERM; returns the process's exit status.
 int ServeFanoutFloor(const std::string& address, int queues) {
   BlockTerminationSignals();
   FloorScoreboard scoreboard;
@@ -243,12 +253,28 @@ int ServeFanoutFloor(const std::string& address, int queues) {
   return 0;
 }
 
-absl::StatusOr<harness::Subprocess> StartFanoutFloor(const std::string& self, int queues,
+}  // namespace
+
+absl::StatusOr<harness::Subprocess> StartFanoutFloor(const std::string& self,
                                                      const std::string& log, std::string* address) {
+  int queues = absl::GetFlag(FLAGS_floor_queues);
   if (queues <= 0) queues = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   *address = absl::StrCat("127.0.0.1:", harness::PickFreePort());
   return harness::StartHealthy(
       {self, "--floor_listen=" + *address, absl::StrCat("--floor_queues=", queues)}, log, *address);
+}
+
+int FloorBenchMain(int argc, char** argv, int (*run)(const std::string& self)) {
+  absl::ParseCommandLine(argc, argv);
+  RaiseFileLimit();
+  // As in every Podium binary (common/init.cc): no lock-graph bookkeeping.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  if (!absl::GetFlag(FLAGS_floor_listen).empty()) {
+    return ServeFanoutFloor(absl::GetFlag(FLAGS_floor_listen), absl::GetFlag(FLAGS_floor_queues));
+  }
+  const std::string self = harness::SelfPath();
+  if (self.empty()) return 1;
+  return run(self);
 }
 
 }  // namespace podium::bench

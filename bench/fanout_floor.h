@@ -24,16 +24,17 @@
 
 namespace podium::bench {
 
-// Serves on `address` with `queues` completion queues until SIGINT or
-// SIGTERM; returns the process's exit status. Call first thing in main().
-int ServeFanoutFloor(const std::string& address, int queues);
+// The main() of a benchmark that starts itself as the floor: parses the
+// flags and raises the open-file limit; given --floor_listen=ADDRESS it
+// serves the floor there (with --floor_queues) until SIGINT or SIGTERM,
+// else it returns `run` of this binary's own path.
+int FloorBenchMain(int argc, char** argv, int (*run)(const std::string& self));
 
-// Starts `self`, a benchmark whose main() calls ServeFanoutFloor when given
-// --floor_listen=ADDRESS --floor_queues=N, as the floor on a free loopback
-// port with `queues` queues (0: one per core, as a frontend's
-// --stream_threads), its output in `log`. Returns once it answers health
-// checks; its address in *address.
-absl::StatusOr<harness::Subprocess> StartFanoutFloor(const std::string& self, int queues,
+// Starts `self`, a benchmark whose main() is FloorBenchMain, as the floor
+// on a free loopback port with --floor_queues queues (0: one per core, as
+// a frontend's --stream_threads), its output in `log`. Returns once it
+// answers health checks; its address in *address.
+absl::StatusOr<harness::Subprocess> StartFanoutFloor(const std::string& self,
                                                      const std::string& log, std::string* address);
 
 }  // namespace podium::bench

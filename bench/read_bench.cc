@@ -19,14 +19,11 @@
 // less per call: the fairer judge of a server's own cost.
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -39,6 +36,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "bench/h2load_run.h"
 #include "bench/measurements.h"
 #include "common/auth.h"
 #include "common/channel.h"
@@ -150,11 +148,7 @@ int ServeReference(const std::string& address, const std::string& reply_file) {
   return 0;
 }
 
-struct Result {
-  double calls_per_second = 0;
-  double p50_us = 0;
-  double p99_us = 0;
-};
+using Result = bench::CallRate;
 
 // One read of what --read names; the answer, serialized, into `bytes` when
 // it is not null.
@@ -240,86 +234,18 @@ absl::StatusOr<std::vector<LoadPoint>> LoadPoints() {
   return points;
 }
 
-// The request of --read as h2load sends it: one gRPC message frame (no
-// compression flag, big-endian length, the serialized request).
-std::string RequestFrame(const std::string& event) {
+// h2load against `address` at `point`, each call the read --read names.
+Result MeasureWithH2load(const std::string& address, const std::string& event,
+                         const LoadPoint& point, absl::Duration duration, const std::string& dir) {
   std::string message;
   if (!ReadingBoards()) {
     v1::GetScoreRequest request;
     request.set_event(event);
     message = request.SerializeAsString();
   }
-  std::string frame(5, '\0');
-  const uint32_t size = message.size();
-  for (int i = 0; i < 4; ++i) frame[1 + i] = static_cast<char>(size >> (8 * (3 - i)));
-  return frame + message;
-}
-
-// Where h2load is, from PATH; empty when it is not installed.
-std::string FindH2load() {
-  const char* path = std::getenv("PATH");
-  for (absl::string_view dir : absl::StrSplit(path == nullptr ? "" : path, ':')) {
-    const std::string candidate = absl::StrCat(dir.empty() ? "." : dir, "/h2load");
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "";
-}
-
-// h2load against `address` for `duration`: its request rate, and the
-// latency quantiles from its per-request log. Every answer must be HTTP
-// 200; an error of any kind is no figure at all (all zero).
-Result MeasureWithH2load(const std::string& address, const std::string& event,
-                         const LoadPoint& point, absl::Duration duration, const std::string& dir) {
-  const std::string body = dir + "/h2load.request";
-  std::ofstream(body, std::ios::binary) << RequestFrame(event);
-  const std::string out = dir + "/h2load.out";
-  const std::string log = dir + "/h2load.latencies";
-  std::filesystem::remove(out);
-  std::filesystem::remove(log);
-  const std::string method = ReadingBoards() ? "GetBoard" : "GetScore";
-  absl::StatusOr<harness::Subprocess> h2load = harness::Subprocess::Start(
-      {FindH2load(), "-t1", absl::StrCat("-c", point.clients), absl::StrCat("-m", point.streams),
-       absl::StrCat("-D", std::max<int64_t>(1, absl::ToInt64Seconds(duration))), "-d", body, "-H",
-       "content-type: application/grpc", "-H", "te: trailers", "--log-file=" + log,
-       absl::StrCat("http://", address, "/podium.v1.Scoreboard/", method)},
-      out);
-  Result result;
-  if (!h2load.ok()) {
-    std::fprintf(stderr, "cannot start h2load: %s\n",
-                 std::string(h2load.status().message()).c_str());
-    return result;
-  }
-  absl::StatusOr<int> status = h2load->Wait(duration + absl::Seconds(60));
-  std::ifstream in(out);
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  double rate = 0;
-  int64_t total = 0, succeeded = 0;
-  const size_t finished = text.find("finished in ");
-  const size_t requests = text.find("requests: ");
-  if (!status.ok() || *status != 0 || finished == std::string::npos ||
-      requests == std::string::npos ||
-      std::sscanf(text.c_str() + text.find(", ", finished) + 2, "%lf req/s", &rate) != 1 ||
-      std::sscanf(text.c_str() + requests,
-                  "requests: %" SCNd64 " total, %*d started, %*d done, %" SCNd64 " succeeded",
-                  &total, &succeeded) != 2 ||
-      total == 0 || succeeded != total) {
-    std::fprintf(stderr, "h2load against %s did not answer every call: %s\n", address.c_str(),
-                 text.c_str());
-    return result;
-  }
-  std::vector<double> latencies;
-  std::ifstream lines(log);
-  int64_t start_us, code, duration_us;
-  while (lines >> start_us >> code >> duration_us) {
-    if (code != 200) return result;
-    latencies.push_back(static_cast<double>(duration_us));
-  }
-  if (latencies.empty()) return result;
-  std::sort(latencies.begin(), latencies.end());
-  result.calls_per_second = rate;
-  result.p50_us = latencies[latencies.size() / 2];
-  result.p99_us = latencies[std::min(latencies.size() - 1, latencies.size() * 99 / 100)];
-  return result;
+  return bench::RunH2load(absl::StrCat("http://", address, "/podium.v1.Scoreboard/",
+                                       ReadingBoards() ? "GetBoard" : "GetScore"),
+                          bench::GrpcFrame(message), point.clients, point.streams, duration, dir);
 }
 
 int Main(const std::string& self) {
@@ -328,7 +254,7 @@ int Main(const std::string& self) {
     std::fprintf(stderr, "%s\n", std::string(points.status().message()).c_str());
     return 2;
   }
-  if (!absl::GetFlag(FLAGS_h2load).empty() && FindH2load().empty()) {
+  if (!absl::GetFlag(FLAGS_h2load).empty() && bench::FindH2load().empty()) {
     std::fprintf(stderr,
                  "--h2load needs h2load on PATH: apt-get install nghttp2-client "
                  "(./scripts/bench installs it)\n");

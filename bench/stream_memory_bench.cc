@@ -33,7 +33,6 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -58,9 +57,6 @@ ABSL_FLAG(std::vector<std::string>, targets,
 ABSL_FLAG(int, channels, 64, "connections the gRPC subscribers are spread over");
 ABSL_FLAG(int, queues, 16, "completion queues (a thread each) reading the gRPC subscribers");
 ABSL_FLAG(std::string, csv, "", "also append rows to this CSV file");
-ABSL_FLAG(std::string, floor_listen, "",
-          "internal: serve the floor on this address instead (this binary starts itself so)");
-ABSL_FLAG(int, floor_queues, 0, "internal: the floor's completion queues");
 
 namespace podium {
 namespace {
@@ -104,8 +100,8 @@ absl::StatusOr<std::unique_ptr<bench::GrpcFanout>> StartGrpcTarget(
   pid_t pid = 0;
   v1::Backend::Stub* publisher = backend_stub;
   if (target == "floor") {
-    absl::StatusOr<harness::Subprocess> floor = bench::StartFanoutFloor(
-        self, absl::GetFlag(FLAGS_floor_queues), dir + "/floor.log", &address);
+    absl::StatusOr<harness::Subprocess> floor =
+        bench::StartFanoutFloor(self, dir + "/floor.log", &address);
     if (!floor.ok()) return floor.status();
     server->floor = *std::move(floor);
     pid = server->floor.pid();
@@ -246,15 +242,4 @@ int Main(const std::string& self) {
 }  // namespace
 }  // namespace podium
 
-int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
-  podium::bench::RaiseFileLimit();
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  if (!absl::GetFlag(FLAGS_floor_listen).empty()) {
-    return podium::bench::ServeFanoutFloor(absl::GetFlag(FLAGS_floor_listen),
-                                           absl::GetFlag(FLAGS_floor_queues));
-  }
-  const std::string self = podium::harness::SelfPath();
-  if (self.empty()) return 1;
-  return podium::Main(self);
-}
+int main(int argc, char** argv) { return podium::bench::FloorBenchMain(argc, argv, podium::Main); }

@@ -1,0 +1,39 @@
+// One run of h2load (Debian's nghttp2-client), an HTTP/2 load generator
+// that shares no code with gRPC and costs far less per call than a gRPC
+// client: the fairer judge of a gRPC server's own cost for unary calls.
+#ifndef PODIUM_BENCH_H2LOAD_RUN_H_
+#define PODIUM_BENCH_H2LOAD_RUN_H_
+
+#include <string>
+
+#include "absl/time/time.h"
+
+namespace podium::bench {
+
+// What a load of unary calls measured: calls a second, and latency
+// quantiles in microseconds. All zero: no figure.
+struct CallRate {
+  double calls_per_second = 0;
+  double p50_us = 0;
+  double p99_us = 0;
+};
+
+// Where h2load is, from PATH; empty when it is not installed.
+std::string FindH2load();
+
+// The body h2load sends for a unary gRPC call of `message` (serialized):
+// one message frame, no compression flag, big-endian length.
+std::string GrpcFrame(const std::string& message);
+
+// h2load against `url` (http://HOST:PORT/package.Service/Method) for
+// `duration`, with `clients` connections of `streams` concurrent calls
+// each, every call sending `frame`; its files go in `dir`. The rate is
+// h2load's, the quantiles are from its log of every call. Every call must
+// succeed with HTTP 200: anything else is no figure (all zero), said on
+// stderr.
+CallRate RunH2load(const std::string& url, const std::string& frame, int clients, int streams,
+                   absl::Duration duration, const std::string& dir);
+
+}  // namespace podium::bench
+
+#endif  // PODIUM_BENCH_H2LOAD_RUN_H_
