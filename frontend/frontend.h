@@ -109,6 +109,8 @@ class Frontend {
       Subscription::StartWrite start_write, int shard = 0);
   void StartSubscription(std::shared_ptr<Subscription> subscription, int64_t after_seq);
   void EndSubscription(const Subscription* subscription);
+  // Subscriptions started and not yet ended.
+  size_t subscriptions() const { return hub_->size(); }
   // Where live changes fan out to subscriptions (see SubscriptionHub);
   // before Start().
   void SetFanOutRunner(SubscriptionHub::ShardRunner runner) {

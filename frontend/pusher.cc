@@ -1,11 +1,63 @@
 #include "frontend/pusher.h"
 
+#include <functional>
+#include <utility>
+
 #include "common/backoff.h"
 #include "common/board_changes.h"
 #include "common/keys.h"
 #include "glog/logging.h"
 
 namespace podium {
+namespace {
+
+// The backend's Watch stream, read on gRPC's callback threads. A thread
+// blocked reading a synchronous stream would take turns polling all of the
+// frontend's sockets, and hand every cached read it picked up over to a
+// callback thread: one such idle thread cost up to half the cached reads
+// (docs/benchmarks.md, "Cached reads under h2load").
+class WatchReader final : public grpc::ClientReadReactor<v1::Change> {
+ public:
+  using OnChange = std::function<void(const v1::Change&)>;
+
+  // Starts the call; `on_change` runs for each change, one at a time, on a
+  // gRPC thread. `context` must outlive Await().
+  WatchReader(v1::Backend::Stub* backend, grpc::ClientContext* context,
+              const v1::WatchRequest& request, OnChange on_change)
+      : on_change_(std::move(on_change)) {
+    backend->async()->Watch(context, &request, this);
+    StartRead(&change_);
+    StartCall();
+  }
+
+  // The stream's end: blocks until the call is over.
+  grpc::Status Await() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(&done_));
+    return status_;
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // the stream ended; OnDone follows
+    on_change_(change_);
+    StartRead(&change_);
+  }
+
+  void OnDone(const grpc::Status& status) override {
+    absl::MutexLock lock(&mu_);
+    status_ = status;
+    done_ = true;
+  }
+
+ private:
+  const OnChange on_change_;
+  v1::Change change_;
+  absl::Mutex mu_;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status status_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
 
 Pusher::Pusher(std::string self_address, v1::Backend::Stub* backend, Membership* membership,
                ApplyLocal apply_local)
@@ -141,10 +193,8 @@ void Pusher::WatchLoop(int64_t epoch) {
       watch_context_ = &context;
       request.set_from_seq(watched_seq_);
     }
-    std::unique_ptr<grpc::ClientReader<v1::Change>> reader = backend_->Watch(&context, request);
-    v1::Change change;
     bool first = true;
-    while (reader->Read(&change)) {
+    WatchReader reader(backend_, &context, request, [&](const v1::Change& change) {
       if (first) {
         // With several backends (--backend=A,B) the channel picks one:
         // say which, so an operator can follow a move to another.
@@ -156,8 +206,8 @@ void Pusher::WatchLoop(int64_t epoch) {
       absl::MutexLock lock(&mu_);
       watched_seq_ = change.seq();
       Forward(change);
-    }
-    grpc::Status status = reader->Finish();
+    });
+    grpc::Status status = reader.Await();
     {
       absl::MutexLock lock(&mu_);
       watch_context_ = nullptr;

@@ -42,13 +42,28 @@ class MemberTag final : public SubscribeStreams::Tag {
 
 }  // namespace
 
+// A completion queue whose waiting thread never polls. With gRPC 1.51 on
+// Linux (epoll1) every thread waiting on a polling queue takes turns
+// polling all of the process's sockets, and a unary read such a thread
+// picks up is then handed to one of gRPC's callback threads: a context
+// switch per call. One idle waiting thread cost a callback server up to
+// half its cached reads on one core (docs/benchmarks.md, "Cached reads under h2load").
+// Operations on this queue progress while gRPC's callback threads poll,
+// which they do as long as the server has callback methods (it has: the
+// cached reads).
+class NonPollingQueue final : public grpc::CompletionQueue {
+ public:
+  NonPollingQueue()
+      : grpc::CompletionQueue(grpc_completion_queue_attributes{
+            GRPC_CQ_CURRENT_VERSION, GRPC_CQ_NEXT, GRPC_CQ_NON_POLLING, nullptr}) {}
+};
+
 // Runs tasks on one queue's thread, in the order posted: a grpc::Alarm due
-// at once is the doorbell that wakes the thread.
+// at once is the doorbell that wakes the thread. Its streams' operations
+// complete here too.
 class SubscribeStreams::Queue {
  public:
-  explicit Queue(std::unique_ptr<grpc::ServerCompletionQueue> cq) : cq_(std::move(cq)) {}
-
-  grpc::ServerCompletionQueue* cq() const { return cq_.get(); }
+  grpc::CompletionQueue* cq() { return &cq_; }
 
   // Streams open on this queue.
   std::atomic<int> live{0};
@@ -65,13 +80,13 @@ class SubscribeStreams::Queue {
     rung_ = true;
     // Due in the past, not now: gRPC rounds a deadline up to its next
     // millisecond tick, so "now" would wait for that tick first.
-    doorbell_.Set(cq_.get(), gpr_inf_past(GPR_CLOCK_MONOTONIC), doorbell_tag_.tag());
+    doorbell_.Set(&cq_, gpr_inf_past(GPR_CLOCK_MONOTONIC), doorbell_tag_.tag());
   }
 
   void Drain() {
     void* tag = nullptr;
     bool ok = false;
-    while (cq_->Next(&tag, &ok)) static_cast<Tag*>(tag)->Complete(ok);
+    while (cq_.Next(&tag, &ok)) static_cast<Tag*>(tag)->Complete(ok);
   }
 
  private:
@@ -85,7 +100,7 @@ class SubscribeStreams::Queue {
     for (auto& task : tasks) task();
   }
 
-  const std::unique_ptr<grpc::ServerCompletionQueue> cq_;
+  NonPollingQueue cq_;
   MemberTag<Queue> doorbell_tag_{this, &Queue::OnDoorbell};
   absl::Mutex mu_;
   std::vector<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
@@ -97,18 +112,18 @@ class SubscribeStreams::Queue {
 // deletes itself once the call is over and none of its operations is
 // outstanding.
 //
-// Thread-safe: completions arrive on its queue's thread; writes start on
-// whichever thread publishes a change, one at a time (the Subscription sees
-// to that).
+// Thread-safe: the call arrives on the arrivals thread (OnRequested); every
+// later completion on its queue's thread; writes start on whichever thread
+// publishes a change, one at a time (the Subscription sees to that).
 class ServedSubscribeCall {
  public:
-  // Asks gRPC for the next Subscribe call on queue `index`.
+  // Asks gRPC for the next Subscribe call, to be served on queue `index`.
   ServedSubscribeCall(SubscribeStreams* owner, int index)
       : owner_(owner), index_(index), queue_(owner->queues_[index]->cq()) {
     // Must precede the request; it fires only if a call is matched.
     context_.AsyncNotifyWhenDone(call_done_.tag());
-    owner_->service_->RequestSubscribe(&context_, &request_, &writer_, queue_, queue_,
-                                       requested_.tag());
+    owner_->service_->RequestSubscribe(&context_, &request_, &writer_, queue_,
+                                       owner_->arrivals_.get(), requested_.tag());
   }
 
  private:
@@ -119,6 +134,16 @@ class ServedSubscribeCall {
     }
     owner_->queues_[index_]->live.fetch_add(1, std::memory_order_relaxed);
     new ServedSubscribeCall(owner_, owner_->NextQueue());  // the next caller's
+    // The rest on the queue's thread, where the call's completions arrive:
+    // its end (call_done_) may already be on its way there.
+    owner_->queues_[index_]->Post([this] { OnArrived(); });
+  }
+
+  void OnArrived() {
+    if (call_over_) {  // the caller left before its call was served
+      Release();
+      return;
+    }
     v1::SubscribeRequest request;
     grpc::Status parsed =
         grpc::SerializationTraits<v1::SubscribeRequest>::Deserialize(&request_, &request);
@@ -259,7 +284,7 @@ class ServedSubscribeCall {
 
   SubscribeStreams* const owner_;
   const int index_;
-  grpc::ServerCompletionQueue* const queue_;
+  grpc::CompletionQueue* const queue_;
   grpc::ServerContext context_;
   grpc::ByteBuffer request_;
   grpc::ServerAsyncWriter<grpc::ByteBuffer> writer_{&context_};
@@ -274,7 +299,8 @@ class ServedSubscribeCall {
   // constructor; call_done_ is tracked by call_over_ instead). Writes add
   // from other threads, always before Close() returns in OnCallDone.
   std::atomic<int> pending_{1};
-  // Set on the queue's thread by OnCallDone; read only there.
+  // Set on the queue's thread by OnCallDone; read only there (OnArrived,
+  // Release).
   bool call_over_ = false;
 };
 
@@ -288,19 +314,10 @@ SubscribeStreams::SubscribeStreams(Frontend* frontend, ScoreboardAsyncBase* serv
 SubscribeStreams::~SubscribeStreams() { Stop(); }
 
 void SubscribeStreams::AddTo(grpc::ServerBuilder* builder) {
-  for (int i = 0; i < queue_count_; ++i) {
-    // Not "frequently polled": otherwise these threads compete to poll the
-    // server's sockets, and a unary read picked up by one of them is handed
-    // to a sync-server thread, one more hop: cached GetScore fell to about
-    // 75% of bare gRPC with them polling and stays at 90-100% without
-    // (read_bench). Polling bought fan-out about a quarter more deliveries
-    // when calls piled onto a few queues; with calls spread over them
-    // (NextQueue) it bought nothing measurable: p99 at 10,000 subscribers
-    // 124-133 ms polling against 120-141 ms not (fanout_bench, three
-    // alternating runs each).
-    queues_.push_back(
-        std::make_unique<Queue>(builder->AddCompletionQueue(/*is_frequently_polled=*/false)));
-  }
+  // Not "frequently polled": gRPC's callback threads poll for the server,
+  // and nobody waits on this queue (Accept).
+  arrivals_ = builder->AddCompletionQueue(/*is_frequently_polled=*/false);
+  for (int i = 0; i < queue_count_; ++i) queues_.push_back(std::make_unique<Queue>());
 }
 
 void SubscribeStreams::Start() {
@@ -309,7 +326,34 @@ void SubscribeStreams::Start() {
     new ServedSubscribeCall(this, i);
     threads_.emplace_back([queue = queues_[i].get()] { queue->Drain(); });
   }
+  threads_.emplace_back([this] { Accept(); });
   running_.store(true, std::memory_order_release);
+}
+
+void SubscribeStreams::Accept() {
+  // A thread waiting on a server queue would poll (every server queue
+  // gRPC's C++ API makes does), and cost the cached reads a hand-off per
+  // call (NonPollingQueue). So the arrivals are looked at, not waited for:
+  // each look takes what has arrived and never blocks in gRPC. A look
+  // costs tens of microseconds, so an idle frontend looks less often: a
+  // look every millisecond took 3% of a core.
+  absl::Duration pause = kArrivalsInterval;
+  for (;;) {
+    void* tag = nullptr;
+    bool ok = false;
+    switch (arrivals_->AsyncNext(&tag, &ok, gpr_inf_past(GPR_CLOCK_MONOTONIC))) {
+      case grpc::CompletionQueue::GOT_EVENT:
+        static_cast<Tag*>(tag)->Complete(ok);
+        pause = kArrivalsInterval;
+        continue;
+      case grpc::CompletionQueue::SHUTDOWN:
+        return;
+      case grpc::CompletionQueue::TIMEOUT:
+        absl::SleepFor(pause);
+        pause = std::min(pause * 2, kIdleArrivalsInterval);
+        break;
+    }
+  }
 }
 
 int64_t SubscribeStreams::delivered() const {
@@ -356,6 +400,7 @@ void SubscribeStreams::Stop() {
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (live() > 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
   if (live() > 0) LOG(WARNING) << live() << " Subscribe streams still open at shutdown";
+  arrivals_->Shutdown();  // fails the waiting requests; Accept then ends
   for (auto& queue : queues_) queue->cq()->Shutdown();
   for (std::thread& thread : threads_) thread.join();
   threads_.clear();

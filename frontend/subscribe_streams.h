@@ -10,6 +10,12 @@
 // holds a share of the streams, so the walk and the lock are as many times
 // shorter as there are queues.
 //
+// Nothing here waits in a way that polls: the streams' operations complete
+// on queues whose threads sleep until woken, and new calls are looked for
+// every few milliseconds rather than waited for (Accept). A waiting thread that
+// polled would take turns with gRPC's callback threads at picking up the
+// cached reads, and hand each one it picked up over to them.
+//
 // The streams only move bytes: each hands the decision of what to send, and
 // when, to its Subscription (frontend/subscription.h).
 //
@@ -27,6 +33,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "absl/time/time.h"
 #include "frontend/frontend.h"
 #include "podium/v1/scoreboard.grpc.pb.h"
 
@@ -47,11 +54,15 @@ using ScoreboardAsyncBase = v1::Scoreboard::WithRawMethod_Subscribe<
 // Thread-safe after Start().
 class SubscribeStreams {
  public:
-  // One queue (and thread) per core. Every thread waiting on a server
-  // completion queue also takes turns polling the server's connections,
-  // unary reads' included, so queues beyond the cores slow the cached
-  // reads without speeding fan-out (docs/benchmarks.md compares counts).
+  // One queue (and thread) per core: a fan-out writes on all of them at
+  // once (docs/benchmarks.md compares counts).
   static int DefaultQueues();
+
+  // How long a new Subscribe call may wait to be taken up, at most, while
+  // calls keep arriving, and after none has for a while: the cost of not
+  // waiting on the server's queue (see above).
+  static constexpr absl::Duration kArrivalsInterval = absl::Milliseconds(1);
+  static constexpr absl::Duration kIdleArrivalsInterval = absl::Milliseconds(16);
 
   SubscribeStreams(Frontend* frontend, ScoreboardAsyncBase* service,
                    int queues = DefaultQueues());
@@ -100,12 +111,16 @@ class SubscribeStreams {
   // almost none, and fan-out waited on the first. Requests posted in rotation give each queue as many calls as
   // requests, whoever takes them first.
   int NextQueue();
+  // Takes up new calls until the server has shut down; on its own thread.
+  void Accept();
 
   Frontend* const frontend_;
   ScoreboardAsyncBase* const service_;
   const int queue_count_;
+  // Where gRPC says a Subscribe call has arrived.
+  std::unique_ptr<grpc::ServerCompletionQueue> arrivals_;
   std::vector<std::unique_ptr<Queue>> queues_;
-  std::vector<std::thread> threads_;
+  std::vector<std::thread> threads_;  // one per queue, and Accept's
   std::atomic<bool> running_{false};
   std::atomic<unsigned> next_queue_{0};
 };

@@ -115,6 +115,39 @@ TEST_F(SubscribeStreamsTest, StreamsSpreadEvenlyOverTheQueues) {
   }
 }
 
+// Calls arrive on one thread and are served on their queue's, where their
+// end may land first: a caller that leaves at once must take its stream
+// and its subscription with it, and the frontend go on serving.
+TEST_F(SubscribeStreamsTest, CallersThatLeaveAtOnceLeaveNothingBehind) {
+  constexpr int kCallers = 200;
+  for (int i = 0; i < kCallers; ++i) {
+    grpc::ClientContext context;
+    v1::SubscribeRequest request;
+    request.add_events(kEvent);
+    std::unique_ptr<grpc::ClientReader<v1::SubscribeUpdates>> reader =
+        stub_->Subscribe(&context, request);
+    if (i % 2 == 1) reader->WaitForInitialMetadata();  // half leave once served
+    context.TryCancel();
+    EXPECT_FALSE(reader->Finish().ok());
+  }
+  // Until the counts read `streams`, or 10 s have passed.
+  auto settle = [this](size_t streams) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (
+        (streams_->live() != static_cast<int>(streams) || frontend_->subscriptions() != streams) &&
+        absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+  };
+  settle(0);
+  EXPECT_EQ(streams_->live(), 0);
+  EXPECT_EQ(frontend_->subscriptions(), 0u);
+  Open();
+  settle(1);  // the subscription starts just after the stream's metadata
+  EXPECT_EQ(streams_->live(), 1);
+  EXPECT_EQ(frontend_->subscriptions(), 1u);
+}
+
 TEST_F(SubscribeStreamsTest, EveryStreamGetsTheSnapshotThenEachChange) {
   constexpr int kStreams = 12;
   for (int i = 0; i < kStreams; ++i) Open();
