@@ -10,13 +10,16 @@
 //   miss       podium-frontend --cache=off, every read goes to the backend
 //
 //   build/bench/read_bench [--seconds=1] [--rounds=5] [--callers=1,4,16,64]
-//                          [--h2load=1x1,4x32,16x16,200x1] [--reference_queues=N]
+//                          [--h2load=1x1,4x32,16x16,200x1] [--pin=true]
+//                          [--reference_queues=N]
 //                          [--games=FILE] [--read=score|board] [--event=E]
 //                          [--csv=FILE]
 //
 // The load comes from this binary's synchronous callers (--callers), or
 // from h2load (--h2load), which shares no code with gRPC and costs far
-// less per call: the fairer judge of a server's own cost.
+// less per call: the fairer judge of a server's own cost. With h2load the
+// servers run on one CPU and h2load on the others (--pin), so each figure
+// is what one core of the server serves.
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
@@ -34,6 +37,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "bench/h2load_run.h"
@@ -62,6 +66,10 @@ ABSL_FLAG(std::string, games, "",
 ABSL_FLAG(std::string, read, "score",
           "what each call reads: score (GetScore of --event) or board (GetBoard)");
 ABSL_FLAG(std::string, event, "", "the event GetScore reads; empty: the games' first");
+ABSL_FLAG(bool, pin, true,
+          "with --h2load: run the servers on this machine's last CPU and h2load on "
+          "the others, so that no round depends on where the scheduler put them "
+          "(needs two CPUs; false: leave placement to the scheduler)");
 ABSL_FLAG(std::string, reference_listen, "",
           "internal: serve the reference Scoreboard on this address");
 ABSL_FLAG(std::string, reference_reply, "",
@@ -236,7 +244,8 @@ absl::StatusOr<std::vector<LoadPoint>> LoadPoints() {
 
 // h2load against `address` at `point`, each call the read --read names.
 Result MeasureWithH2load(const std::string& address, const std::string& event,
-                         const LoadPoint& point, absl::Duration duration, const std::string& dir) {
+                         const LoadPoint& point, absl::Duration duration, const std::string& dir,
+                         const std::vector<int>& cpus) {
   std::string message;
   if (!ReadingBoards()) {
     v1::GetScoreRequest request;
@@ -245,7 +254,8 @@ Result MeasureWithH2load(const std::string& address, const std::string& event,
   }
   return bench::RunH2load(absl::StrCat("http://", address, "/podium.v1.Scoreboard/",
                                        ReadingBoards() ? "GetBoard" : "GetScore"),
-                          bench::GrpcFrame(message), point.clients, point.streams, duration, dir);
+                          bench::GrpcFrame(message), point.clients, point.streams, duration, dir,
+                          cpus);
 }
 
 int Main(const std::string& self) {
@@ -259,6 +269,18 @@ int Main(const std::string& self) {
                  "--h2load needs h2load on PATH: apt-get install nghttp2-client "
                  "(./scripts/bench installs it)\n");
     return 2;
+  }
+  // Before any server starts: each takes the mask of the thread that
+  // starts it.
+  bench::CpuSplit cpus;
+  if (!absl::GetFlag(FLAGS_h2load).empty() && absl::GetFlag(FLAGS_pin)) {
+    cpus = bench::SplitCpus();
+    if (cpus.servers.empty()) {
+      std::fprintf(stderr, "fewer than two CPUs: servers and h2load share them\n");
+    } else if (absl::Status pinned = bench::PinCallingThread(cpus.servers); !pinned.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(pinned.message()).c_str());
+      return 1;
+    }
   }
   const absl::Duration duration = absl::Seconds(absl::GetFlag(FLAGS_seconds));
   harness::ScopedTempDir dir;
@@ -307,9 +329,13 @@ int Main(const std::string& self) {
     std::fprintf(stderr, "%s\n", std::string(reference_server.status().message()).c_str());
     return 1;
   }
-  std::printf("reading %s%s, answers of %zu bytes\n\n",
-              ReadingBoards() ? "the board" : "the score of ", ReadingBoards() ? "" : event.c_str(),
-              answer.size());
+  std::printf("reading %s%s, answers of %zu bytes", ReadingBoards() ? "the board" : "the score of ",
+              ReadingBoards() ? "" : event.c_str(), answer.size());
+  if (!cpus.servers.empty()) {
+    std::printf("; servers on CPU %s, h2load on CPU %s", absl::StrJoin(cpus.servers, ",").c_str(),
+                absl::StrJoin(cpus.load, ",").c_str());
+  }
+  std::printf("\n\n");
   std::ofstream csv;
   if (!absl::GetFlag(FLAGS_csv).empty()) csv.open(absl::GetFlag(FLAGS_csv), std::ios::app);
 
@@ -326,9 +352,9 @@ int Main(const std::string& self) {
       // follows the same one (the miss's backlog, a server winding down).
       for (size_t k = 0; k < targets.size(); ++k) {
         const auto& [name, address] = targets[(k + static_cast<size_t>(round)) % targets.size()];
-        rounds[name].push_back(h2load
-                                   ? MeasureWithH2load(address, event, point, duration, dir.path())
-                                   : Measure(address, event, point.callers, duration));
+        rounds[name].push_back(
+            h2load ? MeasureWithH2load(address, event, point, duration, dir.path(), cpus.load)
+                   : Measure(address, event, point.callers, duration));
       }
     }
     std::map<std::string, Result> results;
