@@ -88,7 +88,10 @@ CallRate RunH2load(const std::string& url, const std::string& frame, int clients
        absl::StrCat("-D", std::max<int64_t>(1, absl::ToInt64Seconds(duration))), "-d", body, "-H",
        "content-type: application/grpc", "-H", "te: trailers", "--log-file=" + log, url},
       out);
-  if (pin) sched_setaffinity(0, sizeof(before), &before);
+  if (pin && sched_setaffinity(0, sizeof(before), &before) != 0) {
+    std::fprintf(stderr, "cannot restore this thread's CPUs after starting h2load: %s\n",
+                 std::strerror(errno));
+  }
   CallRate result;
   if (!h2load.ok()) {
     std::fprintf(stderr, "cannot start h2load: %s\n",

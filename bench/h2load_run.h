@@ -28,7 +28,7 @@ std::string FindH2load();
 std::string GrpcFrame(const std::string& message);
 
 // The CPUs this process may run on, split in two: the last for the
-// servers measured, the others for the load. Unpinned on two cores, where
+// servers measured (and this process), the others for the load. Unpinned on two cores, where
 // the scheduler happened to put h2load beside a server's threads changed a
 // round's rate by up to 2× (docs/benchmarks.md); pinned apart, rounds of
 // one server agree within a few percent, and each server's rate is what

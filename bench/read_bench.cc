@@ -67,17 +67,18 @@ ABSL_FLAG(std::string, read, "score",
           "what each call reads: score (GetScore of --event) or board (GetBoard)");
 ABSL_FLAG(std::string, event, "", "the event GetScore reads; empty: the games' first");
 ABSL_FLAG(bool, pin, true,
-          "with --h2load: run the servers on this machine's last CPU and h2load on "
-          "the others, so that no round depends on where the scheduler put them "
-          "(needs two CPUs; false: leave placement to the scheduler)");
+          "with --h2load: run the servers on the last CPU this process may use and "
+          "h2load on the others, so that no round depends on where the scheduler "
+          "put them (needs two CPUs; false: leave placement to the scheduler)");
 ABSL_FLAG(std::string, reference_listen, "",
           "internal: serve the reference Scoreboard on this address");
 ABSL_FLAG(std::string, reference_reply, "",
           "internal: the file holding the reference's answer, serialized");
 ABSL_FLAG(int, reference_queues, 0,
           "give the reference this many idle async completion queues, each with a "
-          "thread waiting on it as a frontend's Subscribe queues do (shows what "
-          "they cost unary calls)");
+          "thread waiting on it (shows what such waiting threads, which poll, cost "
+          "unary calls; a frontend's Subscribe queues were such until they stopped "
+          "polling)");
 
 namespace podium {
 namespace {
@@ -130,8 +131,9 @@ int ServeReference(const std::string& address, const std::string& reply_file) {
   }
   ReferenceScoreboard service(std::move(score), std::move(board));
   // --reference_queues: idle async queues, each with a thread waiting on
-  // it, as a frontend's Subscribe queues wait; they show what such threads
-  // cost a server's unary calls (they take turns polling its connections).
+  // it; they show what such threads cost a server's unary calls (they take
+  // turns polling its connections). A frontend's Subscribe queues were
+  // such, before they stopped polling (frontend/subscribe_streams.h).
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues;
   absl::StatusOr<std::unique_ptr<grpc::Server>> server =
       StartServer(address, {&service}, nullptr, [&queues](grpc::ServerBuilder* builder) {

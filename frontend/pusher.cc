@@ -21,7 +21,7 @@ class WatchReader final : public grpc::ClientReadReactor<v1::Change> {
   using OnChange = std::function<void(const v1::Change&)>;
 
   // Starts the call; `on_change` runs for each change, one at a time, on a
-  // gRPC thread. `context` must outlive Await().
+  // gRPC thread. `context` and `request` must outlive Await().
   WatchReader(v1::Backend::Stub* backend, grpc::ClientContext* context,
               const v1::WatchRequest& request, OnChange on_change)
       : on_change_(std::move(on_change)) {

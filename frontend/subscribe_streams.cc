@@ -133,7 +133,9 @@ class ServedSubscribeCall {
       return;
     }
     owner_->queues_[index_]->live.fetch_add(1, std::memory_order_relaxed);
-    new ServedSubscribeCall(owner_, owner_->NextQueue());  // the next caller's
+    // The next caller's; none once Accept has shut the arrivals down (only
+    // Accept's thread runs this, so none can follow the shutdown).
+    if (!owner_->arrivals_closed_) new ServedSubscribeCall(owner_, owner_->NextQueue());
     // The rest on the queue's thread, where the call's completions arrive:
     // its end (call_done_) may already be on its way there.
     owner_->queues_[index_]->Post([this] { OnArrived(); });
@@ -315,7 +317,7 @@ SubscribeStreams::~SubscribeStreams() { Stop(); }
 
 void SubscribeStreams::AddTo(grpc::ServerBuilder* builder) {
   // Not "frequently polled": gRPC's callback threads poll for the server,
-  // and nobody waits on this queue (Accept).
+  // and nobody waits on this queue (Accept only looks).
   arrivals_ = builder->AddCompletionQueue(/*is_frequently_polled=*/false);
   for (int i = 0; i < queue_count_; ++i) queues_.push_back(std::make_unique<Queue>());
 }
@@ -326,7 +328,7 @@ void SubscribeStreams::Start() {
     new ServedSubscribeCall(this, i);
     threads_.emplace_back([queue = queues_[i].get()] { queue->Drain(); });
   }
-  threads_.emplace_back([this] { Accept(); });
+  accept_thread_ = std::thread([this] { Accept(); });
   running_.store(true, std::memory_order_release);
 }
 
@@ -334,11 +336,18 @@ void SubscribeStreams::Accept() {
   // A thread waiting on a server queue would poll (every server queue
   // gRPC's C++ API makes does), and cost the cached reads a hand-off per
   // call (NonPollingQueue). So the arrivals are looked at, not waited for:
-  // each look takes what has arrived and never blocks in gRPC. A look
-  // costs tens of microseconds, so an idle frontend looks less often: a
-  // look every millisecond took 3% of a core.
+  // each look takes what has arrived and never blocks in gRPC (it polls
+  // once, without waiting, when no other thread is polling just then). A
+  // look costs tens of microseconds, so an idle frontend looks less often:
+  // a look every millisecond took 3% of a core.
   absl::Duration pause = kArrivalsInterval;
   for (;;) {
+    if (!arrivals_closed_ && stopping_.load(std::memory_order_acquire)) {
+      // Shut down here, on the only thread that requests calls after
+      // Start(), so no request can follow; the waiting ones fail below.
+      arrivals_closed_ = true;
+      arrivals_->Shutdown();
+    }
     void* tag = nullptr;
     bool ok = false;
     switch (arrivals_->AsyncNext(&tag, &ok, gpr_inf_past(GPR_CLOCK_MONOTONIC))) {
@@ -394,13 +403,17 @@ void SubscribeStreams::Run(int queue, std::function<void()> task) {
 
 void SubscribeStreams::Stop() {
   if (!running_.exchange(false)) return;
+  // First every call gRPC matched is taken up: one may still wait on the
+  // arrivals queue, and taking it up posts to its stream's queue, which
+  // must not be shut down yet.
+  stopping_.store(true, std::memory_order_release);
+  accept_thread_.join();
   // The server's Shutdown cancelled every call; their streams close their
   // Subscriptions and go. Only then may the queues shut down: a write
   // started on a shut-down queue is a fatal error in gRPC.
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (live() > 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
   if (live() > 0) LOG(WARNING) << live() << " Subscribe streams still open at shutdown";
-  arrivals_->Shutdown();  // fails the waiting requests; Accept then ends
   for (auto& queue : queues_) queue->cq()->Shutdown();
   for (std::thread& thread : threads_) thread.join();
   threads_.clear();

@@ -10,8 +10,8 @@
 // holds a share of the streams, so the walk and the lock are as many times
 // shorter as there are queues.
 //
-// Nothing here waits in a way that polls: the streams' operations complete
-// on queues whose threads sleep until woken, and new calls are looked for
+// Nothing here waits in gRPC's poller: the streams' operations complete on
+// queues whose threads sleep until woken, and new calls are looked for
 // every few milliseconds rather than waited for (Accept). A waiting thread that
 // polled would take turns with gRPC's callback threads at picking up the
 // cached reads, and hand each one it picked up over to them.
@@ -104,12 +104,11 @@ class SubscribeStreams {
   friend class ServedSubscribeCall;
   class Queue;
 
-  // Where the next call request goes. gRPC hands a new call to the first
-  // queue, in a fixed order, that has a request waiting, so a queue that
-  // re-requested at once took most calls: at 10,000 subscribers the first
-  // of 32 threads did a fifth of the frontend's work (perf), the last
-  // almost none, and fan-out waited on the first. Requests posted in rotation give each queue as many calls as
-  // requests, whoever takes them first.
+  // The queue the next call request serves its call on: in rotation, so
+  // that each queue's thread writes to an equal share of the streams. (When
+  // each queue requested its own calls, gRPC handed a new call to the first
+  // queue with a request waiting, and at 10,000 subscribers the first of 32
+  // threads did a fifth of the frontend's work, the last almost none.)
   int NextQueue();
   // Takes up new calls until the server has shut down; on its own thread.
   void Accept();
@@ -120,8 +119,13 @@ class SubscribeStreams {
   // Where gRPC says a Subscribe call has arrived.
   std::unique_ptr<grpc::ServerCompletionQueue> arrivals_;
   std::vector<std::unique_ptr<Queue>> queues_;
-  std::vector<std::thread> threads_;  // one per queue, and Accept's
+  std::vector<std::thread> threads_;  // one per queue
+  std::thread accept_thread_;
   std::atomic<bool> running_{false};
+  // Set by Stop(); Accept then shuts the arrivals down, and says so in
+  // arrivals_closed_ (read and written on Accept's thread only).
+  std::atomic<bool> stopping_{false};
+  bool arrivals_closed_ = false;
   std::atomic<unsigned> next_queue_{0};
 };
 

@@ -5,9 +5,11 @@
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -99,12 +101,10 @@ class SubscribeStreamsTest : public ::testing::Test {
   std::vector<std::unique_ptr<Stream>> open_;
 };
 
-// gRPC gives a new call to the first queue in a fixed order that has a
-// request waiting; streams opened one after another all landed on the
-// queue that re-requested first, and its one thread did the whole fan-out.
-// Requests now go to the queues in rotation: a queue gets at most one call
-// more than its share, and at most kQueues fewer (the requests still
-// waiting when the last stream opened).
+// Streams opened one after another once all landed on one queue, and its
+// one thread did the whole fan-out. Requests now name the queues in
+// rotation: a queue gets at most one call more than its share, and at most
+// kQueues fewer (the requests still waiting when the last stream opened).
 TEST_F(SubscribeStreamsTest, StreamsSpreadEvenlyOverTheQueues) {
   constexpr int kPerQueue = 10;
   for (int i = 0; i < kQueues * kPerQueue; ++i) Open();
@@ -146,6 +146,39 @@ TEST_F(SubscribeStreamsTest, CallersThatLeaveAtOnceLeaveNothingBehind) {
   settle(1);  // the subscription starts just after the stream's metadata
   EXPECT_EQ(streams_->live(), 1);
   EXPECT_EQ(frontend_->subscriptions(), 1u);
+}
+
+// A call gRPC matched just before the server shut down may still wait to
+// be taken up when Stop() runs; taking it up then must not touch a queue
+// already shut down (gRPC aborts the process if it does).
+TEST_F(SubscribeStreamsTest, StoppingWhileCallsArriveEndsCleanly) {
+  std::atomic<bool> done{false};
+  std::atomic<int> served{0};
+  std::thread caller([&] {
+    for (int i = 0; i < 100000 && !done.load(); ++i) {
+      grpc::ClientContext context;
+      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+      v1::SubscribeRequest request;
+      request.add_events(kEvent);
+      std::unique_ptr<grpc::ClientReader<v1::SubscribeUpdates>> reader =
+          stub_->Subscribe(&context, request);
+      if (i % 2 == 0) {
+        reader->WaitForInitialMetadata();
+        served.fetch_add(1);
+      }
+      context.TryCancel();
+      reader->Finish().IgnoreError();
+    }
+  });
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (served.load() < 20 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+  EXPECT_GE(served.load(), 20) << "Subscribe calls did not flow";
+  ShutdownServer(server_.get(), absl::ZeroDuration());
+  streams_->Stop();
+  done.store(true);
+  caller.join();
+  EXPECT_EQ(streams_->live(), 0);
+  server_.reset();
 }
 
 TEST_F(SubscribeStreamsTest, EveryStreamGetsTheSnapshotThenEachChange) {
