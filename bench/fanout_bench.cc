@@ -279,13 +279,13 @@ int Main(const std::string& self) {
   // The floor: this binary again, serving bench/fanout_floor.h.
   std::optional<harness::Subprocess> floor;
   std::string floor_address;
-  std::unique_ptr<v1::Backend::Stub> floor_stub;
+  std::unique_ptr<v1::Backend::Stub> floor_client;
   if (floor_wanted) {
     absl::StatusOr<harness::Subprocess> started =
         bench::StartFanoutFloor(self, dir.path() + "/floor.log", &floor_address);
     if (!started.ok()) return Fail(started.status());
     floor = *std::move(started);
-    floor_stub = v1::Backend::NewStub(CreateFastReconnectChannel(floor_address));
+    floor_client = v1::Backend::NewStub(CreateFastReconnectChannel(floor_address));
   }
   std::ofstream csv;
   if (!absl::GetFlag(FLAGS_csv).empty()) csv.open(absl::GetFlag(FLAGS_csv), std::ios::app);
@@ -324,7 +324,7 @@ int Main(const std::string& self) {
         const bool on_floor = target == "floor";
         fanout = std::make_unique<bench::GrpcFanout>(
             on_floor ? floor_address : frontend.address(0),
-            on_floor ? floor_stub.get() : stub.get(), on_floor ? floor->pid() : frontend.pid(0),
+            on_floor ? floor_client.get() : stub.get(), on_floor ? floor->pid() : frontend.pid(0),
             BenchEvent(), BenchTeam(), absl::GetFlag(FLAGS_channels), absl::GetFlag(FLAGS_queues),
             expected, &write_numbers[on_floor ? "floor" : "backend"]);
       }

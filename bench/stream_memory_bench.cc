@@ -87,7 +87,7 @@ absl::Status FindEvent(v1::Backend::Stub* backend, std::string* event, std::stri
 struct GrpcServer {
   std::unique_ptr<harness::FrontendCluster> frontend;
   harness::Subprocess floor;
-  std::unique_ptr<v1::Backend::Stub> floor_stub;
+  std::unique_ptr<v1::Backend::Stub> floor_client;
 };
 
 // Starts `target`'s server (floor or podium) for one measurement; the
@@ -105,8 +105,8 @@ absl::StatusOr<std::unique_ptr<bench::GrpcFanout>> StartGrpcTarget(
     if (!floor.ok()) return floor.status();
     server->floor = *std::move(floor);
     pid = server->floor.pid();
-    server->floor_stub = v1::Backend::NewStub(CreateFastReconnectChannel(address));
-    publisher = server->floor_stub.get();
+    server->floor_client = v1::Backend::NewStub(CreateFastReconnectChannel(address));
+    publisher = server->floor_client.get();
   } else {
     server->frontend =
         std::make_unique<harness::FrontendCluster>(dir, backend.address(), 1, "push");

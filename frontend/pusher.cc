@@ -14,8 +14,8 @@ namespace {
 // The backend's Watch stream, read on gRPC's callback threads. A thread
 // blocked reading a synchronous stream would take turns polling all of the
 // frontend's sockets, and hand every cached read it picked up over to a
-// callback thread: one such idle thread cost up to half the cached reads
-// (docs/benchmarks.md, "Cached reads under h2load").
+// callback thread: one such idle thread cost a large share of the cached
+// reads (docs/benchmarks.md, "Cached reads under h2load").
 class WatchReader final : public grpc::ClientReadReactor<v1::Change> {
  public:
   using OnChange = std::function<void(const v1::Change&)>;

@@ -46,8 +46,8 @@ class MemberTag final : public SubscribeStreams::Tag {
 // Linux (epoll1) every thread waiting on a polling queue takes turns
 // polling all of the process's sockets, and a unary read such a thread
 // picks up is then handed to one of gRPC's callback threads: a context
-// switch per call. One idle waiting thread cost a callback server up to
-// half its cached reads on one core (docs/benchmarks.md, "Cached reads under h2load").
+// switch per call: one idle waiting thread cost a callback server a large
+// share of its cached reads (docs/benchmarks.md, "Cached reads under h2load").
 // Operations on this queue progress while gRPC's callback threads poll,
 // which they do as long as the server has callback methods (it has: the
 // cached reads).
@@ -338,8 +338,7 @@ void SubscribeStreams::Accept() {
   // call (NonPollingQueue). So the arrivals are looked at, not waited for:
   // each look takes what has arrived and never blocks in gRPC (it polls
   // once, without waiting, when no other thread is polling just then). A
-  // look costs tens of microseconds, so an idle frontend looks less often:
-  // a look every millisecond took 3% of a core.
+  // look is not free, so an idle frontend looks less often.
   absl::Duration pause = kArrivalsInterval;
   for (;;) {
     if (!arrivals_closed_ && stopping_.load(std::memory_order_acquire)) {
